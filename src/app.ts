@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Logger, pino } from 'pino';
+import { Deployment, bootstrap } from './bootstrap.js';
+import { Config, readTls } from './config/config.js';
+import { Clock, systemClock } from './core/clock.js';
+import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
+import { Authenticator } from './core/identity/authenticator.js';
+import { CredentialStore } from './core/identity/credentials.js';
+import { Kms } from './core/kms/kms.js';
+import { Authorizer } from './core/policy/authorizer.js';
+import { createEdge, sendJson } from './http/server.js';
+import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
+import { KMS_TARGET_PREFIX } from './services/kms/index.js';
+import { kmsService } from './services/kms/service.js';
+import { ServiceDefinition } from './services/service.js';
+import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
+
+export interface AppOptions {
+  /** The domain clock (deletion windows, rotation); tests inject a ManualClock. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface App {
+  readonly server: Server;
+  readonly deployment: Deployment;
+  readonly kms: Kms;
+  readonly log: Logger;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, finishes in-flight requests, closes the stores. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole server from its configuration (main.ts and the tests both use this). */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? pino({ level: config.logLevel });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const root = FileRootOfTrust.openOrCreate(config.dataDir);
+  const store = SqliteMetadataStore.inDataDir(config.dataDir);
+  const credentials = new CredentialStore(store, root);
+  const deployment = await bootstrap(store, credentials, config, clock);
+  const regions = config.regions ?? new Set([deployment.homeRegion]);
+
+  const kms = new Kms(store, root, clock);
+  const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsService(kms) as ServiceDefinition<unknown>]]);
+  const authenticator = new Authenticator(credentials, regions);
+  const protocols = [new AwsJsonProtocol(jsonServices, authenticator, new Authorizer(), log)];
+  let ready = false;
+  const server = createEdge({
+    protocols,
+    log,
+    ...(config.tls ? { tls: readTls(config)! } : {}),
+    routes: new Map([['health', (_req, res) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })]]),
+  });
+
+  const sweep = () => kms.lifecycle.sweep().catch((err: unknown) => log.error({ err }, 'key lifecycle sweep failed'));
+  let timer: NodeJS.Timeout | undefined;
+
+  return {
+    server,
+    deployment,
+    kms,
+    log,
+    async listen() {
+      await sweep();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      timer = setInterval(sweep, config.sweepIntervalMs);
+      timer.unref();
+      ready = true;
+      const { port } = server.address() as AddressInfo;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+    },
+    async close() {
+      ready = false;
+      if (timer) clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.close();
+      await root.close();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { main } from '../main.js';
+
+const program = new Command()
+  .name('strongroom')
+  .description('Self-hosted AWS KMS: the real AWS wire protocol, keys wrapped by a root of trust.');
+
+program
+  .command('serve')
+  .description('start the server (one port serves every AWS protocol)')
+  .option('--host <host>', 'address to listen on (STRONGROOM_HOST)', undefined)
+  .option('--port <port>', 'port to listen on, 0 for any (STRONGROOM_PORT)', undefined)
+  .option('--data-dir <dir>', 'where keys and metadata live (STRONGROOM_DATA_DIR)', undefined)
+  .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
+  .option('--tls-key <file>', 'PEM private key of --tls-cert')
+  .action(async (flags: { host?: string; port?: string; dataDir?: string; tlsCert?: string; tlsKey?: string }) => {
+    await main(loadConfig(flags));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`strongroom: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

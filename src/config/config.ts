@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { RegionSet } from '../core/identity/authenticator.js';
+
+/** Strongroom's configuration. Precedence: flags > environment (STRONGROOM_*) > defaults. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Used only when the data dir is created. */
+  readonly accountId?: string;
+  /** The home region (used only when the data dir is created). */
+  readonly region: string;
+  /** Regions served; undefined means the home region only. */
+  readonly regions?: RegionSet;
+  readonly rootAccessKeyId?: string;
+  readonly rootSecretAccessKey?: string;
+  readonly logLevel: string;
+  /** How often due key deletions and rotations are swept, in ms. */
+  readonly sweepIntervalMs: number;
+}
+
+export interface Flags {
+  host?: string;
+  port?: string | number;
+  dataDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(flags.port ?? env.STRONGROOM_PORT ?? 4566);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port ${flags.port ?? env.STRONGROOM_PORT}`);
+  const region = env.STRONGROOM_REGION ?? 'us-east-1';
+  if (!REGION.test(region)) throw new ConfigError(`STRONGROOM_REGION ${region} is not a region name`);
+  const accountId = env.STRONGROOM_ACCOUNT_ID;
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw new ConfigError('STRONGROOM_ACCOUNT_ID must be 12 digits');
+  const certFile = flags.tlsCert ?? env.STRONGROOM_TLS_CERT;
+  const keyFile = flags.tlsKey ?? env.STRONGROOM_TLS_KEY;
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  const rootAccessKeyId = nonEmpty(env.STRONGROOM_ROOT_ACCESS_KEY_ID);
+  const rootSecretAccessKey = nonEmpty(env.STRONGROOM_ROOT_SECRET_ACCESS_KEY);
+  if ((rootAccessKeyId === undefined) !== (rootSecretAccessKey === undefined)) {
+    throw new ConfigError('STRONGROOM_ROOT_ACCESS_KEY_ID and STRONGROOM_ROOT_SECRET_ACCESS_KEY go together');
+  }
+  return {
+    host: flags.host ?? env.STRONGROOM_HOST ?? '127.0.0.1',
+    port,
+    dataDir: resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data'),
+    ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
+    ...(accountId !== undefined ? { accountId } : {}),
+    region,
+    ...(env.STRONGROOM_REGIONS !== undefined ? { regions: parseRegions(env.STRONGROOM_REGIONS) } : {}),
+    ...(rootAccessKeyId !== undefined ? { rootAccessKeyId, rootSecretAccessKey } : {}),
+    logLevel: env.STRONGROOM_LOG_LEVEL ?? 'info',
+    sweepIntervalMs: Number(env.STRONGROOM_SWEEP_INTERVAL_MS ?? 60_000),
+  };
+}
+
+export function parseRegions(value: string): RegionSet {
+  if (value.trim() === '*') return '*';
+  const list = value.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  for (const r of list) if (!REGION.test(r)) throw new ConfigError(`STRONGROOM_REGIONS: ${r} is not a region name`);
+  if (list.length === 0) throw new ConfigError('STRONGROOM_REGIONS is empty');
+  return new Set(list);
+}
+
+export function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
+  return config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}

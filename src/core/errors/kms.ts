@@ -1,0 +1,29 @@
+import { defineErrors } from './aws-error.js';
+
+/**
+ * KMS error catalog. Every code is an exception shape of the botocore KMS model
+ * (test/unit/kms-errors.test.ts checks it); statuses as the KMS API reference lists them:
+ * https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html and each operation's Errors section.
+ */
+export const KmsErrors = defineErrors({
+  AlreadyExistsException: { status: 400, fault: 'client' },
+  CustomKeyStoreNotFoundException: { status: 400, fault: 'client' },
+  DependencyTimeoutException: { status: 503, fault: 'server', retryable: true },
+  DisabledException: { status: 400, fault: 'client' },
+  DryRunOperationException: { status: 412, fault: 'client' },
+  IncorrectKeyException: { status: 400, fault: 'client' },
+  InvalidAliasNameException: { status: 400, fault: 'client' },
+  InvalidArnException: { status: 400, fault: 'client' },
+  InvalidCiphertextException: { status: 400, fault: 'client' },
+  InvalidGrantTokenException: { status: 400, fault: 'client' },
+  InvalidKeyUsageException: { status: 400, fault: 'client' },
+  InvalidMarkerException: { status: 400, fault: 'client' },
+  KMSInternalException: { status: 500, fault: 'server', retryable: true },
+  KMSInvalidStateException: { status: 400, fault: 'client' },
+  KeyUnavailableException: { status: 500, fault: 'server', retryable: true },
+  LimitExceededException: { status: 400, fault: 'client' },
+  MalformedPolicyDocumentException: { status: 400, fault: 'client' },
+  NotFoundException: { status: 400, fault: 'client' },
+  TagException: { status: 400, fault: 'client' },
+  UnsupportedOperationException: { status: 400, fault: 'client' },
+});

@@ -1,0 +1,32 @@
+import { SignableRequest, sha256Hex } from './sigv4/canonical-request.js';
+import { SigV4Error, Verified, verifySigV4 } from './sigv4/verify.js';
+import { CredentialStore } from './credentials.js';
+
+/** Regions this deployment serves: a list, or every region (`*`). */
+export type RegionSet = '*' | ReadonlySet<string>;
+
+/**
+ * Authenticates a request by SigV4 for one service: the credential scope must name that service and a
+ * served region; the key must be known and active; the signature must match.
+ */
+export class Authenticator {
+  constructor(
+    private readonly credentials: CredentialStore,
+    private readonly regions: RegionSet,
+  ) {}
+
+  authenticate(req: SignableRequest, body: Buffer, service: string, s3: boolean): Promise<Verified> {
+    return verifySigV4(req, {
+      s3,
+      now: Date.now(),
+      bodySha256: () => sha256Hex(body),
+      lookup: (id) => this.credentials.lookup(id),
+      checkScope: (region, scopeService) => {
+        if (scopeService !== service) throw new SigV4Error('scope', `Credential should be scoped to correct service: '${service}'. `);
+        if (this.regions !== '*' && !this.regions.has(region)) {
+          throw new SigV4Error('scope', `Credential should be scoped to a valid region. '${region}' is not served by this deployment.`);
+        }
+      },
+    });
+  }
+}

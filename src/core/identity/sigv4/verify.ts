@@ -1,0 +1,255 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SecretBytes } from '../../crypto/secret-bytes.js';
+import { Principal } from '../principal.js';
+import { SignableRequest, canonicalRequest, headerMap, sha256Hex } from './canonical-request.js';
+
+/**
+ * AWS Signature Version 4 verification, header form and query-string (presigned) form.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+ * The verifier recomputes the signature from the request as received and compares in constant time.
+ */
+export const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** AWS accepts requests whose timestamp is within 15 minutes of its clock. */
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+const MAX_PRESIGN_EXPIRES_S = 7 * 24 * 3600;
+
+/** Why authentication failed; each protocol maps a kind to its own wire error. */
+export type SigV4FailureKind =
+  | 'missing' // no signature at all
+  | 'incomplete' // malformed Authorization header or presign parameters
+  | 'unknown-key' // access key id not known
+  | 'inactive-key'
+  | 'mismatch' // signature does not match
+  | 'expired' // outside the clock-skew window, or presigned URL expired
+  | 'scope' // credential scope names a region or service this server does not serve here
+  | 'payload-hash'; // x-amz-content-sha256 does not match the body
+
+export class SigV4Error extends Error {
+  constructor(
+    readonly kind: SigV4FailureKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SigV4Error';
+  }
+}
+
+export interface Credential {
+  readonly secret: SecretBytes;
+  readonly principal: Principal;
+  readonly active: boolean;
+  /** Derived signing keys by scope ("date/region/service"); owned by the credential cache. */
+  readonly signingKeys: Map<string, Buffer>;
+}
+
+export interface VerifyOptions {
+  /** S3 signs the path encoded once and allows UNSIGNED-PAYLOAD / streaming payload hashes. */
+  readonly s3: boolean;
+  /** Wall-clock now, in ms. */
+  readonly now: number;
+  /** Returns the SHA-256 hex of the body as received. */
+  readonly bodySha256: () => string;
+  readonly lookup: (accessKeyId: string) => Promise<Credential | undefined>;
+  /** Checks the region and service of the credential scope; throws SigV4Error('scope') when not served. */
+  readonly checkScope: (region: string, service: string) => void;
+}
+
+export interface Verified {
+  readonly principal: Principal;
+  readonly region: string;
+  readonly service: string;
+  readonly presigned: boolean;
+  /** The payload hash the client signed (S3 needs it to tell streaming uploads apart). */
+  readonly payloadHash: string;
+  readonly signature: string;
+  readonly signingKey: Buffer;
+  readonly amzDate: string;
+}
+
+interface Parsed {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  presigned: boolean;
+  expiresS?: number;
+}
+
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Promise<Verified> {
+  const headers = headerMap(req.rawHeaders);
+  const query = new URLSearchParams(req.rawQuery);
+  const parsed = query.has('X-Amz-Algorithm') ? parsePresigned(query) : parseHeader(headers);
+
+  const signedAt = parseAmzDate(parsed.amzDate);
+  if (parsed.presigned) {
+    if (opts.now < signedAt - MAX_SKEW_MS) throw new SigV4Error('expired', 'Request is not yet valid');
+    if (opts.now > signedAt + parsed.expiresS! * 1000) throw new SigV4Error('expired', 'Request has expired');
+  } else if (Math.abs(opts.now - signedAt) > MAX_SKEW_MS) {
+    const now = formatAmzDate(opts.now);
+    throw new SigV4Error(
+      'expired',
+      signedAt < opts.now
+        ? `Signature expired: ${parsed.amzDate} is now earlier than ${formatAmzDate(opts.now - MAX_SKEW_MS)} (${now} - 15 min.)`
+        : `Signature not yet current: ${parsed.amzDate} is still later than ${formatAmzDate(opts.now + MAX_SKEW_MS)} (${now} + 15 min.)`,
+    );
+  }
+  if (parsed.date !== parsed.amzDate.slice(0, 8)) {
+    throw new SigV4Error(
+      'mismatch',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${parsed.date}' != '${parsed.amzDate.slice(0, 8)}'`,
+    );
+  }
+  opts.checkScope(parsed.region, parsed.service);
+
+  const credential = await opts.lookup(parsed.accessKeyId);
+  if (!credential) throw new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
+  if (!credential.active) throw new SigV4Error('inactive-key', 'The security token included in the request is invalid.');
+
+  let payloadHash: string;
+  if (parsed.presigned) {
+    payloadHash = headers.get('x-amz-content-sha256') ?? UNSIGNED_PAYLOAD;
+  } else {
+    const claimed = headers.get('x-amz-content-sha256');
+    if (claimed !== undefined && opts.s3 && (claimed === UNSIGNED_PAYLOAD || claimed.startsWith('STREAMING-'))) {
+      payloadHash = claimed;
+    } else {
+      const actual = opts.bodySha256();
+      if (claimed !== undefined && claimed !== actual) {
+        throw new SigV4Error('payload-hash', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      }
+      payloadHash = actual;
+    }
+  }
+
+  const canonical = canonicalRequest(req, headers, parsed.signedHeaders, payloadHash, {
+    s3: opts.s3,
+    ...(parsed.presigned ? { excludeQuery: 'X-Amz-Signature' } : {}),
+  });
+  const scope = `${parsed.date}/${parsed.region}/${parsed.service}/aws4_request`;
+  const stringToSign = `${ALGORITHM}\n${parsed.amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+  const signingKey = deriveSigningKey(credential, parsed.date, parsed.region, parsed.service);
+  const expected = createHmac('sha256', signingKey).update(stringToSign).digest();
+  const given = Buffer.from(parsed.signature, 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new SigV4Error(
+      'mismatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
+  }
+  return {
+    principal: credential.principal,
+    region: parsed.region,
+    service: parsed.service,
+    presigned: parsed.presigned,
+    payloadHash,
+    signature: parsed.signature,
+    signingKey,
+    amzDate: parsed.amzDate,
+  };
+}
+
+function deriveSigningKey(credential: Credential, date: string, region: string, service: string): Buffer {
+  const scope = `${date}/${region}/${service}`;
+  let key = credential.signingKeys.get(scope);
+  if (!key) {
+    const kDate = createHmac('sha256', Buffer.concat([Buffer.from('AWS4'), credential.secret.reveal()])).update(date).digest();
+    const kRegion = createHmac('sha256', kDate).update(region).digest();
+    const kService = createHmac('sha256', kRegion).update(service).digest();
+    key = createHmac('sha256', kService).update('aws4_request').digest();
+    if (credential.signingKeys.size > 64) credential.signingKeys.clear();
+    credential.signingKeys.set(scope, key);
+  }
+  return key;
+}
+
+function parseHeader(headers: Map<string, string>): Parsed {
+  const auth = headers.get('authorization');
+  if (auth === undefined || auth === '') throw new SigV4Error('missing', 'Missing Authentication Token');
+  const space = auth.indexOf(' ');
+  const algorithm = space < 0 ? auth : auth.slice(0, space);
+  if (algorithm !== ALGORITHM) throw new SigV4Error('incomplete', `Unsupported AWS 'algorithm': '${algorithm}'`);
+  const fields = new Map<string, string>();
+  for (const part of auth.slice(space + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((f) => !fields.get(f));
+  const amzDate = headers.get('x-amz-date') ?? '';
+  if (missing.length > 0 || amzDate === '') {
+    const msgs = missing.map((f) => `Authorization header requires '${f}' parameter.`);
+    if (amzDate === '') msgs.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    throw new SigV4Error('incomplete', `${msgs.join(' ')} Authorization=${algorithm}`);
+  }
+  return {
+    ...parseCredential(fields.get('Credential')!),
+    signedHeaders: parseSignedHeaders(fields.get('SignedHeaders')!),
+    signature: parseSignature(fields.get('Signature')!),
+    amzDate,
+    presigned: false,
+  };
+}
+
+function parsePresigned(query: URLSearchParams): Parsed {
+  const get = (name: string): string => {
+    const v = query.get(name);
+    if (!v) throw new SigV4Error('incomplete', `Query-string authentication requires the ${name} parameter`);
+    return v;
+  };
+  const algorithm = get('X-Amz-Algorithm');
+  if (algorithm !== ALGORITHM) throw new SigV4Error('incomplete', `Unsupported AWS 'algorithm': '${algorithm}'`);
+  const expires = Number(get('X-Amz-Expires'));
+  if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_EXPIRES_S) {
+    throw new SigV4Error('incomplete', 'X-Amz-Expires must be between 1 and 604800 seconds');
+  }
+  return {
+    ...parseCredential(get('X-Amz-Credential')),
+    signedHeaders: parseSignedHeaders(get('X-Amz-SignedHeaders')),
+    signature: parseSignature(get('X-Amz-Signature')),
+    amzDate: get('X-Amz-Date'),
+    presigned: true,
+    expiresS: expires,
+  };
+}
+
+function parseCredential(value: string): Pick<Parsed, 'accessKeyId' | 'date' | 'region' | 'service'> {
+  const parts = value.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1]!) || parts.some((p) => p === '')) {
+    throw new SigV4Error(
+      'incomplete',
+      `Credential should be scoped to a valid region, a service and 'aws4_request' in the form <key>/<date>/<region>/<service>/aws4_request.`,
+    );
+  }
+  return { accessKeyId: parts[0]!, date: parts[1]!, region: parts[2]!, service: parts[3]! };
+}
+
+function parseSignedHeaders(value: string): string[] {
+  const list = value.split(';');
+  if (!list.includes('host')) {
+    throw new SigV4Error('incomplete', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  if (list.some((h) => h === '' || h !== h.toLowerCase())) throw new SigV4Error('incomplete', 'SignedHeaders is malformed.');
+  return list;
+}
+
+function parseSignature(value: string): string {
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new SigV4Error('mismatch', 'The request signature is malformed.');
+  return value;
+}
+
+function parseAmzDate(value: string): number {
+  const m = AMZ_DATE.exec(value);
+  if (!m) throw new SigV4Error('incomplete', `X-Amz-Date must be in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z'), got '${value.slice(0, 32)}'`);
+  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  if (Number.isNaN(t)) throw new SigV4Error('incomplete', 'X-Amz-Date is not a valid date');
+  return t;
+}
+
+export function formatAmzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}

@@ -1,0 +1,18 @@
+import { Clock } from '../clock.js';
+import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { MetadataStore } from '../../store/metadata/types.js';
+import { Materials } from './materials.js';
+
+/** Where a KMS request lives: the caller's account and the region of its SigV4 scope. */
+export interface KmsScope {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/** What the KMS core parts share. */
+export interface KmsDeps {
+  readonly store: MetadataStore;
+  readonly root: RootOfTrust;
+  readonly clock: Clock;
+  readonly materials: Materials;
+}

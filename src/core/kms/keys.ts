@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { DAY_MS } from '../clock.js';
+import { AwsError, needs } from '../errors/aws-error.js';
+import { CommonErrors } from '../errors/common.js';
+import { KmsErrors } from '../errors/kms.js';
+import { KeyManager, KeyRecord, Tag } from '../../store/metadata/types.js';
+import { keyArn } from './arn.js';
+import { KmsDeps, KmsScope } from './context.js';
+import { DEFAULT_POLICY_NAME, defaultKeyPolicy } from './default-policy.js';
+import { needsEnabled, needsNotPendingDeletion } from './key-state.js';
+import { Lifecycle } from './lifecycle.js';
+import { checkKeyPolicy } from './policy-document.js';
+import { MAX_TAGS_PER_KEY, checkTags } from './tags.js';
+
+/** AWS: a pending window of 7–30 days, 30 by default; rotation every 90–2560 days, 365 by default. */
+export const DEFAULT_PENDING_WINDOW_DAYS = 30;
+export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
+/** AWS allows 25 on-demand rotations per key. */
+export const MAX_ON_DEMAND_ROTATIONS = 25;
+
+export interface CreateKeyInput {
+  readonly description?: string;
+  readonly policy?: string;
+  readonly tags?: readonly Tag[];
+  readonly keyManager?: KeyManager;
+}
+
+/** Key management: create, enable/disable, describe changes, deletion windows, rotation settings, policy. */
+export class Keys {
+  constructor(
+    private readonly deps: KmsDeps,
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  async create(scope: KmsScope, input: CreateKeyInput): Promise<KeyRecord> {
+    const tags = input.tags ?? [];
+    checkTags(tags);
+    needs(tags.length <= MAX_TAGS_PER_KEY, KmsErrors.TagException, `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
+    if (input.policy !== undefined) checkKeyPolicy(input.policy);
+    const keyId = randomUUID();
+    const arn = keyArn(scope.region, scope.accountId, keyId);
+    const now = this.deps.clock.now();
+    const material = await this.deps.materials.create(keyId, arn, now, null);
+    const key: KeyRecord = {
+      keyId,
+      accountId: scope.accountId,
+      region: scope.region,
+      arn,
+      description: input.description ?? '',
+      keyState: 'Enabled',
+      keyManager: input.keyManager ?? 'CUSTOMER',
+      createdAt: now,
+      deletionDate: null,
+      pendingWindowInDays: null,
+      policy: input.policy ?? defaultKeyPolicy(scope.accountId),
+      currentMaterialId: material.materialId,
+      rotationEnabled: false,
+      rotationPeriodInDays: null,
+      nextRotationDate: null,
+      onDemandRotationStartDate: null,
+    };
+    await this.deps.store.createKey(key, material, tags);
+    return key;
+  }
+
+  async enable(key: KeyRecord): Promise<void> {
+    needsNotPendingDeletion(key);
+    await this.#update(key, { keyState: 'Enabled' });
+  }
+
+  async disable(key: KeyRecord): Promise<void> {
+    needsNotPendingDeletion(key);
+    await this.#update(key, { keyState: 'Disabled' });
+  }
+
+  async updateDescription(key: KeyRecord, description: string): Promise<void> {
+    needsNotPendingDeletion(key);
+    await this.#update(key, { description });
+  }
+
+  async scheduleDeletion(key: KeyRecord, pendingWindowInDays = DEFAULT_PENDING_WINDOW_DAYS): Promise<KeyRecord> {
+    needsNotPendingDeletion(key);
+    needs(
+      pendingWindowInDays >= 7 && pendingWindowInDays <= 30,
+      CommonErrors.ValidationException,
+      `1 validation error detected: Value '${pendingWindowInDays}' at 'pendingWindowInDays' failed to satisfy constraint: ` +
+        `Member must have value ${pendingWindowInDays < 7 ? 'greater than or equal to 7' : 'less than or equal to 30'}`,
+    );
+    const deletionDate = this.deps.clock.now() + pendingWindowInDays * DAY_MS;
+    return this.#update(key, { keyState: 'PendingDeletion', deletionDate, pendingWindowInDays });
+  }
+
+  async cancelDeletion(key: KeyRecord): Promise<void> {
+    needs(key.keyState === 'PendingDeletion', KmsErrors.KMSInvalidStateException, `${key.arn} is not pending deletion.`);
+    // AWS: a key whose deletion is cancelled comes back Disabled.
+    await this.#update(key, { keyState: 'Disabled', deletionDate: null, pendingWindowInDays: null });
+  }
+
+  async enableRotation(key: KeyRecord, periodInDays = DEFAULT_ROTATION_PERIOD_DAYS): Promise<void> {
+    needsEnabled(key);
+    // Changing the period of an enabled rotation reschedules from the last rotation date, as AWS does.
+    const from = key.rotationEnabled && key.nextRotationDate !== null && key.rotationPeriodInDays !== null
+      ? key.nextRotationDate - key.rotationPeriodInDays * DAY_MS
+      : this.deps.clock.now();
+    await this.#update(key, { rotationEnabled: true, rotationPeriodInDays: periodInDays, nextRotationDate: from + periodInDays * DAY_MS });
+  }
+
+  async disableRotation(key: KeyRecord): Promise<void> {
+    needsEnabled(key);
+    await this.#update(key, { rotationEnabled: false, nextRotationDate: null });
+  }
+
+  async rotateOnDemand(key: KeyRecord): Promise<void> {
+    needsEnabled(key);
+    const done = await this.deps.store.countMaterials(key.keyId, 'ON_DEMAND');
+    needs(
+      done < MAX_ON_DEMAND_ROTATIONS,
+      KmsErrors.LimitExceededException,
+      `${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations.`,
+    );
+    await this.lifecycle.rotate(key, 'ON_DEMAND');
+  }
+
+  getPolicy(key: KeyRecord, policyName = DEFAULT_POLICY_NAME): string {
+    needs(policyName === DEFAULT_POLICY_NAME, KmsErrors.NotFoundException, `No such policy exists: ${policyName}`);
+    return key.policy;
+  }
+
+  async putPolicy(key: KeyRecord, policy: string, policyName = DEFAULT_POLICY_NAME): Promise<void> {
+    needsNotPendingDeletion(key);
+    needs(policyName === DEFAULT_POLICY_NAME, KmsErrors.NotFoundException, `No such policy exists: ${policyName}`);
+    checkKeyPolicy(policy);
+    await this.#update(key, { policy });
+  }
+
+  async #update(key: KeyRecord, patch: Parameters<KmsDeps['store']['updateKey']>[1]): Promise<KeyRecord> {
+    const updated = await this.deps.store.updateKey(key.keyId, patch);
+    if (!updated) throw new AwsError(KmsErrors.NotFoundException, `Key '${key.arn}' does not exist`);
+    return updated;
+  }
+}

@@ -1,0 +1,34 @@
+import { Clock } from '../clock.js';
+import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { MetadataStore } from '../../store/metadata/types.js';
+import { Aliases } from './aliases.js';
+import { KmsDeps } from './context.js';
+import { Cryptography } from './cryptography.js';
+import { Keys } from './keys.js';
+import { Lifecycle } from './lifecycle.js';
+import { MaterialCache } from './material-cache.js';
+import { Materials } from './materials.js';
+import { KeyResolver } from './resolver.js';
+import { Tags } from './tags.js';
+
+/** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
+export class Kms {
+  readonly keys: Keys;
+  readonly resolver: KeyResolver;
+  readonly crypto: Cryptography;
+  readonly aliases: Aliases;
+  readonly tags: Tags;
+  readonly lifecycle: Lifecycle;
+  readonly deps: KmsDeps;
+
+  constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, cacheCapacity?: number) {
+    const materials = new Materials(store, root, new MaterialCache(cacheCapacity));
+    this.deps = { store, root, clock, materials };
+    this.lifecycle = new Lifecycle(this.deps);
+    this.resolver = new KeyResolver(this.deps, this.lifecycle);
+    this.keys = new Keys(this.deps, this.lifecycle);
+    this.crypto = new Cryptography(this.deps, this.resolver);
+    this.aliases = new Aliases(this.deps);
+    this.tags = new Tags(this.deps);
+  }
+}

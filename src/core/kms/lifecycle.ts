@@ -1,0 +1,59 @@
+import { DAY_MS } from '../clock.js';
+import { KeyRecord, RotationType } from '../../store/metadata/types.js';
+import { KmsDeps } from './context.js';
+
+/**
+ * Time-driven key transitions: a key pending deletion is deleted once its deletion date passes, and an
+ * enabled key with automatic rotation gets a new key material once its next rotation date passes.
+ * They happen lazily whenever a key is read (so no caller ever sees a key past its date) and in a
+ * periodic sweep (so deletion really happens even for keys nobody reads).
+ * A key's transitions run one at a time (single flight) so two requests cannot rotate it twice.
+ */
+export class Lifecycle {
+  readonly #inFlight = new Map<string, Promise<KeyRecord | undefined>>();
+
+  constructor(private readonly deps: KmsDeps) {}
+
+  /** The key as it is now, after any due transition; undefined when it has been deleted. */
+  settle(key: KeyRecord): Promise<KeyRecord | undefined> | KeyRecord {
+    if (!this.#isDue(key, this.deps.clock.now())) return key;
+    let p = this.#inFlight.get(key.keyId);
+    if (!p) {
+      p = this.#transition(key.keyId).finally(() => this.#inFlight.delete(key.keyId));
+      this.#inFlight.set(key.keyId, p);
+    }
+    return p;
+  }
+
+  async sweep(): Promise<number> {
+    const due = await this.deps.store.listKeysDue(this.deps.clock.now());
+    for (const key of due) await this.settle(key);
+    return due.length;
+  }
+
+  async rotate(key: KeyRecord, rotationType: RotationType): Promise<KeyRecord> {
+    const now = this.deps.clock.now();
+    const material = await this.deps.materials.create(key.keyId, key.arn, now, rotationType);
+    const nextRotationDate =
+      rotationType === 'AUTOMATIC' && key.rotationPeriodInDays !== null ? now + key.rotationPeriodInDays * DAY_MS : key.nextRotationDate;
+    return this.deps.store.addMaterial(material, { currentMaterialId: material.materialId, nextRotationDate });
+  }
+
+  #isDue(key: KeyRecord, now: number): boolean {
+    if (key.keyState === 'PendingDeletion') return key.deletionDate !== null && key.deletionDate <= now;
+    return key.keyState === 'Enabled' && key.rotationEnabled && key.nextRotationDate !== null && key.nextRotationDate <= now;
+  }
+
+  async #transition(keyId: string): Promise<KeyRecord | undefined> {
+    const key = await this.deps.store.getKey(keyId); // re-read: another node or request may have moved it
+    if (!key) return undefined;
+    const now = this.deps.clock.now();
+    if (!this.#isDue(key, now)) return key;
+    if (key.keyState === 'PendingDeletion') {
+      await this.deps.store.deleteKey(key.keyId);
+      this.deps.materials.forget(key.keyId);
+      return undefined;
+    }
+    return this.rotate(key, 'AUTOMATIC');
+  }
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { KEY_BYTES } from '../crypto/aes-gcm.js';
+import { MATERIAL_ID_BYTES } from '../crypto/ciphertext.js';
+import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { SecretBytes } from '../crypto/secret-bytes.js';
+import { KmsErrors } from '../errors/kms.js';
+import { AwsError } from '../errors/aws-error.js';
+import { KeyRecord, MaterialRecord, MetadataStore, RotationType } from '../../store/metadata/types.js';
+import { MaterialCache } from './material-cache.js';
+
+function materialAad(keyArn: string, materialId: string): Buffer {
+  return Buffer.from(`strongroom:kms-material:v1\0${keyArn}\0${materialId}`, 'utf8');
+}
+
+/** Key materials: made from randomBytes, stored only wrapped by the root of trust, cached unwrapped in memory. */
+export class Materials {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly root: RootOfTrust,
+    private readonly cache: MaterialCache,
+  ) {}
+
+  /** A new material for `keyArn`, wrapped and ready to store; the plaintext goes straight to the cache. */
+  async create(keyId: string, keyArn: string, createdAt: number, rotationType: RotationType | null): Promise<MaterialRecord> {
+    const materialId = randomBytes(MATERIAL_ID_BYTES).toString('hex');
+    const material = SecretBytes.adopt(randomBytes(KEY_BYTES));
+    const wrapped = await this.root.wrap(material, materialAad(keyArn, materialId));
+    this.cache.set(MaterialCache.key(keyId, materialId), material);
+    return { keyId, materialId, wrapped, createdAt, rotationType };
+  }
+
+  /** The unwrapped material, or undefined when this key has no such material. */
+  async get(key: KeyRecord, materialId: string): Promise<SecretBytes | undefined> {
+    const ck = MaterialCache.key(key.keyId, materialId);
+    const hit = this.cache.get(ck);
+    if (hit) return hit;
+    const rec = await this.store.getMaterial(key.keyId, materialId);
+    if (!rec) return undefined;
+    let material: SecretBytes;
+    try {
+      material = await this.root.unwrap(rec.wrapped, materialAad(key.arn, materialId));
+    } catch {
+      // A stored material that does not unwrap is damage at rest, not a client error.
+      throw new AwsError(KmsErrors.KMSInternalException, 'The key material could not be unwrapped by the root of trust.');
+    }
+    this.cache.set(ck, material);
+    return material;
+  }
+
+  forget(keyId: string): void {
+    this.cache.dropKey(keyId);
+  }
+}

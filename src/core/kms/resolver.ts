@@ -1,0 +1,65 @@
+import { AwsError } from '../errors/aws-error.js';
+import { KmsErrors } from '../errors/kms.js';
+import { KeyRecord } from '../../store/metadata/types.js';
+import { keyArn, parseKmsArn } from './arn.js';
+import { KmsDeps, KmsScope } from './context.js';
+import { Lifecycle } from './lifecycle.js';
+
+const KEY_ID = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** What forms of KeyId an operation accepts (AWS: "key ID, key ARN, alias name or alias ARN"). */
+export interface Accepts {
+  readonly aliases: boolean;
+}
+
+const notFound = (msg: string) => new AwsError(KmsErrors.NotFoundException, msg);
+
+/**
+ * Finds the key a KeyId names, in the caller's region: a key id (caller's account), a key ARN (any
+ * account: authorization decides), an alias name (caller's account) or an alias ARN.
+ * The key returned has had its due lifecycle transitions applied.
+ */
+export class KeyResolver {
+  constructor(
+    private readonly deps: KmsDeps,
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  async resolve(scope: KmsScope, ref: string, accepts: Accepts): Promise<KeyRecord> {
+    if (ref.startsWith('arn:')) {
+      const arn = parseKmsArn(ref);
+      if (!arn) throw notFound(`Invalid arn ${ref}`);
+      if (arn.region !== scope.region) throw notFound(`Invalid arn ${ref}: the key is not in ${scope.region}`);
+      if (arn.resourceType === 'alias') {
+        if (!accepts.aliases) throw notFound(`Invalid keyId ${ref}`);
+        return this.#viaAlias({ accountId: arn.accountId, region: arn.region }, arn.resource, ref);
+      }
+      return this.#byId(arn.resource, arn.accountId, scope.region, ref);
+    }
+    if (ref.startsWith('alias/')) {
+      if (!accepts.aliases) throw notFound(`Invalid keyId ${ref}`);
+      return this.#viaAlias(scope, ref, ref);
+    }
+    if (!KEY_ID.test(ref)) throw notFound(`Invalid keyId ${ref}`);
+    return this.#byId(ref, scope.accountId, scope.region, keyArn(scope.region, scope.accountId, ref));
+  }
+
+  /** A key by id, wherever it is (used for the key named inside a ciphertext); undefined when gone. */
+  async byIdAnywhere(keyId: string): Promise<KeyRecord | undefined> {
+    const key = await this.deps.store.getKey(keyId);
+    return key ? this.lifecycle.settle(key) : undefined;
+  }
+
+  async #viaAlias(scope: KmsScope, aliasName: string, shown: string): Promise<KeyRecord> {
+    const alias = await this.deps.store.getAlias(scope.accountId, scope.region, aliasName);
+    if (!alias) throw notFound(`Alias ${shown.startsWith('arn:') ? shown : `arn:aws:kms:${scope.region}:${scope.accountId}:${aliasName}`} is not found.`);
+    return this.#byId(alias.targetKeyId, scope.accountId, scope.region, shown);
+  }
+
+  async #byId(keyId: string, accountId: string, region: string, shown: string): Promise<KeyRecord> {
+    const found = await this.deps.store.getKey(keyId);
+    const key = found && found.accountId === accountId && found.region === region ? await this.lifecycle.settle(found) : undefined;
+    if (!key) throw notFound(`Key '${shown.startsWith('arn:') ? shown : keyArn(region, accountId, keyId)}' does not exist`);
+    return key;
+  }
+}

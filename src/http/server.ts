@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage, Server, ServerResponse, createServer as createHttp } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import { TLSSocket } from 'node:tls';
+import { Logger } from 'pino';
+import { Exchange, Protocol } from './exchange.js';
+
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** Our own endpoints live under /_strongroom/ (S3 bucket names cannot begin with '_'). */
+export const OWN_PREFIX = '/_strongroom/';
+
+export type OwnRoute = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The HTTP edge: one port for every protocol. It gives each request an id (x-amzn-RequestId, echoed as
+ * x-amz-request-id for S3 clients), serves /_strongroom/*, hands everything else to the first protocol
+ * that claims it and writes one access-log line per request.
+ */
+export function createEdge(opts: {
+  protocols: readonly Protocol[];
+  routes: ReadonlyMap<string, OwnRoute>;
+  log: Logger;
+  tls?: TlsFiles;
+}): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-requestid', requestId);
+    res.setHeader('x-amz-request-id', requestId);
+    const ex: Exchange = {
+      req,
+      res,
+      requestId,
+      secure: req.socket instanceof TLSSocket && req.socket.encrypted,
+      sourceIp: req.socket.remoteAddress ?? '',
+      note: {},
+    };
+    res.on('finish', () => {
+      opts.log.info(
+        {
+          requestId,
+          method: req.method,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...ex.note,
+        },
+        'request',
+      );
+    });
+    const url = req.url ?? '/';
+    if (url.startsWith(OWN_PREFIX)) {
+      const route = opts.routes.get(url.split('?')[0]!.slice(OWN_PREFIX.length));
+      if (route) return route(req, res);
+      return sendJson(res, 404, { error: 'no such endpoint' });
+    }
+    const protocol = opts.protocols.find((p) => p.claims(req));
+    if (!protocol) return sendJson(res, 400, { error: 'This request is not an AWS API request that this server serves.' });
+    protocol.handle(ex).catch((err: unknown) => {
+      opts.log.error({ err, requestId }, 'unhandled error');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  };
+  const server = opts.tls ? createHttps({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttp(handler);
+  // Bound slow clients: headers within 20 s, a whole request within 5 min.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 300_000;
+  return server;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

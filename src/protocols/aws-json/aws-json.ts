@@ -1,0 +1,120 @@
+import { Logger } from 'pino';
+import { AwsError, ErrorSpec } from '../../core/errors/aws-error.js';
+import { CommonErrors } from '../../core/errors/common.js';
+import { Authenticator } from '../../core/identity/authenticator.js';
+import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
+import { Authorizer } from '../../core/policy/authorizer.js';
+import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
+import { RequestContext } from '../../services/operation.js';
+import { ServiceDefinition, dispatch } from '../../services/service.js';
+
+/**
+ * AWS JSON 1.0/1.1: POST /, `X-Amz-Target: <TargetPrefix>.<Operation>`, a JSON body, a JSON answer;
+ * errors are `{"__type": code, "message": text}` with the code's HTTP status.
+ * https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
+ */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
+  missing: CommonErrors.MissingAuthenticationTokenException,
+  incomplete: CommonErrors.IncompleteSignatureException,
+  'unknown-key': CommonErrors.UnrecognizedClientException,
+  'inactive-key': CommonErrors.UnrecognizedClientException,
+  mismatch: CommonErrors.InvalidSignatureException,
+  expired: CommonErrors.InvalidSignatureException,
+  scope: CommonErrors.InvalidSignatureException,
+  'payload-hash': CommonErrors.InvalidSignatureException,
+};
+
+export class AwsJsonProtocol implements Protocol {
+  readonly name = 'aws-json';
+
+  constructor(
+    /** Services by X-Amz-Target prefix, e.g. `TrentService` → KMS. */
+    private readonly services: ReadonlyMap<string, ServiceDefinition<unknown>>,
+    private readonly authenticator: Authenticator,
+    private readonly authorizer: Authorizer,
+    private readonly log: Logger,
+  ) {}
+
+  claims(req: Exchange['req']): boolean {
+    return req.method === 'POST' && typeof req.headers['x-amz-target'] === 'string';
+  }
+
+  async handle(ex: Exchange): Promise<void> {
+    try {
+      const body = await this.#serve(ex);
+      this.#send(ex, 200, body);
+    } catch (err) {
+      if (err instanceof BodyAbortedError) {
+        ex.res.destroy();
+        return;
+      }
+      const aws = this.#toAwsError(err, ex);
+      ex.note.errorCode = aws.code;
+      this.#send(ex, aws.status, JSON.stringify({ __type: aws.code, message: aws.message }));
+    }
+  }
+
+  async #serve(ex: Exchange): Promise<string> {
+    const target = String(ex.req.headers['x-amz-target']);
+    const dot = target.lastIndexOf('.');
+    const service = dot > 0 ? this.services.get(target.slice(0, dot)) : undefined;
+    const opName = target.slice(dot + 1);
+    if (!service) throw new AwsError(CommonErrors.UnknownOperationException, 'The action or operation requested is invalid.');
+    ex.note.service = service.signingName;
+    ex.note.operation = opName;
+
+    const body = await readBody(ex.req, MAX_JSON_BODY_BYTES);
+    const { rawPath, rawQuery } = splitUrl(ex.req.url ?? '/');
+    const verified = await this.authenticator.authenticate(
+      { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
+      body,
+      service.signingName,
+      false,
+    );
+    ex.note.principal = verified.principal.arn;
+
+    const op = service.operations.get(opName);
+    if (!op) throw new AwsError(CommonErrors.UnknownOperationException, `The action ${opName.slice(0, 64)} is not valid for this web service.`);
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new AwsError(CommonErrors.SerializationException, 'The request body is not valid JSON.');
+    }
+    const request: RequestContext = {
+      requestId: ex.requestId,
+      principal: verified.principal,
+      region: verified.region,
+      sourceIp: ex.sourceIp,
+      userAgent: String(ex.req.headers['user-agent'] ?? ''),
+      secureTransport: ex.secure,
+    };
+    const output = await dispatch(service, op, input, request, this.authorizer);
+    return JSON.stringify(output);
+  }
+
+  #toAwsError(err: unknown, ex: Exchange): AwsError {
+    if (err instanceof AwsError) return err;
+    if (err instanceof SigV4Error) return new AwsError(AUTH_ERRORS[err.kind], err.message);
+    if (err instanceof BodyTooLargeError) {
+      return new AwsError(CommonErrors.RequestEntityTooLargeException, `Request body must be at most ${err.limit} bytes.`);
+    }
+    // Unexpected: log the error (never the request body) and answer a retryable internal error.
+    this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
+    return new AwsError(CommonErrors.InternalFailure, 'An internal error occurred. Retry the request.');
+  }
+
+  #send(ex: Exchange, status: number, body: string): void {
+    const res = ex.res;
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, {
+      'content-type': CONTENT_TYPE,
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+  }
+}

@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module';
+import { ServiceModel, ShapeCodec } from '../shapes.js';
+import { KmsOperation } from './call.js';
+import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
+import { CreateAlias } from './operations/CreateAlias.js';
+import { CreateKey } from './operations/CreateKey.js';
+import { Decrypt } from './operations/Decrypt.js';
+import { DeleteAlias } from './operations/DeleteAlias.js';
+import { DescribeKey } from './operations/DescribeKey.js';
+import { DisableKey } from './operations/DisableKey.js';
+import { DisableKeyRotation } from './operations/DisableKeyRotation.js';
+import { EnableKey } from './operations/EnableKey.js';
+import { EnableKeyRotation } from './operations/EnableKeyRotation.js';
+import { Encrypt } from './operations/Encrypt.js';
+import { GenerateDataKey } from './operations/GenerateDataKey.js';
+import { GenerateDataKeyWithoutPlaintext } from './operations/GenerateDataKeyWithoutPlaintext.js';
+import { GenerateRandom } from './operations/GenerateRandom.js';
+import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
+import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
+import { ListAliases } from './operations/ListAliases.js';
+import { ListKeyPolicies } from './operations/ListKeyPolicies.js';
+import { ListKeyRotations } from './operations/ListKeyRotations.js';
+import { ListKeys } from './operations/ListKeys.js';
+import { ListResourceTags } from './operations/ListResourceTags.js';
+import { PutKeyPolicy } from './operations/PutKeyPolicy.js';
+import { ReEncrypt } from './operations/ReEncrypt.js';
+import { RotateKeyOnDemand } from './operations/RotateKeyOnDemand.js';
+import { ScheduleKeyDeletion } from './operations/ScheduleKeyDeletion.js';
+import { TagResource } from './operations/TagResource.js';
+import { UntagResource } from './operations/UntagResource.js';
+import { UpdateAlias } from './operations/UpdateAlias.js';
+import { UpdateKeyDescription } from './operations/UpdateKeyDescription.js';
+
+const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
+
+/** The KMS operation table: wire name → operation. Every entry must exist in the botocore model. */
+export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
+  [
+    CancelKeyDeletion, CreateAlias, CreateKey, Decrypt, DeleteAlias, DescribeKey, DisableKey, DisableKeyRotation,
+    EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom,
+    GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags,
+    PutKeyPolicy, ReEncrypt, RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias,
+    UpdateKeyDescription,
+  ].map((op) => [op.name, op as KmsOperation]),
+);
+
+export const KMS_MODEL = model;
+export const KMS_CODEC = new ShapeCodec(model);
+/** SigV4 signing name and the X-Amz-Target prefix of AWS JSON 1.1. */
+export const KMS_SIGNING_NAME = 'kms';
+export const KMS_TARGET_PREFIX = model.metadata.targetPrefix;

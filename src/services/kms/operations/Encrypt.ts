@@ -1,0 +1,27 @@
+import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
+import { keyOperation } from '../call.js';
+import { needsSymmetricAlgorithm } from '../symmetric.js';
+
+interface Input {
+  KeyId: string;
+  Plaintext: SecretBytes;
+  EncryptionContext?: Record<string, string>;
+  EncryptionAlgorithm?: string;
+}
+
+/** https://docs.aws.amazon.com/kms/latest/APIReference/API_Encrypt.html — plaintext 1–4096 bytes (model). */
+export const Encrypt = keyOperation<Input>({
+  name: 'Encrypt',
+  action: 'kms:Encrypt',
+  readOnly: false,
+  aliases: true,
+  handle: async (input, call, key) => {
+    needsSymmetricAlgorithm(input.EncryptionAlgorithm);
+    const sealed = await call.kms.crypto.encrypt(key, input.Plaintext, input.EncryptionContext);
+    return {
+      CiphertextBlob: sealed.ciphertextBlob,
+      KeyId: key.arn,
+      EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    };
+  },
+});

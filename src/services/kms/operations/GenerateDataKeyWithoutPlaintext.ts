@@ -1,0 +1,22 @@
+import { keyOperation } from '../call.js';
+import { dataKeyBytes } from '../data-key-size.js';
+
+interface Input {
+  KeyId: string;
+  KeySpec?: string;
+  NumberOfBytes?: number;
+  EncryptionContext?: Record<string, string>;
+}
+
+/** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKeyWithoutPlaintext.html */
+export const GenerateDataKeyWithoutPlaintext = keyOperation<Input>({
+  name: 'GenerateDataKeyWithoutPlaintext',
+  action: 'kms:GenerateDataKeyWithoutPlaintext',
+  readOnly: false,
+  aliases: true,
+  handle: async (input, call, key) => {
+    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext);
+    dk.plaintext.wipe();
+    return { CiphertextBlob: dk.ciphertextBlob, KeyId: key.arn, KeyMaterialId: dk.materialId };
+  },
+});

@@ -1,0 +1,16 @@
+import { keyOperation } from '../call.js';
+
+/** https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyRotationStatus.html */
+export const GetKeyRotationStatus = keyOperation<{ KeyId: string }>({
+  name: 'GetKeyRotationStatus',
+  action: 'kms:GetKeyRotationStatus',
+  readOnly: true,
+  aliases: false,
+  handle: async (_input, _call, key) => ({
+    KeyId: key.arn,
+    KeyRotationEnabled: key.rotationEnabled,
+    RotationPeriodInDays: key.rotationEnabled ? key.rotationPeriodInDays : undefined,
+    NextRotationDate: key.rotationEnabled && key.nextRotationDate !== null ? new Date(key.nextRotationDate) : undefined,
+    OnDemandRotationStartDate: key.onDemandRotationStartDate === null ? undefined : new Date(key.onDemandRotationStartDate),
+  }),
+});

@@ -1,0 +1,48 @@
+import { decodeMarker, encodeMarker } from '../../../core/pagination.js';
+import { keyOperation } from '../call.js';
+
+interface Input {
+  KeyId: string;
+  IncludeKeyMaterial?: 'ALL_KEY_MATERIAL' | 'ROTATIONS_ONLY';
+  Limit?: number;
+  Marker?: string;
+}
+
+/**
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_ListKeyRotations.html
+ * Completed rotations, oldest first; with IncludeKeyMaterial=ALL_KEY_MATERIAL the original material too.
+ */
+export const ListKeyRotations = keyOperation<Input>({
+  name: 'ListKeyRotations',
+  action: 'kms:ListKeyRotations',
+  readOnly: true,
+  aliases: false,
+  handle: async (input, call, key) => {
+    const all = input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL';
+    const limit = input.Limit ?? 100;
+    let after = decodeMarker('ListKeyRotations', input.Marker);
+    const rotations: Record<string, unknown>[] = [];
+    let next: string | undefined;
+    // Pages of materials, skipping the original one unless asked for, until `limit` entries are found.
+    do {
+      const page = await call.kms.deps.store.listMaterials(key.keyId, after, limit);
+      for (const m of page.items) {
+        if (m.rotationType === null && !all) continue;
+        rotations.push({
+          KeyId: key.keyId,
+          KeyMaterialId: m.materialId,
+          KeyMaterialState: m.materialId === key.currentMaterialId ? 'CURRENT' : 'NON_CURRENT',
+          RotationDate: m.rotationType === null ? undefined : new Date(m.createdAt),
+          RotationType: m.rotationType ?? undefined,
+        });
+      }
+      after = next = page.next;
+    } while (next !== undefined && rotations.length < limit);
+    const truncated = rotations.length > limit || next !== undefined;
+    return {
+      Rotations: rotations.slice(0, limit),
+      Truncated: truncated,
+      NextMarker: truncated && next !== undefined ? encodeMarker('ListKeyRotations', next) : undefined,
+    };
+  },
+});

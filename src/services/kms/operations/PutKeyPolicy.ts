@@ -1,0 +1,13 @@
+import { keyOperation } from '../call.js';
+
+/** https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html */
+export const PutKeyPolicy = keyOperation<{ KeyId: string; Policy: string; PolicyName?: string; BypassPolicyLockoutSafetyCheck?: boolean }>({
+  name: 'PutKeyPolicy',
+  action: 'kms:PutKeyPolicy',
+  readOnly: false,
+  aliases: false,
+  handle: async (input, call, key) => {
+    await call.kms.keys.putPolicy(key, input.Policy, input.PolicyName);
+    return {};
+  },
+});

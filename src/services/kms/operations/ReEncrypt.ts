@@ -1,0 +1,53 @@
+import { Located } from '../../../core/kms/cryptography.js';
+import { KeyRecord } from '../../../store/metadata/types.js';
+import { defineOperation } from '../../operation.js';
+import { KmsCall, onKey } from '../call.js';
+import { needsSymmetricAlgorithm } from '../symmetric.js';
+
+interface Input {
+  CiphertextBlob: Buffer;
+  SourceEncryptionContext?: Record<string, string>;
+  SourceKeyId?: string;
+  DestinationKeyId: string;
+  DestinationEncryptionContext?: Record<string, string>;
+  SourceEncryptionAlgorithm?: string;
+  DestinationEncryptionAlgorithm?: string;
+}
+
+/**
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html
+ * Needs kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination key.
+ * The plaintext never leaves the server.
+ */
+export const ReEncrypt = defineOperation<KmsCall, Input, { source: Located; destination: KeyRecord }>({
+  name: 'ReEncrypt',
+  action: 'kms:ReEncrypt*',
+  readOnly: false,
+  resolve: async (input, call) => {
+    needsSymmetricAlgorithm(input.SourceEncryptionAlgorithm);
+    needsSymmetricAlgorithm(input.DestinationEncryptionAlgorithm);
+    const source = await call.kms.crypto.locate(call.scope, input.CiphertextBlob, input.SourceKeyId);
+    const destination = await call.kms.resolver.resolve(call.scope, input.DestinationKeyId, { aliases: true });
+    return {
+      access: [onKey(source.key, 'kms:ReEncryptFrom'), onKey(destination, 'kms:ReEncryptTo')],
+      state: { source, destination },
+    };
+  },
+  handle: async (input, call, { source, destination }) => {
+    const opened = await call.kms.crypto.decrypt(source, input.SourceEncryptionContext);
+    try {
+      const sealed = await call.kms.crypto.encrypt(destination, opened.plaintext, input.DestinationEncryptionContext);
+      return {
+        CiphertextBlob: sealed.ciphertextBlob,
+        SourceKeyId: source.key.arn,
+        KeyId: destination.arn,
+        SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        SourceKeyMaterialId: opened.materialId,
+        DestinationKeyMaterialId: sealed.materialId,
+      };
+    } finally {
+      opened.plaintext.wipe();
+    }
+  },
+});

@@ -1,0 +1,18 @@
+import { keyOperation } from '../call.js';
+
+/** https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html — 7–30 days, default 30. */
+export const ScheduleKeyDeletion = keyOperation<{ KeyId: string; PendingWindowInDays?: number }>({
+  name: 'ScheduleKeyDeletion',
+  action: 'kms:ScheduleKeyDeletion',
+  readOnly: false,
+  aliases: false,
+  handle: async (input, call, key) => {
+    const updated = await call.kms.keys.scheduleDeletion(key, input.PendingWindowInDays);
+    return {
+      KeyId: updated.arn,
+      DeletionDate: new Date(updated.deletionDate!),
+      KeyState: updated.keyState,
+      PendingWindowInDays: updated.pendingWindowInDays,
+    };
+  },
+});

@@ -1,0 +1,39 @@
+import { Principal } from '../core/identity/principal.js';
+
+/** What every operation knows of the request that carries it. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly principal: Principal;
+  /** The region of the request's SigV4 credential scope. */
+  readonly region: string;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  readonly secureTransport: boolean;
+}
+
+/** One authorization question: may the caller perform `action` on `resource` (an ARN, or '*')? */
+export interface ResourceAccess {
+  readonly action: string;
+  readonly resource: string;
+  /** The account that owns the resource (its policy decides about callers from other accounts). */
+  readonly ownerAccountId?: string;
+}
+
+/**
+ * One row of a service's operation table. The dispatcher validates the input against the model,
+ * calls `resolve` to find the resources, authorizes every ResourceAccess it returns, and only then
+ * calls `handle` with what `resolve` found. No handler can skip authorization (or, later, audit).
+ */
+export interface Operation<C, I = any, S = any> {
+  /** Wire name, e.g. `Decrypt`. */
+  readonly name: string;
+  /** The IAM action that names this operation, e.g. `kms:Decrypt`. */
+  readonly action: string;
+  readonly readOnly: boolean;
+  readonly resolve: (input: I, ctx: C) => Promise<{ access: ResourceAccess[]; state: S }>;
+  readonly handle: (input: I, ctx: C, state: S) => Promise<Record<string, unknown>>;
+}
+
+export function defineOperation<C, I, S>(op: Operation<C, I, S>): Operation<C, I, S> {
+  return op;
+}

@@ -1,0 +1,354 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import {
+  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
+  MetadataStore, Page, RotationType, Tag,
+} from '../types.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const SQLITE_FILE = 'strongroom.db';
+
+type Row = Record<string, unknown>;
+
+const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
+  description: 'description',
+  keyState: 'key_state',
+  deletionDate: 'deletion_date',
+  pendingWindowInDays: 'pending_window_in_days',
+  policy: 'policy',
+  currentMaterialId: 'current_material_id',
+  rotationEnabled: 'rotation_enabled',
+  rotationPeriodInDays: 'rotation_period_in_days',
+  nextRotationDate: 'next_rotation_date',
+  onDemandRotationStartDate: 'on_demand_rotation_start_date',
+};
+
+/**
+ * SQLite in WAL mode with synchronous=FULL: a write that returned is on disk.
+ * better-sqlite3 is synchronous; the async methods keep the MetadataStore interface networked-store-shaped.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: Database.Database;
+  readonly #stmts = new Map<string, Database.Statement>();
+
+  constructor(path: string) {
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#migrate();
+  }
+
+  static inDataDir(dataDir: string): SqliteMetadataStore {
+    return new SqliteMetadataStore(join(dataDir, SQLITE_FILE));
+  }
+
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      this.#db.transaction(() => {
+        this.#db.exec(MIGRATIONS[i]!);
+        this.#db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  /** Prepared statements are compiled once per SQL text. */
+  #stmt(sql: string): Database.Statement {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = this.#stmt('SELECT value FROM settings WHERE name = ?').get(name) as Row | undefined;
+    return row ? String(row.value) : undefined;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    this.#stmt('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(name, value);
+    return (await this.getSetting(name))!;
+  }
+
+  async createAccount(a: AccountRecord): Promise<void> {
+    this.#stmt('INSERT INTO accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(a.accountId, a.createdAt);
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as Row | undefined;
+    return row ? { accountId: String(row.account_id), createdAt: Number(row.created_at) } : undefined;
+  }
+
+  async putAccessKey(k: AccessKeyRecord): Promise<void> {
+    this.#stmt(
+      `INSERT OR REPLACE INTO access_keys
+       (access_key_id, account_id, principal_arn, principal_type, principal_id, secret_wrapped, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(k.accessKeyId, k.accountId, k.principalArn, k.principalType, k.principalId, k.secretWrapped, k.status, k.createdAt);
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as Row | undefined;
+    return row ? toAccessKey(row) : undefined;
+  }
+
+  async listAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
+    const rows = this.#stmt('SELECT * FROM access_keys WHERE account_id = ? ORDER BY access_key_id').all(accountId) as Row[];
+    return rows.map(toAccessKey);
+  }
+
+  async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmt(
+        `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
+          deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
+          rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        key.keyId, key.accountId, key.region, key.arn, key.description, key.keyState, key.keyManager, key.createdAt,
+        key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled ? 1 : 0,
+        key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate,
+      );
+      this.#insertMaterial(material);
+      for (const t of tags) this.#putTag(key.keyId, t);
+    })();
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyId) as Row | undefined;
+    return row ? toKey(row) : undefined;
+  }
+
+  async listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
+    const rows = this.#stmt(
+      'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
+    ).all(accountId, region, after ?? '', limit + 1) as Row[];
+    return page(rows.map(toKey), limit, (k) => k.keyId);
+  }
+
+  async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    this.#applyPatch(keyId, patch);
+    return this.getKey(keyId);
+  }
+
+  #applyPatch(keyId: string, patch: KeyPatch): void {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof KeyPatch, unknown][];
+    if (entries.length === 0) return;
+    const sets = entries.map(([k]) => `${KEY_COLUMNS[k]} = ?`).join(', ');
+    const values = entries.map(([, v]) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+    this.#stmt(`UPDATE kms_keys SET ${sets} WHERE key_id = ?`).run(...values, keyId);
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    // Materials, aliases and tags go with it (ON DELETE CASCADE), in the same statement's transaction.
+    this.#stmt('DELETE FROM kms_keys WHERE key_id = ?').run(keyId);
+  }
+
+  async listKeysDue(now: number): Promise<KeyRecord[]> {
+    const rows = this.#stmt(
+      `SELECT * FROM kms_keys WHERE deletion_date <= @now
+       UNION SELECT * FROM kms_keys WHERE next_rotation_date <= @now AND rotation_enabled = 1`,
+    ).all({ now }) as Row[];
+    return rows.map(toKey);
+  }
+
+  async addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord> {
+    this.#db.transaction(() => {
+      this.#insertMaterial(material);
+      this.#applyPatch(material.keyId, patch);
+    })();
+    return (await this.getKey(material.keyId))!;
+  }
+
+  #insertMaterial(m: MaterialRecord): void {
+    this.#stmt(
+      `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type)
+       VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kms_key_materials WHERE key_id = ?), ?)`,
+    ).run(m.keyId, m.materialId, m.wrapped, m.createdAt, m.keyId, m.rotationType);
+  }
+
+  async getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_key_materials WHERE key_id = ? AND material_id = ?').get(keyId, materialId) as
+      | Row
+      | undefined;
+    return row ? toMaterial(row) : undefined;
+  }
+
+  async listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>> {
+    const rows = this.#stmt(
+      'SELECT * FROM kms_key_materials WHERE key_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ).all(keyId, after === undefined ? 0 : Number(after), limit + 1) as Row[];
+    const items = rows.map((r) => ({ ...toMaterial(r), seq: Number(r.seq) }));
+    const p = page(items, limit, (m) => String(m.seq));
+    return { items: p.items.map(({ seq: _seq, ...m }) => m), ...(p.next !== undefined ? { next: p.next } : {}) };
+  }
+
+  async countMaterials(keyId: string, rotationType: RotationType): Promise<number> {
+    const row = this.#stmt('SELECT COUNT(*) AS n FROM kms_key_materials WHERE key_id = ? AND rotation_type = ?').get(
+      keyId,
+      rotationType,
+    ) as Row;
+    return Number(row.n);
+  }
+
+  async createAlias(a: AliasRecord): Promise<void> {
+    const res = this.#stmt(
+      `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt);
+    if (res.changes === 0) throw new AliasExistsError();
+  }
+
+  async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').get(
+      accountId,
+      region,
+      aliasName,
+    ) as Row | undefined;
+    return row ? toAlias(row) : undefined;
+  }
+
+  async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<boolean> {
+    const res = this.#stmt(
+      'UPDATE kms_aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
+    ).run(targetKeyId, updatedAt, accountId, region, aliasName);
+    return res.changes > 0;
+  }
+
+  async deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
+    const res = this.#stmt('DELETE FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?').run(
+      accountId,
+      region,
+      aliasName,
+    );
+    return res.changes > 0;
+  }
+
+  async listAliases(
+    accountId: string,
+    region: string,
+    keyId: string | undefined,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Page<AliasRecord>> {
+    const rows = (
+      keyId === undefined
+        ? this.#stmt(
+            'SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?',
+          ).all(accountId, region, after ?? '', limit + 1)
+        : this.#stmt(
+            `SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ?
+             ORDER BY alias_name LIMIT ?`,
+          ).all(accountId, region, keyId, after ?? '', limit + 1)
+    ) as Row[];
+    return page(rows.map(toAlias), limit, (a) => a.aliasName);
+  }
+
+  async putTags(keyId: string, tags: readonly Tag[]): Promise<void> {
+    this.#db.transaction(() => {
+      for (const t of tags) this.#putTag(keyId, t);
+    })();
+  }
+
+  #putTag(keyId: string, t: Tag): void {
+    this.#stmt(
+      `INSERT INTO kms_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?)
+       ON CONFLICT(key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
+    ).run(keyId, t.TagKey, t.TagValue);
+  }
+
+  async removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> {
+    this.#db.transaction(() => {
+      for (const k of tagKeys) this.#stmt('DELETE FROM kms_tags WHERE key_id = ? AND tag_key = ?').run(keyId, k);
+    })();
+  }
+
+  async listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>> {
+    const rows = this.#stmt('SELECT * FROM kms_tags WHERE key_id = ? AND tag_key > ? ORDER BY tag_key LIMIT ?').all(
+      keyId,
+      after ?? '',
+      limit + 1,
+    ) as Row[];
+    return page(
+      rows.map((r) => ({ TagKey: String(r.tag_key), TagValue: String(r.tag_value) })),
+      limit,
+      (t) => t.TagKey,
+    );
+  }
+
+  async countTags(keyId: string): Promise<number> {
+    return Number((this.#stmt('SELECT COUNT(*) AS n FROM kms_tags WHERE key_id = ?').get(keyId) as Row).n);
+  }
+
+  async close(): Promise<void> {
+    this.#stmts.clear();
+    this.#db.close();
+  }
+}
+
+function page<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: sortKey(items[items.length - 1]!) };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toAccessKey(r: Row): AccessKeyRecord {
+  return {
+    accessKeyId: String(r.access_key_id),
+    accountId: String(r.account_id),
+    principalArn: String(r.principal_arn),
+    principalType: r.principal_type as AccessKeyRecord['principalType'],
+    principalId: String(r.principal_id),
+    secretWrapped: r.secret_wrapped as Buffer,
+    status: r.status as AccessKeyRecord['status'],
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toKey(r: Row): KeyRecord {
+  return {
+    keyId: String(r.key_id),
+    accountId: String(r.account_id),
+    region: String(r.region),
+    arn: String(r.arn),
+    description: String(r.description),
+    keyState: r.key_state as KeyRecord['keyState'],
+    keyManager: r.key_manager as KeyRecord['keyManager'],
+    createdAt: Number(r.created_at),
+    deletionDate: num(r.deletion_date),
+    pendingWindowInDays: num(r.pending_window_in_days),
+    policy: String(r.policy),
+    currentMaterialId: String(r.current_material_id),
+    rotationEnabled: Number(r.rotation_enabled) === 1,
+    rotationPeriodInDays: num(r.rotation_period_in_days),
+    nextRotationDate: num(r.next_rotation_date),
+    onDemandRotationStartDate: num(r.on_demand_rotation_start_date),
+  };
+}
+
+function toMaterial(r: Row): MaterialRecord {
+  return {
+    keyId: String(r.key_id),
+    materialId: String(r.material_id),
+    wrapped: r.wrapped as Buffer,
+    createdAt: Number(r.created_at),
+    rotationType: (r.rotation_type ?? null) as RotationType | null,
+  };
+}
+
+function toAlias(r: Row): AliasRecord {
+  return {
+    accountId: String(r.account_id),
+    region: String(r.region),
+    aliasName: String(r.alias_name),
+    targetKeyId: String(r.target_key_id),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}

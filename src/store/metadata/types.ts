@@ -1,0 +1,130 @@
+/**
+ * The metadata store: everything but object bodies. SQLite (embedded, default) implements it today,
+ * PostgreSQL later; test/contract/metadata-store.contract.ts runs against every implementation.
+ * Methods are async so that a networked store fits the same interface. Times are epoch milliseconds.
+ */
+
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+export type KeyManager = 'CUSTOMER' | 'AWS';
+export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
+
+export interface AccountRecord {
+  readonly accountId: string;
+  readonly createdAt: number;
+}
+
+export interface AccessKeyRecord {
+  readonly accessKeyId: string;
+  readonly accountId: string;
+  /** e.g. arn:aws:iam::111122223333:root */
+  readonly principalArn: string;
+  readonly principalType: 'Root' | 'IAMUser';
+  readonly principalId: string;
+  /** The secret access key, wrapped by the root of trust (SigV4 needs the secret itself). */
+  readonly secretWrapped: Buffer;
+  readonly status: 'Active' | 'Inactive';
+  readonly createdAt: number;
+}
+
+export interface KeyRecord {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly arn: string;
+  readonly description: string;
+  readonly keyState: KeyState;
+  readonly keyManager: KeyManager;
+  readonly createdAt: number;
+  readonly deletionDate: number | null;
+  readonly pendingWindowInDays: number | null;
+  readonly policy: string;
+  readonly currentMaterialId: string;
+  readonly rotationEnabled: boolean;
+  readonly rotationPeriodInDays: number | null;
+  readonly nextRotationDate: number | null;
+  readonly onDemandRotationStartDate: number | null;
+}
+
+export type KeyPatch = Partial<Omit<KeyRecord, 'keyId' | 'accountId' | 'region' | 'arn' | 'createdAt' | 'keyManager'>>;
+
+export interface MaterialRecord {
+  readonly keyId: string;
+  readonly materialId: string;
+  readonly wrapped: Buffer;
+  readonly createdAt: number;
+  /** null for the material CreateKey made; set for each rotation. */
+  readonly rotationType: RotationType | null;
+}
+
+export interface AliasRecord {
+  readonly accountId: string;
+  readonly region: string;
+  /** Includes the `alias/` prefix. */
+  readonly aliasName: string;
+  readonly targetKeyId: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Tag {
+  readonly TagKey: string;
+  readonly TagValue: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** The sort key of the last item when more items follow. */
+  readonly next?: string;
+}
+
+export interface MetadataStore {
+  getSetting(name: string): Promise<string | undefined>;
+  /** Sets the value only if none is set; returns the value that is set afterwards. */
+  initSetting(name: string, value: string): Promise<string>;
+
+  createAccount(account: AccountRecord): Promise<void>;
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+
+  /** Inserts or replaces an access key (used for configured root credentials). */
+  putAccessKey(key: AccessKeyRecord): Promise<void>;
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
+  listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
+
+  /** Creates key, first material and tags in one transaction. */
+  createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void>;
+  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>>;
+  /** Applies `patch` and returns the updated key, or undefined when the key does not exist. */
+  updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
+  /** Removes the key with its materials, aliases and tags. */
+  deleteKey(keyId: string): Promise<void>;
+  /** Keys whose deletion date or next rotation date is at or before `now`. */
+  listKeysDue(now: number): Promise<KeyRecord[]>;
+
+  /** Adds a material and applies `patch` to the key in one transaction. */
+  addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord>;
+  getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined>;
+  listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>>;
+  countMaterials(keyId: string, rotationType: RotationType): Promise<number>;
+
+  /** Throws AliasExistsError when the name is taken in that account and region. */
+  createAlias(alias: AliasRecord): Promise<void>;
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
+  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<boolean>;
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean>;
+  listAliases(accountId: string, region: string, keyId: string | undefined, after: string | undefined, limit: number): Promise<Page<AliasRecord>>;
+
+  putTags(keyId: string, tags: readonly Tag[]): Promise<void>;
+  removeTags(keyId: string, tagKeys: readonly string[]): Promise<void>;
+  listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>>;
+  countTags(keyId: string): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+export class AliasExistsError extends Error {
+  constructor() {
+    super('alias exists');
+    this.name = 'AliasExistsError';
+  }
+}
