@@ -1,0 +1,99 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { App, buildApp } from '../../src/app.js';
+import { Config, parseRegions } from '../../src/config/config.js';
+import { Clock } from '../../src/core/clock.js';
+
+export const TEST_ACCOUNT = '111122223333';
+export const TEST_REGION = 'us-east-1';
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIATESTROOT00000001', secretAccessKey: 'test-root-secret-access-key-0000000000001' };
+
+export interface TestServer {
+  readonly url: string;
+  readonly app: App;
+  readonly dataDir: string;
+  /** Every log line the server wrote. */
+  readonly logs: string[];
+  kms(overrides?: Partial<{ region: string; credentials: { accessKeyId: string; secretAccessKey: string } }>): KMSClient;
+  /** Closes the server; the data dir stays until `destroy`. */
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  clock?: Clock;
+  dataDir?: string;
+  regions?: string;
+  accountId?: string;
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
+export async function startServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'strongroom-test-'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const config: Config = {
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    accountId: opts.accountId ?? TEST_ACCOUNT,
+    region: TEST_REGION,
+    ...(opts.regions !== undefined ? { regions: parseRegions(opts.regions) } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    rootAccessKeyId: TEST_CREDENTIALS.accessKeyId,
+    rootSecretAccessKey: TEST_CREDENTIALS.secretAccessKey,
+    logLevel: 'debug',
+    sweepIntervalMs: 60_000,
+  };
+  const app = await buildApp(config, { ...(opts.clock ? { clock: opts.clock } : {}), logger: pino({ level: 'debug' }, sink) });
+  const url = await app.listen();
+  let stopped = false;
+  const clients: KMSClient[] = [];
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const c of clients) c.destroy();
+    await app.close();
+  };
+  return {
+    url,
+    app,
+    dataDir,
+    logs,
+    kms(overrides = {}) {
+      const client = new KMSClient({
+        endpoint: url,
+        region: overrides.region ?? TEST_REGION,
+        credentials: overrides.credentials ?? TEST_CREDENTIALS,
+        maxAttempts: 1,
+      });
+      clients.push(client);
+      return client;
+    },
+    stop,
+    async destroy() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves to the error a promise rejects with (fails if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { name: string };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
