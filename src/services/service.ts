@@ -1,3 +1,4 @@
+import { ErrorSpec } from '../core/errors/aws-error.js';
 import { Authorizer } from '../core/policy/authorizer.js';
 import { Operation, RequestContext } from './operation.js';
 import { ShapeCodec } from './shapes.js';
@@ -8,6 +9,8 @@ export interface ServiceDefinition<C> {
   readonly signingName: string;
   readonly operations: ReadonlyMap<string, Operation<C>>;
   readonly codec: ShapeCodec;
+  /** The error an unexpected failure is reported as (retryable), e.g. KMSInternalException. */
+  readonly internalError: ErrorSpec;
   context(request: RequestContext): C;
   /** Runs after authorization, before the handler (KMS: DryRun stops here). */
   beforeHandle?(input: Record<string, unknown>): void;

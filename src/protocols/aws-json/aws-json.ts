@@ -37,7 +37,11 @@ export class AwsJsonProtocol implements Protocol {
     private readonly authenticator: Authenticator,
     private readonly authorizer: Authorizer,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#bySigningName = new Map([...services.values()].map((s) => [s.signingName, s]));
+  }
+
+  readonly #bySigningName: ReadonlyMap<string, ServiceDefinition<unknown>>;
 
   claims(req: Exchange['req']): boolean {
     return req.method === 'POST' && typeof req.headers['x-amz-target'] === 'string';
@@ -105,7 +109,8 @@ export class AwsJsonProtocol implements Protocol {
     }
     // Unexpected: log the error (never the request body) and answer a retryable internal error.
     this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
-    return new AwsError(CommonErrors.InternalFailure, 'An internal error occurred. Retry the request.');
+    const spec = (ex.note.service && this.#bySigningName.get(ex.note.service)?.internalError) || CommonErrors.InternalFailure;
+    return new AwsError(spec, 'An internal error occurred. Retry the request.');
   }
 
   #send(ex: Exchange, status: number, body: string): void {

@@ -10,6 +10,7 @@ export function kmsService(kms: Kms): ServiceDefinition<KmsCall> {
     signingName: KMS_SIGNING_NAME,
     operations: KMS_OPERATIONS,
     codec: KMS_CODEC,
+    internalError: KmsErrors.KMSInternalException,
     context: (request) => ({ kms, request, scope: { accountId: request.principal.accountId, region: request.region } }),
     beforeHandle: (input) => {
       // https://docs.aws.amazon.com/kms/latest/developerguide/testing-permissions.html
