@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { it } from 'node:test';
+import { AliasExistsError, KeyRecord, MaterialRecord, MetadataStore } from '../../src/store/metadata/types.js';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+
+function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const keyId = overrides.keyId ?? randomUUID();
+  return {
+    keyId,
+    accountId: ACCOUNT,
+    region: REGION,
+    arn: `arn:aws:kms:${overrides.region ?? REGION}:${ACCOUNT}:key/${keyId}`,
+    description: '',
+    keyState: 'Enabled',
+    keyManager: 'CUSTOMER',
+    createdAt: 1000,
+    deletionDate: null,
+    pendingWindowInDays: null,
+    policy: '{}',
+    currentMaterialId: 'm0',
+    rotationEnabled: false,
+    rotationPeriodInDays: null,
+    nextRotationDate: null,
+    onDemandRotationStartDate: null,
+    ...overrides,
+  };
+}
+
+const material = (keyId: string, materialId = 'm0', rotationType: MaterialRecord['rotationType'] = null): MaterialRecord => ({
+  keyId,
+  materialId,
+  wrapped: Buffer.from(`wrapped-${materialId}`),
+  createdAt: 1000,
+  rotationType,
+});
+
+/** The behaviour every metadata store must have; each implementation's test file runs it. */
+export function metadataStoreContract(open: () => Promise<MetadataStore>): void {
+  it('initSetting sets once and then returns the first value', async () => {
+    const s = await open();
+    assert.equal(await s.initSetting('account_id', '1'), '1');
+    assert.equal(await s.initSetting('account_id', '2'), '1');
+    assert.equal(await s.getSetting('missing'), undefined);
+  });
+
+  it('stores access keys with their wrapped secrets and lists them by account', async () => {
+    const s = await open();
+    await s.createAccount({ accountId: ACCOUNT, createdAt: 1 });
+    const rec = { accessKeyId: 'AKIA1', accountId: ACCOUNT, principalArn: `arn:aws:iam::${ACCOUNT}:root`, principalType: 'Root' as const, principalId: ACCOUNT, secretWrapped: Buffer.from([1, 2, 3]), status: 'Active' as const, createdAt: 5 };
+    await s.putAccessKey(rec);
+    assert.deepEqual(await s.getAccessKey('AKIA1'), rec);
+    assert.deepEqual((await s.listAccessKeys(ACCOUNT)).map((k) => k.accessKeyId), ['AKIA1']);
+  });
+
+  it('creates a key with its first material and tags atomically, and reads it back', async () => {
+    const s = await open();
+    const k = key({ description: 'd' });
+    await s.createKey(k, material(k.keyId), [{ TagKey: 't', TagValue: 'v' }]);
+    assert.deepEqual(await s.getKey(k.keyId), k);
+    assert.deepEqual((await s.getMaterial(k.keyId, 'm0'))?.wrapped, Buffer.from('wrapped-m0'));
+    assert.deepEqual((await s.listTags(k.keyId, undefined, 50)).items, [{ TagKey: 't', TagValue: 'v' }]);
+    // A failing create (duplicate id) leaves nothing half-written.
+    await assert.rejects(s.createKey(k, material(k.keyId, 'm-other'), [{ TagKey: 'u', TagValue: 'w' }]));
+    assert.equal(await s.getMaterial(k.keyId, 'm-other'), undefined);
+    assert.equal(await s.countTags(k.keyId), 1);
+  });
+
+  it('lists keys per account and region in pages that together hold every key once', async () => {
+    const s = await open();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const k = key();
+      ids.push(k.keyId);
+      await s.createKey(k, material(k.keyId), []);
+    }
+    const other = key({ region: 'eu-west-1' });
+    await s.createKey({ ...other, region: 'eu-west-1' }, material(other.keyId), []);
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await s.listKeys(ACCOUNT, REGION, after, 3);
+      assert.ok(page.items.length <= 3);
+      seen.push(...page.items.map((k) => k.keyId));
+      after = page.next;
+    } while (after !== undefined);
+    assert.deepEqual(seen.sort(), ids.sort());
+  });
+
+  it('updates fields of a key (null clears) and deletes a key with its materials, aliases and tags', async () => {
+    const s = await open();
+    const k = key();
+    await s.createKey(k, material(k.keyId), [{ TagKey: 't', TagValue: 'v' }]);
+    const u = await s.updateKey(k.keyId, { keyState: 'PendingDeletion', deletionDate: 50, pendingWindowInDays: 7, rotationEnabled: true });
+    assert.equal(u?.keyState, 'PendingDeletion');
+    assert.equal(u?.rotationEnabled, true);
+    assert.equal((await s.updateKey(k.keyId, { deletionDate: null }))?.deletionDate, null);
+    await s.createAlias({ accountId: ACCOUNT, region: REGION, aliasName: 'alias/gone', targetKeyId: k.keyId, createdAt: 1, updatedAt: 1 });
+    await s.deleteKey(k.keyId);
+    assert.equal(await s.getKey(k.keyId), undefined);
+    assert.equal(await s.getMaterial(k.keyId, 'm0'), undefined);
+    assert.equal(await s.getAlias(ACCOUNT, REGION, 'alias/gone'), undefined);
+    assert.equal(await s.countTags(k.keyId), 0);
+    assert.equal(await s.updateKey(k.keyId, { description: 'x' }), undefined);
+  });
+
+  it('adds materials in order with the key patch in one step, and counts them by rotation type', async () => {
+    const s = await open();
+    const k = key();
+    await s.createKey(k, material(k.keyId), []);
+    const after = await s.addMaterial(material(k.keyId, 'm1', 'ON_DEMAND'), { currentMaterialId: 'm1' });
+    assert.equal(after.currentMaterialId, 'm1');
+    await s.addMaterial(material(k.keyId, 'm2', 'AUTOMATIC'), { currentMaterialId: 'm2' });
+    const p1 = await s.listMaterials(k.keyId, undefined, 2);
+    assert.deepEqual(p1.items.map((m) => m.materialId), ['m0', 'm1']);
+    const p2 = await s.listMaterials(k.keyId, p1.next, 2);
+    assert.deepEqual(p2.items.map((m) => m.materialId), ['m2']);
+    assert.equal(p2.next, undefined);
+    assert.equal(await s.countMaterials(k.keyId, 'ON_DEMAND'), 1);
+  });
+
+  it('finds keys whose deletion or rotation is due', async () => {
+    const s = await open();
+    const del = key({ keyState: 'PendingDeletion', deletionDate: 100 });
+    const rot = key({ rotationEnabled: true, nextRotationDate: 100 });
+    const later = key({ rotationEnabled: true, nextRotationDate: 1000 });
+    for (const k of [del, rot, later]) await s.createKey(k, material(k.keyId), []);
+    assert.deepEqual((await s.listKeysDue(500)).map((k) => k.keyId).sort(), [del.keyId, rot.keyId].sort());
+  });
+
+  it('aliases are unique per account and region, updatable, listable by key, deletable', async () => {
+    const s = await open();
+    const a = key();
+    const b = key();
+    for (const k of [a, b]) await s.createKey(k, material(k.keyId), []);
+    const alias = { accountId: ACCOUNT, region: REGION, aliasName: 'alias/x', targetKeyId: a.keyId, createdAt: 1, updatedAt: 1 };
+    await s.createAlias(alias);
+    await assert.rejects(s.createAlias({ ...alias, targetKeyId: b.keyId }), AliasExistsError);
+    await s.createAlias({ ...alias, region: 'eu-west-1' });
+    assert.equal(await s.updateAlias(ACCOUNT, REGION, 'alias/x', b.keyId, 2), true);
+    assert.equal(await s.updateAlias(ACCOUNT, REGION, 'alias/none', b.keyId, 2), false);
+    assert.equal((await s.getAlias(ACCOUNT, REGION, 'alias/x'))?.targetKeyId, b.keyId);
+    assert.deepEqual((await s.listAliases(ACCOUNT, REGION, b.keyId, undefined, 10)).items.map((x) => x.aliasName), ['alias/x']);
+    assert.deepEqual((await s.listAliases(ACCOUNT, REGION, a.keyId, undefined, 10)).items, []);
+    assert.equal(await s.deleteAlias(ACCOUNT, REGION, 'alias/x'), true);
+    assert.equal(await s.deleteAlias(ACCOUNT, REGION, 'alias/x'), false);
+  });
+
+  it('tags upsert by key, are removed by key and page in key order', async () => {
+    const s = await open();
+    const k = key();
+    await s.createKey(k, material(k.keyId), []);
+    await s.putTags(k.keyId, [{ TagKey: 'b', TagValue: '1' }, { TagKey: 'a', TagValue: '1' }, { TagKey: 'c', TagValue: '1' }]);
+    await s.putTags(k.keyId, [{ TagKey: 'a', TagValue: '2' }]);
+    await s.removeTags(k.keyId, ['c']);
+    const p = await s.listTags(k.keyId, undefined, 1);
+    assert.deepEqual(p.items, [{ TagKey: 'a', TagValue: '2' }]);
+    assert.deepEqual((await s.listTags(k.keyId, p.next, 10)).items, [{ TagKey: 'b', TagValue: '1' }]);
+  });
+}

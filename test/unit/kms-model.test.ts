@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { KmsErrors } from '../../src/core/errors/kms.js';
+import { KMS_MODEL, KMS_OPERATIONS } from '../../src/services/kms/index.js';
+
+/**
+ * The botocore model is the specification of the wire shapes. These tests fail when the vendored model
+ * drifts from the installed botocore, or when the error catalog or operation table names something the
+ * model does not have.
+ */
+describe('the KMS model and catalogs agree with botocore', () => {
+  it('the vendored model is what scripts/gen-kms-model.py extracts from the installed botocore', () => {
+    const fresh = execFileSync('python3', ['scripts/gen-kms-model.py'], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(fresh), JSON.parse(readFileSync('src/services/kms/model.json', 'utf8')));
+  });
+
+  it('every operation in the table is a KMS operation of the model, and every modelled one has an entry', () => {
+    assert.deepEqual([...KMS_OPERATIONS.keys()].sort(), Object.keys(KMS_MODEL.operations).sort());
+  });
+
+  it('every KMS error code in the catalog is an exception shape of the model', () => {
+    for (const code of Object.keys(KmsErrors)) {
+      assert.equal(KMS_MODEL.shapes[code]?.exception, true, `${code} is not an exception in the botocore model`);
+    }
+  });
+
+  it('every exception a served operation can raise per the model is in the catalog or deliberately absent', () => {
+    // Absent on purpose: custom key stores, XKS and CloudHSM are not offered, so those errors never arise.
+    const notOffered = /^(CloudHsm|CustomKeyStoreInvalidState|Xks|Conflict)/;
+    const raised = new Set(Object.values(KMS_MODEL.operations).flatMap((o) => o.errors));
+    for (const code of raised) {
+      if (notOffered.test(code)) continue;
+      assert.ok(code in KmsErrors, `${code} is missing from KmsErrors`);
+    }
+  });
+});
