@@ -7,7 +7,6 @@ export async function main(config: Config): Promise<void> {
   const url = await app.listen();
   const d = app.deployment;
   const out = process.stdout;
-  out.write(`Strongroom listening on ${url} (account ${d.accountId}, region ${d.homeRegion}, data ${config.dataDir})\n`);
   if (d.generatedRoot) {
     out.write(
       `Root credentials (shown once; also saved to ${config.dataDir}/credentials, mode 0600):\n` +
@@ -16,6 +15,8 @@ export async function main(config: Config): Promise<void> {
         `  export AWS_DEFAULT_REGION=${d.homeRegion}\n`,
     );
   }
+  // Last, so that a supervisor waiting for this line has everything above it.
+  out.write(`Strongroom listening on ${url} (account ${d.accountId}, region ${d.homeRegion}, data ${config.dataDir})\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
