@@ -66,7 +66,10 @@ export class ShapeCodec {
   #decode(shapeName: string, v: unknown, path: string, errors: string[]): unknown {
     const shape = this.model.shapes[shapeName]!;
     const at = path === '' ? '' : ` at '${path}'`;
-    const show = (x: unknown) => (shape.sensitive || shape.type === 'blob' ? `Value${at}` : `Value '${String(x)}'${at}`);
+    // Only scalar, non-sensitive values are echoed (never a blob, a secret, or a structure: String() of a
+    // deeply nested array would recurse without bound).
+    const show = (x: unknown) =>
+      shape.sensitive || (typeof x !== 'string' && typeof x !== 'number') ? `Value${at}` : `Value '${String(x).slice(0, 256)}'${at}`;
     const mismatch = () =>
       new AwsError(CommonErrors.SerializationException, `Unexpected value type${at}: expected ${shape.type}`);
     switch (shape.type) {
@@ -91,7 +94,9 @@ export class ShapeCodec {
       }
       case 'map': {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw mismatch();
-        const out: Record<string, unknown> = {};
+        // A null-prototype object: a key named "__proto__" is data like any other (an encryption context
+        // {"__proto__": "x"} must be bound, not silently dropped into the prototype).
+        const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
         for (const [k, mv] of Object.entries(v as Record<string, unknown>)) {
           this.#decode(shape.key!.shape, k, `${path}.key`, errors);
           out[k] = this.#decode(shape.value!.shape, mv, `${path}.${k}.value`, errors);

@@ -112,7 +112,8 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
   if (!credential.active) throw new SigV4Error('inactive-key', 'The security token included in the request is invalid.');
 
   let payloadHash: string;
-  if (parsed.presigned) {
+  if (parsed.presigned && opts.s3) {
+    // S3 presigned URLs sign UNSIGNED-PAYLOAD unless the client put a hash in the header.
     payloadHash = headers.get('x-amz-content-sha256') ?? UNSIGNED_PAYLOAD;
   } else {
     const claimed = headers.get('x-amz-content-sha256');

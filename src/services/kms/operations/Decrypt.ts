@@ -1,10 +1,11 @@
 import { Located } from '../../../core/kms/cryptography.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onKey } from '../call.js';
+import { needsCiphertextBlob } from '../ciphertext-input.js';
 import { needsNoRecipient, needsSymmetricAlgorithm } from '../symmetric.js';
 
 interface Input {
-  CiphertextBlob: Buffer;
+  CiphertextBlob?: Buffer;
   EncryptionContext?: Record<string, string>;
   KeyId?: string;
   EncryptionAlgorithm?: string;
@@ -22,6 +23,7 @@ export const Decrypt = defineOperation<KmsCall, Input, Located>({
   resolve: async (input, call) => {
     needsSymmetricAlgorithm(input.EncryptionAlgorithm);
     needsNoRecipient(input.Recipient);
+    needsCiphertextBlob(input.CiphertextBlob);
     const located = await call.kms.crypto.locate(call.scope, input.CiphertextBlob, input.KeyId);
     return { access: [onKey(located.key, 'kms:Decrypt')], state: located };
   },

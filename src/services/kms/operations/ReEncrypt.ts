@@ -2,10 +2,11 @@ import { Located } from '../../../core/kms/cryptography.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onKey } from '../call.js';
+import { needsCiphertextBlob } from '../ciphertext-input.js';
 import { needsSymmetricAlgorithm } from '../symmetric.js';
 
 interface Input {
-  CiphertextBlob: Buffer;
+  CiphertextBlob?: Buffer;
   SourceEncryptionContext?: Record<string, string>;
   SourceKeyId?: string;
   DestinationKeyId: string;
@@ -26,6 +27,7 @@ export const ReEncrypt = defineOperation<KmsCall, Input, { source: Located; dest
   resolve: async (input, call) => {
     needsSymmetricAlgorithm(input.SourceEncryptionAlgorithm);
     needsSymmetricAlgorithm(input.DestinationEncryptionAlgorithm);
+    needsCiphertextBlob(input.CiphertextBlob);
     const source = await call.kms.crypto.locate(call.scope, input.CiphertextBlob, input.SourceKeyId);
     const destination = await call.kms.resolver.resolve(call.scope, input.DestinationKeyId, { aliases: true });
     return {
