@@ -17,6 +17,9 @@ import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 
+/** How long close() lets open connections finish before cutting them. */
+const CLOSE_GRACE_MS = 5_000;
+
 export interface AppOptions {
   /** The domain clock (deletion windows, rotation); tests inject a ManualClock. */
   readonly clock?: Clock;
@@ -85,8 +88,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async close() {
       ready = false;
       if (timer) clearInterval(timer);
+      // Finish in-flight requests; keep-alive connections that stay open past a grace period are cut.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await store.close();

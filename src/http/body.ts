@@ -33,7 +33,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         finish(new BodyTooLargeError(limit));
-        req.resume(); // drain what remains so the error response can be written
+        req.resume(); // discard what arrives until the response (sent with Connection: close) ends the socket
         return;
       }
       chunks.push(chunk);

@@ -58,6 +58,8 @@ export class AwsJsonProtocol implements Protocol {
       }
       const aws = this.#toAwsError(err, ex);
       ex.note.errorCode = aws.code;
+      // The rest of an oversize body is never read: close the connection instead of draining it.
+      if (err instanceof BodyTooLargeError) ex.res.setHeader('connection', 'close');
       this.#send(ex, aws.status, JSON.stringify({ __type: aws.code, message: aws.message }));
     }
   }

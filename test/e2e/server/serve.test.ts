@@ -37,6 +37,7 @@ describe('strongroom serve as a process', () => {
     assert.match(creds.accessKeyId, /^AKIA[A-Z2-7]{16}$/);
     assert.equal(statSync(join(dataDir, 'credentials')).mode & 0o777, 0o600);
     assert.equal(statSync(dataDir).mode & 0o077, 0);
+    for (const f of ['root-of-trust.key', 'strongroom.db']) assert.equal(statSync(join(dataDir, f)).mode & 0o777, 0o600, f);
     const health = await fetch(`${first.url}/_strongroom/health`);
     assert.equal(health.status, 200);
 

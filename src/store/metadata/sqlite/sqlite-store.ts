@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
@@ -41,7 +42,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   static inDataDir(dataDir: string): SqliteMetadataStore {
-    return new SqliteMetadataStore(join(dataDir, SQLITE_FILE));
+    const path = join(dataDir, SQLITE_FILE);
+    // Owner-only, before SQLite opens it: its -wal and -shm files take the database file's mode.
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+    return new SqliteMetadataStore(path);
   }
 
   #migrate(): void {
