@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, startServer } from '../../helpers/server.js';
+import { awsClientEnv } from '../../helpers/aws-env.js';
+import { TEST_ACCOUNT, TEST_REGION, TestServer, startServer } from '../../helpers/server.js';
 
 interface CliSpec {
   /** Suite name. */
@@ -27,21 +28,7 @@ const CLIS: readonly CliSpec[] = [
   { label: 'aws CLI v1 (aws on PATH)', bin: 'aws', major: 1, serviceErrorExit: 255 },
 ];
 
-/** The environment the CLI runs in: only our credentials, no config or credentials files, no pager. */
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-    AWS_DEFAULT_REGION: TEST_REGION,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
+const cliEnv = awsClientEnv;
 
 /** Why `cli` cannot be used here, or undefined when `<bin> --version` reports the expected major version. */
 function unavailable(cli: CliSpec): string | undefined {
