@@ -1,0 +1,45 @@
+/**
+ * The floor for `npm run bench:kms`: a bare node:http server that answers each request with the exact
+ * status, headers and body Strongroom gave for the same X-Amz-Target, and does nothing else. It reads
+ * the request body before answering, as any server must, so the difference to Strongroom is the
+ * work Strongroom does (SigV4, JSON, validation, crypto, logging), not HTTP itself.
+ *
+ * Usage: node dist/bench/bare-server.js <responses.json>   (written by bench/kms.ts)
+ * Prints "bare listening on http://127.0.0.1:PORT" once listening; exits on SIGTERM/SIGINT.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { CannedResponses } from './support/canned.js';
+
+function main(): void {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: bare-server.js <responses.json>');
+  const canned = JSON.parse(readFileSync(file, 'utf8')) as CannedResponses;
+  const answers = new Map(Object.entries(canned).map(([target, r]) => [target, { ...r, body: Buffer.from(r.body, 'base64') }]));
+
+  const server = createServer((req, res) => {
+    const answer = answers.get(String(req.headers['x-amz-target']));
+    req.on('end', () => {
+      if (!answer) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    });
+    req.resume();
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    process.stdout.write(`bare listening on http://127.0.0.1:${port}\n`);
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main();

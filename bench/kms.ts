@@ -1,0 +1,322 @@
+/**
+ * `npm run bench:kms`: throughput and latency of signed KMS Decrypt and GenerateDataKey calls against
+ * a Strongroom server, next to a bare node:http server that answers the same response bytes (the
+ * floor: what HTTP alone costs on this machine), measured in the same run.
+ *
+ * Both servers run as child processes so the load generator (autocannon, in this process) has a CPU
+ * of its own. Every measurement is repeated (median reported) because a 2-core machine is noisy.
+ *
+ * Environment:
+ *   BENCH_DURATION     seconds per run (default 10)
+ *   BENCH_CONNECTIONS  concurrent connections (default 50)
+ *   BENCH_REPEATS      runs per measurement (default 3)
+ *   BENCH_INFO_LOG     0 to skip the second Strongroom server, at the default log level (info)
+ *   BENCH_CPU_PROF     a directory: run the warn-level server under `node --cpu-prof` and keep the profile there
+ *
+ * Output: a table on stdout, then the results as one line of JSON (also written to .bench/kms.json).
+ * The exit code is 1 when any request failed, so a bench with errors cannot pass for a good one.
+ */
+import { CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { constants, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CannedResponse, CannedResponses } from './support/canned.js';
+import { LoadOptions, Measurement, Run, faults, replay, summarize } from './support/load.js';
+import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, RawRequest, signKmsRequest } from './support/sigv4.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const STRONGROOM_BIN = join(REPO, 'bin', 'strongroom.js');
+/** The issue's target: Strongroom's Decrypt at no less than half the bare floor. */
+const DECRYPT_TARGET_RATIO = 0.5;
+/** SigV4 signatures are accepted for 15 minutes; runs are re-signed, but no single run may outlast that. */
+const MAX_RUN_SECONDS = 14 * 60;
+
+type OperationName = 'Decrypt' | 'GenerateDataKey';
+type LogLevel = 'warn' | 'info';
+
+interface Settings extends LoadOptions {
+  readonly repeats: number;
+  readonly warmupSeconds: number;
+  readonly withInfoLog: boolean;
+  readonly cpuProfDir?: string;
+}
+
+/** One benchmarked operation: its input and, when the response is constant, the body every reply must have. */
+interface Workload {
+  readonly operation: OperationName;
+  readonly input: unknown;
+  expectBody?: string;
+}
+
+interface Row {
+  readonly operation: OperationName;
+  readonly logLevel: LogLevel;
+  readonly strongroom: Measurement;
+  readonly bare: Measurement;
+  readonly ratio: number;
+}
+
+function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const seconds = positiveNumber(env.BENCH_DURATION, 10, 'BENCH_DURATION');
+  if (seconds > MAX_RUN_SECONDS) throw new Error(`BENCH_DURATION must be at most ${MAX_RUN_SECONDS} s (the SigV4 clock-skew window)`);
+  return {
+    seconds,
+    connections: Math.round(positiveNumber(env.BENCH_CONNECTIONS, 50, 'BENCH_CONNECTIONS')),
+    repeats: Math.round(positiveNumber(env.BENCH_REPEATS, 3, 'BENCH_REPEATS')),
+    // Long enough for the JIT and the key material / credential caches; not measured.
+    warmupSeconds: Math.min(2, seconds),
+    withInfoLog: env.BENCH_INFO_LOG !== '0',
+    ...(env.BENCH_CPU_PROF ? { cpuProfDir: resolve(env.BENCH_CPU_PROF) } : {}),
+  };
+}
+
+function positiveNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
+  return n;
+}
+
+/** Strongroom as `npm start` runs it, in a throwaway data dir, with known root credentials. */
+function startStrongroom(tmp: string, dataDir: string, logLevel: LogLevel, cpuProfDir?: string): Promise<ChildServer> {
+  // Inherited STRONGROOM_* settings (TLS, regions, …) would change what is measured: drop them.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRONGROOM_')));
+  return startChild({
+    name: `strongroom (log ${logLevel})`,
+    args: [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), STRONGROOM_BIN, 'serve', '--port', '0', '--data-dir', dataDir],
+    env: {
+      ...env,
+      STRONGROOM_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
+      STRONGROOM_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
+      STRONGROOM_ACCOUNT_ID: BENCH_ACCOUNT,
+      STRONGROOM_REGION: BENCH_REGION,
+      STRONGROOM_LOG_LEVEL: logLevel,
+    },
+    logFile: join(tmp, `strongroom-${logLevel}.log`),
+    listening: /Strongroom listening on (https?:\/\/\S+)/,
+    cwd: REPO,
+  });
+}
+
+function startBare(tmp: string, canned: CannedResponses): Promise<ChildServer> {
+  const file = join(tmp, 'responses.json');
+  writeFileSync(file, JSON.stringify(canned));
+  return startChild({
+    name: 'bare node:http',
+    args: [BARE_SERVER, file],
+    env: process.env,
+    logFile: join(tmp, 'bare.log'),
+    listening: /bare listening on (http:\/\/\S+)/,
+    cwd: REPO,
+  });
+}
+
+/** A key and a ciphertext under it, made the way any client would: with the AWS SDK. */
+async function createWorkloads(url: string): Promise<Workload[]> {
+  const kms = new KMSClient({ endpoint: url, region: BENCH_REGION, credentials: BENCH_CREDENTIALS, maxAttempts: 1 });
+  try {
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'bench:kms' }));
+    const keyId = KeyMetadata!.KeyId!;
+    // 32 bytes: the size of the data keys that Decrypt mostly unwraps in practice.
+    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.alloc(32, 7) }));
+    return [
+      { operation: 'Decrypt', input: { CiphertextBlob: Buffer.from(CiphertextBlob!).toString('base64') } },
+      { operation: 'GenerateDataKey', input: { KeyId: keyId, KeySpec: 'AES_256' } },
+    ];
+  } finally {
+    kms.destroy();
+  }
+}
+
+/** Sends one request and returns the response exactly as received, to check it and to can it for the bare server. */
+function sendOnce(server: ChildServer, req: RawRequest): Promise<CannedResponse & { bodyText: string }> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolvePromise, reject) => {
+    const body = Buffer.from(req.body, 'utf8');
+    const r = httpRequest(
+      { hostname, port, method: req.method, path: req.path, headers: { ...req.headers, 'content-length': String(body.length) }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolvePromise({ status: res.statusCode ?? 0, headers: replayableHeaders(res.headers), body: bytes.toString('base64'), bodyText: bytes.toString('utf8') });
+        });
+      },
+    );
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** Response headers to replay verbatim; node:http writes Date, Connection and Keep-Alive itself, as Strongroom's does. */
+function replayableHeaders(headers: NodeJS.Dict<string | string[]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || ['date', 'connection', 'keep-alive'].includes(name)) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/**
+ * Calls each workload once on Strongroom: it must succeed (a bench of error responses measures
+ * nothing), and its response becomes the bare server's canned answer for that X-Amz-Target.
+ */
+async function captureResponses(server: ChildServer, workloads: Workload[]): Promise<CannedResponses> {
+  const canned: CannedResponses = {};
+  for (const w of workloads) {
+    const res = await sendOnce(server, await signKmsRequest(server.host, w.operation, w.input));
+    if (res.status !== 200) throw new Error(`${w.operation} answered ${res.status}: ${res.bodyText.slice(0, 500)}`);
+    const { bodyText, ...response } = res;
+    canned[`TrentService.${w.operation}`] = response;
+    // Decrypt of one ciphertext answers the same bytes every time: check every reply against them.
+    if (w.operation === 'Decrypt') w.expectBody = bodyText;
+  }
+  return canned;
+}
+
+/** One autocannon run against `server`, with the request freshly signed for that server's Host. */
+async function runOnce(server: ChildServer, w: Workload, load: LoadOptions): Promise<Run> {
+  const req = await signKmsRequest(server.host, w.operation, w.input);
+  return replay(server.url, req, load, w.expectBody);
+}
+
+/**
+ * Measures every server on one workload, alternating between them run by run (and rotating who goes
+ * first) so that a slow patch of the machine hits them all alike. A server that is not being measured
+ * is idle, so the others do not slow it down.
+ */
+async function measureAll(servers: readonly ChildServer[], w: Workload, s: Settings): Promise<Measurement[]> {
+  for (const server of servers) await runOnce(server, w, { seconds: s.warmupSeconds, connections: s.connections }); // JIT, caches
+  const runs: Run[][] = servers.map(() => []);
+  for (let rep = 0; rep < s.repeats; rep++) {
+    progress(`${w.operation}: run ${rep + 1}/${s.repeats} on ${servers.map((x) => x.name).join(', ')}`);
+    for (let k = 0; k < servers.length; k++) {
+      const i = (k + rep) % servers.length;
+      runs[i]!.push(await runOnce(servers[i]!, w, s));
+    }
+  }
+  return runs.map(summarize);
+}
+
+function progress(text: string): void {
+  process.stderr.write(`  ${text}\n`);
+}
+
+function formatLine(r: Row): string {
+  const cell = (m: Measurement) =>
+    `${String(m.median.rps).padStart(6)} rps p50 ${ms(m.median.p50Ms)} p99 ${ms(m.median.p99Ms)} (runs ${m.runs.map((x) => x.rps).join('/')})`;
+  const name = `strongroom/${r.logLevel}`;
+  return `${r.operation.padEnd(16)} ${name.padEnd(16)} ${cell(r.strongroom)} | bare ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}`;
+}
+
+/** autocannon records latencies in whole milliseconds; 0 means under one. */
+function ms(v: number): string {
+  return (v < 1 ? '<1 ms' : `${v} ms`).padStart(6);
+}
+
+/** Every fault of a row, as lines to print; empty when all requests succeeded. */
+function faultLines(r: Row): string[] {
+  const lines: string[] = [];
+  for (const [who, m] of [[`strongroom/${r.logLevel}`, r.strongroom], ['bare', r.bare]] as const) {
+    const f = faults(m);
+    if (f.non2xx + f.errors + f.mismatches === 0) continue;
+    const codes = Object.entries(f.statusCodes).map(([c, n]) => `${c}: ${n}`).join(', ');
+    lines.push(`${r.operation} ${who}: ${f.non2xx} non-2xx (${codes}), ${f.errors} connection errors/timeouts, ${f.mismatches} wrong bodies`);
+  }
+  return lines;
+}
+
+async function bench(tmp: string, s: Settings): Promise<Row[]> {
+  const dataDir = join(tmp, 'data');
+  const children: ChildServer[] = [];
+  try {
+    const warn = await startStrongroom(tmp, dataDir, 'warn', s.cpuProfDir);
+    children.push(warn);
+    const workloads = await createWorkloads(warn.url);
+    const bare = await startBare(tmp, await captureResponses(warn, workloads));
+    children.push(bare);
+    // The default log level writes one access-log line per request (to a file here, as in production).
+    // Same data dir, so the same key and ciphertext; two processes on one SQLite file are fine in WAL mode.
+    const info = s.withInfoLog ? await startStrongroom(tmp, dataDir, 'info') : undefined;
+    if (info) children.push(info);
+
+    const strongrooms: [LogLevel, ChildServer][] = info ? [['warn', warn], ['info', info]] : [['warn', warn]];
+    const rows: Row[] = [];
+    for (const w of workloads) {
+      const [bareM, ...srM] = await measureAll([bare, ...strongrooms.map(([, server]) => server)], w, s);
+      strongrooms.forEach(([logLevel], i) => {
+        const m = srM[i]!;
+        rows.push({ operation: w.operation, logLevel, strongroom: m, bare: bareM!, ratio: m.median.rps / bareM!.median.rps });
+      });
+    }
+    return rows.sort((a, b) => (a.logLevel === b.logLevel ? 0 : a.logLevel === 'warn' ? -1 : 1));
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+  }
+}
+
+function report(rows: Row[], s: Settings): boolean {
+  const cpu = cpus();
+  console.log(
+    `\nKMS over SigV4: ${s.connections} connections, pipelining 1, ${s.seconds} s per run, median of ${s.repeats} runs ` +
+      `(Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'})`,
+  );
+  for (const r of rows) console.log(formatLine(r));
+  const problems = rows.flatMap(faultLines);
+  if (problems.length > 0) {
+    console.log('\nERRORS: the figures above include failed requests:');
+    for (const p of problems) console.log(`  ${p}`);
+  }
+  const decrypt = rows.find((r) => r.operation === 'Decrypt' && r.logLevel === 'warn');
+  if (decrypt) {
+    const met = decrypt.ratio >= DECRYPT_TARGET_RATIO;
+    console.log(`\nTarget Decrypt ≥ ${DECRYPT_TARGET_RATIO}× bare (log warn): ${met ? 'met' : 'NOT met'} (${decrypt.ratio.toFixed(2)}×)`);
+  }
+  const json = {
+    settings: { seconds: s.seconds, connections: s.connections, repeats: s.repeats, pipelining: 1 },
+    machine: { node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() },
+    ok: problems.length === 0,
+    rows: rows.map((r) => ({ operation: r.operation, logLevel: r.logLevel, ratio: Number(r.ratio.toFixed(3)), strongroom: r.strongroom, bare: r.bare })),
+  };
+  mkdirSync(join(REPO, '.bench'), { recursive: true });
+  writeFileSync(join(REPO, '.bench', 'kms.json'), JSON.stringify(json, null, 2) + '\n');
+  console.log(JSON.stringify(json));
+  return problems.length === 0;
+}
+
+async function main(): Promise<void> {
+  const settings = settingsFromEnv(process.env);
+  const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-'));
+  // Whatever happens (an exception, Ctrl-C, process.exit), no server and no temp dir outlives the bench.
+  const cleanUp = () => {
+    killAllChildren();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench:kms: ${signal}, stopping\n`);
+      process.exit(128 + constants.signals[signal]); // the 'exit' handler cleans up
+    });
+  }
+  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
+  progress(`servers and data in ${tmp}`);
+  try {
+    const rows = await bench(tmp, settings);
+    if (!report(rows, settings)) process.exitCode = 1;
+  } finally {
+    cleanUp();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:kms failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
