@@ -3,14 +3,15 @@
  * a Strongroom server, next to a bare node:http server that answers the same response bytes (the
  * floor: what HTTP alone costs on this machine), measured in the same run.
  *
- * Both servers run as child processes so the load generator (autocannon, in this process) has a CPU
- * of its own. Every measurement is repeated (median reported) because a 2-core machine is noisy.
+ * Both servers run as child processes so the load generator (wrk when installed — Debian's `wrk` — else
+ * autocannon in this process) has a CPU * of its own. Every measurement is repeated (median reported) because a 2-core machine is noisy.
  *
  * Environment:
  *   BENCH_DURATION     seconds per run (default 10)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_REPEATS      runs per measurement (default 3)
  *   BENCH_INFO_LOG     0 to skip the second Strongroom server, at the default log level (info)
+ *   BENCH_LOADGEN      wrk or autocannon (default: wrk when it is on PATH)
  *   BENCH_CPU_PROF     a directory: run the warn-level server under `node --cpu-prof` and keep the profile there
  *
  * Output: a table on stdout, then the results as one line of JSON (also written to .bench/kms.json).
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { CannedResponse, CannedResponses } from './support/canned.js';
 import { LoadOptions, Measurement, Run, faults, replay, summarize } from './support/load.js';
 import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { replayWrk, wrkAvailable } from './support/wrk.js';
 import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, RawRequest, signKmsRequest } from './support/sigv4.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,6 +41,7 @@ type OperationName = 'Decrypt' | 'GenerateDataKey';
 type LogLevel = 'warn' | 'info';
 
 interface Settings extends LoadOptions {
+  readonly loadgen: 'wrk' | 'autocannon';
   readonly repeats: number;
   readonly warmupSeconds: number;
   readonly withInfoLog: boolean;
@@ -60,10 +63,13 @@ interface Row {
   readonly ratio: number;
 }
 
-function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+async function settingsFromEnv(env: NodeJS.ProcessEnv): Promise<Settings> {
   const seconds = positiveNumber(env.BENCH_DURATION, 10, 'BENCH_DURATION');
   if (seconds > MAX_RUN_SECONDS) throw new Error(`BENCH_DURATION must be at most ${MAX_RUN_SECONDS} s (the SigV4 clock-skew window)`);
+  const loadgen = env.BENCH_LOADGEN ?? ((await wrkAvailable()) ? 'wrk' : 'autocannon');
+  if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error(`BENCH_LOADGEN must be wrk or autocannon, got '${loadgen}'`);
   return {
+    loadgen,
     seconds,
     connections: Math.round(positiveNumber(env.BENCH_CONNECTIONS, 50, 'BENCH_CONNECTIONS')),
     repeats: Math.round(positiveNumber(env.BENCH_REPEATS, 3, 'BENCH_REPEATS')),
@@ -181,10 +187,10 @@ async function captureResponses(server: ChildServer, workloads: Workload[]): Pro
   return canned;
 }
 
-/** One autocannon run against `server`, with the request freshly signed for that server's Host. */
-async function runOnce(server: ChildServer, w: Workload, load: LoadOptions): Promise<Run> {
+/** One load run against `server`, with the request freshly signed for that server's Host. */
+async function runOnce(server: ChildServer, w: Workload, load: LoadOptions & { loadgen: Settings['loadgen'] }): Promise<Run> {
   const req = await signKmsRequest(server.host, w.operation, w.input);
-  return replay(server.url, req, load, w.expectBody);
+  return load.loadgen === 'wrk' ? replayWrk(server.url, req, load) : replay(server.url, req, load, w.expectBody);
 }
 
 /**
@@ -193,7 +199,7 @@ async function runOnce(server: ChildServer, w: Workload, load: LoadOptions): Pro
  * is idle, so the others do not slow it down.
  */
 async function measureAll(servers: readonly ChildServer[], w: Workload, s: Settings): Promise<Measurement[]> {
-  for (const server of servers) await runOnce(server, w, { seconds: s.warmupSeconds, connections: s.connections }); // JIT, caches
+  for (const server of servers) await runOnce(server, w, { seconds: s.warmupSeconds, connections: s.connections, loadgen: s.loadgen }); // JIT, caches
   const runs: Run[][] = servers.map(() => []);
   for (let rep = 0; rep < s.repeats; rep++) {
     progress(`${w.operation}: run ${rep + 1}/${s.repeats} on ${servers.map((x) => x.name).join(', ')}`);
@@ -216,9 +222,9 @@ function formatLine(r: Row): string {
   return `${r.operation.padEnd(16)} ${name.padEnd(16)} ${cell(r.strongroom)} | bare ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}`;
 }
 
-/** autocannon records latencies in whole milliseconds; 0 means under one. */
+/** autocannon records latencies in whole milliseconds (0 means under one); wrk in fractions. */
 function ms(v: number): string {
-  return (v < 1 ? '<1 ms' : `${v} ms`).padStart(6);
+  return (v === 0 ? '<1 ms' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`).padStart(7);
 }
 
 /** Every fault of a row, as lines to print; empty when all requests succeeded. */
@@ -265,7 +271,7 @@ async function bench(tmp: string, s: Settings): Promise<Row[]> {
 function report(rows: Row[], s: Settings): boolean {
   const cpu = cpus();
   console.log(
-    `\nKMS over SigV4: ${s.connections} connections, pipelining 1, ${s.seconds} s per run, median of ${s.repeats} runs ` +
+    `\nKMS over SigV4 (${s.loadgen}): ${s.connections} connections, pipelining 1, ${s.seconds} s per run, median of ${s.repeats} runs ` +
       `(Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'})`,
   );
   for (const r of rows) console.log(formatLine(r));
@@ -280,7 +286,7 @@ function report(rows: Row[], s: Settings): boolean {
     console.log(`\nTarget Decrypt ≥ ${DECRYPT_TARGET_RATIO}× bare (log warn): ${met ? 'met' : 'NOT met'} (${decrypt.ratio.toFixed(2)}×)`);
   }
   const json = {
-    settings: { seconds: s.seconds, connections: s.connections, repeats: s.repeats, pipelining: 1 },
+    settings: { loadgen: s.loadgen, seconds: s.seconds, connections: s.connections, repeats: s.repeats, pipelining: 1 },
     machine: { node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() },
     ok: problems.length === 0,
     rows: rows.map((r) => ({ operation: r.operation, logLevel: r.logLevel, ratio: Number(r.ratio.toFixed(3)), strongroom: r.strongroom, bare: r.bare })),
@@ -292,7 +298,7 @@ function report(rows: Row[], s: Settings): boolean {
 }
 
 async function main(): Promise<void> {
-  const settings = settingsFromEnv(process.env);
+  const settings = await settingsFromEnv(process.env);
   const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-'));
   // Whatever happens (an exception, Ctrl-C, process.exit), no server and no temp dir outlives the bench.
   const cleanUp = () => {

@@ -15,6 +15,7 @@ import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
+import { KeyCachingStore } from './store/metadata/cached-store.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 
 /** How long close() lets open connections finish before cutting them. */
@@ -44,7 +45,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
-  const store = SqliteMetadataStore.inDataDir(config.dataDir);
+  const store = new KeyCachingStore(SqliteMetadataStore.inDataDir(config.dataDir));
   const credentials = new CredentialStore(store, root);
   const deployment = await bootstrap(store, credentials, config, clock);
   const regions = config.regions ?? new Set([deployment.homeRegion]);

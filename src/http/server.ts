@@ -16,8 +16,7 @@ export const OWN_PREFIX = '/_strongroom/';
 export type OwnRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * The HTTP edge: one port for every protocol. It gives each request an id (x-amzn-RequestId, echoed as
- * x-amz-request-id for S3 clients), serves /_strongroom/*, hands everything else to the first protocol
+ * The HTTP edge: one port for every protocol. It gives each request an id (x-amzn-RequestId), serves /_strongroom/*, hands everything else to the first protocol
  * that claims it and writes one access-log line per request.
  */
 export function createEdge(opts: {
@@ -26,11 +25,11 @@ export function createEdge(opts: {
   log: Logger;
   tls?: TlsFiles;
 }): Server {
+  const accessLog = opts.log.isLevelEnabled('info');
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     res.setHeader('x-amzn-requestid', requestId);
-    res.setHeader('x-amz-request-id', requestId);
     const ex: Exchange = {
       req,
       res,
@@ -39,7 +38,7 @@ export function createEdge(opts: {
       sourceIp: req.socket.remoteAddress ?? '',
       note: {},
     };
-    res.on('finish', () => {
+    if (accessLog) res.on('finish', () => {
       opts.log.info(
         {
           requestId,

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { safeDecode, uriEncode } from './uri-encode.js';
 
@@ -13,8 +14,11 @@ export interface SignableRequest {
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  // crypto.hash (Node >= 20.12) is the one-shot form: no Hash object per call on the hot path.
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
+
+const oneShot = (crypto as { hash?: (alg: string, data: string | Buffer, enc: 'hex') => string }).hash;
 
 /**
  * Canonical URI. S3 signs the path encoded once; every other service normalizes it and encodes each
@@ -48,16 +52,24 @@ export function canonicalQuery(rawQuery: string, exclude?: string): string {
   return pairs.map(([n, v]) => `${n}=${v}`).join('&');
 }
 
-/** Header values by lower-case name; repeated headers joined with ',' as SigV4 requires. */
+/**
+ * Header values by lower-case name. A repeated header's values are normalized and joined with ',' as
+ * SigV4 requires; single values are kept as received and normalized only if they are signed.
+ */
 export function headerMap(rawHeaders: readonly string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
-    const value = rawHeaders[i + 1]!.trim().replace(/\s+/g, ' ');
+    const value = rawHeaders[i + 1]!;
     const prev = map.get(name);
-    map.set(name, prev === undefined ? value : `${prev},${value}`);
+    map.set(name, prev === undefined ? value : `${normalizeValue(prev)},${normalizeValue(value)}`);
   }
   return map;
+}
+
+/** SigV4 "trimall": no leading or trailing spaces, runs of spaces as one. */
+export function normalizeValue(value: string): string {
+  return value.trim().replace(/\s+/g, ' ');
 }
 
 export function canonicalRequest(
@@ -67,7 +79,7 @@ export function canonicalRequest(
   payloadHash: string,
   options: { s3: boolean; excludeQuery?: string },
 ): string {
-  const canonicalHeaders = signedHeaders.map((h) => `${h}:${headers.get(h) ?? ''}\n`).join('');
+  const canonicalHeaders = signedHeaders.map((h) => `${h}:${normalizeValue(headers.get(h) ?? '')}\n`).join('');
   return [
     req.method,
     canonicalUri(req.rawPath, options.s3),

@@ -83,8 +83,7 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Promise<Verified> {
   const headers = headerMap(req.rawHeaders);
-  const query = new URLSearchParams(req.rawQuery);
-  const parsed = query.has('X-Amz-Algorithm') ? parsePresigned(query) : parseHeader(headers);
+  const parsed = req.rawQuery.includes('X-Amz-Algorithm=') ? parsePresigned(new URLSearchParams(req.rawQuery)) : parseHeader(headers);
 
   const signedAt = parseAmzDate(parsed.amzDate);
   if (parsed.presigned) {
@@ -114,9 +113,9 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
   let payloadHash: string;
   if (parsed.presigned && opts.s3) {
     // S3 presigned URLs sign UNSIGNED-PAYLOAD unless the client put a hash in the header.
-    payloadHash = headers.get('x-amz-content-sha256') ?? UNSIGNED_PAYLOAD;
+    payloadHash = headers.get('x-amz-content-sha256')?.trim() ?? UNSIGNED_PAYLOAD;
   } else {
-    const claimed = headers.get('x-amz-content-sha256');
+    const claimed = headers.get('x-amz-content-sha256')?.trim();
     if (claimed !== undefined && opts.s3 && (claimed === UNSIGNED_PAYLOAD || claimed.startsWith('STREAMING-'))) {
       payloadHash = claimed;
     } else {
@@ -170,7 +169,7 @@ function deriveSigningKey(credential: Credential, date: string, region: string, 
 }
 
 function parseHeader(headers: Map<string, string>): Parsed {
-  const auth = headers.get('authorization');
+  const auth = headers.get('authorization')?.trim();
   if (auth === undefined || auth === '') throw new SigV4Error('missing', 'Missing Authentication Token');
   const space = auth.indexOf(' ');
   const algorithm = space < 0 ? auth : auth.slice(0, space);
@@ -181,7 +180,7 @@ function parseHeader(headers: Map<string, string>): Parsed {
     if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((f) => !fields.get(f));
-  const amzDate = headers.get('x-amz-date') ?? '';
+  const amzDate = headers.get('x-amz-date')?.trim() ?? '';
   if (missing.length > 0 || amzDate === '') {
     const msgs = missing.map((f) => `Authorization header requires '${f}' parameter.`);
     if (amzDate === '') msgs.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");

@@ -1,0 +1,107 @@
+import { VariableScope } from './variables.js';
+
+/**
+ * What a policy is asked about: who, doing what, to which resource, in which request context.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html#policy-eval-reqcontext
+ */
+export type PrincipalType =
+  | 'Root'
+  | 'IAMUser'
+  | 'AssumedRole'
+  | 'FederatedUser'
+  | 'Service'
+  | 'WebIdentity'
+  | 'SAML'
+  | 'Anonymous';
+
+/** The caller. core/identity's `Principal` is one of these. */
+export interface RequestPrincipal {
+  readonly type: PrincipalType;
+  /**
+   * arn:aws:iam::111122223333:root, …:user/alice, arn:aws:sts::111122223333:assumed-role/R/session;
+   * for a service principal, the service's name (logs.us-east-1.amazonaws.com).
+   */
+  readonly arn: string;
+  /** Absent for service principals and anonymous callers. */
+  readonly accountId?: string;
+  /** For a role session: the role's ARN, which a Principal element may name instead of the session. */
+  readonly roleArn?: string;
+  /** For WebIdentity/SAML callers: the identity provider, as a Federated principal names it. */
+  readonly federatedProvider?: string;
+  /** S3's canonical user id, as a CanonicalUser principal names it. */
+  readonly canonicalUserId?: string;
+  readonly principalId?: string;
+  readonly userName?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A condition key's value in the request: one string, a set of strings, or absent. */
+export type ContextValue = string | readonly string[] | undefined;
+export type RequestContext = ReadonlyMap<string, ContextValue> | Readonly<Record<string, ContextValue>>;
+
+export interface PolicyRequest {
+  readonly principal: RequestPrincipal;
+  /** service:Action, e.g. kms:Decrypt. */
+  readonly action: string;
+  /** The resource's ARN. */
+  readonly resource: string;
+  /** Condition keys (aws:SourceIp, kms:EncryptionContext:Department, …); names are case-insensitive. */
+  readonly context?: RequestContext;
+}
+
+/**
+ * The request's condition keys, folded to lower case once per request ("Condition key names are not
+ * case-sensitive"), with the keys AWS derives from the principal filled in unless the caller gave them:
+ * aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid, aws:username, aws:PrincipalTag/*.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ */
+export class ContextKeys implements VariableScope {
+  private readonly map = new Map<string, readonly string[]>();
+
+  static of(request: PolicyRequest): ContextKeys {
+    const keys = new ContextKeys();
+    keys.addPrincipal(request.principal);
+    const context = request.context;
+    if (context !== undefined) {
+      const entries = isMap(context) ? context.entries() : Object.entries(context);
+      for (const [k, v] of entries) keys.set(k, v);
+    }
+    return keys;
+  }
+
+  values(lowerCaseKey: string): readonly string[] | undefined {
+    return this.map.get(lowerCaseKey);
+  }
+
+  private set(key: string, value: ContextValue): void {
+    if (value === undefined) this.map.delete(key.toLowerCase());
+    else this.map.set(key.toLowerCase(), typeof value === 'string' ? [value] : [...value]);
+  }
+
+  private addPrincipal(p: RequestPrincipal): void {
+    const principalArn = p.type === 'AssumedRole' && p.roleArn !== undefined ? p.roleArn : p.arn;
+    if (p.type !== 'Anonymous') this.set('aws:PrincipalArn', principalArn);
+    if (p.accountId !== undefined) this.set('aws:PrincipalAccount', p.accountId);
+    this.set('aws:PrincipalType', PRINCIPAL_TYPE[p.type]);
+    // aws:userid is the account id for the root user and the unique id otherwise.
+    this.set('aws:userid', p.type === 'Root' ? p.accountId : p.principalId);
+    if (p.type === 'IAMUser') this.set('aws:username', p.userName);
+    for (const [k, v] of Object.entries(p.tags ?? {})) this.set(`aws:PrincipalTag/${k}`, v);
+  }
+}
+
+/** Values of aws:PrincipalType. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable */
+const PRINCIPAL_TYPE: Readonly<Record<PrincipalType, string | undefined>> = {
+  Root: 'Account',
+  IAMUser: 'User',
+  AssumedRole: 'AssumedRole',
+  FederatedUser: 'FederatedUser',
+  Service: undefined,
+  WebIdentity: undefined,
+  SAML: undefined,
+  Anonymous: 'Anonymous',
+};
+
+function isMap(c: RequestContext): c is ReadonlyMap<string, ContextValue> {
+  return c instanceof Map;
+}

@@ -1,0 +1,91 @@
+import {
+  AccessKeyRecord, AccountRecord, AliasRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
+} from './types.js';
+
+/**
+ * A metadata store that keeps recently read key records in memory (bounded LRU), so the hot path
+ * (Encrypt, Decrypt, GenerateDataKey) does not query the database for every request. Every key write
+ * goes through this decorator and drops the cached record, so a single process never sees a stale key.
+ * Several processes sharing one store (PostgreSQL, later) need cross-node invalidation before they can use it.
+ * Time-driven transitions stay correct because the lifecycle re-checks dates on every read.
+ */
+export class KeyCachingStore implements MetadataStore {
+  readonly #keys = new Map<string, KeyRecord>();
+
+  constructor(
+    private readonly inner: MetadataStore,
+    private readonly capacity = 10_000,
+  ) {}
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const hit = this.#keys.get(keyId);
+    if (hit) return hit;
+    const key = await this.inner.getKey(keyId);
+    if (key) {
+      this.#keys.set(keyId, key);
+      if (this.#keys.size > this.capacity) this.#keys.delete(this.#keys.keys().next().value!);
+    }
+    return key;
+  }
+
+  async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
+    this.#keys.delete(key.keyId);
+    await this.inner.createKey(key, material, tags);
+  }
+
+  async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    return this.#writing(keyId, () => this.inner.updateKey(keyId, patch));
+  }
+
+  async addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord> {
+    return this.#writing(material.keyId, () => this.inner.addMaterial(material, patch));
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    return this.#writing(keyId, () => this.inner.deleteKey(keyId));
+  }
+
+  /** Drops the record before and after the write, so no read in between can re-cache the old one. */
+  async #writing<T>(keyId: string, write: () => Promise<T>): Promise<T> {
+    this.#keys.delete(keyId);
+    try {
+      return await write();
+    } finally {
+      this.#keys.delete(keyId);
+    }
+  }
+
+  // Everything else passes through unchanged.
+  getSetting(name: string): Promise<string | undefined> { return this.inner.getSetting(name); }
+  initSetting(name: string, value: string): Promise<string> { return this.inner.initSetting(name, value); }
+  createAccount(account: AccountRecord): Promise<void> { return this.inner.createAccount(account); }
+  getAccount(accountId: string): Promise<AccountRecord | undefined> { return this.inner.getAccount(accountId); }
+  putAccessKey(key: AccessKeyRecord): Promise<void> { return this.inner.putAccessKey(key); }
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> { return this.inner.getAccessKey(accessKeyId); }
+  listAccessKeys(accountId: string): Promise<AccessKeyRecord[]> { return this.inner.listAccessKeys(accountId); }
+  listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
+    return this.inner.listKeys(accountId, region, after, limit);
+  }
+  listKeysDue(now: number): Promise<KeyRecord[]> { return this.inner.listKeysDue(now); }
+  getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined> { return this.inner.getMaterial(keyId, materialId); }
+  listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>> {
+    return this.inner.listMaterials(keyId, after, limit);
+  }
+  countMaterials(keyId: string, rotationType: RotationType): Promise<number> { return this.inner.countMaterials(keyId, rotationType); }
+  createAlias(alias: AliasRecord): Promise<void> { return this.inner.createAlias(alias); }
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    return this.inner.getAlias(accountId, region, aliasName);
+  }
+  updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<boolean> {
+    return this.inner.updateAlias(accountId, region, aliasName, targetKeyId, updatedAt);
+  }
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> { return this.inner.deleteAlias(accountId, region, aliasName); }
+  listAliases(accountId: string, region: string, keyId: string | undefined, after: string | undefined, limit: number): Promise<Page<AliasRecord>> {
+    return this.inner.listAliases(accountId, region, keyId, after, limit);
+  }
+  putTags(keyId: string, tags: readonly Tag[]): Promise<void> { return this.inner.putTags(keyId, tags); }
+  removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> { return this.inner.removeTags(keyId, tagKeys); }
+  listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>> { return this.inner.listTags(keyId, after, limit); }
+  countTags(keyId: string): Promise<number> { return this.inner.countTags(keyId); }
+  close(): Promise<void> { return this.inner.close(); }
+}
