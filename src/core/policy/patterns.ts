@@ -1,11 +1,11 @@
-import { Template, TemplatePart, VariableScope, resolveText, resolveVariable } from './variables.js';
-import { ANY_CHARACTERS, WITHIN_SEGMENT, anchored, escapeRegex, hasWildcard, wildcardSource } from './wildcard.js';
+import { Glob, globMatch, globTokens, isLiteral, literalText } from './glob.js';
+import { Template, VariableScope, resolveVariable } from './variables.js';
 
 /**
- * Lists of policy strings compiled into one test. The parts that need no request (no variables) are
- * compiled once: plain strings into a Set, wildcard patterns into one regular expression. Parts with
- * variables are finished when bound to a request; binding fails (undefined) when a variable is absent,
- * and the caller then treats its statement as not applying.
+ * Lists of policy strings compiled into one test. The entries that need no request (no variables) are
+ * compiled once: plain strings into a Set, wildcard patterns into glob programs. Entries with variables
+ * are finished when bound to a request; binding fails (undefined) when a variable is absent, and the
+ * caller then treats the statement as not applying.
  */
 export type Predicate = (value: string) => boolean;
 
@@ -17,94 +17,109 @@ export interface ValueMatcher {
  * How wildcards read:
  * - `exact`: none (StringEquals; `*` is just a character);
  * - `glob`: `*` and `?` anywhere (StringLike, Action);
- * - `arn`: like glob, but in an ARN's first five colon-separated segments a wildcard stays inside its
- *   segment ("You can use wildcard characters (* and ?) within any ARN segment"), as ArnLike does:
+ * - `arn`: like glob, but within each of an ARN's first five colon-separated segments, never across one
+ *   ("You can use wildcard characters (* and ?) within any ARN segment"), as ArnLike does:
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
- *   A value with fewer than five colons (such as "*") is read as `glob`.
+ *   A pattern with fewer than five colons (such as "*") is read as `glob`.
  */
 export type Dialect = 'exact' | 'glob' | 'arn';
 
+/** `ignoreCase` folds both sides to lower case (action names). */
 export function compileMatcher(templates: readonly Template[], dialect: Dialect, ignoreCase = false): ValueMatcher {
   const fold = ignoreCase ? (s: string) => s.toLowerCase() : (s: string) => s;
   const plain = new Set<string>();
-  const patterns: string[] = [];
+  const patterns: Predicate[] = [];
   const dynamic: Template[] = [];
   for (const t of templates) {
-    if (t.dynamic) dynamic.push(t);
-    else if (dialect === 'exact' || !isPattern(t)) plain.add(fold(resolveText(t, NO_SCOPE)!));
-    else patterns.push(regexSource(t, dialect, NO_SCOPE)!);
+    if (t.dynamic) {
+      dynamic.push(t);
+      continue;
+    }
+    const program = compileProgram(t, dialect, fold, NO_SCOPE)!;
+    if (typeof program === 'string') plain.add(program);
+    else patterns.push(program);
   }
-  const regex = patterns.length > 0 ? anchored(patterns, ignoreCase) : undefined;
-  const fixed: Predicate =
-    regex === undefined ? (v) => plain.has(fold(v)) : plain.size === 0 ? (v) => regex.test(v) : (v) => plain.has(fold(v)) || regex.test(v);
+  const fixed = union(plain, patterns, fold);
   if (dynamic.length === 0) return { bind: () => fixed };
 
   return {
     bind(scope) {
-      if (dialect === 'exact') {
-        const values = new Set<string>();
-        for (const t of dynamic) {
-          const v = resolveText(t, scope);
-          if (v === undefined) return undefined;
-          values.add(fold(v));
-        }
-        return (v) => fixed(v) || values.has(fold(v));
-      }
-      const sources: string[] = [];
+      const boundPlain = new Set<string>();
+      const boundPatterns: Predicate[] = [];
       for (const t of dynamic) {
-        const s = regexSource(t, dialect, scope);
-        if (s === undefined) return undefined;
-        sources.push(s);
+        const program = compileProgram(t, dialect, fold, scope);
+        if (program === undefined) return undefined;
+        if (typeof program === 'string') boundPlain.add(program);
+        else boundPatterns.push(program);
       }
-      const bound = anchored(sources, ignoreCase);
-      return (v) => fixed(v) || bound.test(v);
+      const bound = union(boundPlain, boundPatterns, fold);
+      return (v) => fixed(v) || bound(v);
     },
   };
 }
 
 const NO_SCOPE: VariableScope = { values: () => undefined };
+const COLON = 0x3a;
+/** A colon written in the pattern itself (not one from a variable): a segment separator in `arn`. */
+const SEPARATOR = -3;
 
-function isPattern(t: Template): boolean {
-  return t.parts.some((p) => p.kind === 'text' && hasWildcard(p.text));
+function union(plain: ReadonlySet<string>, patterns: readonly Predicate[], fold: (s: string) => string): Predicate {
+  if (patterns.length === 0) return (v) => plain.has(fold(v));
+  return (v) => {
+    const f = fold(v);
+    return plain.has(f) || patterns.some((p) => p(f));
+  };
 }
 
-/** Regex source of one template; variable values and fixed characters are literal, never wildcards. */
-function regexSource(t: Template, dialect: 'glob' | 'arn', scope: VariableScope): string | undefined {
-  const colons = t.parts.reduce((n, p) => n + (p.kind === 'text' ? count(p.text, ':') : 0), 0);
-  const segmented = dialect === 'arn' && colons >= 5;
-  let segment = 0;
-  let out = '';
+/**
+ * One template as a plain string (no wildcards) or a predicate over a (folded) value; undefined when a
+ * variable cannot be resolved. Variable values and `${*}`-style characters are always literal.
+ */
+function compileProgram(t: Template, dialect: Dialect, fold: (s: string) => string, scope: VariableScope): string | Predicate | undefined {
+  const tokens: number[] = [];
   for (const p of t.parts) {
-    if (p.kind !== 'text') {
-      const text = literal(p, scope);
+    if (p.kind === 'text') {
+      for (const c of globTokens(fold(p.text), dialect !== 'exact')) tokens.push(dialect === 'arn' && c === COLON ? SEPARATOR : c);
+    } else {
+      const text = p.kind === 'fixed' ? p.text : resolveVariable(p, scope);
       if (text === undefined) return undefined;
-      out += escapeRegex(text);
-      continue;
+      tokens.push(...globTokens(fold(text), false));
     }
-    if (!segmented) {
-      out += wildcardSource(p.text);
-      continue;
-    }
-    // Walk segment by segment so each stretch gets the reading of the segment it lies in.
-    const pieces = p.text.split(':');
-    pieces.forEach((piece, i) => {
-      if (i > 0) {
-        out += ':';
-        segment++;
-      }
-      out += wildcardSource(piece, segment < 5 ? WITHIN_SEGMENT : ANY_CHARACTERS);
-    });
   }
-  return out;
+  const separators = tokens.filter((c) => c === SEPARATOR).length;
+  if (separators < 5) {
+    const glob = tokens.map((c) => (c === SEPARATOR ? COLON : c));
+    return isLiteral(glob) ? literalText(glob) : (v) => globMatch(glob, v);
+  }
+  const segments = arnSegments(tokens);
+  if (segments.every(isLiteral)) return segments.map(literalText).join(':');
+  return (v) => {
+    const parts = splitArn(v);
+    return parts !== undefined && segments.every((g, i) => globMatch(g, parts[i]!));
+  };
 }
 
-function literal(p: Exclude<TemplatePart, { kind: 'text' }>, scope: VariableScope): string | undefined {
-  return p.kind === 'fixed' ? p.text : resolveVariable(p, scope);
+/** Splits tokens at the first five separators; later ones belong to the resource part as plain colons. */
+function arnSegments(tokens: readonly number[]): Glob[] {
+  const segments: number[][] = [[]];
+  for (const c of tokens) {
+    if (c === SEPARATOR && segments.length < 6) segments.push([]);
+    else segments[segments.length - 1]!.push(c === SEPARATOR ? COLON : c);
+  }
+  return segments;
 }
 
-function count(text: string, ch: string): number {
-  let n = 0;
-  for (const c of text) if (c === ch) n++;
-  return n;
+/** arn:partition:service:region:account:resource, the resource part keeping any further colons. */
+function splitArn(value: string): string[] | undefined {
+  const parts: string[] = [];
+  let start = 0;
+  for (let k = 0; k < 5; k++) {
+    const i = value.indexOf(':', start);
+    if (i < 0) return undefined;
+    parts.push(value.slice(start, i));
+    start = i + 1;
+  }
+  parts.push(value.slice(start));
+  return parts;
 }

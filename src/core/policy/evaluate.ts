@@ -1,0 +1,54 @@
+import { CompiledPolicy } from './parse-policy.js';
+import { ContextKeys, PolicyRequest } from './request.js';
+import { Effect, MatchedVia, statementApplies } from './statement.js';
+
+/**
+ * Evaluating a set of policies against one request: an explicit Deny in any applicable statement wins;
+ * otherwise any applicable Allow allows; otherwise the request is implicitly denied.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ */
+export interface NamedPolicy {
+  /** How explanations name it: a managed policy's ARN, an inline policy's name, "default" for a key policy. */
+  readonly name: string;
+  readonly policy: CompiledPolicy;
+}
+
+export type Decision = 'Allow' | 'Deny' | 'ImplicitDeny';
+
+/** A statement that applied, for explanations and audit. */
+export interface StatementRef {
+  readonly policy: string;
+  readonly index: number;
+  readonly sid: string | undefined;
+  readonly effect: Effect;
+  /**
+   * How the statement's Principal named the caller. `account` means only through the caller's account
+   * root: a delegation to the account, which the caller's identity-based policies must then confirm.
+   */
+  readonly via: MatchedVia;
+}
+
+export interface EvaluationResult {
+  readonly decision: Decision;
+  /** Every applicable statement, Deny and Allow, in policy and document order. */
+  readonly matched: readonly StatementRef[];
+}
+
+/**
+ * `keys` lets a caller that evaluates several policy sets for one request fold its context once.
+ */
+export function evaluate(policies: readonly NamedPolicy[], request: PolicyRequest, keys: ContextKeys = ContextKeys.of(request)): EvaluationResult {
+  const matched: StatementRef[] = [];
+  for (const { name, policy } of policies) {
+    for (const st of policy.statements) {
+      const via = statementApplies(st, request, keys);
+      if (via !== undefined) matched.push({ policy: name, index: st.index, sid: st.sid, effect: st.effect, via });
+    }
+  }
+  const decision: Decision = matched.some((m) => m.effect === 'Deny')
+    ? 'Deny'
+    : matched.some((m) => m.effect === 'Allow')
+      ? 'Allow'
+      : 'ImplicitDeny';
+  return { decision, matched };
+}
