@@ -16,6 +16,7 @@ import { KMS_TARGET_PREFIX } from './services/kms/index.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { KeyCachingStore } from './store/metadata/cached-store.js';
+import { SqliteDatabase } from './store/metadata/sqlite/database.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 
 /** How long close() lets open connections finish before cutting them. */
@@ -45,7 +46,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
-  const store = new KeyCachingStore(SqliteMetadataStore.inDataDir(config.dataDir));
+  const database = SqliteDatabase.inDataDir(config.dataDir);
+  const store = new KeyCachingStore(new SqliteMetadataStore(database));
   const credentials = new CredentialStore(store, root);
   const deployment = await bootstrap(store, credentials, config, clock);
   const regions = config.regions ?? new Set([deployment.homeRegion]);

@@ -1,13 +1,9 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
   MetadataStore, Page, RotationType, Tag,
 } from '../types.js';
-import { MIGRATIONS } from './migrations.js';
-
-export const SQLITE_FILE = 'strongroom.db';
+import { SqliteDatabase } from './database.js';
 
 type Row = Record<string, unknown>;
 
@@ -30,43 +26,15 @@ const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
  */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
-  readonly #stmts = new Map<string, Database.Statement>();
+  readonly #stmt: (sql: string) => Database.Statement;
 
-  constructor(path: string) {
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#migrate();
+  constructor(db: SqliteDatabase) {
+    this.#db = db.db;
+    this.#stmt = (sql) => db.stmt(sql);
   }
 
   static inDataDir(dataDir: string): SqliteMetadataStore {
-    const path = join(dataDir, SQLITE_FILE);
-    // Owner-only, before SQLite opens it: its -wal and -shm files take the database file's mode.
-    closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
-    return new SqliteMetadataStore(path);
-  }
-
-  #migrate(): void {
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
-    for (let i = version; i < MIGRATIONS.length; i++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[i]!);
-        this.#db.pragma(`user_version = ${i + 1}`);
-      })();
-    }
-  }
-
-  /** Prepared statements are compiled once per SQL text. */
-  #stmt(sql: string): Database.Statement {
-    let s = this.#stmts.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#stmts.set(sql, s);
-    }
-    return s;
+    return new SqliteMetadataStore(SqliteDatabase.inDataDir(dataDir));
   }
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -290,7 +258,6 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    this.#stmts.clear();
     this.#db.close();
   }
 }
