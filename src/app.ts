@@ -9,7 +9,6 @@ import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
 import { Kms } from './core/kms/kms.js';
-import { Authorizer } from './core/policy/authorizer.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
@@ -55,7 +54,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const kms = new Kms(store, root, clock);
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsService(kms) as ServiceDefinition<unknown>]]);
   const authenticator = new Authenticator(credentials, regions);
-  const protocols = [new AwsJsonProtocol(jsonServices, authenticator, new Authorizer(), log)];
+  const protocols = [new AwsJsonProtocol(jsonServices, authenticator, log)];
   let ready = false;
   const server = createEdge({
     protocols,

@@ -9,6 +9,11 @@ export interface RequestContext {
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly secureTransport: boolean;
+  /**
+   * Set when another service calls on the caller's behalf (kms:ViaService, e.g. `s3.us-east-1.amazonaws.com`);
+   * the principal stays the caller.
+   */
+  readonly viaService?: string;
 }
 
 /** One authorization question: may the caller perform `action` on `resource` (an ARN, or '*')? */
@@ -24,16 +29,16 @@ export interface ResourceAccess {
  * calls `resolve` to find the resources, authorizes every ResourceAccess it returns, and only then
  * calls `handle` with what `resolve` found. No handler can skip authorization (or, later, audit).
  */
-export interface Operation<C, I = any, S = any> {
+export interface Operation<C, I = any, S = any, A extends ResourceAccess = ResourceAccess> {
   /** Wire name, e.g. `Decrypt`. */
   readonly name: string;
   /** The IAM action that names this operation, e.g. `kms:Decrypt`. */
   readonly action: string;
   readonly readOnly: boolean;
-  readonly resolve: (input: I, ctx: C) => Promise<{ access: ResourceAccess[]; state: S }>;
+  readonly resolve: (input: I, ctx: C) => Promise<{ access: A[]; state: S }>;
   readonly handle: (input: I, ctx: C, state: S) => Promise<Record<string, unknown>>;
 }
 
-export function defineOperation<C, I, S>(op: Operation<C, I, S>): Operation<C, I, S> {
+export function defineOperation<C, I, S, A extends ResourceAccess = ResourceAccess>(op: Operation<C, I, S, A>): Operation<C, I, S, A> {
   return op;
 }

@@ -3,7 +3,6 @@ import { AwsError, ErrorSpec } from '../../core/errors/aws-error.js';
 import { CommonErrors } from '../../core/errors/common.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
-import { Authorizer } from '../../core/policy/authorizer.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { RequestContext } from '../../services/operation.js';
@@ -35,7 +34,6 @@ export class AwsJsonProtocol implements Protocol {
     /** Services by X-Amz-Target prefix, e.g. `TrentService` → KMS. */
     private readonly services: ReadonlyMap<string, ServiceDefinition<unknown>>,
     private readonly authenticator: Authenticator,
-    private readonly authorizer: Authorizer,
     private readonly log: Logger,
   ) {
     this.#bySigningName = new Map([...services.values()].map((s) => [s.signingName, s]));
@@ -99,7 +97,7 @@ export class AwsJsonProtocol implements Protocol {
       userAgent: String(ex.req.headers['user-agent'] ?? ''),
       secureTransport: ex.secure,
     };
-    const output = await dispatch(service, op, input, request, this.authorizer);
+    const output = await dispatch(service, op, input, request);
     return JSON.stringify(output);
   }
 
