@@ -8,7 +8,9 @@ import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
+import { KmsAccessControl } from './core/kms/access-control.js';
 import { Kms } from './core/kms/kms.js';
+import { NO_GRANTS, NO_IDENTITY_POLICIES } from './core/policy/sources.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
@@ -52,7 +54,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
   const kms = new Kms(store, root, clock);
-  const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsService(kms) as ServiceDefinition<unknown>]]);
+  const kmsAccess = new KmsAccessControl(NO_IDENTITY_POLICIES, NO_GRANTS);
+  const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsService(kms, kmsAccess) as ServiceDefinition<unknown>]]);
   const authenticator = new Authenticator(credentials, regions);
   const protocols = [new AwsJsonProtocol(jsonServices, authenticator, log)];
   let ready = false;

@@ -19,6 +19,8 @@ export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
 export const MAX_ON_DEMAND_ROTATIONS = 25;
 
 export interface CreateKeyInput {
+  /** A fresh random UUID unless given (CreateKey draws it first for the policy lockout check). */
+  readonly keyId?: string;
   readonly description?: string;
   readonly policy?: string;
   readonly tags?: readonly Tag[];
@@ -37,7 +39,7 @@ export class Keys {
     checkTags(tags);
     needs(tags.length <= MAX_TAGS_PER_KEY, KmsErrors.TagException, `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
     if (input.policy !== undefined) checkKeyPolicy(input.policy);
-    const keyId = randomUUID();
+    const keyId = input.keyId ?? randomUUID();
     const arn = keyArn(scope.region, scope.accountId, keyId);
     const now = this.deps.clock.now();
     const material = await this.deps.materials.create(keyId, arn, now, null);

@@ -1,34 +1,23 @@
 import { needs } from '../errors/aws-error.js';
 import { KmsErrors } from '../errors/kms.js';
-
-/** AWS caps a key policy at 32 KB. https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html */
-export const MAX_KEY_POLICY_BYTES = 32 * 1024;
+import { KMS_KEY_POLICY_MAX_BYTES, PolicyError, parsePolicy } from '../policy/index.js';
+import { AwsError } from '../errors/aws-error.js';
 
 /**
- * The structural checks a key policy must pass to be stored. Full parsing and evaluation of the policy
- * language belong to core/policy (the access-control issue); this only refuses what can never be a policy.
+ * A key policy must be a valid resource policy of at most 32 KB:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html#key-policy-limit
+ * Malformed → MalformedPolicyDocumentException with what is wrong (never the document itself).
  */
 export function checkKeyPolicy(policy: string): void {
   needs(
-    Buffer.byteLength(policy, 'utf8') <= MAX_KEY_POLICY_BYTES,
+    Buffer.byteLength(policy, 'utf8') <= KMS_KEY_POLICY_MAX_BYTES,
     KmsErrors.MalformedPolicyDocumentException,
-    `The key policy exceeds the maximum size of ${MAX_KEY_POLICY_BYTES} bytes.`,
+    `The key policy exceeds the maximum size of ${KMS_KEY_POLICY_MAX_BYTES} bytes.`,
   );
-  let doc: unknown;
   try {
-    doc = JSON.parse(policy);
-  } catch {
-    doc = undefined;
+    parsePolicy(policy, 'resource');
+  } catch (err) {
+    if (err instanceof PolicyError) throw new AwsError(KmsErrors.MalformedPolicyDocumentException, `Policy contains a statement with invalid content: ${err.message}`);
+    throw err;
   }
-  needs(
-    typeof doc === 'object' && doc !== null && !Array.isArray(doc),
-    KmsErrors.MalformedPolicyDocumentException,
-    'The policy is not a JSON object.',
-  );
-  const statement = (doc as Record<string, unknown>).Statement;
-  needs(
-    typeof statement === 'object' && statement !== null,
-    KmsErrors.MalformedPolicyDocumentException,
-    "The policy must contain a 'Statement' (an object or an array of objects).",
-  );
 }

@@ -1,6 +1,6 @@
 /**
  * The IAM policy language: parse and compile documents, evaluate them, decide KMS access.
- * (core/policy/authorizer.ts is the service-facing placeholder this engine will sit behind.)
+ * core/kms/access-control.ts puts it behind KMS; the IAM and STS services use `evaluate` directly.
  */
 export { PolicyError } from './policy-error.js';
 export {

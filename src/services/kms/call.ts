@@ -1,22 +1,47 @@
 import { Kms } from '../../core/kms/kms.js';
 import { KmsScope } from '../../core/kms/context.js';
 import { KeyRecord } from '../../store/metadata/types.js';
+import { EncryptionContext } from '../../core/crypto/encryption-context.js';
+import { KmsAccessControl } from '../../core/kms/access-control.js';
+import { ContextValue } from '../../core/policy/index.js';
 import { Operation, RequestContext, ResourceAccess, defineOperation } from '../operation.js';
+import { requestAliasCondition } from './conditions.js';
 
-/** What a KMS operation handler gets: the domain, the caller's scope and the request. */
+/** What a KMS operation handler gets: the domain, its access control, the caller's scope and the request. */
 export interface KmsCall {
   readonly kms: Kms;
+  readonly access: KmsAccessControl;
   readonly scope: KmsScope;
   readonly request: RequestContext;
 }
 
-export type KmsOperation = Operation<KmsCall>;
-
-export function onKey(key: KeyRecord, action: string): ResourceAccess {
-  return { action, resource: key.arn, ownerAccountId: key.accountId };
+/** A KMS authorization question: the key (whose policy decides) and what the request says about it. */
+export interface KmsAccess extends ResourceAccess {
+  readonly key?: KeyRecord;
+  /** The encryption context this access is for (kms:EncryptionContext:* and grant constraints). */
+  readonly encryptionContext?: EncryptionContext;
+  /** Further condition keys (kms:RequestAlias, kms:GrantOperations, …). */
+  readonly conditions?: Readonly<Record<string, ContextValue>>;
 }
 
-export function onAccount(action: string): ResourceAccess {
+export type KmsOperation = Operation<KmsCall, any, any, KmsAccess>;
+
+export function onKey(
+  key: KeyRecord,
+  action: string,
+  extra: { encryptionContext?: EncryptionContext | undefined; keyRef?: string | undefined; conditions?: Record<string, ContextValue> } = {},
+): KmsAccess {
+  return {
+    action,
+    resource: key.arn,
+    ownerAccountId: key.accountId,
+    key,
+    ...(extra.encryptionContext !== undefined ? { encryptionContext: extra.encryptionContext } : {}),
+    conditions: { ...requestAliasCondition(extra.keyRef), ...extra.conditions },
+  };
+}
+
+export function onAccount(action: string): KmsAccess {
   return { action, resource: '*' };
 }
 
@@ -24,20 +49,20 @@ export function onAccount(action: string): ResourceAccess {
  * The common case: an operation on the one key its `KeyId` names. `aliases` says whether AWS accepts
  * alias names and alias ARNs for this operation (its API reference says "key ID or key ARN" when not).
  */
-export function keyOperation<I extends { KeyId: string }>(spec: {
+export function keyOperation<I extends { KeyId: string; EncryptionContext?: EncryptionContext }>(spec: {
   name: string;
   action: string;
   readOnly: boolean;
   aliases: boolean;
   handle: (input: I, call: KmsCall, key: KeyRecord) => Promise<Record<string, unknown>>;
 }): KmsOperation {
-  return defineOperation<KmsCall, I, KeyRecord>({
+  return defineOperation<KmsCall, I, KeyRecord, KmsAccess>({
     name: spec.name,
     action: spec.action,
     readOnly: spec.readOnly,
     resolve: async (input, call) => {
       const key = await call.kms.resolver.resolve(call.scope, input.KeyId, { aliases: spec.aliases });
-      return { access: [onKey(key, spec.action)], state: key };
+      return { access: [onKey(key, spec.action, { encryptionContext: input.EncryptionContext, keyRef: input.KeyId })], state: key };
     },
     handle: spec.handle,
   });

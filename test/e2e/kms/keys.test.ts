@@ -55,15 +55,38 @@ describe('KMS key management over HTTP with @aws-sdk/client-kms', () => {
 
   it('PutKeyPolicy stores a policy and GetKeyPolicy returns it; a malformed one is MalformedPolicyDocumentException', async () => {
     const md = await newKey();
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*' }] });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'admin', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'decrypt', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*' },
+      ],
+    });
     await kms.send(new PutKeyPolicyCommand({ KeyId: md.KeyId, Policy: policy, PolicyName: 'default' }));
     assert.equal((await kms.send(new GetKeyPolicyCommand({ KeyId: md.KeyId }))).Policy, policy);
-    for (const bad of ['not json', '[]', '{"Version":"2012-10-17"}']) {
+    for (const bad of ['not json', '[]', '{"Version":"2012-10-17"}', '{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"kms:*","Resource":"*"}]}']) {
       const err = await rejection(kms.send(new PutKeyPolicyCommand({ KeyId: md.KeyId, Policy: bad })));
       assert.equal(err.name, 'MalformedPolicyDocumentException', bad);
     }
     const err = await rejection(kms.send(new CreateKeyCommand({ Policy: '{' })));
     assert.equal(err.name, 'MalformedPolicyDocumentException');
+  });
+
+  it('the policy lockout safety check refuses a policy the caller could not change again, unless bypassed', async () => {
+    const md = await newKey();
+    const lockout = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*' }] });
+    const refused = await rejection(kms.send(new PutKeyPolicyCommand({ KeyId: md.KeyId, Policy: lockout })));
+    assert.equal(refused.name, 'MalformedPolicyDocumentException');
+    assert.match(refused.message, /will not allow you to update the key policy/);
+    assert.equal((await rejection(kms.send(new CreateKeyCommand({ Policy: lockout })))).name, 'MalformedPolicyDocumentException');
+    // Bypassed: stored, and enforced — even the account's root can no longer read or change the policy.
+    await kms.send(new PutKeyPolicyCommand({ KeyId: md.KeyId, Policy: lockout, BypassPolicyLockoutSafetyCheck: true }));
+    const denied = await rejection(kms.send(new GetKeyPolicyCommand({ KeyId: md.KeyId })));
+    assert.equal(denied.name, 'AccessDeniedException');
+    assert.equal(
+      denied.message,
+      `User: arn:aws:iam::${TEST_ACCOUNT}:root is not authorized to perform: kms:GetKeyPolicy on resource: ${md.Arn} because no resource-based policy allows the kms:GetKeyPolicy action`,
+    );
   });
 
   it('EnableKey and DisableKey change the state; UpdateKeyDescription changes the description', async () => {

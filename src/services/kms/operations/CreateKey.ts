@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { needs } from '../../../core/errors/aws-error.js';
 import { KmsErrors } from '../../../core/errors/kms.js';
+import { keyArn } from '../../../core/kms/arn.js';
+import { checkKeyPolicy } from '../../../core/kms/policy-document.js';
 import { Tag } from '../../../store/metadata/types.js';
+import { needsNoLockout } from '../lockout.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onAccount } from '../call.js';
 import { keyMetadata } from '../key-metadata.js';
@@ -40,7 +44,14 @@ export const CreateKey = defineOperation<KmsCall, Input, undefined>({
       KmsErrors.CustomKeyStoreNotFoundException,
       'Custom key stores are not supported.',
     );
+    // The key id is drawn first so that the lockout check sees the key's real ARN.
+    const keyId = randomUUID();
+    if (input.Policy !== undefined) {
+      checkKeyPolicy(input.Policy);
+      await needsNoLockout(call, input.Policy, keyArn(call.scope.region, call.scope.accountId, keyId), input.BypassPolicyLockoutSafetyCheck);
+    }
     const key = await call.kms.keys.create(call.scope, {
+      keyId,
       ...(input.Description !== undefined ? { description: input.Description } : {}),
       ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
       ...(input.Tags !== undefined ? { tags: input.Tags } : {}),

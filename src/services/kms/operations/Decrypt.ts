@@ -25,7 +25,10 @@ export const Decrypt = defineOperation<KmsCall, Input, Located>({
     needsNoRecipient(input.Recipient);
     needsCiphertextBlob(input.CiphertextBlob);
     const located = await call.kms.crypto.locate(call.scope, input.CiphertextBlob, input.KeyId);
-    return { access: [onKey(located.key, 'kms:Decrypt')], state: located };
+    return {
+      access: [onKey(located.key, 'kms:Decrypt', { encryptionContext: input.EncryptionContext, keyRef: input.KeyId })],
+      state: located,
+    };
   },
   handle: async (input, call, located) => {
     const { plaintext, materialId } = await call.kms.crypto.decrypt(located, input.EncryptionContext);

@@ -31,7 +31,10 @@ export const ReEncrypt = defineOperation<KmsCall, Input, { source: Located; dest
     const source = await call.kms.crypto.locate(call.scope, input.CiphertextBlob, input.SourceKeyId);
     const destination = await call.kms.resolver.resolve(call.scope, input.DestinationKeyId, { aliases: true });
     return {
-      access: [onKey(source.key, 'kms:ReEncryptFrom'), onKey(destination, 'kms:ReEncryptTo')],
+      access: [
+        onKey(source.key, 'kms:ReEncryptFrom', { encryptionContext: input.SourceEncryptionContext, keyRef: input.SourceKeyId }),
+        onKey(destination, 'kms:ReEncryptTo', { encryptionContext: input.DestinationEncryptionContext, keyRef: input.DestinationKeyId }),
+      ],
       state: { source, destination },
     };
   },

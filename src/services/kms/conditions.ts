@@ -1,0 +1,47 @@
+import { EncryptionContext } from '../../core/crypto/encryption-context.js';
+import { ContextValue } from '../../core/policy/index.js';
+import { KeyRecord } from '../../store/metadata/types.js';
+import { RequestContext } from '../operation.js';
+
+type Conditions = Record<string, ContextValue>;
+
+/**
+ * Condition keys a KMS request carries, as AWS sets them:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html (aws:*)
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html (kms:*)
+ * aws:PrincipalArn, aws:PrincipalAccount, aws:username, aws:userid and aws:PrincipalTag/* come from the
+ * principal (core/policy fills them in).
+ */
+export function requestConditions(request: RequestContext, now: number): Conditions {
+  return {
+    'aws:SourceIp': request.sourceIp.replace(/^::ffff:/, ''),
+    'aws:CurrentTime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'aws:EpochTime': String(Math.floor(now / 1000)),
+    'aws:SecureTransport': String(request.secureTransport),
+    'aws:RequestedRegion': request.region,
+    'kms:CallerAccount': request.principal.accountId,
+    ...(request.viaService !== undefined ? { 'kms:ViaService': request.viaService } : {}),
+  };
+}
+
+/** What the key is: kms:KeySpec, kms:KeyUsage, kms:KeyOrigin (Strongroom's keys are symmetric, AWS_KMS). */
+export function keyConditions(_key: KeyRecord): Conditions {
+  return { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT', 'kms:KeyOrigin': 'AWS_KMS' };
+}
+
+/** kms:EncryptionContext:<key> for each pair and kms:EncryptionContextKeys (absent when there is no context). */
+export function encryptionContextConditions(context: EncryptionContext | undefined): Conditions {
+  if (context === undefined) return {};
+  const out: Conditions = Object.create(null) as Conditions;
+  const keys = Object.keys(context);
+  for (const k of keys) out[`kms:EncryptionContext:${k}`] = context[k];
+  if (keys.length > 0) out['kms:EncryptionContextKeys'] = keys;
+  return out;
+}
+
+/** kms:RequestAlias: the alias the request named the key by (alias name, or the name in an alias ARN). */
+export function requestAliasCondition(keyRef: string | undefined): Conditions {
+  if (keyRef === undefined) return {};
+  const m = /^(?:arn:[^:]+:kms:[^:]*:\d{12}:)?(alias\/.+)$/.exec(keyRef);
+  return m ? { 'kms:RequestAlias': m[1] } : {};
+}
