@@ -10,15 +10,13 @@ import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
 import { KmsAccessControl } from './core/kms/access-control.js';
 import { Kms } from './core/kms/kms.js';
-import { NO_GRANTS, NO_IDENTITY_POLICIES } from './core/policy/sources.js';
+import { explainRoute } from './http/explain-route.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
-import { KeyCachingStore } from './store/metadata/cached-store.js';
-import { SqliteDatabase } from './store/metadata/sqlite/database.js';
-import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
+import { openStores } from './stores.js';
 
 /** How long close() lets open connections finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
@@ -47,14 +45,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
-  const database = SqliteDatabase.inDataDir(config.dataDir);
-  const store = new KeyCachingStore(new SqliteMetadataStore(database));
+  const stores = openStores(config.dataDir);
+  const store = stores.metadata;
   const credentials = new CredentialStore(store, root);
   const deployment = await bootstrap(store, credentials, config, clock);
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
   const kms = new Kms(store, root, clock);
-  const kmsAccess = new KmsAccessControl(NO_IDENTITY_POLICIES, NO_GRANTS);
+  const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants);
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsService(kms, kmsAccess) as ServiceDefinition<unknown>]]);
   const authenticator = new Authenticator(credentials, regions);
   const protocols = [new AwsJsonProtocol(jsonServices, authenticator, log)];
@@ -63,7 +61,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     protocols,
     log,
     ...(config.tls ? { tls: readTls(config)! } : {}),
-    routes: new Map([['health', (_req, res) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })]]),
+    routes: new Map([
+      ['health', (_req, res) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
+      ['explain', explainRoute(authenticator, store, kmsAccess)],
+    ]),
   });
 
   const sweep = () => kms.lifecycle.sweep().catch((err: unknown) => log.error({ err }, 'key lifecycle sweep failed'));
@@ -102,7 +103,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         });
         server.closeIdleConnections();
       });
-      await store.close();
+      await stores.close();
       await root.close();
     },
   };

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
+import { ExplainFlags, explainCommand } from './explain.js';
 
 const program = new Command()
   .name('strongroom')
@@ -18,7 +19,21 @@ program
     await main(loadConfig(flags));
   });
 
+program
+  .command('explain')
+  .description('print the decision KMS makes for a principal, an action and a key, and the statements that made it')
+  .requiredOption('--principal <arn>', 'who: arn:aws:iam::ACCOUNT:root or …:user/NAME')
+  .requiredOption('--action <action>', 'e.g. kms:Decrypt')
+  .requiredOption('--key <key>', 'key id, key ARN, alias name or alias ARN')
+  .option('--context <k=v...>', 'encryption context pairs')
+  .option('--region <region>', 'region of the key (default: the home region)')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--json', 'print JSON')
+  .action(async (flags: ExplainFlags) => {
+    process.exitCode = await explainCommand(flags);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`strongroom: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(`strongroom: ${err instanceof ConfigError || (err instanceof Error && err.name !== 'Error') ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -1,8 +1,9 @@
 import { Logger } from 'pino';
-import { AwsError, ErrorSpec } from '../../core/errors/aws-error.js';
+import { AwsError } from '../../core/errors/aws-error.js';
 import { CommonErrors } from '../../core/errors/common.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
-import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
+import { SigV4Error } from '../../core/identity/sigv4/verify.js';
+import { jsonAuthError } from '../../core/identity/auth-errors.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { RequestContext } from '../../services/operation.js';
@@ -16,16 +17,6 @@ import { ServiceDefinition, dispatch } from '../../services/service.js';
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
-  missing: CommonErrors.MissingAuthenticationTokenException,
-  incomplete: CommonErrors.IncompleteSignatureException,
-  'unknown-key': CommonErrors.UnrecognizedClientException,
-  'inactive-key': CommonErrors.UnrecognizedClientException,
-  mismatch: CommonErrors.InvalidSignatureException,
-  expired: CommonErrors.InvalidSignatureException,
-  scope: CommonErrors.InvalidSignatureException,
-  'payload-hash': CommonErrors.InvalidSignatureException,
-};
 
 export class AwsJsonProtocol implements Protocol {
   readonly name = 'aws-json';
@@ -103,7 +94,7 @@ export class AwsJsonProtocol implements Protocol {
 
   #toAwsError(err: unknown, ex: Exchange): AwsError {
     if (err instanceof AwsError) return err;
-    if (err instanceof SigV4Error) return new AwsError(AUTH_ERRORS[err.kind], err.message);
+    if (err instanceof SigV4Error) return jsonAuthError(err);
     if (err instanceof BodyTooLargeError) {
       return new AwsError(CommonErrors.RequestEntityTooLargeException, `Request body must be at most ${err.limit} bytes.`);
     }

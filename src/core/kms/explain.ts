@@ -1,0 +1,94 @@
+import { EncryptionContext } from '../crypto/encryption-context.js';
+import { AwsError } from '../errors/aws-error.js';
+import { CommonErrors } from '../errors/common.js';
+import { KmsErrors } from '../errors/kms.js';
+import { Principal } from '../identity/principal.js';
+import { ContextValue, StatementRef } from '../policy/index.js';
+import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
+import { KmsAccessControl } from './access-control.js';
+import { keyArn, parseKmsArn } from './arn.js';
+
+/**
+ * "Why was I denied?" — the decision KMS would make for a principal, an action and a key, with the
+ * statements that made it. No AWS tool answers this; `strongroom explain` and POST /_strongroom/explain do.
+ * Read-only: the key is looked up as it is stored, nothing is rotated or deleted on the way.
+ */
+export interface ExplainQuery {
+  readonly principalArn: string;
+  readonly action: string;
+  /** Key id, key ARN, alias name or alias ARN. */
+  readonly keyRef: string;
+  readonly region: string;
+  readonly encryptionContext?: EncryptionContext;
+  /** Further condition keys, e.g. aws:SourceIp. */
+  readonly conditions?: Readonly<Record<string, ContextValue>>;
+}
+
+export interface Explanation {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly decision: 'Allow' | 'Deny' | 'ImplicitDeny';
+  readonly basis?: string;
+  readonly reason?: string;
+  readonly statements: readonly StatementRef[];
+  /** The key policy, so the statement indexes can be read against it. */
+  readonly keyPolicy: unknown;
+}
+
+const PRINCIPAL_ARN = /^arn:aws:(iam|sts)::(\d{12}):(root|user\/(?:[^/]+\/)*([^/]+)|assumed-role\/[^/]+\/[^/]+)$/;
+
+export function principalFromArn(arn: string): Principal {
+  const m = PRINCIPAL_ARN.exec(arn);
+  if (!m) throw new AwsError(CommonErrors.ValidationException, `Not a principal ARN this server knows: ${arn.slice(0, 200)}`);
+  const accountId = m[2]!;
+  if (m[3] === 'root') return { type: 'Root', accountId, arn, principalId: accountId, accessKeyId: '' };
+  if (m[4] !== undefined) return { type: 'IAMUser', accountId, arn, principalId: '', accessKeyId: '', userName: m[4] };
+  throw new AwsError(CommonErrors.ValidationException, 'Role sessions cannot be explained yet.');
+}
+
+export async function explainKmsAccess(store: MetadataStore, access: KmsAccessControl, q: ExplainQuery): Promise<Explanation> {
+  const principal = principalFromArn(q.principalArn);
+  const key = await findKey(store, q.keyRef, principal.accountId, q.region);
+  const conditions: Record<string, ContextValue> = {
+    'aws:RequestedRegion': q.region,
+    'kms:CallerAccount': principal.accountId,
+    'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+    'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+    'kms:KeyOrigin': 'AWS_KMS',
+    ...Object.fromEntries(Object.entries(q.encryptionContext ?? {}).map(([k, v]) => [`kms:EncryptionContext:${k}`, v])),
+    ...(q.encryptionContext && Object.keys(q.encryptionContext).length > 0 ? { 'kms:EncryptionContextKeys': Object.keys(q.encryptionContext) } : {}),
+    ...q.conditions,
+  };
+  const result = await access.decide({
+    principal,
+    action: q.action,
+    resource: key.arn,
+    key,
+    conditions,
+    ...(q.encryptionContext ? { encryptionContext: q.encryptionContext } : {}),
+  });
+  return {
+    principal: principal.arn,
+    action: q.action,
+    resource: key.arn,
+    decision: result.decision,
+    ...(result.basis ? { basis: result.basis } : {}),
+    ...(result.reason ? { reason: result.reason } : {}),
+    statements: result.matched,
+    keyPolicy: JSON.parse(key.policy) as unknown,
+  };
+}
+
+async function findKey(store: MetadataStore, ref: string, accountId: string, region: string): Promise<KeyRecord> {
+  const notFound = () => new AwsError(KmsErrors.NotFoundException, `Key '${ref}' does not exist`);
+  const arn = ref.startsWith('arn:') ? parseKmsArn(ref) : undefined;
+  if (ref.startsWith('arn:') && !arn) throw notFound();
+  const account = arn?.accountId ?? accountId;
+  const where = arn?.region ?? region;
+  const aliasName = arn?.resourceType === 'alias' ? arn.resource : ref.startsWith('alias/') ? ref : undefined;
+  const keyId = aliasName ? (await store.getAlias(account, where, aliasName))?.targetKeyId : (arn?.resource ?? ref);
+  const key = keyId === undefined ? undefined : await store.getKey(keyId);
+  if (!key || key.arn !== keyArn(where, account, key.keyId)) throw notFound();
+  return key;
+}
