@@ -14,6 +14,7 @@ import { explainRoute } from './http/explain-route.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
+import { KmsInternalClient } from './services/kms/internal-client.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
@@ -31,6 +32,8 @@ export interface App {
   readonly server: Server;
   readonly deployment: Deployment;
   readonly kms: Kms;
+  /** KMS as other services call it on a user's behalf (kms:ViaService). */
+  readonly kmsInternal: KmsInternalClient;
   readonly log: Logger;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
@@ -53,7 +56,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const kms = new Kms(store, root, clock);
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants);
-  const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsService(kms, kmsAccess) as ServiceDefinition<unknown>]]);
+  const kmsDefinition = kmsService(kms, kmsAccess);
+  const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>]]);
   const authenticator = new Authenticator(credentials, regions);
   const protocols = [new AwsJsonProtocol(jsonServices, authenticator, log)];
   let ready = false;
@@ -74,6 +78,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     server,
     deployment,
     kms,
+    kmsInternal: new KmsInternalClient(kmsDefinition),
     log,
     async listen() {
       await sweep();

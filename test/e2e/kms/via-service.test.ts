@@ -1,0 +1,49 @@
+import { CreateKeyCommand, DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RequestContext } from '../../../src/services/operation.js';
+import { TEST_ACCOUNT, TEST_CREDENTIALS, rejection, startServer } from '../../helpers/server.js';
+
+const ROOT = `arn:aws:iam::${TEST_ACCOUNT}:root`;
+const VIA_S3 = 's3.us-east-1.amazonaws.com';
+
+describe('kms:ViaService: KMS called by another service on the caller’s behalf', () => {
+  it('a key usable only via S3 refuses direct calls and serves the internal path, with the condition evaluated', async () => {
+    const server = await startServer();
+    try {
+      const kms = server.kms();
+      const policy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'Admin', Effect: 'Allow', Principal: { AWS: ROOT }, Action: ['kms:Describe*', 'kms:Put*', 'kms:Get*', 'kms:Create*', 'kms:List*'], Resource: '*' },
+          { Sid: 'UseViaS3', Effect: 'Allow', Principal: { AWS: ROOT }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*', Condition: { StringEquals: { 'kms:ViaService': VIA_S3 } } },
+        ],
+      });
+      const keyId = (await kms.send(new CreateKeyCommand({ Policy: policy }))).KeyMetadata!.KeyId!;
+
+      const direct = await rejection(kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' })));
+      assert.equal(direct.name, 'AccessDeniedException');
+
+      const caller: RequestContext = {
+        requestId: 'internal-test',
+        principal: { type: 'Root', accountId: TEST_ACCOUNT, arn: ROOT, principalId: TEST_ACCOUNT, accessKeyId: TEST_CREDENTIALS.accessKeyId },
+        region: 'us-east-1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'test',
+        secureTransport: false,
+      };
+      const context = { 'aws:s3:arn': 'arn:aws:s3:::bucket/object' };
+      const dk = await server.app.kmsInternal.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context }, caller, VIA_S3);
+      assert.equal(Buffer.from(String(dk.Plaintext), 'base64').length, 32);
+      const back = await server.app.kmsInternal.call('Decrypt', { CiphertextBlob: dk.CiphertextBlob, EncryptionContext: context }, caller, VIA_S3);
+      assert.equal(back.Plaintext, dk.Plaintext);
+
+      const otherService = await rejection(server.app.kmsInternal.call('Decrypt', { CiphertextBlob: dk.CiphertextBlob, EncryptionContext: context }, caller, 'ec2.us-east-1.amazonaws.com'));
+      assert.equal(otherService.name, 'AccessDeniedException');
+      const viaSdk = await rejection(kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(String(dk.CiphertextBlob), 'base64'), EncryptionContext: context })));
+      assert.equal(viaSdk.name, 'AccessDeniedException');
+    } finally {
+      await server.destroy();
+    }
+  });
+});
