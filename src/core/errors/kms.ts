@@ -15,6 +15,7 @@ export const KmsErrors = defineErrors({
   InvalidAliasNameException: { status: 400, fault: 'client' },
   InvalidArnException: { status: 400, fault: 'client' },
   InvalidCiphertextException: { status: 400, fault: 'client' },
+  InvalidGrantIdException: { status: 400, fault: 'client' },
   InvalidGrantTokenException: { status: 400, fault: 'client' },
   InvalidKeyUsageException: { status: 400, fault: 'client' },
   InvalidMarkerException: { status: 400, fault: 'client' },

@@ -5,7 +5,7 @@ import { Principal } from '../identity/principal.js';
 import {
   ContextValue, KmsDecision, NamedPolicy, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
 } from '../policy/index.js';
-import { GrantSource, IdentityPolicySource } from '../policy/sources.js';
+import { GrantQuery, GrantSource, IdentityPolicySource } from '../policy/sources.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 
 /** One authorization question about KMS: may `principal` perform `action` on `resource` (a key, an alias, or '*')? */
@@ -20,6 +20,8 @@ export interface KmsAccessQuery {
   /** For grant constraints. */
   readonly encryptionContext?: EncryptionContext;
   readonly grantTokens?: readonly string[];
+  /** For CreateGrant: the grant it would create (see GrantQuery.createGrant). */
+  readonly createGrant?: GrantQuery['createGrant'];
 }
 
 export interface KmsAccessResult extends Pick<KmsDecision, 'decision' | 'basis' | 'reason'> {
@@ -54,6 +56,7 @@ export class KmsAccessControl {
       operation: q.action.slice('kms:'.length),
       ...(q.encryptionContext ? { encryptionContext: q.encryptionContext } : {}),
       ...(q.grantTokens ? { grantTokens: q.grantTokens } : {}),
+      ...(q.createGrant ? { createGrant: q.createGrant } : {}),
     });
     return grantsAllow ? decideKms({ ...input, grantsAllow }) : first;
   }

@@ -1,15 +1,26 @@
 import { Clock } from '../clock.js';
 import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { GrantStore } from '../../store/metadata/grant-types.js';
 import { MetadataStore } from '../../store/metadata/types.js';
 import { Aliases } from './aliases.js';
 import { KmsDeps } from './context.js';
 import { Cryptography } from './cryptography.js';
+import { Grants, UNWIRED_GRANT_STORE } from './grants.js';
 import { Keys } from './keys.js';
 import { Lifecycle } from './lifecycle.js';
 import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
 import { Tags } from './tags.js';
+
+export interface KmsOptions {
+  /** Unwrapped key materials kept in memory. */
+  readonly cacheCapacity?: number;
+  /** Where grants live: `sqliteGrantStore(database)` (until it is given, grant operations fail). */
+  readonly grants?: GrantStore;
+  /** The grants-per-key quota (tests lower it; AWS: 50,000). */
+  readonly maxGrantsPerKey?: number;
+}
 
 /** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
 export class Kms {
@@ -18,11 +29,12 @@ export class Kms {
   readonly crypto: Cryptography;
   readonly aliases: Aliases;
   readonly tags: Tags;
+  readonly grants: Grants;
   readonly lifecycle: Lifecycle;
   readonly deps: KmsDeps;
 
-  constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, cacheCapacity?: number) {
-    const materials = new Materials(store, root, new MaterialCache(cacheCapacity));
+  constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, options: KmsOptions = {}) {
+    const materials = new Materials(store, root, new MaterialCache(options.cacheCapacity));
     this.deps = { store, root, clock, materials };
     this.lifecycle = new Lifecycle(this.deps);
     this.resolver = new KeyResolver(this.deps, this.lifecycle);
@@ -30,5 +42,6 @@ export class Kms {
     this.crypto = new Cryptography(this.deps, this.resolver);
     this.aliases = new Aliases(this.deps);
     this.tags = new Tags(this.deps);
+    this.grants = new Grants(this.deps, options.grants ?? UNWIRED_GRANT_STORE, { maxGrantsPerKey: options.maxGrantsPerKey });
   }
 }

@@ -23,6 +23,17 @@ export interface GrantQuery {
   readonly encryptionContext?: EncryptionContext;
   /** Grant tokens sent with the request (a grant is usable at once through its token). */
   readonly grantTokens?: readonly string[];
+  /**
+   * For CreateGrant: the grant the request would create. A grant allowing CreateGrant only allows creating
+   * grants that are equally or more restrictive, so without this no grant allows CreateGrant.
+   */
+  readonly createGrant?: {
+    readonly operations: readonly string[];
+    readonly constraints: {
+      readonly encryptionContextEquals?: Readonly<Record<string, string>>;
+      readonly encryptionContextSubset?: Readonly<Record<string, string>>;
+    } | null;
+  };
 }
 
 /** Whether a grant on the key allows the caller this operation. */

@@ -4,6 +4,7 @@ import { KeyRecord } from '../../store/metadata/types.js';
 import { EncryptionContext } from '../../core/crypto/encryption-context.js';
 import { KmsAccessControl } from '../../core/kms/access-control.js';
 import { ContextValue } from '../../core/policy/index.js';
+import { GrantQuery } from '../../core/policy/sources.js';
 import { Operation, RequestContext, ResourceAccess, defineOperation } from '../operation.js';
 import { requestAliasCondition } from './conditions.js';
 
@@ -22,6 +23,8 @@ export interface KmsAccess extends ResourceAccess {
   readonly encryptionContext?: EncryptionContext;
   /** Further condition keys (kms:RequestAlias, kms:GrantOperations, …). */
   readonly conditions?: Readonly<Record<string, ContextValue>>;
+  /** For CreateGrant: the grant it would create (a grant used for CreateGrant must bound it). */
+  readonly createGrant?: GrantQuery['createGrant'];
 }
 
 export type KmsOperation = Operation<KmsCall, any, any, KmsAccess>;

@@ -3,6 +3,7 @@ import { ServiceModel, ShapeCodec } from '../shapes.js';
 import { KmsOperation } from './call.js';
 import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
 import { CreateAlias } from './operations/CreateAlias.js';
+import { CreateGrant } from './operations/CreateGrant.js';
 import { CreateKey } from './operations/CreateKey.js';
 import { Decrypt } from './operations/Decrypt.js';
 import { DeleteAlias } from './operations/DeleteAlias.js';
@@ -18,12 +19,16 @@ import { GenerateRandom } from './operations/GenerateRandom.js';
 import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
 import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
 import { ListAliases } from './operations/ListAliases.js';
+import { ListGrants } from './operations/ListGrants.js';
 import { ListKeyPolicies } from './operations/ListKeyPolicies.js';
 import { ListKeyRotations } from './operations/ListKeyRotations.js';
 import { ListKeys } from './operations/ListKeys.js';
 import { ListResourceTags } from './operations/ListResourceTags.js';
+import { ListRetirableGrants } from './operations/ListRetirableGrants.js';
 import { PutKeyPolicy } from './operations/PutKeyPolicy.js';
 import { ReEncrypt } from './operations/ReEncrypt.js';
+import { RetireGrant } from './operations/RetireGrant.js';
+import { RevokeGrant } from './operations/RevokeGrant.js';
 import { RotateKeyOnDemand } from './operations/RotateKeyOnDemand.js';
 import { ScheduleKeyDeletion } from './operations/ScheduleKeyDeletion.js';
 import { TagResource } from './operations/TagResource.js';
@@ -36,11 +41,11 @@ const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
 /** The KMS operation table: wire name → operation. Every entry must exist in the botocore model. */
 export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
   [
-    CancelKeyDeletion, CreateAlias, CreateKey, Decrypt, DeleteAlias, DescribeKey, DisableKey, DisableKeyRotation,
-    EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom,
-    GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags,
-    PutKeyPolicy, ReEncrypt, RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias,
-    UpdateKeyDescription,
+    CancelKeyDeletion, CreateAlias, CreateGrant, CreateKey, Decrypt, DeleteAlias, DescribeKey, DisableKey,
+    DisableKeyRotation, EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext,
+    GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListGrants, ListKeyPolicies, ListKeyRotations,
+    ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
+    RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

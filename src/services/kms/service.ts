@@ -1,6 +1,7 @@
 import { needs } from '../../core/errors/aws-error.js';
 import { KmsErrors } from '../../core/errors/kms.js';
 import { KmsAccessControl } from '../../core/kms/access-control.js';
+import { grantIdsOfTokens } from '../../core/kms/grant-token.js';
 import { Kms } from '../../core/kms/kms.js';
 import { ServiceDefinition } from '../service.js';
 import { KmsAccess, KmsCall } from './call.js';
@@ -17,6 +18,8 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
     authorize: async (call, accesses, input) => {
       const base = requestConditions(call.request, kms.deps.clock.now());
       const grantTokens = input.GrantTokens as string[] | undefined;
+      // A malformed grant token is InvalidGrantTokenException whether or not a grant is needed.
+      grantIdsOfTokens(grantTokens);
       for (const a of accesses) {
         await access.authorize({
           principal: call.request.principal,
@@ -31,6 +34,7 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
           },
           ...(a.encryptionContext ? { encryptionContext: a.encryptionContext } : {}),
           ...(grantTokens ? { grantTokens } : {}),
+          ...(a.createGrant ? { createGrant: a.createGrant } : {}),
         });
       }
     },
