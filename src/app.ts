@@ -8,11 +8,17 @@ import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
+import { Iam } from './core/iam/iam.js';
+import { SessionIssuer } from './core/identity/sessions.js';
+import { IdentityPolicySource } from './core/policy/sources.js';
 import { KmsAccessControl } from './core/kms/access-control.js';
 import { Kms } from './core/kms/kms.js';
 import { explainRoute } from './http/explain-route.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
+import { QueryProtocol, QueryService } from './protocols/query/query.js';
+import { iamService } from './services/iam/service.js';
+import { stsService } from './services/sts/service.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
 import { KmsInternalClient } from './services/kms/internal-client.js';
 import { kmsService } from './services/kms/service.js';
@@ -35,6 +41,9 @@ export interface App {
   /** KMS as other services call it on a user's behalf (kms:ViaService). */
   readonly kmsInternal: KmsInternalClient;
   readonly log: Logger;
+  readonly iam: Iam;
+  /** The callers' IAM policies, for every service's authorizer (KMS's included). */
+  readonly identityPolicies: IdentityPolicySource;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, closes the stores. */
@@ -50,16 +59,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
   const stores = openStores(config.dataDir);
   const store = stores.metadata;
-  const credentials = new CredentialStore(store, root);
+  const credentials = new CredentialStore(store, root, stores.iam);
   const deployment = await bootstrap(store, credentials, config, clock);
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
-  const kms = new Kms(store, root, clock);
+  const kms = new Kms(store, root, clock, { grants: stores.grantStore });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants);
   const kmsDefinition = kmsService(kms, kmsAccess);
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>]]);
-  const authenticator = new Authenticator(credentials, regions);
-  const protocols = [new AwsJsonProtocol(jsonServices, authenticator, log)];
+  const authenticator = new Authenticator(credentials, regions, clock);
+  const iam = new Iam(stores.iam, stores.identityPolicies, credentials, clock, store);
+  const sessions = new SessionIssuer(stores.iam, credentials, clock);
+  const queryServices = [iamService(iam, clock), stsService(iam, sessions, clock)] as QueryService[];
+  // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
+  const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
+  const protocols = [
+    new AwsJsonProtocol(jsonServices, authenticator, log),
+    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock), log),
+  ];
   let ready = false;
   const server = createEdge({
     protocols,
@@ -80,6 +97,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     kms,
     kmsInternal: new KmsInternalClient(kmsDefinition),
     log,
+    iam,
+    identityPolicies: stores.identityPolicies,
     async listen() {
       await sweep();
       await new Promise<void>((resolve, reject) => {

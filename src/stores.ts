@@ -1,6 +1,12 @@
-import { GrantSource, IdentityPolicySource, NO_GRANTS, NO_IDENTITY_POLICIES } from './core/policy/sources.js';
+import { IamIdentityPolicies } from './core/iam/identity-policies.js';
+import { KmsGrantSource } from './core/kms/grant-source.js';
+import { GrantSource } from './core/policy/sources.js';
+import { GrantStore } from './store/metadata/grant-types.js';
+import { IamStore } from './store/metadata/iam-types.js';
 import { KeyCachingStore } from './store/metadata/cached-store.js';
 import { SqliteDatabase } from './store/metadata/sqlite/database.js';
+import { sqliteGrantStore } from './store/metadata/sqlite/grant-store.js';
+import { SqliteIamStore } from './store/metadata/sqlite/iam-store.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 import { MetadataStore } from './store/metadata/types.js';
 
@@ -8,7 +14,12 @@ import { MetadataStore } from './store/metadata/types.js';
 export interface Stores {
   readonly database: SqliteDatabase;
   readonly metadata: MetadataStore;
-  readonly identityPolicies: IdentityPolicySource;
+  /** IAM users, groups, roles, policies and STS sessions. */
+  readonly iam: IamStore;
+  /** The callers' IAM policies (an IdentityPolicySource), over `iam`. */
+  readonly identityPolicies: IamIdentityPolicies;
+  /** KMS grants, behind the authorization-path cache: Kms writes through it, `grants` reads through it. */
+  readonly grantStore: GrantStore;
   readonly grants: GrantSource;
   close(): Promise<void>;
 }
@@ -16,11 +27,15 @@ export interface Stores {
 export function openStores(dataDir: string): Stores {
   const database = SqliteDatabase.inDataDir(dataDir);
   const metadata = new KeyCachingStore(new SqliteMetadataStore(database));
+  const iam = new SqliteIamStore(database);
+  const grantStore = sqliteGrantStore(database);
   return {
     database,
     metadata,
-    identityPolicies: NO_IDENTITY_POLICIES,
-    grants: NO_GRANTS,
+    iam,
+    identityPolicies: new IamIdentityPolicies(iam),
+    grantStore,
+    grants: new KmsGrantSource(grantStore),
     close: () => metadata.close(),
   };
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
+import { AccountCreateFlags, accountCreateCommand } from './account.js';
 import { ExplainFlags, explainCommand } from './explain.js';
 
 const program = new Command()
@@ -31,6 +32,17 @@ program
   .option('--json', 'print JSON')
   .action(async (flags: ExplainFlags) => {
     process.exitCode = await explainCommand(flags);
+  });
+
+program
+  .command('account')
+  .description('manage the accounts of a data dir')
+  .command('create')
+  .description('create an account with root credentials of its own (printed once); a running server picks it up')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
+  .action(async (flags: AccountCreateFlags) => {
+    process.exitCode = await accountCreateCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

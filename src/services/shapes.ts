@@ -1,5 +1,5 @@
 import { SecretBytes } from '../core/crypto/secret-bytes.js';
-import { AwsError } from '../core/errors/aws-error.js';
+import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
 import { CommonErrors } from '../core/errors/common.js';
 
 /**
@@ -25,8 +25,8 @@ export interface Shape {
   sensitive?: boolean;
   exception?: boolean;
 }
-export interface ServiceModel {
-  metadata: { apiVersion: string; targetPrefix: string; jsonVersion: string };
+export interface ServiceModel<M = { apiVersion: string; targetPrefix: string; jsonVersion: string }> {
+  metadata: M;
   operations: Record<string, { input: string; output: string | null; errors: string[] }>;
   shapes: Record<string, Shape>;
 }
@@ -34,10 +34,21 @@ export interface ServiceModel {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MAX_ERRORS_SHOWN = 10;
 
+/** The errors a codec reports: AWS JSON says ValidationException/SerializationException, Query says ValidationError. */
+export interface CodecErrors {
+  readonly validation: ErrorSpec;
+  readonly serialization: ErrorSpec;
+}
+
+const JSON_ERRORS: CodecErrors = { validation: CommonErrors.ValidationException, serialization: CommonErrors.SerializationException };
+
 export class ShapeCodec {
   readonly #patterns = new Map<string, RegExp>();
 
-  constructor(readonly model: ServiceModel) {
+  constructor(
+    readonly model: ServiceModel<unknown>,
+    private readonly errors: CodecErrors = JSON_ERRORS,
+  ) {
     for (const [name, shape] of Object.entries(model.shapes)) {
       // botocore patterns are Java regexes; the ones in the KMS model are valid JS with the u flag.
       if (shape.pattern) this.#patterns.set(name, new RegExp(`^(?:${shape.pattern})$`, 'u'));
@@ -56,7 +67,7 @@ export class ShapeCodec {
     if (errors.length > 0) {
       const shown = errors.slice(0, MAX_ERRORS_SHOWN);
       throw new AwsError(
-        CommonErrors.ValidationException,
+        this.errors.validation,
         `${errors.length} validation error${errors.length > 1 ? 's' : ''} detected: ${shown.join('; ')}`,
       );
     }
@@ -71,7 +82,7 @@ export class ShapeCodec {
     const show = (x: unknown) =>
       shape.sensitive || (typeof x !== 'string' && typeof x !== 'number') ? `Value${at}` : `Value '${String(x).slice(0, 256)}'${at}`;
     const mismatch = () =>
-      new AwsError(CommonErrors.SerializationException, `Unexpected value type${at}: expected ${shape.type}`);
+      new AwsError(this.errors.serialization, `Unexpected value type${at}: expected ${shape.type}`);
     switch (shape.type) {
       case 'structure': {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw mismatch();
@@ -117,7 +128,7 @@ export class ShapeCodec {
       }
       case 'blob': {
         if (typeof v !== 'string' || !BASE64.test(v)) {
-          throw new AwsError(CommonErrors.SerializationException, `Value${at} is not valid base64`);
+          throw new AwsError(this.errors.serialization, `Value${at} is not valid base64`);
         }
         const bytes = Buffer.from(v, 'base64');
         this.#length(shape, bytes.length, show(v), errors, 'length');

@@ -12,6 +12,7 @@ const JSON_AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
   expired: CommonErrors.InvalidSignatureException,
   scope: CommonErrors.InvalidSignatureException,
   'payload-hash': CommonErrors.InvalidSignatureException,
+  'expired-token': CommonErrors.ExpiredTokenException,
 };
 
 export function jsonAuthError(err: SigV4Error): AwsError {

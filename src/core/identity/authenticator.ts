@@ -1,6 +1,7 @@
 import { SignableRequest, sha256Hex } from './sigv4/canonical-request.js';
 import { SigV4Error, Verified, verifySigV4 } from './sigv4/verify.js';
 import { CredentialStore } from './credentials.js';
+import { Clock, systemClock } from '../clock.js';
 
 /** Regions this deployment serves: a list, or every region (`*`). */
 export type RegionSet = '*' | ReadonlySet<string>;
@@ -13,12 +14,15 @@ export class Authenticator {
   constructor(
     private readonly credentials: CredentialStore,
     private readonly regions: RegionSet,
+    /** The domain clock: STS sessions expire by it (the signature's clock skew is checked on the wall clock). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   authenticate(req: SignableRequest, body: Buffer, service: string, s3: boolean): Promise<Verified> {
     return verifySigV4(req, {
       s3,
       now: Date.now(),
+      sessionNow: this.clock.now(),
       bodySha256: () => sha256Hex(body),
       lookup: (id) => this.credentials.lookup(id),
       checkScope: (region, scopeService) => {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SecretBytes } from '../../crypto/secret-bytes.js';
 import { Principal } from '../principal.js';
 import { SignableRequest, canonicalRequest, headerMap, sha256Hex } from './canonical-request.js';
@@ -23,7 +23,8 @@ export type SigV4FailureKind =
   | 'mismatch' // signature does not match
   | 'expired' // outside the clock-skew window, or presigned URL expired
   | 'scope' // credential scope names a region or service this server does not serve here
-  | 'payload-hash'; // x-amz-content-sha256 does not match the body
+  | 'payload-hash' // x-amz-content-sha256 does not match the body
+  | 'expired-token'; // the session token (STS temporary credentials) has expired
 
 export class SigV4Error extends Error {
   constructor(
@@ -41,6 +42,11 @@ export interface Credential {
   readonly active: boolean;
   /** Derived signing keys by scope ("date/region/service"); owned by the credential cache. */
   readonly signingKeys: Map<string, Buffer>;
+  /**
+   * Temporary (STS) credentials only: the SHA-256 of the session token the request must carry
+   * (X-Amz-Security-Token), and when the session expires (epoch ms, domain clock).
+   */
+  readonly session?: { readonly tokenSha256: Buffer; readonly expiresAt: number };
 }
 
 export interface VerifyOptions {
@@ -53,6 +59,8 @@ export interface VerifyOptions {
   readonly lookup: (accessKeyId: string) => Promise<Credential | undefined>;
   /** Checks the region and service of the credential scope; throws SigV4Error('scope') when not served. */
   readonly checkScope: (region: string, service: string) => void;
+  /** Domain-clock now, in ms, for session expiry (tests move it); defaults to `now`. */
+  readonly sessionNow?: number;
 }
 
 export interface Verified {
@@ -77,6 +85,8 @@ interface Parsed {
   amzDate: string;
   presigned: boolean;
   expiresS?: number;
+  /** X-Amz-Security-Token: the session token of temporary credentials. */
+  securityToken?: string;
 }
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -109,6 +119,7 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
   const credential = await opts.lookup(parsed.accessKeyId);
   if (!credential) throw new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
   if (!credential.active) throw new SigV4Error('inactive-key', 'The security token included in the request is invalid.');
+  checkSessionToken(credential, parsed.securityToken ?? headers.get('x-amz-security-token'), opts.sessionNow ?? opts.now);
 
   let payloadHash: string;
   if (parsed.presigned && opts.s3) {
@@ -152,6 +163,24 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
     signingKey,
     amzDate: parsed.amzDate,
   };
+}
+
+/**
+ * Temporary credentials are only valid with their session token, and only until they expire; a long-term
+ * key never carries one. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_use-resources.html
+ * The token is compared by its SHA-256 in constant time (the store keeps only the hash).
+ */
+function checkSessionToken(credential: Credential, token: string | undefined, now: number): void {
+  const invalid = () => new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
+  if (!credential.session) {
+    if (token !== undefined) throw invalid();
+    return;
+  }
+  if (token === undefined) throw invalid();
+  const given = createHash('sha256').update(token.trim(), 'utf8').digest();
+  const expected = credential.session.tokenSha256;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+  if (now >= credential.session.expiresAt) throw new SigV4Error('expired-token', 'The security token included in the request is expired');
 }
 
 function deriveSigningKey(credential: Credential, date: string, region: string, service: string): Buffer {
@@ -214,6 +243,7 @@ function parsePresigned(query: URLSearchParams): Parsed {
     amzDate: get('X-Amz-Date'),
     presigned: true,
     expiresS: expires,
+    ...(query.get('X-Amz-Security-Token') !== null ? { securityToken: query.get('X-Amz-Security-Token')! } : {}),
   };
 }
 

@@ -1,3 +1,3 @@
-/** IAM users, groups, roles, policies and STS sessions (filled in by the IAM work; empty is a no-op). */
+/** Released empty (a placeholder); the IAM schema is migration 005. Never edit a released migration. */
 export const M003_IAM = `
 `;

@@ -1,0 +1,46 @@
+import { AwsError } from '../../core/errors/aws-error.js';
+import { QueryErrors } from '../../core/errors/query.js';
+import { OperationCodec } from '../../services/service.js';
+import { ServiceModel, ShapeCodec } from '../../services/shapes.js';
+import { decodeForm } from './form-decoder.js';
+import { QueryServiceModel } from './query-model.js';
+import { XmlNode, encodeXml } from './xml-encoder.js';
+
+/**
+ * The codec of an AWS Query service: form parameters in, an XML element tree out, both by the botocore
+ * model. Validation (required members, lengths, ranges, patterns, enums) is the JSON codec's, with the
+ * Query wording: `ValidationError`, "1 validation error detected: Value 'x' at 'userName' failed to
+ * satisfy constraint: …" as IAM answers it.
+ */
+export class QueryCodec implements OperationCodec {
+  readonly #validator: ShapeCodec;
+
+  constructor(readonly model: QueryServiceModel) {
+    // Operations without input never reach the validator (decodeInput answers {} for them).
+    this.#validator = new ShapeCodec(model as unknown as ServiceModel<unknown>, { validation: QueryErrors.ValidationError, serialization: QueryErrors.ValidationError });
+  }
+
+  get namespace(): string {
+    return this.model.metadata.xmlNamespace;
+  }
+
+  get apiVersion(): string {
+    return this.model.metadata.apiVersion;
+  }
+
+  /** `raw` is the request's parameters (Action and Version included; they are not members, so ignored). */
+  decodeInput(operation: string, raw: unknown): Record<string, unknown> {
+    const op = this.model.operations[operation];
+    if (!op) throw new Error(`no operation ${operation} in the model`);
+    if (!(raw instanceof Map)) throw new AwsError(QueryErrors.MalformedQueryString, 'The request parameters are malformed.');
+    if (op.input === null) return {};
+    return this.#validator.decodeInput(operation, decodeForm(this.model, op.input, raw as ReadonlyMap<string, string>));
+  }
+
+  /** `{ <ResultWrapper>: members }`, or `{}` for operations without output. */
+  encodeOutput(operation: string, output: Record<string, unknown>): Record<string, XmlNode> {
+    const op = this.model.operations[operation]!;
+    if (op.output === null || op.resultWrapper === null) return {};
+    return { [op.resultWrapper]: encodeXml(this.model, op.output, output) };
+  }
+}

@@ -1,0 +1,162 @@
+import { XMLBuilder } from 'fast-xml-parser';
+import { Logger } from 'pino';
+import { AwsError, ErrorSpec } from '../../core/errors/aws-error.js';
+import { QueryErrors } from '../../core/errors/query.js';
+import { Authenticator } from '../../core/identity/authenticator.js';
+import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
+import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
+import { RequestContext } from '../../services/operation.js';
+import { ServiceDefinition, dispatch } from '../../services/service.js';
+import { QueryCodec } from './query-codec.js';
+import { isFormContentType, queryParams, scopeService } from './request-params.js';
+import { XmlNode, xmlText } from './xml-encoder.js';
+
+/**
+ * AWS Query (IAM, STS): `Action=<Operation>&Version=<api version>&<members…>`, form-encoded in a POST body
+ * (or in the query string of a GET), SigV4 scoped to the service; the answer is
+ * `<OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata><RequestId/></ResponseMetadata></OpResponse>`,
+ * errors `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>` with the
+ * code's HTTP status.
+ * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
+ *
+ * It claims a request only when its SigV4 scope names a Query service it serves, or, unsigned, when it
+ * is a form POST (or a GET with Action and Version): S3 (REST-XML, scope `s3`) is never claimed.
+ */
+export const MAX_QUERY_BODY_BYTES = 1024 * 1024;
+const CONTENT_TYPE = 'text/xml';
+
+const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
+  missing: QueryErrors.MissingAuthenticationToken,
+  incomplete: QueryErrors.IncompleteSignature,
+  'unknown-key': QueryErrors.InvalidClientTokenId,
+  'inactive-key': QueryErrors.InvalidClientTokenId,
+  mismatch: QueryErrors.SignatureDoesNotMatch,
+  expired: QueryErrors.SignatureDoesNotMatch,
+  scope: QueryErrors.SignatureDoesNotMatch,
+  'payload-hash': QueryErrors.SignatureDoesNotMatch,
+  'expired-token': QueryErrors.ExpiredToken,
+};
+
+/** A Query service: its operation table and its Query codec (namespace, result wrappers). */
+export type QueryService = ServiceDefinition<unknown> & { readonly codec: QueryCodec };
+
+const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false, format: false });
+
+export class QueryProtocol implements Protocol {
+  readonly name = 'query';
+  readonly #bySigningName: ReadonlyMap<string, QueryService>;
+
+  constructor(
+    services: readonly QueryService[],
+    private readonly authenticator: Authenticator,
+    private readonly log: Logger,
+  ) {
+    this.#bySigningName = new Map(services.map((s) => [s.signingName, s]));
+  }
+
+  claims(req: Exchange['req']): boolean {
+    if (req.method !== 'POST' && req.method !== 'GET') return false;
+    if (req.headers['x-amz-target'] !== undefined) return false;
+    const { rawQuery } = splitUrl(req.url ?? '/');
+    const auth = req.headers.authorization;
+    const scope = scopeService(typeof auth === 'string' ? auth : undefined, rawQuery);
+    if (scope !== undefined) return this.#bySigningName.has(scope) && (req.method === 'GET' || isFormContentType(req.headers['content-type']));
+    if (req.method === 'POST') return isFormContentType(req.headers['content-type']);
+    return /(?:^|&)Action=/.test(rawQuery) && /(?:^|&)Version=/.test(rawQuery);
+  }
+
+  async handle(ex: Exchange): Promise<void> {
+    let service: QueryService | undefined;
+    let opName = '';
+    try {
+      const { rawPath, rawQuery } = splitUrl(ex.req.url ?? '/');
+      const body = ex.req.method === 'POST' ? await readBody(ex.req, MAX_QUERY_BODY_BYTES) : Buffer.alloc(0);
+      const params = queryParams(rawQuery, ex.req.method === 'POST' ? body : undefined);
+      opName = params.get('Action') ?? '';
+      const auth = ex.req.headers.authorization;
+      const scope = scopeService(typeof auth === 'string' ? auth : undefined, rawQuery);
+      // Unsigned: any service will do, authentication fails (MissingAuthenticationToken) in its namespace.
+      service = scope !== undefined ? this.#bySigningName.get(scope) : (this.#guessService(opName) ?? this.#first());
+      if (!service) throw new AwsError(QueryErrors.InvalidClientTokenId, 'The request is not signed for a service this endpoint serves.');
+      ex.note.service = service.signingName;
+      ex.note.operation = opName.slice(0, 64);
+
+      const verified = await this.authenticator.authenticate(
+        { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
+        body,
+        service.signingName,
+        false,
+      );
+      ex.note.principal = verified.principal.arn;
+
+      const op = service.operations.get(opName);
+      const version = params.get('Version');
+      if (!op || (version !== undefined && version !== service.codec.apiVersion)) {
+        throw new AwsError(
+          QueryErrors.InvalidAction,
+          opName === '' ? 'The request must contain the parameter Action.' : `Could not find operation ${opName.slice(0, 64)} for version ${(version ?? service.codec.apiVersion).slice(0, 32)}`,
+        );
+      }
+      const request: RequestContext = {
+        requestId: ex.requestId,
+        principal: verified.principal,
+        region: verified.region,
+        sourceIp: ex.sourceIp,
+        userAgent: String(ex.req.headers['user-agent'] ?? ''),
+        secureTransport: ex.secure,
+      };
+      const result = (await dispatch(service, op, params, request)) as Record<string, XmlNode>;
+      this.#send(ex, 200, {
+        [`${op.name}Response`]: {
+          '@_xmlns': service.codec.namespace,
+          ...result,
+          ResponseMetadata: { RequestId: ex.requestId },
+        },
+      });
+    } catch (err) {
+      if (err instanceof BodyAbortedError) {
+        ex.res.destroy();
+        return;
+      }
+      const aws = this.#toAwsError(err, ex, service);
+      ex.note.errorCode = aws.code;
+      if (err instanceof BodyTooLargeError) ex.res.setHeader('connection', 'close');
+      const namespace = (service ?? this.#guessService(opName) ?? this.#first())?.codec.namespace;
+      this.#send(ex, aws.status, {
+        ErrorResponse: {
+          ...(namespace ? { '@_xmlns': namespace } : {}),
+          Error: { Type: aws.fault === 'server' ? 'Receiver' : 'Sender', Code: aws.code, Message: xmlText(aws.message) },
+          RequestId: ex.requestId,
+        },
+      });
+    }
+  }
+
+  /** For unsigned requests: the service whose model has the action (the error's namespace). */
+  #guessService(action: string): QueryService | undefined {
+    for (const s of this.#bySigningName.values()) if (s.operations.has(action)) return s;
+    return undefined;
+  }
+
+  #first(): QueryService | undefined {
+    return this.#bySigningName.values().next().value;
+  }
+
+  #toAwsError(err: unknown, ex: Exchange, service: QueryService | undefined): AwsError {
+    if (err instanceof AwsError) return err;
+    if (err instanceof SigV4Error) return new AwsError(AUTH_ERRORS[err.kind], err.message);
+    if (err instanceof BodyTooLargeError) return new AwsError(QueryErrors.RequestEntityTooLarge, `Request body must be at most ${err.limit} bytes.`);
+    // Unexpected: log the error (never the request body) and answer a retryable internal error.
+    this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
+    return new AwsError(service?.internalError ?? QueryErrors.InternalFailure, 'An internal error occurred. Retry the request.');
+  }
+
+  #send(ex: Exchange, status: number, tree: Record<string, XmlNode | Record<string, unknown>>): void {
+    const res = ex.res;
+    if (res.headersSent || res.destroyed) return;
+    const body = xml.build(tree) as string;
+    res.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+}

@@ -1,0 +1,4 @@
+import { putInlinePolicy } from '../inline-policy-operations.js';
+
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutGroupPolicy.html — creates or replaces an inline policy. */
+export const PutGroupPolicy = putInlinePolicy('group');

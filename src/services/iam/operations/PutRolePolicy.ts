@@ -1,0 +1,4 @@
+import { putInlinePolicy } from '../inline-policy-operations.js';
+
+/** https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html — creates or replaces an inline policy. */
+export const PutRolePolicy = putInlinePolicy('role');
