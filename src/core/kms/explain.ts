@@ -36,15 +36,25 @@ export interface Explanation {
   readonly keyPolicy: unknown;
 }
 
-const PRINCIPAL_ARN = /^arn:aws:(iam|sts)::(\d{12}):(root|user\/(?:[^/]+\/)*([^/]+)|assumed-role\/[^/]+\/[^/]+)$/;
+const PRINCIPAL_ARN =
+  /^arn:aws:(iam|sts)::(\d{12}):(root|user\/(?:[^/]+\/)*([^/]+)|assumed-role\/([^/]+)\/([^/]+)|role\/((?:[^/]+\/)*)([^/]+))$/;
 
+/**
+ * The principal an ARN names: the account root, an IAM user, a role session
+ * (arn:aws:sts::…:assumed-role/Role/session — the role at path /), or a role ARN (any session of it).
+ */
 export function principalFromArn(arn: string): Principal {
   const m = PRINCIPAL_ARN.exec(arn);
   if (!m) throw new AwsError(CommonErrors.ValidationException, `Not a principal ARN this server knows: ${arn.slice(0, 200)}`);
   const accountId = m[2]!;
-  if (m[3] === 'root') return { type: 'Root', accountId, arn, principalId: accountId, accessKeyId: '' };
-  if (m[4] !== undefined) return { type: 'IAMUser', accountId, arn, principalId: '', accessKeyId: '', userName: m[4] };
-  throw new AwsError(CommonErrors.ValidationException, 'Role sessions cannot be explained yet.');
+  const base = { accountId, principalId: '', accessKeyId: '' };
+  if (m[3] === 'root') return { ...base, type: 'Root', arn, principalId: accountId };
+  if (m[4] !== undefined) return { ...base, type: 'IAMUser', arn, userName: m[4] };
+  if (m[5] !== undefined) {
+    return { ...base, type: 'AssumedRole', arn, roleArn: `arn:aws:iam::${accountId}:role/${m[5]}`, sessionName: m[6]! };
+  }
+  const roleArn = `arn:aws:iam::${accountId}:role/${m[7] ?? ''}${m[8]!}`;
+  return { ...base, type: 'AssumedRole', arn: `arn:aws:sts::${accountId}:assumed-role/${m[8]!}/explain`, roleArn, sessionName: 'explain' };
 }
 
 export async function explainKmsAccess(store: MetadataStore, access: KmsAccessControl, q: ExplainQuery): Promise<Explanation> {

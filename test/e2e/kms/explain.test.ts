@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { CreateRoleCommand, CreateUserCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { Clients, allow, policyDocument, trustPolicy } from '../../helpers/query-clients.js';
 import { sendRaw, signedJsonRequest } from '../../helpers/raw-request.js';
 import { TEST_ACCOUNT, TestServer, rejection, startServer } from '../../helpers/server.js';
 
@@ -58,6 +60,37 @@ describe('explain: why a KMS call is allowed or denied', () => {
     assert.equal(e.decision, 'Deny');
     assert.equal(e.reason, 'with an explicit deny in a resource-based policy');
     assert.ok(e.statements.some((s: { sid?: string; effect: string }) => s.sid === 'OnlyHr' && s.effect === 'Deny'));
+  });
+
+  it('explains IAM users and roles by the policies that apply to them', async () => {
+    const clients = new Clients(server);
+    try {
+      const iam = clients.iam();
+      await iam.send(new CreateUserCommand({ UserName: 'carol' }));
+      await iam.send(new PutUserPolicyCommand({ UserName: 'carol', PolicyName: 'dec', PolicyDocument: policyDocument(allow('kms:Decrypt', keyArn)) }));
+      await iam.send(new CreateRoleCommand({ RoleName: 'reader', AssumeRolePolicyDocument: trustPolicy(ROOT) }));
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'reader', PolicyName: 'desc', PolicyDocument: policyDocument(allow('kms:DescribeKey')) }));
+      const explain = async (principal: string, action: string) => {
+        try {
+          const r = await run(process.execPath, ['bin/strongroom.js', 'explain', '--data-dir', server.dataDir, '--principal', principal, '--action', action, '--key', keyArn, '--context', 'dept=hr', '--json']);
+          return JSON.parse(r.stdout);
+        } catch (err) {
+          return JSON.parse((err as { stdout: string }).stdout);
+        }
+      };
+      const carol = await explain(`arn:aws:iam::${TEST_ACCOUNT}:user/carol`, 'kms:Decrypt');
+      assert.equal(carol.decision, 'Allow');
+      assert.equal(carol.basis, 'key-policy-and-identity-policy');
+      assert.ok(carol.statements.some((st: { policy: string }) => st.policy === 'user/carol/inline/dec'));
+      const carolEncrypt = await explain(`arn:aws:iam::${TEST_ACCOUNT}:user/carol`, 'kms:Encrypt');
+      assert.equal(carolEncrypt.decision, 'ImplicitDeny');
+      assert.equal(carolEncrypt.reason, 'because no identity-based policy allows the kms:Encrypt action');
+      const session = await explain(`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/reader/s`, 'kms:DescribeKey');
+      assert.equal(session.decision, 'Allow');
+      assert.ok(session.statements.some((st: { policy: string }) => st.policy === 'role/reader/inline/desc'));
+    } finally {
+      clients.destroy();
+    }
   });
 
   it('POST /_strongroom/explain answers the same over SigV4, and only for the caller or its account root', async () => {
