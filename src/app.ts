@@ -21,6 +21,7 @@ import { iamService } from './services/iam/service.js';
 import { stsService } from './services/sts/service.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
 import { KmsInternalClient } from './services/kms/internal-client.js';
+import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
@@ -64,7 +65,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
   const kms = new Kms(store, root, clock, { grants: stores.grantStore });
-  const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants);
+  const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = kmsService(kms, kmsAccess);
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>]]);
   const authenticator = new Authenticator(credentials, regions, clock);

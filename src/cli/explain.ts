@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { KmsAccessControl } from '../core/kms/access-control.js';
 import { explainKmsAccess } from '../core/kms/explain.js';
+import { keyResourceConditions } from '../services/kms/conditions.js';
 import { openStores } from '../stores.js';
 
 export interface ExplainFlags {
@@ -25,7 +26,7 @@ export async function explainCommand(flags: ExplainFlags): Promise<number> {
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     );
-    const e = await explainKmsAccess(stores.metadata, new KmsAccessControl(stores.identityPolicies, stores.grants), {
+    const e = await explainKmsAccess(stores.metadata, new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(stores.metadata, key)), {
       principalArn: flags.principal,
       action: flags.action,
       keyRef: flags.key,

@@ -3,7 +3,7 @@ import { CommonErrors } from '../errors/common.js';
 import { EncryptionContext } from '../crypto/encryption-context.js';
 import { Principal } from '../identity/principal.js';
 import {
-  ContextValue, KmsDecision, NamedPolicy, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
+  CompiledPolicy, ContextValue, KmsDecision, NamedPolicy, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
 } from '../policy/index.js';
 import { GrantQuery, GrantSource, IdentityPolicySource } from '../policy/sources.js';
 import { KeyRecord } from '../../store/metadata/types.js';
@@ -39,14 +39,19 @@ export class KmsAccessControl {
   constructor(
     private readonly identity: IdentityPolicySource,
     private readonly grants: GrantSource,
+    /** aws:ResourceTag/* and kms:ResourceAliases of a key: read only when a policy that applies uses them. */
+    private readonly resourceFacts?: (key: KeyRecord) => Promise<Record<string, ContextValue>>,
     private readonly policies = new PolicyCache(),
   ) {}
 
   async decide(q: KmsAccessQuery): Promise<KmsAccessResult> {
-    const request: PolicyRequest = { principal: q.principal, action: q.action, resource: q.resource, context: q.conditions };
+    let request: PolicyRequest = { principal: q.principal, action: q.action, resource: q.resource, context: q.conditions };
     const identityPolicies = q.principal.type === 'Root' ? [] : await this.identity.policiesFor(q.principal);
     if (!q.key) return this.#identityOnly(request, identityPolicies);
     const keyPolicy: NamedPolicy = { name: 'key policy', policy: this.policies.get(q.key.policy, 'resource') };
+    if (this.resourceFacts && [keyPolicy, ...identityPolicies].some((p) => usesResourceFacts(p.policy))) {
+      request = { ...request, context: { ...q.conditions, ...(await this.resourceFacts(q.key)) } };
+    }
     const input = { keyPolicy, identityPolicies, request, keyAccountId: q.key.accountId };
     const first = decideKms({ ...input, grantsAllow: false });
     if (first.decision !== 'ImplicitDeny') return first;
@@ -82,6 +87,8 @@ export class KmsAccessControl {
     return decideKms({ keyPolicy, identityPolicies, request, keyAccountId, grantsAllow: false }).decision === 'Allow';
   }
 
+  static readonly resourceFactKey = (key: string): boolean => key.startsWith('aws:resourcetag/') || key === 'kms:resourcealiases';
+
   #identityOnly(request: PolicyRequest, identityPolicies: readonly NamedPolicy[]): KmsAccessResult {
     const result = evaluate(identityPolicies, request);
     if (result.decision === 'Deny') {
@@ -99,4 +106,16 @@ export class KmsAccessControl {
       matched: result.matched,
     };
   }
+}
+
+const usesFacts = new WeakMap<CompiledPolicy, boolean>();
+
+/** Whether a policy has a condition on aws:ResourceTag/* or kms:ResourceAliases (memoized per compiled policy). */
+function usesResourceFacts(policy: CompiledPolicy): boolean {
+  let v = usesFacts.get(policy);
+  if (v === undefined) {
+    v = policy.statements.some((s) => s.conditions.some((c) => KmsAccessControl.resourceFactKey(c.key.toLowerCase())));
+    usesFacts.set(policy, v);
+  }
+  return v;
 }

@@ -1,6 +1,6 @@
 import { EncryptionContext } from '../../core/crypto/encryption-context.js';
 import { ContextValue } from '../../core/policy/index.js';
-import { KeyRecord } from '../../store/metadata/types.js';
+import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
 import { RequestContext } from '../operation.js';
 
 type Conditions = Record<string, ContextValue>;
@@ -44,4 +44,13 @@ export function requestAliasCondition(keyRef: string | undefined): Conditions {
   if (keyRef === undefined) return {};
   const m = /^(?:arn:[^:]+:kms:[^:]*:\d{12}:)?(alias\/.+)$/.exec(keyRef);
   return m ? { 'kms:RequestAlias': m[1] } : {};
+}
+
+/** aws:ResourceTag/<key> for each tag of the key and kms:ResourceAliases (its alias names). */
+export async function keyResourceConditions(store: MetadataStore, key: KeyRecord): Promise<Conditions> {
+  const out: Conditions = Object.create(null) as Conditions;
+  for (const t of (await store.listTags(key.keyId, undefined, 50)).items) out[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
+  const aliases = (await store.listAliases(key.accountId, key.region, key.keyId, undefined, 100)).items.map((a) => a.aliasName);
+  if (aliases.length > 0) out['kms:ResourceAliases'] = aliases;
+  return out;
 }

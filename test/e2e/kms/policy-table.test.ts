@@ -1,6 +1,6 @@
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
-  CreateGrantCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient,
+  CreateAliasCommand, CreateGrantCommand, CreateKeyCommand, GetKeyRotationStatusCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -114,6 +114,22 @@ describe('KMS authorization decision table (key policy × IAM policy × grant)',
     const notAction = await user(policyDocument({ Effect: 'Allow', NotAction: 'kms:ScheduleKeyDeletion', Resource: '*' }));
     await notAction.kms.send(new DescribeKeyCommand({ KeyId: key }));
     await denied(notAction.kms.send(new ScheduleKeyDeletionCommand({ KeyId: key })), notAction.arn, 'kms:ScheduleKeyDeletion', key, 'because no identity-based policy allows the kms:ScheduleKeyDeletion action');
+  });
+
+  it('aws:ResourceTag/* and kms:ResourceAliases: access by the key’s tags and aliases', async () => {
+    const tagged = (await kms.send(new CreateKeyCommand({ Tags: [{ TagKey: 'team', TagValue: 'hr' }] }))).KeyMetadata!.Arn!;
+    const untagged = await keyWith();
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/finance-table', TargetKeyId: untagged }));
+    const u = await user(
+      policyDocument(
+        { ...allow('kms:DescribeKey'), Condition: { StringEquals: { 'aws:ResourceTag/team': 'hr' } } },
+        { ...allow('kms:GetKeyRotationStatus'), Condition: { 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/finance-*' } } },
+      ),
+    );
+    await u.kms.send(new DescribeKeyCommand({ KeyId: tagged }));
+    await denied(u.kms.send(new DescribeKeyCommand({ KeyId: untagged })), u.arn, 'kms:DescribeKey', untagged, 'because no identity-based policy allows the kms:DescribeKey action');
+    await u.kms.send(new GetKeyRotationStatusCommand({ KeyId: untagged }));
+    await denied(u.kms.send(new GetKeyRotationStatusCommand({ KeyId: tagged })), u.arn, 'kms:GetKeyRotationStatus', tagged, 'because no identity-based policy allows the kms:GetKeyRotationStatus action');
   });
 
   it('a grant allows what no policy does, within its operations and constraints', async () => {
