@@ -4,7 +4,13 @@
  * floor: what HTTP alone costs on this machine), measured in the same run.
  *
  * Both servers run as child processes so the load generator (wrk when installed — Debian's `wrk` — else
- * autocannon in this process) has a CPU * of its own. Every measurement is repeated (median reported) because a 2-core machine is noisy.
+ * autocannon in this process) has a CPU of its own. Every measurement is repeated (median reported) because a 2-core machine is noisy.
+ *
+ * Each operation is measured twice on the warn-level server: as the account's root user (whom the key
+ * policy names), and as an IAM user whose access comes through the key policy (delegating to IAM), an IAM
+ * policy with a condition, and a grant — Decrypt is allowed by key policy + IAM policy, GenerateDataKey
+ * only by the grant. The ratio of the two is the per-request cost of authorization (the issue's target:
+ * the IAM user's Decrypt within 10 % of root's).
  *
  * Environment:
  *   BENCH_DURATION     seconds per run (default 10)
@@ -17,7 +23,8 @@
  * Output: a table on stdout, then the results as one line of JSON (also written to .bench/kms.json).
  * The exit code is 1 when any request failed, so a bench with errors cannot pass for a good one.
  */
-import { CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateGrantCommand, CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { constants, cpus, tmpdir } from 'node:os';
@@ -27,18 +34,24 @@ import { CannedResponse, CannedResponses } from './support/canned.js';
 import { LoadOptions, Measurement, Run, faults, replay, summarize } from './support/load.js';
 import { ChildServer, killAllChildren, startChild } from './support/processes.js';
 import { replayWrk, wrkAvailable } from './support/wrk.js';
-import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, RawRequest, signKmsRequest } from './support/sigv4.js';
+import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, Credentials, RawRequest, signExplainRequest, signKmsRequest } from './support/sigv4.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const STRONGROOM_BIN = join(REPO, 'bin', 'strongroom.js');
 /** The issue's target: Strongroom's Decrypt at no less than half the bare floor. */
 const DECRYPT_TARGET_RATIO = 0.5;
+/** The access-control issue's target: an IAM user's calls at no less than 0.9× the root user's. */
+const AUTHZ_TARGET_RATIO = 0.9;
+/** The encryption context of every benchmarked call; the IAM policy's condition and the grant's constraint name it. */
+const BENCH_CONTEXT = { purpose: 'bench' } as const;
+const BENCH_USER = 'bench-user';
 /** SigV4 signatures are accepted for 15 minutes; runs are re-signed, but no single run may outlast that. */
 const MAX_RUN_SECONDS = 14 * 60;
 
 type OperationName = 'Decrypt' | 'GenerateDataKey';
 type LogLevel = 'warn' | 'info';
+type Caller = 'root' | 'IAM user';
 
 interface Settings extends LoadOptions {
   readonly loadgen: 'wrk' | 'autocannon';
@@ -48,18 +61,57 @@ interface Settings extends LoadOptions {
   readonly cpuProfDir?: string;
 }
 
-/** One benchmarked operation: its input and, when the response is constant, the body every reply must have. */
+/** One benchmarked call: who makes it, its input and, when the response is constant, the body every reply must have. */
 interface Workload {
   readonly operation: OperationName;
+  readonly caller: Caller;
+  /** As the table names it: "Decrypt", "Decrypt (IAM user)", "GenerateDataKey (IAM user, via grant)". */
+  readonly label: string;
+  readonly credentials: Credentials;
   readonly input: unknown;
   expectBody?: string;
 }
 
+/** An operation as the root user calls it and as the IAM user does (same input, other credentials). */
+interface OperationWorkloads {
+  readonly operation: OperationName;
+  readonly root: Workload;
+  readonly user: Workload;
+}
+
+/** What the bench sets up through the AWS SDKs before measuring. */
+interface Fixture {
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly userArn: string;
+  readonly userCredentials: Credentials;
+  /** Base64 of a 32-byte plaintext encrypted under the key with BENCH_CONTEXT. */
+  readonly ciphertext: string;
+}
+
+/** One server answering one workload: what measureAll alternates between. */
+interface Target {
+  readonly name: string;
+  readonly server: ChildServer;
+  readonly workload: Workload;
+}
+
 interface Row {
   readonly operation: OperationName;
+  readonly caller: Caller;
+  readonly label: string;
   readonly logLevel: LogLevel;
   readonly strongroom: Measurement;
   readonly bare: Measurement;
+  readonly ratio: number;
+}
+
+/** The IAM user's figure against the root user's, same operation, same (warn-level) server, same runs. */
+interface AuthzCost {
+  readonly operation: OperationName;
+  readonly label: string;
+  readonly userRps: number;
+  readonly rootRps: number;
   readonly ratio: number;
 }
 
@@ -121,21 +173,77 @@ function startBare(tmp: string, canned: CannedResponses): Promise<ChildServer> {
   });
 }
 
-/** A key and a ciphertext under it, made the way any client would: with the AWS SDK. */
-async function createWorkloads(url: string): Promise<Workload[]> {
+/**
+ * Made the way any client would, with the AWS SDKs, as the root user: a key (its default key policy names
+ * the account, which delegates to IAM), a ciphertext under it with BENCH_CONTEXT, an IAM user with an inline
+ * policy allowing only kms:Decrypt on the key when the context says purpose=bench, the user's access key,
+ * and a grant to the user for Decrypt and GenerateDataKey constrained to that context. So the user's Decrypt
+ * is allowed by key policy + IAM policy (the grant is not needed), its GenerateDataKey only by the grant.
+ */
+async function createFixture(url: string): Promise<Fixture> {
   const kms = new KMSClient({ endpoint: url, region: BENCH_REGION, credentials: BENCH_CREDENTIALS, maxAttempts: 1 });
+  const iam = new IAMClient({ endpoint: url, region: BENCH_REGION, credentials: BENCH_CREDENTIALS, maxAttempts: 1 });
   try {
     const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'bench:kms' }));
     const keyId = KeyMetadata!.KeyId!;
+    const keyArn = KeyMetadata!.Arn!;
     // 32 bytes: the size of the data keys that Decrypt mostly unwraps in practice.
-    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.alloc(32, 7) }));
-    return [
-      { operation: 'Decrypt', input: { CiphertextBlob: Buffer.from(CiphertextBlob!).toString('base64') } },
-      { operation: 'GenerateDataKey', input: { KeyId: keyId, KeySpec: 'AES_256' } },
-    ];
+    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.alloc(32, 7), EncryptionContext: { ...BENCH_CONTEXT } }));
+
+    const { User } = await iam.send(new CreateUserCommand({ UserName: BENCH_USER }));
+    const userArn = User!.Arn!;
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: BENCH_USER,
+        PolicyName: 'bench-decrypt',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DecryptBenchContext',
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: keyArn,
+              Condition: { StringEquals: { 'kms:EncryptionContext:purpose': BENCH_CONTEXT.purpose } },
+            },
+          ],
+        }),
+      }),
+    );
+    const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: BENCH_USER }));
+    await kms.send(
+      new CreateGrantCommand({
+        KeyId: keyId,
+        GranteePrincipal: userArn,
+        Operations: ['Decrypt', 'GenerateDataKey'],
+        Constraints: { EncryptionContextSubset: { ...BENCH_CONTEXT } },
+        Name: 'bench-grant',
+      }),
+    );
+    return {
+      keyId,
+      keyArn,
+      userArn,
+      userCredentials: { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! },
+      ciphertext: Buffer.from(CiphertextBlob!).toString('base64'),
+    };
   } finally {
     kms.destroy();
+    iam.destroy();
   }
+}
+
+/** Decrypt and GenerateDataKey, each as root and as the IAM user, with the same input (and BENCH_CONTEXT). */
+function workloadsOf(f: Fixture): OperationWorkloads[] {
+  const both = (operation: OperationName, userLabel: string, input: unknown): OperationWorkloads => ({
+    operation,
+    root: { operation, caller: 'root', label: operation, credentials: BENCH_CREDENTIALS, input },
+    user: { operation, caller: 'IAM user', label: userLabel, credentials: f.userCredentials, input },
+  });
+  return [
+    both('Decrypt', 'Decrypt (IAM user)', { CiphertextBlob: f.ciphertext, EncryptionContext: BENCH_CONTEXT }),
+    both('GenerateDataKey', 'GenerateDataKey (IAM user, via grant)', { KeyId: f.keyId, KeySpec: 'AES_256', EncryptionContext: BENCH_CONTEXT }),
+  ];
 }
 
 /** Sends one request and returns the response exactly as received, to check it and to can it for the bare server. */
@@ -172,40 +280,76 @@ function replayableHeaders(headers: NodeJS.Dict<string | string[]>): Record<stri
 
 /**
  * Calls each workload once on Strongroom: it must succeed (a bench of error responses measures
- * nothing), and its response becomes the bare server's canned answer for that X-Amz-Target.
+ * nothing), and the root user's response becomes the bare server's canned answer for that X-Amz-Target.
+ * The IAM user's Decrypt must answer the very bytes root's does.
  */
-async function captureResponses(server: ChildServer, workloads: Workload[]): Promise<CannedResponses> {
+async function captureResponses(server: ChildServer, operations: readonly OperationWorkloads[]): Promise<CannedResponses> {
   const canned: CannedResponses = {};
-  for (const w of workloads) {
-    const res = await sendOnce(server, await signKmsRequest(server.host, w.operation, w.input));
-    if (res.status !== 200) throw new Error(`${w.operation} answered ${res.status}: ${res.bodyText.slice(0, 500)}`);
+  for (const { operation, root, user } of operations) {
+    const res = await sendWorkload(server, root);
     const { bodyText, ...response } = res;
-    canned[`TrentService.${w.operation}`] = response;
+    canned[`TrentService.${operation}`] = response;
+    const userRes = await sendWorkload(server, user);
     // Decrypt of one ciphertext answers the same bytes every time: check every reply against them.
-    if (w.operation === 'Decrypt') w.expectBody = bodyText;
+    if (operation === 'Decrypt') {
+      if (userRes.bodyText !== bodyText) throw new Error(`${user.label} answered other bytes than root's Decrypt: ${userRes.bodyText.slice(0, 500)}`);
+      root.expectBody = bodyText;
+      user.expectBody = bodyText;
+    }
   }
   return canned;
 }
 
-/** One load run against `server`, with the request freshly signed for that server's Host. */
-async function runOnce(server: ChildServer, w: Workload, load: LoadOptions & { loadgen: Settings['loadgen'] }): Promise<Run> {
-  const req = await signKmsRequest(server.host, w.operation, w.input);
-  return load.loadgen === 'wrk' ? replayWrk(server.url, req, load) : replay(server.url, req, load, w.expectBody);
+async function sendWorkload(server: ChildServer, w: Workload, input: unknown = w.input): Promise<CannedResponse & { bodyText: string }> {
+  const res = await sendOnce(server, await signKmsRequest(server.host, w.operation, input, w.credentials));
+  if (res.status !== 200) throw new Error(`${w.label} answered ${res.status}: ${res.bodyText.slice(0, 500)}`);
+  return res;
 }
 
 /**
- * Measures every server on one workload, alternating between them run by run (and rotating who goes
- * first) so that a slow patch of the machine hits them all alike. A server that is not being measured
- * is idle, so the others do not slow it down.
+ * That authorization is really exercised, and by the intended path: without the encryption context the
+ * IAM user is denied both calls (the IAM policy's condition and the grant's constraint both fail), and
+ * Strongroom's explain endpoint says the user's Decrypt is allowed by key policy + IAM policy and its
+ * GenerateDataKey by the grant.
  */
-async function measureAll(servers: readonly ChildServer[], w: Workload, s: Settings): Promise<Measurement[]> {
-  for (const server of servers) await runOnce(server, w, { seconds: s.warmupSeconds, connections: s.connections, loadgen: s.loadgen }); // JIT, caches
-  const runs: Run[][] = servers.map(() => []);
+async function checkAuthorization(server: ChildServer, operations: readonly OperationWorkloads[], f: Fixture): Promise<void> {
+  const expectedBasis: Record<OperationName, string> = { Decrypt: 'key-policy-and-identity-policy', GenerateDataKey: 'grant' };
+  for (const { operation, user } of operations) {
+    const { EncryptionContext: _omitted, ...withoutContext } = user.input as Record<string, unknown>;
+    const denied = await sendOnce(server, await signKmsRequest(server.host, operation, withoutContext, user.credentials));
+    if (denied.status !== 400 || !denied.bodyText.includes('AccessDeniedException')) {
+      throw new Error(`${user.label} without its encryption context should be AccessDeniedException, got ${denied.status}: ${denied.bodyText.slice(0, 500)}`);
+    }
+    const query = { principal: f.userArn, action: `kms:${operation}`, key: f.keyArn, context: BENCH_CONTEXT };
+    const explained = await sendOnce(server, await signExplainRequest(server.host, query));
+    const e = JSON.parse(explained.bodyText) as { decision?: string; basis?: string };
+    if (explained.status !== 200 || e.decision !== 'Allow' || e.basis !== expectedBasis[operation]) {
+      throw new Error(`${user.label} should be allowed by ${expectedBasis[operation]}; explain answered ${explained.status}: ${explained.bodyText.slice(0, 500)}`);
+    }
+    progress(`${user.label}: allowed by ${e.basis}; denied (AccessDeniedException) without the encryption context`);
+  }
+}
+
+/** One load run against the target's server, with its request freshly signed for that server's Host. */
+async function runOnce(t: Target, load: LoadOptions & { loadgen: Settings['loadgen'] }): Promise<Run> {
+  const w = t.workload;
+  const req = await signKmsRequest(t.server.host, w.operation, w.input, w.credentials);
+  return load.loadgen === 'wrk' ? replayWrk(t.server.url, req, load) : replay(t.server.url, req, load, w.expectBody);
+}
+
+/**
+ * Measures every target (a server and the workload sent to it), alternating between them run by run (and
+ * rotating who goes first) so that a slow patch of the machine hits them all alike. A server that is not
+ * being measured is idle, so the others do not slow it down.
+ */
+async function measureAll(operation: OperationName, targets: readonly Target[], s: Settings): Promise<Measurement[]> {
+  for (const t of targets) await runOnce(t, { seconds: s.warmupSeconds, connections: s.connections, loadgen: s.loadgen }); // JIT, caches
+  const runs: Run[][] = targets.map(() => []);
   for (let rep = 0; rep < s.repeats; rep++) {
-    progress(`${w.operation}: run ${rep + 1}/${s.repeats} on ${servers.map((x) => x.name).join(', ')}`);
-    for (let k = 0; k < servers.length; k++) {
-      const i = (k + rep) % servers.length;
-      runs[i]!.push(await runOnce(servers[i]!, w, s));
+    progress(`${operation}: run ${rep + 1}/${s.repeats} on ${targets.map((t) => t.name).join(', ')}`);
+    for (let k = 0; k < targets.length; k++) {
+      const i = (k + rep) % targets.length;
+      runs[i]!.push(await runOnce(targets[i]!, s));
     }
   }
   return runs.map(summarize);
@@ -215,11 +359,13 @@ function progress(text: string): void {
   process.stderr.write(`  ${text}\n`);
 }
 
+const LABEL_WIDTH = 'GenerateDataKey (IAM user, via grant)'.length;
+
 function formatLine(r: Row): string {
   const cell = (m: Measurement) =>
     `${String(m.median.rps).padStart(6)} rps p50 ${ms(m.median.p50Ms)} p99 ${ms(m.median.p99Ms)} (runs ${m.runs.map((x) => x.rps).join('/')})`;
   const name = `strongroom/${r.logLevel}`;
-  return `${r.operation.padEnd(16)} ${name.padEnd(16)} ${cell(r.strongroom)} | bare ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}`;
+  return `${r.label.padEnd(LABEL_WIDTH)} ${name.padEnd(16)} ${cell(r.strongroom)} | bare ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}`;
 }
 
 /** autocannon records latencies in whole milliseconds (0 means under one); wrk in fractions. */
@@ -234,7 +380,7 @@ function faultLines(r: Row): string[] {
     const f = faults(m);
     if (f.non2xx + f.errors + f.mismatches === 0) continue;
     const codes = Object.entries(f.statusCodes).map(([c, n]) => `${c}: ${n}`).join(', ');
-    lines.push(`${r.operation} ${who}: ${f.non2xx} non-2xx (${codes}), ${f.errors} connection errors/timeouts, ${f.mismatches} wrong bodies`);
+    lines.push(`${r.label} ${who}: ${f.non2xx} non-2xx (${codes}), ${f.errors} connection errors/timeouts, ${f.mismatches} wrong bodies`);
   }
   return lines;
 }
@@ -245,27 +391,50 @@ async function bench(tmp: string, s: Settings): Promise<Row[]> {
   try {
     const warn = await startStrongroom(tmp, dataDir, 'warn', s.cpuProfDir);
     children.push(warn);
-    const workloads = await createWorkloads(warn.url);
-    const bare = await startBare(tmp, await captureResponses(warn, workloads));
+    const fixture = await createFixture(warn.url);
+    const operations = workloadsOf(fixture);
+    const bare = await startBare(tmp, await captureResponses(warn, operations));
     children.push(bare);
+    await checkAuthorization(warn, operations, fixture);
     // The default log level writes one access-log line per request (to a file here, as in production).
     // Same data dir, so the same key and ciphertext; two processes on one SQLite file are fine in WAL mode.
     const info = s.withInfoLog ? await startStrongroom(tmp, dataDir, 'info') : undefined;
     if (info) children.push(info);
 
-    const strongrooms: [LogLevel, ChildServer][] = info ? [['warn', warn], ['info', info]] : [['warn', warn]];
     const rows: Row[] = [];
-    for (const w of workloads) {
-      const [bareM, ...srM] = await measureAll([bare, ...strongrooms.map(([, server]) => server)], w, s);
-      strongrooms.forEach(([logLevel], i) => {
+    for (const { operation, root, user } of operations) {
+      // The bare server is measured with root's request (it answers every request alike); the IAM user's
+      // calls only on the warn-level server, next to root's there.
+      const targets: [Target, LogLevel | undefined][] = [
+        [{ name: bare.name, server: bare, workload: root }, undefined],
+        [{ name: `${warn.name} root`, server: warn, workload: root }, 'warn'],
+        ...(info ? [[{ name: `${info.name} root`, server: info, workload: root }, 'info'] as [Target, LogLevel]] : []),
+        [{ name: `${warn.name} IAM user`, server: warn, workload: user }, 'warn'],
+      ];
+      const [bareM, ...srM] = await measureAll(operation, targets.map(([t]) => t), s);
+      targets.slice(1).forEach(([t, logLevel], i) => {
         const m = srM[i]!;
-        rows.push({ operation: w.operation, logLevel, strongroom: m, bare: bareM!, ratio: m.median.rps / bareM!.median.rps });
+        const w = t.workload;
+        rows.push({ operation, caller: w.caller, label: w.label, logLevel: logLevel!, strongroom: m, bare: bareM!, ratio: m.median.rps / bareM!.median.rps });
       });
     }
+    // Warn-level rows first (root, then IAM user, per operation), then the info-level ones.
     return rows.sort((a, b) => (a.logLevel === b.logLevel ? 0 : a.logLevel === 'warn' ? -1 : 1));
   } finally {
     for (const c of children.reverse()) await c.stop();
   }
+}
+
+/** Each IAM-user row against the root row of the same operation on the same (warn-level) server. */
+function authzCosts(rows: readonly Row[]): AuthzCost[] {
+  return rows
+    .filter((r) => r.caller === 'IAM user')
+    .flatMap((u) => {
+      const root = rows.find((r) => r.caller === 'root' && r.operation === u.operation && r.logLevel === u.logLevel);
+      if (!root) return [];
+      const [userRps, rootRps] = [u.strongroom.median.rps, root.strongroom.median.rps];
+      return [{ operation: u.operation, label: u.label, userRps, rootRps, ratio: userRps / rootRps }];
+    });
 }
 
 function report(rows: Row[], s: Settings): boolean {
@@ -280,16 +449,32 @@ function report(rows: Row[], s: Settings): boolean {
     console.log('\nERRORS: the figures above include failed requests:');
     for (const p of problems) console.log(`  ${p}`);
   }
-  const decrypt = rows.find((r) => r.operation === 'Decrypt' && r.logLevel === 'warn');
+  const decrypt = rows.find((r) => r.operation === 'Decrypt' && r.caller === 'root' && r.logLevel === 'warn');
   if (decrypt) {
     const met = decrypt.ratio >= DECRYPT_TARGET_RATIO;
     console.log(`\nTarget Decrypt ≥ ${DECRYPT_TARGET_RATIO}× bare (log warn): ${met ? 'met' : 'NOT met'} (${decrypt.ratio.toFixed(2)}×)`);
+  }
+  const authz = authzCosts(rows);
+  for (const a of authz) {
+    const met = a.ratio >= AUTHZ_TARGET_RATIO;
+    console.log(
+      `authz cost, ${a.label}: IAM user / root = ${a.ratio.toFixed(2)} (${a.userRps} / ${a.rootRps} rps; target ≥ ${AUTHZ_TARGET_RATIO.toFixed(2)}: ${met ? 'met' : 'NOT met'})`,
+    );
   }
   const json = {
     settings: { loadgen: s.loadgen, seconds: s.seconds, connections: s.connections, repeats: s.repeats, pipelining: 1 },
     machine: { node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() },
     ok: problems.length === 0,
-    rows: rows.map((r) => ({ operation: r.operation, logLevel: r.logLevel, ratio: Number(r.ratio.toFixed(3)), strongroom: r.strongroom, bare: r.bare })),
+    rows: rows.map((r) => ({
+      operation: r.operation,
+      caller: r.caller,
+      label: r.label,
+      logLevel: r.logLevel,
+      ratio: Number(r.ratio.toFixed(3)),
+      strongroom: r.strongroom,
+      bare: r.bare,
+    })),
+    authz: authz.map((a) => ({ ...a, ratio: Number(a.ratio.toFixed(3)), target: AUTHZ_TARGET_RATIO, met: a.ratio >= AUTHZ_TARGET_RATIO })),
   };
   mkdirSync(join(REPO, '.bench'), { recursive: true });
   writeFileSync(join(REPO, '.bench', 'kms.json'), JSON.stringify(json, null, 2) + '\n');

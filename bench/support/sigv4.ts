@@ -38,44 +38,67 @@ function toBuffer(data: SourceData): Buffer {
   return Buffer.from(data);
 }
 
+/** An access key to sign with: the bench's root credentials or an IAM user's. */
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
 /** A complete request as the load generator replays it: the same bytes every time. */
 export interface RawRequest {
   readonly method: 'POST';
-  readonly path: '/';
+  /** `/` for KMS calls; `/_strongroom/explain` for Strongroom's own endpoint. */
+  readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string;
 }
 
-const signer = new SignatureV4({
-  service: 'kms',
-  region: BENCH_REGION,
-  credentials: BENCH_CREDENTIALS,
-  sha256: NodeSha256,
-  // The AWS SDK does not send x-amz-content-sha256 to KMS; the server hashes the body either way.
-  applyChecksum: false,
-});
+/** One signer per access key (a SignatureV4 caches its derived signing keys). */
+const signers = new Map<string, SignatureV4>();
+
+function signerFor(credentials: Credentials): SignatureV4 {
+  let signer = signers.get(credentials.accessKeyId);
+  if (!signer) {
+    signer = new SignatureV4({
+      service: 'kms',
+      region: BENCH_REGION,
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+      sha256: NodeSha256,
+      // The AWS SDK does not send x-amz-content-sha256 to KMS; the server hashes the body either way.
+      applyChecksum: false,
+    });
+    signers.set(credentials.accessKeyId, signer);
+  }
+  return signer;
+}
 
 /**
  * Signs one AWS JSON 1.1 KMS call for `host` (host:port exactly as the client will send it, since
- * Host is a signed header). The signature stays valid for the server's 15-minute clock-skew window.
- * Content-Length is left unsigned (as the SDK does) because the load generator adds its own.
+ * Host is a signed header) with `credentials` (the bench's root user by default). The signature stays
+ * valid for the server's 15-minute clock-skew window. Content-Length is left unsigned (as the SDK does)
+ * because the load generator adds its own.
  */
-export async function signKmsRequest(host: string, operation: string, input: unknown): Promise<RawRequest> {
+export function signKmsRequest(host: string, operation: string, input: unknown, credentials: Credentials = BENCH_CREDENTIALS): Promise<RawRequest> {
+  return signJson(host, '/', { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${operation}` }, input, credentials);
+}
+
+/** POST /_strongroom/explain (signed for service kms): the decision KMS makes for a principal, action and key. */
+export function signExplainRequest(host: string, query: unknown, credentials: Credentials = BENCH_CREDENTIALS): Promise<RawRequest> {
+  return signJson(host, '/_strongroom/explain', { 'content-type': 'application/json' }, query, credentials);
+}
+
+async function signJson(host: string, path: string, headers: Record<string, string>, input: unknown, credentials: Credentials): Promise<RawRequest> {
   const body = JSON.stringify(input);
   const [hostname, port] = host.split(':');
-  const signed = await signer.sign({
+  const signed = await signerFor(credentials).sign({
     method: 'POST',
     protocol: 'http:',
     hostname: hostname!,
     ...(port !== undefined ? { port: Number(port) } : {}),
-    path: '/',
+    path,
     query: {},
-    headers: {
-      host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `TrentService.${operation}`,
-    },
+    headers: { host, ...headers },
     body,
   });
-  return { method: 'POST', path: '/', headers: { ...signed.headers }, body };
+  return { method: 'POST', path, headers: { ...signed.headers }, body };
 }

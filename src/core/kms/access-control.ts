@@ -4,6 +4,7 @@ import { EncryptionContext } from '../crypto/encryption-context.js';
 import { Principal } from '../identity/principal.js';
 import {
   CompiledPolicy, ContextValue, KmsDecision, NamedPolicy, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
+  withGrantAllowing,
 } from '../policy/index.js';
 import { GrantQuery, GrantSource, IdentityPolicySource } from '../policy/sources.js';
 import { KeyRecord } from '../../store/metadata/types.js';
@@ -49,11 +50,10 @@ export class KmsAccessControl {
     const identityPolicies = q.principal.type === 'Root' ? [] : await this.identity.policiesFor(q.principal);
     if (!q.key) return this.#identityOnly(request, identityPolicies);
     const keyPolicy: NamedPolicy = { name: 'key policy', policy: this.policies.get(q.key.policy, 'resource') };
-    if (this.resourceFacts && [keyPolicy, ...identityPolicies].some((p) => usesResourceFacts(p.policy))) {
+    if (this.resourceFacts && (usesResourceFacts(keyPolicy.policy) || identityPolicies.some((p) => usesResourceFacts(p.policy)))) {
       request = { ...request, context: { ...q.conditions, ...(await this.resourceFacts(q.key)) } };
     }
-    const input = { keyPolicy, identityPolicies, request, keyAccountId: q.key.accountId };
-    const first = decideKms({ ...input, grantsAllow: false });
+    const first = decideKms({ keyPolicy, identityPolicies, request, keyAccountId: q.key.accountId, grantsAllow: false });
     if (first.decision !== 'ImplicitDeny') return first;
     const grantsAllow = await this.grants.allows({
       key: q.key,
@@ -63,7 +63,8 @@ export class KmsAccessControl {
       ...(q.grantTokens ? { grantTokens: q.grantTokens } : {}),
       ...(q.createGrant ? { createGrant: q.createGrant } : {}),
     });
-    return grantsAllow ? decideKms({ ...input, grantsAllow }) : first;
+    // The same as decideKms({ …, grantsAllow: true }), without evaluating the policies again.
+    return grantsAllow ? withGrantAllowing(first) : first;
   }
 
   /** Throws AccessDeniedException with AWS's message when the answer is not Allow. */

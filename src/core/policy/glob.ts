@@ -34,6 +34,26 @@ export function literalText(glob: Glob): string {
 }
 
 /**
+ * A test for `glob` (over values folded as the glob was): the common shapes — a literal, "*", "prefix*" —
+ * without the general matcher, which copies the value into code points first. The shortcuts are taken only
+ * when the glob has no lone surrogate, so that comparing UTF-16 units agrees with comparing code points.
+ */
+export function globPredicate(glob: Glob): (value: string) => boolean {
+  const simple = glob.every((t) => t === STAR || (t >= 0 && (t < 0xd800 || t > 0xdfff)));
+  const first = glob.indexOf(STAR);
+  if (simple && first === -1) {
+    const text = literalText(glob);
+    return (v) => v === text;
+  }
+  if (simple && first === glob.length - 1) {
+    if (first === 0) return () => true;
+    const prefix = literalText(glob.slice(0, first));
+    return (v) => v.startsWith(prefix);
+  }
+  return (v) => globMatch(glob, v);
+}
+
+/**
  * Greedy match with one backtrack point: on a mismatch, the last `*` absorbs one more character. Each
  * `*` supersedes the previous backtrack point, which keeps the work at O(pattern × value).
  */

@@ -20,6 +20,6 @@ export { ContextKeys } from './request.js';
 export type { ContextValue, PolicyRequest, PrincipalType, RequestContext, RequestPrincipal } from './request.js';
 export { evaluate } from './evaluate.js';
 export type { Decision, EvaluationResult, NamedPolicy, StatementRef } from './evaluate.js';
-export { accessDeniedMessage, decideKms } from './kms-access.js';
+export { accessDeniedMessage, decideKms, withGrantAllowing } from './kms-access.js';
 export type { KmsAccessInput, KmsAllowBasis, KmsDecision } from './kms-access.js';
 export { PolicyCache } from './policy-cache.js';

@@ -69,6 +69,17 @@ export function decideKms(input: KmsAccessInput): KmsDecision {
   return { decision: 'ImplicitDeny', basis: undefined, reason: `because no ${missing} policy allows the ${request.action} action`, matched };
 }
 
+/**
+ * What decideKms answers with `grantsAllow: true`, given its answer for the same input with `grantsAllow:
+ * false`: a grant turns an implicit deny into an Allow on the basis of the grant (same statements matched),
+ * and changes nothing else. Lets a caller that consults grants only after an implicit deny skip evaluating
+ * the policies a second time.
+ */
+export function withGrantAllowing(withoutGrants: KmsDecision): KmsDecision {
+  if (withoutGrants.decision !== 'ImplicitDeny') return withoutGrants;
+  return { decision: 'Allow', basis: 'grant', reason: undefined, matched: withoutGrants.matched };
+}
+
 /** "User: <arn> is not authorized to perform: kms:Decrypt on resource: <key arn> because …" */
 export function accessDeniedMessage(request: PolicyRequest, reason: string): string {
   return `User: ${request.principal.arn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${reason}`;

@@ -1,4 +1,4 @@
-import { Glob, globMatch, globTokens, isLiteral, literalText } from './glob.js';
+import { Glob, globPredicate, globTokens, isLiteral, literalText } from './glob.js';
 import { Template, VariableScope, resolveVariable } from './variables.js';
 
 /**
@@ -90,13 +90,14 @@ function compileProgram(t: Template, dialect: Dialect, fold: (s: string) => stri
   const separators = tokens.filter((c) => c === SEPARATOR).length;
   if (separators < 5) {
     const glob = tokens.map((c) => (c === SEPARATOR ? COLON : c));
-    return isLiteral(glob) ? literalText(glob) : (v) => globMatch(glob, v);
+    return isLiteral(glob) ? literalText(glob) : globPredicate(glob);
   }
   const segments = arnSegments(tokens);
   if (segments.every(isLiteral)) return segments.map(literalText).join(':');
+  const tests = segments.map(globPredicate);
   return (v) => {
     const parts = splitArn(v);
-    return parts !== undefined && segments.every((g, i) => globMatch(g, parts[i]!));
+    return parts !== undefined && tests.every((test, i) => test(parts[i]!));
   };
 }
 

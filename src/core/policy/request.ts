@@ -54,40 +54,45 @@ export interface PolicyRequest {
  * case-sensitive"), with the keys AWS derives from the principal filled in unless the caller gave them:
  * aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid, aws:username, aws:PrincipalTag/*.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ * The fold happens on the first lookup: most requests meet only statements without conditions or
+ * variables (a default key policy), and those never ask.
  */
 export class ContextKeys implements VariableScope {
-  private readonly map = new Map<string, readonly string[]>();
+  #map: Map<string, readonly string[]> | undefined;
+
+  private constructor(private readonly request: PolicyRequest) {}
 
   static of(request: PolicyRequest): ContextKeys {
-    const keys = new ContextKeys();
-    keys.addPrincipal(request.principal);
-    const context = request.context;
-    if (context !== undefined) {
-      const entries = isMap(context) ? context.entries() : Object.entries(context);
-      for (const [k, v] of entries) keys.set(k, v);
-    }
-    return keys;
+    return new ContextKeys(request);
   }
 
   values(lowerCaseKey: string): readonly string[] | undefined {
-    return this.map.get(lowerCaseKey);
+    this.#map ??= fold(this.request);
+    return this.#map.get(lowerCaseKey);
   }
+}
 
-  private set(key: string, value: ContextValue): void {
-    if (value === undefined) this.map.delete(key.toLowerCase());
-    else this.map.set(key.toLowerCase(), typeof value === 'string' ? [value] : [...value]);
+function fold(request: PolicyRequest): Map<string, readonly string[]> {
+  const map = new Map<string, readonly string[]>();
+  const set = (key: string, value: ContextValue): void => {
+    if (value === undefined) map.delete(key.toLowerCase());
+    else map.set(key.toLowerCase(), typeof value === 'string' ? [value] : [...value]);
+  };
+  const p = request.principal;
+  const principalArn = p.type === 'AssumedRole' && p.roleArn !== undefined ? p.roleArn : p.arn;
+  if (p.type !== 'Anonymous') set('aws:PrincipalArn', principalArn);
+  if (p.accountId !== undefined) set('aws:PrincipalAccount', p.accountId);
+  set('aws:PrincipalType', PRINCIPAL_TYPE[p.type]);
+  // aws:userid is the account id for the root user and the unique id otherwise.
+  set('aws:userid', p.type === 'Root' ? p.accountId : p.principalId);
+  if (p.type === 'IAMUser') set('aws:username', p.userName);
+  for (const [k, v] of Object.entries(p.tags ?? {})) set(`aws:PrincipalTag/${k}`, v);
+  const context = request.context;
+  if (context !== undefined) {
+    const entries = isMap(context) ? context.entries() : Object.entries(context);
+    for (const [k, v] of entries) set(k, v);
   }
-
-  private addPrincipal(p: RequestPrincipal): void {
-    const principalArn = p.type === 'AssumedRole' && p.roleArn !== undefined ? p.roleArn : p.arn;
-    if (p.type !== 'Anonymous') this.set('aws:PrincipalArn', principalArn);
-    if (p.accountId !== undefined) this.set('aws:PrincipalAccount', p.accountId);
-    this.set('aws:PrincipalType', PRINCIPAL_TYPE[p.type]);
-    // aws:userid is the account id for the root user and the unique id otherwise.
-    this.set('aws:userid', p.type === 'Root' ? p.accountId : p.principalId);
-    if (p.type === 'IAMUser') this.set('aws:username', p.userName);
-    for (const [k, v] of Object.entries(p.tags ?? {})) this.set(`aws:PrincipalTag/${k}`, v);
-  }
+  return map;
 }
 
 /** Values of aws:PrincipalType. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable */

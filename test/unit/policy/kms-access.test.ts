@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultKeyPolicy } from '../../../src/core/kms/default-policy.js';
 import { NamedPolicy } from '../../../src/core/policy/evaluate.js';
-import { KmsAccessInput, accessDeniedMessage, decideKms } from '../../../src/core/policy/kms-access.js';
+import { KmsAccessInput, accessDeniedMessage, decideKms, withGrantAllowing } from '../../../src/core/policy/kms-access.js';
 import { parsePolicy } from '../../../src/core/policy/parse-policy.js';
 import { RequestPrincipal } from '../../../src/core/policy/request.js';
 import { ACCOUNT, KEY_ARN, OTHER_ACCOUNT, alice, bob, doc, named, root, roleSession, user } from './fixtures.js';
@@ -63,6 +63,25 @@ describe('KMS access decisions', () => {
     assert.equal(d.decision, 'Allow');
     assert.equal(d.basis, 'grant');
     assert.equal(kms({ grantsAllow: true }).basis, 'grant');
+  });
+
+  it('withGrantAllowing turns the answer without grants into the answer with them, for every kind of answer', () => {
+    const denyDecrypt = named('DenyDecrypt', doc({ Effect: 'Deny', Action: 'kms:Decrypt', Resource: '*' }));
+    const withContext = named('WithContext', doc({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'bench' } } }));
+    const cases: Parameters<typeof kms>[0][] = [
+      {},
+      { identityPolicies: [allowDecrypt] },
+      { identityPolicies: [allowAllKms, denyDecrypt] },
+      { identityPolicies: [withContext], context: { 'kms:EncryptionContext:purpose': 'bench' } },
+      { identityPolicies: [withContext], context: { 'kms:EncryptionContext:purpose': 'other' } },
+      { principal: root() },
+      { principal: user('carol', OTHER_ACCOUNT), identityPolicies: [allowAllKms] },
+      { keyPolicy: keyPolicy({ Effect: 'Allow', Principal: { AWS: bob.arn }, Action: 'kms:*', Resource: '*' }) },
+      { keyPolicy: keyPolicy({ Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*' }), identityPolicies: [allowAllKms] },
+    ];
+    for (const [i, c] of cases.entries()) {
+      assert.deepEqual(withGrantAllowing(kms({ ...c, grantsAllow: false })), kms({ ...c, grantsAllow: true }), `case ${i}`);
+    }
   });
 
   it('an explicit deny in the key policy wins over the key policy, IAM policies and grants', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluate } from '../../../src/core/policy/evaluate.js';
+import { ONE, STAR, globMatch, globPredicate, globTokens } from '../../../src/core/policy/glob.js';
 import { RequestPrincipal } from '../../../src/core/policy/request.js';
 import { ACCOUNT, KEY_ARN, OTHER_ACCOUNT, alice, bob, decide, doc, named, root, roleSession, user } from './fixtures.js';
 
@@ -159,5 +160,23 @@ describe('NotPrincipal (with Deny)', () => {
     assert.equal(decision([s.roleArn!, ACCOUNT], s), 'Allow');
     assert.equal(decision([s.roleArn!], s), 'Deny');
     assert.equal(decision([`arn:aws:iam::${ACCOUNT}:role/Other`, ACCOUNT], s), 'Deny');
+  });
+});
+
+describe('glob shortcuts', () => {
+  it('answer literals, "*" and "prefix*" exactly as the general matcher does', () => {
+    const patterns = ['', '*', 'kms:*', 'kms:Decrypt', 'a*b', '?', 'kms:?ncrypt', 'k*', '**', 'x\u{1F600}*', '\u{1F600}', '\uD83D*', '*\uDE00'];
+    const values = ['', 'k', 'kms:', 'kms:Decrypt', 'kms:Decrypt2', 'ab', 'a', 'x', 'x\u{1F600}', 'x\u{1F600}y', '\u{1F600}', '\uD83D', '\uD83Dz', 'KMS:decrypt'];
+    for (const p of patterns) {
+      const glob = globTokens(p, true);
+      const test = globPredicate(glob);
+      for (const v of values) assert.equal(test(v), globMatch(glob, v), `${JSON.stringify(p)} ~ ${JSON.stringify(v)}`);
+    }
+  });
+
+  it('leave globs with "?" or a lone surrogate to the general matcher', () => {
+    // '?' is one code point, a surrogate pair included; a lone high surrogate must not match half of a pair.
+    assert.equal(globPredicate([ONE, STAR])('\u{1F600}'), true);
+    assert.equal(globPredicate([0xd83d, STAR])('\u{1F600}'), false);
   });
 });

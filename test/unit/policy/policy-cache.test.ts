@@ -32,6 +32,19 @@ describe('PolicyCache', () => {
     assert.notEqual(cache.get(text('b'), 'identity'), b);
   });
 
+  it('keeps the texts it holds within maxChars, always keeping the most recent document', () => {
+    const cache = new PolicyCache(10, text('a').length * 2);
+    const a = cache.get(text('a'), 'identity');
+    cache.get(text('b'), 'identity');
+    assert.equal(cache.size, 2);
+    cache.get(text('c'), 'identity'); // over maxChars: a goes
+    assert.equal(cache.size, 2);
+    assert.notEqual(cache.get(text('a'), 'identity'), a);
+    const big = new PolicyCache(10, 1);
+    big.get(text('a'), 'identity');
+    assert.equal(big.size, 1);
+  });
+
   it('does not cache documents that fail to parse, and refuses a capacity below one', () => {
     const cache = new PolicyCache(2);
     assert.throws(() => cache.get('{', 'identity'), PolicyError);
