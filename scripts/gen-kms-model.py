@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
-"""Extract from the installed botocore KMS model the shapes of the operations Strongroom serves.
+"""Extract from the installed botocore model of an AWS JSON service (KMS, CloudTrail) the shapes of the operations
+Strongroom serves.
 
 The botocore model is the specification of member names, types, enums and constraints. We vendor the
 subset we serve (documentation stripped) so the server validates input exactly as the model says, and
 test/unit/kms-model.test.ts checks that the vendored copy still matches botocore.
 Usage: python3 scripts/gen-kms-model.py > src/services/kms/model.json
+       python3 scripts/gen-kms-model.py --service cloudtrail > src/services/cloudtrail/model.json
 """
 import gzip, json, os, sys
 import botocore
 
-OPERATIONS = sys.argv[1:] or [
+SERVICES = {"kms": "2014-11-01", "cloudtrail": "2013-11-01"}
+args = sys.argv[1:]
+service = "kms"
+if args[:1] == ["--service"]:
+    service, args = args[1], args[2:]
+CLOUDTRAIL_OPERATIONS = ["LookupEvents"]
+OPERATIONS = args or (CLOUDTRAIL_OPERATIONS if service == "cloudtrail" else None) or [
     "CreateKey", "DescribeKey", "ListKeys", "EnableKey", "DisableKey", "UpdateKeyDescription",
     "ScheduleKeyDeletion", "CancelKeyDeletion", "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
     "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateRandom",
@@ -18,7 +26,7 @@ OPERATIONS = sys.argv[1:] or [
     "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant",
 ]
 
-path = os.path.join(os.path.dirname(botocore.__file__), "data/kms/2014-11-01/service-2.json.gz")
+path = os.path.join(os.path.dirname(botocore.__file__), f"data/{service}/{SERVICES[service]}/service-2.json.gz")
 model = json.load(gzip.open(path))
 shapes = model["shapes"]
 keep = {}

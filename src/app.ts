@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { Logger, pino } from 'pino';
 import { Deployment, bootstrap } from './bootstrap.js';
 import { Config, readTls } from './config/config.js';
+import { AuditLog, AuditSink } from './core/audit/audit-log.js';
 import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
@@ -17,6 +18,8 @@ import { explainRoute } from './http/explain-route.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { QueryProtocol, QueryService } from './protocols/query/query.js';
+import { CLOUDTRAIL_TARGET_PREFIXES } from './services/cloudtrail/index.js';
+import { cloudTrailService } from './services/cloudtrail/service.js';
 import { iamService } from './services/iam/service.js';
 import { stsService } from './services/sts/service.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
@@ -33,6 +36,8 @@ export interface AppOptions {
   /** The domain clock (deletion windows, rotation); tests inject a ManualClock. */
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Tests only: wraps the audit log's durable sink (to make commits fail and show the server fails closed). */
+  readonly auditSink?: (sink: AuditSink) => AuditSink;
 }
 
 export interface App {
@@ -66,12 +71,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const kms = new Kms(store, root, clock, { grants: stores.grantStore });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
-  const kmsDefinition = kmsService(kms, kmsAccess);
-  const jsonServices = new Map<string, ServiceDefinition<unknown>>([[KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>]]);
+  // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn.
+  const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, (err, records) =>
+    log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
+  );
+  const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
+  const cloudTrailDefinition = { ...cloudTrailService(stores.audit, stores.identityPolicies, clock), audit } as ServiceDefinition<unknown>;
+  const jsonServices = new Map<string, ServiceDefinition<unknown>>([
+    [KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>],
+    ...CLOUDTRAIL_TARGET_PREFIXES.map((prefix) => [prefix, cloudTrailDefinition] as const),
+  ]);
   const authenticator = new Authenticator(credentials, regions, clock);
   const iam = new Iam(stores.iam, stores.identityPolicies, credentials, clock, store);
   const sessions = new SessionIssuer(stores.iam, credentials, clock);
-  const queryServices = [iamService(iam, clock), stsService(iam, sessions, clock)] as QueryService[];
+  const queryServices = [{ ...iamService(iam, clock), audit }, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
   const protocols = [
@@ -128,6 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         });
         server.closeIdleConnections();
       });
+      audit.flush();
       await stores.close();
       await root.close();
     },

@@ -4,6 +4,7 @@ import { GrantSource } from './core/policy/sources.js';
 import { GrantStore } from './store/metadata/grant-types.js';
 import { IamStore } from './store/metadata/iam-types.js';
 import { KeyCachingStore } from './store/metadata/cached-store.js';
+import { SqliteAuditStore } from './store/metadata/sqlite/audit-store.js';
 import { SqliteDatabase } from './store/metadata/sqlite/database.js';
 import { sqliteGrantStore } from './store/metadata/sqlite/grant-store.js';
 import { SqliteIamStore } from './store/metadata/sqlite/iam-store.js';
@@ -21,6 +22,8 @@ export interface Stores {
   /** KMS grants, behind the authorization-path cache: Kms writes through it, `grants` reads through it. */
   readonly grantStore: GrantStore;
   readonly grants: GrantSource;
+  /** The audit log: where records are committed, and the LookupEvents index. */
+  readonly audit: SqliteAuditStore;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export function openStores(dataDir: string): Stores {
     identityPolicies: new IamIdentityPolicies(iam),
     grantStore,
     grants: new KmsGrantSource(grantStore),
+    audit: new SqliteAuditStore(database),
     close: () => metadata.close(),
   };
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
+import { AuditVerifyFlags, auditVerifyCommand } from './audit.js';
 import { ExplainFlags, explainCommand } from './explain.js';
 
 const program = new Command()
@@ -43,6 +44,16 @@ program
   .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
   .action(async (flags: AccountCreateFlags) => {
     process.exitCode = await accountCreateCommand(flags);
+  });
+
+program
+  .command('audit')
+  .description('the audit log of a data dir')
+  .command('verify')
+  .description('recompute the audit hash chain offline; exits 1 naming the first bad sequence number')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .action((flags: AuditVerifyFlags) => {
+    process.exitCode = auditVerifyCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,4 +1,6 @@
-import { ErrorSpec } from '../core/errors/aws-error.js';
+import { AuditLog } from '../core/audit/audit-log.js';
+import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
+import { AuditModel, CallOutcome, auditRecord } from './audit.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
 
 /** Turns a protocol's decoded request into an operation's input, and its output into the wire form. */
@@ -6,6 +8,8 @@ export interface OperationCodec {
   /** Validates against the model; throws ValidationException/SerializationException-style AwsErrors. */
   decodeInput(operation: string, raw: unknown): Record<string, unknown>;
   encodeOutput(operation: string, output: Record<string, unknown>): unknown;
+  /** The botocore model: the audit record shows its non-sensitive members. */
+  readonly model: AuditModel;
 }
 
 /** A service as the protocols see it: a signing name, an operation table, a codec, an authorizer. */
@@ -21,13 +25,20 @@ export interface ServiceDefinition<C, A extends ResourceAccess = ResourceAccess>
   authorize(call: C, access: readonly A[], input: Record<string, unknown>): Promise<void>;
   /** Runs after authorization, before the handler (KMS: DryRun stops here). */
   beforeHandle?(input: Record<string, unknown>): void;
+  /** The audit record's responseElements (default: null for read-only operations, else the non-secret output). */
+  responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null;
+  /** Where every call's record is committed (app.ts sets it; without it, dispatch refuses every call). */
+  readonly audit?: AuditLog;
 }
 
 /**
  * The one path every operation takes, for every protocol and for internal calls (a service calling
  * another as the user, e.g. S3 calling KMS with kms:ViaService):
- * validate → resolve resources → authorize each → handle → encode.
- * (The audit record of the audit issue hooks in here, once, for every service.)
+ * validate → resolve resources → authorize each → handle → encode → audit record committed.
+ * Every call that reached an operation — allowed, denied, invalid or failed — gets one CloudTrail record,
+ * committed before the answer leaves. Fail closed: when the record cannot be committed, the caller gets the
+ * service's internal error (retryable), never an unrecorded answer. (Requests that fail authentication never
+ * get here and are not recorded, as AWS does not record requests with invalid signatures.)
  */
 export async function dispatch<C, A extends ResourceAccess>(
   service: ServiceDefinition<C, A>,
@@ -35,11 +46,28 @@ export async function dispatch<C, A extends ResourceAccess>(
   rawInput: unknown,
   request: RequestContext,
 ): Promise<unknown> {
-  const input = service.codec.decodeInput(op.name, rawInput);
-  const call = service.context(request);
-  const { access, state } = await op.resolve(input, call);
-  await service.authorize(call, access, input);
-  service.beforeHandle?.(input);
-  const output = await op.handle(input, call, state);
-  return service.codec.encodeOutput(op.name, output);
+  let outcome: CallOutcome = { access: [] };
+  let encoded: unknown;
+  try {
+    const input = service.codec.decodeInput(op.name, rawInput);
+    outcome = { input, access: [] };
+    const call = service.context(request);
+    const { access, state } = await op.resolve(input, call);
+    outcome = { input, access };
+    await service.authorize(call, access, input);
+    service.beforeHandle?.(input);
+    const output = await op.handle(input, call, state);
+    encoded = service.codec.encodeOutput(op.name, output);
+    outcome = { input, access, output };
+  } catch (err) {
+    outcome = { ...outcome, error: err };
+  }
+  try {
+    if (!service.audit) throw new Error('no audit log');
+    await service.audit.append(auditRecord(service, op, request, outcome, Date.now()));
+  } catch {
+    throw new AwsError(service.internalError, 'An internal error occurred. Retry the request.');
+  }
+  if (outcome.error !== undefined) throw outcome.error;
+  return encoded;
 }

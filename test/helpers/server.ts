@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { App, buildApp } from '../../src/app.js';
+import { App, AppOptions, buildApp } from '../../src/app.js';
 import { Config, parseRegions } from '../../src/config/config.js';
 import { Clock } from '../../src/core/clock.js';
 
@@ -30,6 +30,7 @@ export interface TestServerOptions {
   regions?: string;
   accountId?: string;
   tls?: { certFile: string; keyFile: string };
+  auditSink?: AppOptions['auditSink'];
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -55,7 +56,11 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     logLevel: 'debug',
     sweepIntervalMs: 60_000,
   };
-  const app = await buildApp(config, { ...(opts.clock ? { clock: opts.clock } : {}), logger: pino({ level: 'debug' }, sink) });
+  const app = await buildApp(config, {
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.auditSink ? { auditSink: opts.auditSink } : {}),
+    logger: pino({ level: 'debug' }, sink),
+  });
   const url = await app.listen();
   let stopped = false;
   const clients: KMSClient[] = [];

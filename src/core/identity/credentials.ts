@@ -113,5 +113,6 @@ function sessionPrincipal(rec: SessionRecord): Principal {
     ...(rec.roleArn !== undefined ? { roleArn: rec.roleArn } : {}),
     ...(rec.sessionName !== undefined ? { sessionName: rec.sessionName } : {}),
     sessionExpiresAt: rec.expiresAt,
+    sessionCreatedAt: rec.createdAt,
   };
 }

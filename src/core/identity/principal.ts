@@ -17,6 +17,8 @@ export interface Principal {
   readonly sessionName?: string;
   /** Set for temporary (STS) credentials: when they expire, in epoch ms of the domain clock. */
   readonly sessionExpiresAt?: number;
+  /** Set for temporary (STS) credentials: when they were issued (the audit record's sessionContext). */
+  readonly sessionCreatedAt?: number;
 }
 
 export const PARTITION = 'aws';

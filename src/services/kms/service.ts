@@ -3,10 +3,11 @@ import { KmsErrors } from '../../core/errors/kms.js';
 import { KmsAccessControl } from '../../core/kms/access-control.js';
 import { grantIdsOfTokens } from '../../core/kms/grant-token.js';
 import { Kms } from '../../core/kms/kms.js';
+import { auditView } from '../audit.js';
 import { ServiceDefinition } from '../service.js';
 import { KmsAccess, KmsCall } from './call.js';
 import { encryptionContextConditions, keyConditions, requestConditions } from './conditions.js';
-import { KMS_CODEC, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
+import { KMS_CODEC, KMS_MODEL, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
 
 export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinition<KmsCall, KmsAccess> {
   return {
@@ -38,6 +39,10 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
         });
       }
     },
+    // CloudTrail shows no response for KMS calls (cryptographic ones above all) but CreateKey's keyMetadata.
+    // https://docs.aws.amazon.com/kms/latest/developerguide/ct-createkey.html
+    responseElements: (operation, output) =>
+      operation === 'CreateKey' ? { keyMetadata: auditView(KMS_MODEL, 'KeyMetadata', output.KeyMetadata) ?? null } : null,
     beforeHandle: (input) => {
       // https://docs.aws.amazon.com/kms/latest/developerguide/testing-permissions.html
       needs(input.DryRun !== true, KmsErrors.DryRunOperationException, 'The request would have succeeded, but the DryRun option is set.');

@@ -19,7 +19,8 @@ interface Input {
 export const Decrypt = defineOperation<KmsCall, Input, Located>({
   name: 'Decrypt',
   action: 'kms:Decrypt',
-  readOnly: false,
+  // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
+  readOnly: true,
   resolve: async (input, call) => {
     needsSymmetricAlgorithm(input.EncryptionAlgorithm);
     needsNoRecipient(input.Recipient);

@@ -13,7 +13,8 @@ interface Input {
 export const Encrypt = keyOperation<Input>({
   name: 'Encrypt',
   action: 'kms:Encrypt',
-  readOnly: false,
+  // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
+  readOnly: true,
   aliases: true,
   handle: async (input, call, key) => {
     needsSymmetricAlgorithm(input.EncryptionAlgorithm);

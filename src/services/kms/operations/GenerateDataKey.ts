@@ -14,7 +14,8 @@ interface Input {
 export const GenerateDataKey = keyOperation<Input>({
   name: 'GenerateDataKey',
   action: 'kms:GenerateDataKey',
-  readOnly: false,
+  // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
+  readOnly: true,
   aliases: true,
   handle: async (input, call, key) => {
     needsNoRecipient(input.Recipient);

@@ -12,7 +12,8 @@ interface Input {
 export const GenerateDataKeyWithoutPlaintext = keyOperation<Input>({
   name: 'GenerateDataKeyWithoutPlaintext',
   action: 'kms:GenerateDataKeyWithoutPlaintext',
-  readOnly: false,
+  // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
+  readOnly: true,
   aliases: true,
   handle: async (input, call, key) => {
     const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext);

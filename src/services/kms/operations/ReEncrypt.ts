@@ -23,7 +23,8 @@ interface Input {
 export const ReEncrypt = defineOperation<KmsCall, Input, { source: Located; destination: KeyRecord }>({
   name: 'ReEncrypt',
   action: 'kms:ReEncrypt*',
-  readOnly: false,
+  // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
+  readOnly: true,
   resolve: async (input, call) => {
     needsSymmetricAlgorithm(input.SourceEncryptionAlgorithm);
     needsSymmetricAlgorithm(input.DestinationEncryptionAlgorithm);

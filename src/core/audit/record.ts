@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { Principal } from '../identity/principal.js';
+
+/**
+ * One audit record in CloudTrail's format (eventVersion 1.11), as CloudTrail delivers it and as
+ * LookupEvents returns it in `CloudTrailEvent`.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/ct-decrypt.html (the KMS Decrypt example)
+ */
+export const EVENT_VERSION = '1.11';
+
+export interface UserIdentity {
+  type: 'Root' | 'IAMUser' | 'AssumedRole';
+  principalId: string;
+  arn: string;
+  accountId: string;
+  accessKeyId: string;
+  userName?: string;
+  sessionContext?: {
+    sessionIssuer?: { type: 'Role'; principalId: string; arn: string; accountId: string; userName: string };
+    attributes: { creationDate: string; mfaAuthenticated: 'false' };
+  };
+  invokedBy?: string;
+}
+
+export interface AuditResource {
+  accountId: string;
+  type: string;
+  ARN: string;
+}
+
+export interface CloudTrailRecord {
+  eventVersion: string;
+  userIdentity: UserIdentity;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  errorCode?: string;
+  errorMessage?: string;
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+  requestID: string;
+  eventID: string;
+  readOnly: boolean;
+  resources?: AuditResource[];
+  eventType: 'AwsApiCall';
+  managementEvent: true;
+  recipientAccountId: string;
+  eventCategory: 'Management';
+  tlsDetails?: { tlsVersion: string; cipherSuite: string; clientProvidedHostHeader: string };
+}
+
+/** CloudTrail's timestamps: ISO 8601 UTC to the second. */
+export function trailTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The userIdentity element. `invokedBy` is the calling service's principal (`s3.amazonaws.com`) when a
+ * service called on the user's behalf (kms:ViaService `s3.us-east-1.amazonaws.com`).
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+ */
+export function userIdentityOf(p: Principal, viaService?: string): UserIdentity {
+  const out: UserIdentity = { type: p.type, principalId: p.principalId, arn: p.arn, accountId: p.accountId, accessKeyId: p.accessKeyId };
+  if (p.type === 'IAMUser' && p.userName !== undefined) out.userName = p.userName;
+  if (p.sessionCreatedAt !== undefined) {
+    out.sessionContext = { attributes: { creationDate: trailTime(p.sessionCreatedAt), mfaAuthenticated: 'false' } };
+    if (p.type === 'AssumedRole' && p.roleArn !== undefined) {
+      out.sessionContext.sessionIssuer = {
+        type: 'Role',
+        principalId: p.principalId.split(':')[0]!,
+        arn: p.roleArn,
+        accountId: p.accountId,
+        userName: p.roleArn.slice(p.roleArn.lastIndexOf('/') + 1),
+      };
+    }
+  }
+  if (viaService !== undefined) out.invokedBy = `${viaService.split('.')[0]}.amazonaws.com`;
+  return out;
+}
+
+/** The Username LookupEvents shows and filters on: the user name, the role session's name, or "root". */
+export function lookupUsername(id: UserIdentity): string {
+  if (id.type === 'Root') return 'root';
+  if (id.type === 'AssumedRole') return id.arn.slice(id.arn.lastIndexOf('/') + 1);
+  return id.userName ?? id.arn.slice(id.arn.lastIndexOf('/') + 1);
+}
+
+/** Deterministic JSON: object keys sorted (recursively), no whitespace. What the hash chain hashes. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/** hash_0 = 32 zero bytes; hash_n = SHA-256(hash_{n-1} ‖ UTF-8 canonical JSON of record n), hex. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export function chainHash(prevHex: string, canonical: string): string {
+  return createHash('sha256').update(Buffer.from(prevHex, 'hex')).update(canonical, 'utf8').digest('hex');
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { AuditResource, CloudTrailRecord, EVENT_VERSION, trailTime, userIdentityOf } from '../core/audit/record.js';
+import { SecretBytes } from '../core/crypto/secret-bytes.js';
+import { AwsError } from '../core/errors/aws-error.js';
+import { Operation, RequestContext, ResourceAccess } from './operation.js';
+import { Shape } from './shapes.js';
+
+/**
+ * What the audit record shows of a call, by the service's botocore model: CloudTrail's
+ * requestParameters/responseElements are the wire members with the first letter lower-cased
+ * (`KeyId` → `keyId`, `AWSAccountId` → `aWSAccountId`), map keys as sent.
+ * Never recorded: members of `sensitive` shapes (Plaintext, SecretAccessKey…), blobs of any kind
+ * (CiphertextBlob, data keys, even when not flagged), and, belt and braces, the member names below.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
+ */
+export interface AuditModel {
+  readonly operations: Readonly<Record<string, { readonly input: string | null; readonly output: string | null }>>;
+  readonly shapes: Readonly<Record<string, Shape>>;
+}
+
+const NEVER = new Set(['Plaintext', 'CiphertextBlob', 'SecretAccessKey', 'SessionToken', 'Password', 'NewPassword', 'OldPassword', 'PrivateKeyPlaintext', 'PrivateKey', 'CustomerKey']);
+
+export function auditView(model: AuditModel, shapeName: string | null, value: unknown): unknown {
+  if (shapeName === null || value === undefined || value === null) return undefined;
+  const shape = model.shapes[shapeName];
+  if (!shape || shape.sensitive || shape.type === 'blob' || value instanceof SecretBytes || Buffer.isBuffer(value)) return undefined;
+  switch (shape.type) {
+    case 'structure': {
+      if (typeof value !== 'object') return undefined;
+      const out: Record<string, unknown> = {};
+      for (const [name, ref] of Object.entries(shape.members ?? {})) {
+        if (NEVER.has(name)) continue;
+        const v = auditView(model, ref.shape, (value as Record<string, unknown>)[name]);
+        if (v !== undefined) out[name.charAt(0).toLowerCase() + name.slice(1)] = v;
+      }
+      return out;
+    }
+    case 'list':
+      return Array.isArray(value) ? value.map((v) => auditView(model, shape.member!.shape, v) ?? null) : undefined;
+    case 'map': {
+      if (typeof value !== 'object') return undefined;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        const shown = auditView(model, shape.value!.shape, v);
+        if (shown !== undefined) out[k] = shown;
+      }
+      return out;
+    }
+    case 'timestamp':
+      return value instanceof Date ? trailTime(value.getTime()) : undefined;
+    default:
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
+  }
+}
+
+const KMS_KEY_ARN = /^arn:[a-z-]+:kms:[a-z0-9-]*:(\d{12}):key\/[^/]+$/;
+
+/** The KMS keys a call touched: the resources authorization decided on, and a key the call created. */
+function resourcesOf(access: readonly ResourceAccess[], output: Record<string, unknown> | undefined): AuditResource[] | undefined {
+  const arns = access.map((a) => a.resource);
+  const created = (output?.KeyMetadata as { Arn?: unknown } | undefined)?.Arn;
+  if (typeof created === 'string') arns.push(created);
+  const out: AuditResource[] = [];
+  for (const arn of new Set(arns)) {
+    const m = KMS_KEY_ARN.exec(arn);
+    if (m) out.push({ accountId: m[1]!, type: 'AWS::KMS::Key', ARN: arn });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+export interface CallOutcome {
+  readonly input?: Record<string, unknown>;
+  readonly access: readonly ResourceAccess[];
+  readonly output?: Record<string, unknown>;
+  readonly error?: unknown;
+}
+
+/** The CloudTrail record of one call that reached an operation (allowed, denied or failed). */
+export function auditRecord(
+  service: { readonly signingName: string; readonly codec: { readonly model: AuditModel }; readonly internalError: { readonly code: string }; responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null },
+  op: Operation<any, any, any, any>,
+  request: RequestContext,
+  outcome: CallOutcome,
+  now: number,
+): CloudTrailRecord {
+  const model = service.codec.model;
+  const opModel = model.operations[op.name];
+  const requestParameters = outcome.input && opModel ? ((auditView(model, opModel.input, outcome.input) as Record<string, unknown> | undefined) ?? null) : null;
+  let responseElements: Record<string, unknown> | null = null;
+  if (outcome.output && opModel) {
+    if (service.responseElements) responseElements = service.responseElements(op.name, outcome.output);
+    else if (!op.readOnly) responseElements = (auditView(model, opModel.output, outcome.output) as Record<string, unknown> | undefined) ?? null;
+  }
+  const error = outcome.error === undefined ? undefined : outcome.error instanceof AwsError ? { code: outcome.error.code, message: outcome.error.message } : { code: service.internalError.code, message: 'An internal error occurred.' };
+  const resources = resourcesOf(outcome.access, outcome.output);
+  const via = request.viaService;
+  return {
+    eventVersion: EVENT_VERSION,
+    userIdentity: userIdentityOf(request.principal, via),
+    eventTime: trailTime(now),
+    eventSource: `${service.signingName}.amazonaws.com`,
+    eventName: op.name,
+    awsRegion: request.region,
+    sourceIPAddress: via !== undefined ? `${via.split('.')[0]}.amazonaws.com` : request.sourceIp.replace(/^::ffff:/, ''),
+    userAgent: via !== undefined ? `${via.split('.')[0]}.amazonaws.com` : request.userAgent,
+    ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
+    requestParameters,
+    responseElements,
+    requestID: request.requestId,
+    eventID: randomUUID(),
+    readOnly: op.readOnly,
+    ...(resources ? { resources } : {}),
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: request.principal.accountId,
+    eventCategory: 'Management',
+  };
+}
