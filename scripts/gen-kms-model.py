@@ -8,8 +8,8 @@ test/unit/kms-model.test.ts checks that the vendored copy still matches botocore
 Usage: python3 scripts/gen-kms-model.py > src/services/kms/model.json
        python3 scripts/gen-kms-model.py --service cloudtrail > src/services/cloudtrail/model.json
 """
-import gzip, json, os, sys
-import botocore
+import json, sys
+from botocore_subset import load_model, reachable_shapes
 
 SERVICES = {"kms": "2014-11-01", "cloudtrail": "2013-11-01"}
 args = sys.argv[1:]
@@ -26,40 +26,13 @@ OPERATIONS = args or (CLOUDTRAIL_OPERATIONS if service == "cloudtrail" else None
     "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant",
 ]
 
-path = os.path.join(os.path.dirname(botocore.__file__), f"data/{service}/{SERVICES[service]}/service-2.json.gz")
-model = json.load(gzip.open(path))
-shapes = model["shapes"]
-keep = {}
-
-def strip(shape):
-    out = {k: v for k, v in shape.items() if k not in ("documentation", "deprecatedMessage")}
-    if "members" in out:
-        out["members"] = {n: {k: v for k, v in m.items() if k not in ("documentation", "deprecatedMessage")}
-                          for n, m in out["members"].items()}
-    return out
-
-def visit(name):
-    if name in keep:
-        return
-    shape = shapes[name]
-    keep[name] = strip(shape)
-    for m in shape.get("members", {}).values():
-        visit(m["shape"])
-    for k in ("member", "key", "value"):
-        if k in shape:
-            visit(shape[k]["shape"])
-
+model = load_model(service, SERVICES[service])
 ops = {}
 for op in OPERATIONS:
     o = model["operations"][op]
     ops[op] = {"input": o["input"]["shape"], "output": o.get("output", {}).get("shape"),
                "errors": [e["shape"] for e in o.get("errors", [])]}
-    visit(o["input"]["shape"])
-    if o.get("output"):
-        visit(o["output"]["shape"])
-    for e in o.get("errors", []):
-        visit(e["shape"])
 
 json.dump({"metadata": {k: model["metadata"][k] for k in ("apiVersion", "targetPrefix", "jsonVersion")},
-           "operations": ops, "shapes": dict(sorted(keep.items()))}, sys.stdout, indent=1, sort_keys=True)
+           "operations": ops, "shapes": reachable_shapes(model, OPERATIONS, ("documentation", "deprecatedMessage"))}, sys.stdout, indent=1, sort_keys=True)
 sys.stdout.write("\n")

@@ -8,8 +8,8 @@ by it, and test/unit/query-models.test.ts checks that the vendored copies still 
 Usage: python3 scripts/gen-model.py iam > src/services/iam/model.json
        python3 scripts/gen-model.py sts > src/services/sts/model.json
 """
-import gzip, json, os, sys
-import botocore
+import json, sys
+from botocore_subset import load_model, reachable_shapes
 
 SERVICES = {
     "iam": ("2010-05-08", [
@@ -33,45 +33,17 @@ DROP = ("documentation", "deprecatedMessage", "documentationUrl")
 
 service = sys.argv[1] if len(sys.argv) > 1 else sys.exit("usage: gen-model.py iam|sts")
 version, operations = SERVICES[service]
-path = os.path.join(os.path.dirname(botocore.__file__), f"data/{service}/{version}/service-2.json.gz")
-model = json.load(gzip.open(path))
-shapes = model["shapes"]
-keep = {}
-
-def strip(shape):
-    out = {k: v for k, v in shape.items() if k not in DROP}
-    if "members" in out:
-        out["members"] = {n: {k: v for k, v in m.items() if k not in DROP} for n, m in out["members"].items()}
-    return out
-
-def visit(name):
-    if name in keep:
-        return
-    shape = shapes[name]
-    keep[name] = strip(shape)
-    for m in shape.get("members", {}).values():
-        visit(m["shape"])
-    for k in ("member", "key", "value"):
-        if k in shape:
-            visit(shape[k]["shape"])
-
+model = load_model(service, version)
 ops = {}
 for op in operations:
     o = model["operations"][op]
-    entry = {"input": o["input"]["shape"] if "input" in o else None,
-             "output": o.get("output", {}).get("shape"),
-             "resultWrapper": o.get("output", {}).get("resultWrapper"),
-             "errors": [e["shape"] for e in o.get("errors", [])]}
-    ops[op] = entry
-    if "input" in o:
-        visit(o["input"]["shape"])
-    if o.get("output"):
-        visit(o["output"]["shape"])
-    for e in o.get("errors", []):
-        visit(e["shape"])
+    ops[op] = {"input": o["input"]["shape"] if "input" in o else None,
+               "output": o.get("output", {}).get("shape"),
+               "resultWrapper": o.get("output", {}).get("resultWrapper"),
+               "errors": [e["shape"] for e in o.get("errors", [])]}
 
 meta = model["metadata"]
 json.dump({"metadata": {"apiVersion": meta["apiVersion"], "protocol": meta["protocol"], "signingName": meta.get("signingName", meta["endpointPrefix"]),
                         "xmlNamespace": meta["xmlNamespace"]},
-           "operations": ops, "shapes": dict(sorted(keep.items()))}, sys.stdout, indent=1)
+           "operations": ops, "shapes": reachable_shapes(model, operations, DROP)}, sys.stdout, indent=1)
 sys.stdout.write("\n")
