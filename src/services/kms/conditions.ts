@@ -54,3 +54,12 @@ export async function keyResourceConditions(store: MetadataStore, key: KeyRecord
   if (aliases.length > 0) out['kms:ResourceAliases'] = aliases;
   return out;
 }
+
+/** Operations that encrypt or decrypt with the key: kms:EncryptionAlgorithm applies (always SYMMETRIC_DEFAULT here). */
+const CRYPTO_ACTIONS = new Set(['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext']);
+const SYMMETRIC: Conditions = { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' };
+
+/** kms:EncryptionAlgorithm for cryptographic operations (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-algorithm). */
+export function encryptionAlgorithmCondition(action: string): Conditions {
+  return CRYPTO_ACTIONS.has(action) ? SYMMETRIC : {};
+}

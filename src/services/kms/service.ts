@@ -6,7 +6,7 @@ import { Kms } from '../../core/kms/kms.js';
 import { auditView } from '../audit.js';
 import { ServiceDefinition } from '../service.js';
 import { KmsAccess, KmsCall } from './call.js';
-import { encryptionContextConditions, keyConditions, requestConditions } from './conditions.js';
+import { encryptionAlgorithmCondition, encryptionContextConditions, keyConditions, requestConditions } from './conditions.js';
 import { KMS_CODEC, KMS_MODEL, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
 
 export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinition<KmsCall, KmsAccess> {
@@ -31,6 +31,7 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
             ...base,
             ...(a.key ? keyConditions(a.key) : {}),
             ...encryptionContextConditions(a.encryptionContext),
+            ...encryptionAlgorithmCondition(a.action),
             ...a.conditions,
           },
           ...(a.encryptionContext ? { encryptionContext: a.encryptionContext } : {}),

@@ -103,6 +103,13 @@ describe('KMS authorization decision table (key policy × IAM policy × grant)',
     await denied(u.kms.send(new DecryptCommand({ CiphertextBlob: await encryptFor(key) })), u.arn, 'kms:Decrypt', key, because);
   });
 
+  it('kms:EncryptionAlgorithm is SYMMETRIC_DEFAULT on cryptographic operations and absent elsewhere', async () => {
+    const key = await keyWith();
+    const u = await user(policyDocument({ ...allow(['kms:Encrypt', 'kms:DescribeKey']), Condition: { StringEquals: { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' } } }));
+    await u.kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('x') }));
+    await denied(u.kms.send(new DescribeKeyCommand({ KeyId: key })), u.arn, 'kms:DescribeKey', key, 'because no identity-based policy allows the kms:DescribeKey action');
+  });
+
   it('wildcards in Action and Resource, and NotAction', async () => {
     const key = await keyWith();
     const keyId = key.split('/')[1]!;
