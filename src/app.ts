@@ -5,6 +5,7 @@ import { Logger, pino } from 'pino';
 import { Deployment, bootstrap } from './bootstrap.js';
 import { Config, readTls } from './config/config.js';
 import { AuditLog, AuditSink } from './core/audit/audit-log.js';
+import { auditedKeyLifecycle } from './core/audit/service-events.js';
 import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
@@ -69,12 +70,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const deployment = await bootstrap(store, credentials, config, clock);
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
-  const kms = new Kms(store, root, clock, { grants: stores.grantStore });
-  const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn.
   const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, (err, records) =>
     log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
   );
+  // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
+  const kms = new Kms(store, root, clock, { grants: stores.grantStore, lifecycleEvents: auditedKeyLifecycle(audit) });
+  const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
   const cloudTrailDefinition = { ...cloudTrailService(stores.audit, stores.identityPolicies, clock), audit } as ServiceDefinition<unknown>;
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([

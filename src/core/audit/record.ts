@@ -9,6 +9,7 @@ import { Principal } from '../identity/principal.js';
  */
 export const EVENT_VERSION = '1.11';
 
+/** Who made an API call (eventType AwsApiCall). */
 export interface UserIdentity {
   type: 'Root' | 'IAMUser' | 'AssumedRole';
   principalId: string;
@@ -23,35 +24,71 @@ export interface UserIdentity {
   invokedBy?: string;
 }
 
+/**
+ * The userIdentity of an event AWS made on its own (eventType AwsServiceEvent): only the account and
+ * `invokedBy`, which AWS's KMS examples show as "AWS Internal".
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html
+ */
+export interface ServiceIdentity {
+  accountId: string;
+  invokedBy: string;
+}
+
 export interface AuditResource {
   accountId: string;
   type: string;
   ARN: string;
 }
 
-export interface CloudTrailRecord {
+/** What every record has, whoever caused it. */
+interface RecordCommon {
   eventVersion: string;
-  userIdentity: UserIdentity;
   eventTime: string;
   eventSource: string;
   eventName: string;
   awsRegion: string;
   sourceIPAddress: string;
   userAgent: string;
-  errorCode?: string;
-  errorMessage?: string;
   requestParameters: Record<string, unknown> | null;
   responseElements: Record<string, unknown> | null;
-  requestID: string;
   eventID: string;
   readOnly: boolean;
   resources?: AuditResource[];
-  eventType: 'AwsApiCall';
   managementEvent: true;
   recipientAccountId: string;
   eventCategory: 'Management';
-  tlsDetails?: { tlsVersion: string; cipherSuite: string; clientProvidedHostHeader: string };
 }
+
+/** The TLS session of a request that came over HTTPS (absent over plain HTTP). */
+export interface TlsDetails {
+  tlsVersion: string;
+  cipherSuite: string;
+  clientProvidedHostHeader: string;
+}
+
+/** A call of the API by a principal. */
+export interface ApiCallRecord extends RecordCommon {
+  eventType: 'AwsApiCall';
+  userIdentity: UserIdentity;
+  errorCode?: string;
+  errorMessage?: string;
+  additionalEventData?: Record<string, unknown>;
+  requestID: string;
+  tlsDetails?: TlsDetails;
+}
+
+/**
+ * Something the service did on its own, no request behind it (KMS: automatic rotation, deletion at the end
+ * of the waiting period): no requestID, no tlsDetails, `serviceEventDetails` where AWS documents them.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/ct-rotatekey.html
+ */
+export interface ServiceEventRecord extends RecordCommon {
+  eventType: 'AwsServiceEvent';
+  userIdentity: ServiceIdentity;
+  serviceEventDetails?: Record<string, unknown>;
+}
+
+export type CloudTrailRecord = ApiCallRecord | ServiceEventRecord;
 
 /** CloudTrail's timestamps: ISO 8601 UTC to the second. */
 export function trailTime(ms: number): string {
@@ -82,11 +119,20 @@ export function userIdentityOf(p: Principal, viaService?: string): UserIdentity 
   return out;
 }
 
-/** The Username LookupEvents shows and filters on: the user name, the role session's name, or "root". */
-export function lookupUsername(id: UserIdentity): string {
+/**
+ * The Username LookupEvents shows and filters on: the user name, the role session's name, or "root";
+ * none for a service event.
+ */
+export function lookupUsername(id: UserIdentity | ServiceIdentity): string | undefined {
+  if (!('type' in id)) return undefined;
   if (id.type === 'Root') return 'root';
   if (id.type === 'AssumedRole') return id.arn.slice(id.arn.lastIndexOf('/') + 1);
   return id.userName ?? id.arn.slice(id.arn.lastIndexOf('/') + 1);
+}
+
+/** The access key that signed the call; none for a service event. */
+export function lookupAccessKeyId(id: UserIdentity | ServiceIdentity): string | undefined {
+  return 'accessKeyId' in id ? id.accessKeyId : undefined;
 }
 
 /** Deterministic JSON: object keys sorted (recursively), no whitespace. What the hash chain hashes. */

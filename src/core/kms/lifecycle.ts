@@ -3,6 +3,18 @@ import { KeyRecord, RotationType } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
 
 /**
+ * Told of the transitions KMS makes without a caller, before it makes them (CloudTrail records them as
+ * AwsServiceEvent: RotateKey, DeleteKey). The transition waits for the returned promise and does not happen
+ * when it rejects. app.ts wires the audit log here (src/core/audit/service-events.ts#auditedKeyLifecycle).
+ */
+export interface KeyLifecycleEvents {
+  rotating(key: KeyRecord, rotationType: RotationType): Promise<void>;
+  deleting(key: KeyRecord): Promise<void>;
+}
+
+export const UNOBSERVED_LIFECYCLE: KeyLifecycleEvents = { rotating: async () => {}, deleting: async () => {} };
+
+/**
  * Time-driven key transitions: a key pending deletion is deleted once its deletion date passes, and an
  * enabled key with automatic rotation gets a new key material once its next rotation date passes.
  * They happen lazily whenever a key is read (so no caller ever sees a key past its date) and in a
@@ -12,7 +24,10 @@ import { KmsDeps } from './context.js';
 export class Lifecycle {
   readonly #inFlight = new Map<string, Promise<KeyRecord | undefined>>();
 
-  constructor(private readonly deps: KmsDeps) {}
+  constructor(
+    private readonly deps: KmsDeps,
+    private readonly events: KeyLifecycleEvents = UNOBSERVED_LIFECYCLE,
+  ) {}
 
   /** The key as it is now, after any due transition; undefined when it has been deleted. */
   settle(key: KeyRecord): Promise<KeyRecord | undefined> | KeyRecord {
@@ -32,6 +47,7 @@ export class Lifecycle {
   }
 
   async rotate(key: KeyRecord, rotationType: RotationType): Promise<KeyRecord> {
+    await this.events.rotating(key, rotationType);
     const now = this.deps.clock.now();
     const material = await this.deps.materials.create(key.keyId, key.arn, now, rotationType);
     const nextRotationDate =
@@ -50,6 +66,7 @@ export class Lifecycle {
     const now = this.deps.clock.now();
     if (!this.#isDue(key, now)) return key;
     if (key.keyState === 'PendingDeletion') {
+      await this.events.deleting(key);
       await this.deps.store.deleteKey(key.keyId);
       this.deps.materials.forget(key.keyId);
       return undefined;

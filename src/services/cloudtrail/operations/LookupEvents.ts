@@ -1,6 +1,5 @@
 import { LOOKUP_KEYS, LookupKey } from '../../../core/audit/lookup.js';
-import { CloudTrailRecord } from '../../../core/audit/record.js';
-import { lookupUsername } from '../../../core/audit/record.js';
+import { CloudTrailRecord, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
 import { needs } from '../../../core/errors/aws-error.js';
 import { CloudTrailErrors } from '../../../core/errors/cloudtrail.js';
 import { defineOperation } from '../../operation.js';
@@ -60,7 +59,7 @@ export const LookupEvents = defineOperation<CloudTrailCall, Input, undefined>({
         EventId: r.eventID,
         EventName: r.eventName,
         ReadOnly: String(r.readOnly),
-        AccessKeyId: r.userIdentity.accessKeyId,
+        AccessKeyId: lookupAccessKeyId(r.userIdentity),
         EventTime: new Date(r.eventTime),
         EventSource: r.eventSource,
         Username: lookupUsername(r.userIdentity),

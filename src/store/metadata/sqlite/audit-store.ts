@@ -1,6 +1,6 @@
 import { AuditRow, AuditSink, ChainHead } from '../../../core/audit/audit-log.js';
 import { AuditReader, LookupKey, LookupQuery, StoredEvent } from '../../../core/audit/lookup.js';
-import { GENESIS_HASH, lookupUsername } from '../../../core/audit/record.js';
+import { GENESIS_HASH, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
 import { SqliteDatabase } from './database.js';
 
 /** The column (or audit_resources column) each LookupEvents attribute filters on. */
@@ -28,7 +28,7 @@ export class SqliteAuditStore implements AuditSink, AuditReader {
       );
       const resource = d.stmt('INSERT INTO audit_resources (seq, account_id, type, name) VALUES (?, ?, ?, ?)');
       for (const { seq, hash, record: r, canonical } of rows) {
-        insert.run(seq, hash, canonical, r.eventID, Date.parse(r.eventTime), r.recipientAccountId, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity), r.userIdentity.accessKeyId);
+        insert.run(seq, hash, canonical, r.eventID, Date.parse(r.eventTime), r.recipientAccountId, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity) ?? '', lookupAccessKeyId(r.userIdentity) ?? '');
         for (const res of r.resources ?? []) resource.run(seq, r.recipientAccountId, res.type, res.ARN);
       }
       const last = rows[rows.length - 1];
