@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { TlsDetails } from '../core/audit/record.js';
 
 /** One request/response pair as the HTTP edge hands it to a protocol. */
 export interface Exchange {
@@ -7,6 +8,8 @@ export interface Exchange {
   readonly requestId: string;
   readonly secure: boolean;
   readonly sourceIp: string;
+  /** Set when the request came over TLS: its version, cipher suite and the Host header the client sent. */
+  readonly tlsDetails?: TlsDetails;
   /** What the access log line says of the request (filled in by the protocol; never secrets). */
   readonly note: { service?: string; operation?: string; principal?: string; errorCode?: string };
 }

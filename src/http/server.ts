@@ -3,6 +3,7 @@ import { IncomingMessage, Server, ServerResponse, createServer as createHttp } f
 import { createServer as createHttps } from 'node:https';
 import { TLSSocket } from 'node:tls';
 import { Logger } from 'pino';
+import { TlsDetails } from '../core/audit/record.js';
 import { Exchange, Protocol } from './exchange.js';
 
 export interface TlsFiles {
@@ -30,12 +31,14 @@ export function createEdge(opts: {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     res.setHeader('x-amzn-requestid', requestId);
+    const secure = req.socket instanceof TLSSocket && req.socket.encrypted;
     const ex: Exchange = {
       req,
       res,
       requestId,
-      secure: req.socket instanceof TLSSocket && req.socket.encrypted,
+      secure,
       sourceIp: req.socket.remoteAddress ?? '',
+      ...(secure ? { tlsDetails: tlsDetailsOf(req.socket as TLSSocket, req.headers.host) } : {}),
       note: {},
     };
     if (accessLog) res.on('finish', () => {
@@ -69,6 +72,23 @@ export function createEdge(opts: {
   server.headersTimeout = 20_000;
   server.requestTimeout = 300_000;
   return server;
+}
+
+const sessions = new WeakMap<TLSSocket, { tlsVersion: string; cipherSuite: string }>();
+
+/**
+ * CloudTrail's tlsDetails: the negotiated protocol ("TLSv1.3"), the cipher suite by its OpenSSL name as AWS
+ * shows it ("ECDHE-RSA-AES256-GCM-SHA384"; TLS 1.3 suites as "TLS_AES_128_GCM_SHA256") and the Host header
+ * as the client sent it. Asked of OpenSSL once per connection.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ */
+function tlsDetailsOf(socket: TLSSocket, host: string | undefined): TlsDetails {
+  let session = sessions.get(socket);
+  if (!session) {
+    session = { tlsVersion: socket.getProtocol() ?? 'unknown', cipherSuite: socket.getCipher()?.name ?? 'unknown' };
+    sessions.set(socket, session);
+  }
+  return { ...session, clientProvidedHostHeader: host ?? '' };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

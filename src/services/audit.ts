@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AuditResource, CloudTrailRecord, EVENT_VERSION, trailTime, userIdentityOf } from '../core/audit/record.js';
+import { ApiCallRecord, AuditResource, EVENT_VERSION, trailTime, userIdentityOf } from '../core/audit/record.js';
 import { SecretBytes } from '../core/crypto/secret-bytes.js';
 import { AwsError } from '../core/errors/aws-error.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
@@ -75,14 +75,17 @@ export interface CallOutcome {
   readonly error?: unknown;
 }
 
-/** The CloudTrail record of one call that reached an operation (allowed, denied or failed). */
+/**
+ * The CloudTrail record of one call that reached an operation (allowed, denied or failed).
+ * No additionalEventData: AWS's documented KMS, IAM and STS call records carry none (S3's data events do).
+ */
 export function auditRecord(
   service: { readonly signingName: string; readonly codec: { readonly model: AuditModel }; readonly internalError: { readonly code: string }; responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null },
   op: Operation<any, any, any, any>,
   request: RequestContext,
   outcome: CallOutcome,
   now: number,
-): CloudTrailRecord {
+): ApiCallRecord {
   const model = service.codec.model;
   const opModel = model.operations[op.name];
   const requestParameters = outcome.input && opModel ? ((auditView(model, opModel.input, outcome.input) as Record<string, unknown> | undefined) ?? null) : null;
@@ -114,5 +117,8 @@ export function auditRecord(
     managementEvent: true,
     recipientAccountId: request.principal.accountId,
     eventCategory: 'Management',
+    // AWS shows the TLS session of the caller's own connection; a call a service makes on the caller's
+    // behalf arrives over that service's connection, not the caller's.
+    ...(request.tlsDetails && via === undefined ? { tlsDetails: request.tlsDetails } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { TlsDetails } from '../core/audit/record.js';
 import { Principal } from '../core/identity/principal.js';
 
 /** What every operation knows of the request that carries it. */
@@ -9,6 +10,8 @@ export interface RequestContext {
   readonly sourceIp: string;
   readonly userAgent: string;
   readonly secureTransport: boolean;
+  /** The TLS session and Host header, when the request came over HTTPS (the audit record's tlsDetails). */
+  readonly tlsDetails?: TlsDetails;
   /**
    * Set when another service calls on the caller's behalf (kms:ViaService, e.g. `s3.us-east-1.amazonaws.com`);
    * the principal stays the caller.

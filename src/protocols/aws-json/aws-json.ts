@@ -87,6 +87,7 @@ export class AwsJsonProtocol implements Protocol {
       sourceIp: ex.sourceIp,
       userAgent: String(ex.req.headers['user-agent'] ?? ''),
       secureTransport: ex.secure,
+      ...(ex.tlsDetails ? { tlsDetails: ex.tlsDetails } : {}),
     };
     const output = await dispatch(service, op, input, request);
     return JSON.stringify(output);

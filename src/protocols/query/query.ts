@@ -105,6 +105,7 @@ export class QueryProtocol implements Protocol {
         sourceIp: ex.sourceIp,
         userAgent: String(ex.req.headers['user-agent'] ?? ''),
         secureTransport: ex.secure,
+        ...(ex.tlsDetails ? { tlsDetails: ex.tlsDetails } : {}),
       };
       const result = (await dispatch(service, op, params, request)) as Record<string, XmlNode>;
       this.#send(ex, 200, {
