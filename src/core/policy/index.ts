@@ -23,3 +23,5 @@ export type { Decision, EvaluationResult, NamedPolicy, StatementRef } from './ev
 export { accessDeniedMessage, decideKms, withGrantAllowing } from './kms-access.js';
 export type { KmsAccessInput, KmsAllowBasis, KmsDecision } from './kms-access.js';
 export { PolicyCache } from './policy-cache.js';
+export { decideS3 } from './s3-access.js';
+export type { S3AccessInput, S3Decision } from './s3-access.js';

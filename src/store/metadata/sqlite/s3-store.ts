@@ -1,0 +1,258 @@
+import {
+  BucketPatch, BucketRecord, ListQuery, ObjectVersionRecord, S3Store, StoredPart, UploadRecord, VersionListQuery,
+} from '../s3-types.js';
+import { SqliteDatabase } from './database.js';
+
+type Row = Record<string, unknown>;
+
+/** Object keys are stored as their UTF-8 bytes: BLOB comparison is S3's listing order. */
+const keyBytes = (key: string): Buffer => Buffer.from(key, 'utf8');
+
+/** The smallest byte string greater than every string that starts with `prefix` (undefined: no bound). */
+function prefixEnd(prefix: Buffer): Buffer | undefined {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+/** `key` range conditions for a prefix, and their arguments. */
+function prefixRange(prefix: string): { sql: string; args: Buffer[] } {
+  if (prefix === '') return { sql: '', args: [] };
+  const start = keyBytes(prefix);
+  const end = prefixEnd(start);
+  return end ? { sql: ' AND key >= ? AND key < ?', args: [start, end] } : { sql: ' AND key >= ?', args: [start] };
+}
+
+/** S3 metadata on the shared SQLite database (migration 008). Multi-row changes run in one transaction. */
+export class SqliteS3Store implements S3Store {
+  constructor(private readonly database: SqliteDatabase) {}
+
+  async createBucket(b: BucketRecord): Promise<boolean> {
+    const res = this.database
+      .stmt('INSERT OR IGNORE INTO s3_buckets (name, account_id, region, created_at, versioning, encryption, policy) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(b.name, b.accountId, b.region, b.createdAt, b.versioning, b.encryption === null ? null : JSON.stringify(b.encryption), b.policy);
+    return res.changes === 1;
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const row = this.database.stmt('SELECT * FROM s3_buckets WHERE name = ?').get(name) as Row | undefined;
+    return row ? toBucket(row) : undefined;
+  }
+
+  async listBuckets(accountId: string): Promise<BucketRecord[]> {
+    return (this.database.stmt('SELECT * FROM s3_buckets WHERE account_id = ? ORDER BY name').all(accountId) as Row[]).map(toBucket);
+  }
+
+  async updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord | undefined> {
+    const d = this.database;
+    return d.transaction(() => {
+      const row = d.stmt('SELECT * FROM s3_buckets WHERE name = ?').get(name) as Row | undefined;
+      if (!row) return undefined;
+      const b = { ...toBucket(row), ...patch };
+      d.stmt('UPDATE s3_buckets SET versioning = ?, encryption = ?, policy = ? WHERE name = ?').run(
+        b.versioning,
+        b.encryption === null ? null : JSON.stringify(b.encryption),
+        b.policy,
+        name,
+      );
+      return b;
+    });
+  }
+
+  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+    const d = this.database;
+    return d.transaction(() => {
+      if (!d.stmt('SELECT 1 FROM s3_buckets WHERE name = ?').get(name)) return 'missing';
+      if (d.stmt('SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+      if (d.stmt('SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+      d.stmt('DELETE FROM s3_buckets WHERE name = ?').run(name);
+      return 'deleted';
+    });
+  }
+
+  async putVersion(version: ObjectVersionRecord, versioned: boolean): Promise<ObjectVersionRecord[]> {
+    return this.database.transaction(() => this.#insertVersion(version, versioned));
+  }
+
+  #insertVersion(version: ObjectVersionRecord, versioned: boolean): ObjectVersionRecord[] {
+    const d = this.database;
+    const key = keyBytes(version.key);
+    let replaced: ObjectVersionRecord[] = [];
+    if (!versioned || version.versionId === 'null') {
+      replaced = (d.stmt("SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'").all(version.bucket, key) as Row[]).map(toVersion);
+      d.stmt("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'").run(version.bucket, key);
+    }
+    d.stmt('UPDATE s3_versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1').run(version.bucket, key);
+    d.stmt('INSERT INTO s3_versions (bucket, key, version_id, is_latest, delete_marker, data) VALUES (?, ?, ?, 1, ?, ?)').run(
+      version.bucket,
+      key,
+      version.versionId,
+      version.deleteMarker ? 1 : 0,
+      JSON.stringify(versionData(version)),
+    );
+    return replaced;
+  }
+
+  async getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord | undefined> {
+    const row = (versionId === undefined
+      ? this.database.stmt('SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1').get(bucket, keyBytes(key))
+      : this.database.stmt('SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, keyBytes(key), versionId)) as Row | undefined;
+    return row ? toVersion(row) : undefined;
+  }
+
+  async deleteVersion(bucket: string, key: string, versionId: string): Promise<ObjectVersionRecord | undefined> {
+    const d = this.database;
+    const k = keyBytes(key);
+    return d.transaction(() => {
+      const row = d.stmt('SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, k, versionId) as Row | undefined;
+      if (!row) return undefined;
+      d.stmt('DELETE FROM s3_versions WHERE seq = ?').run(row.seq);
+      if (row.is_latest === 1) {
+        d.stmt(
+          'UPDATE s3_versions SET is_latest = 1 WHERE seq = (SELECT seq FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1)',
+        ).run(bucket, k);
+      }
+      return toVersion(row);
+    });
+  }
+
+  async listLatest(bucket: string, q: ListQuery): Promise<ObjectVersionRecord[]> {
+    const range = prefixRange(q.prefix);
+    const rows = this.database
+      .stmt(`SELECT * FROM s3_versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key > ?${range.sql} ORDER BY key LIMIT ?`)
+      .all(bucket, keyBytes(q.after), ...range.args, q.limit) as Row[];
+    return rows.map(toVersion);
+  }
+
+  async listVersions(bucket: string, q: VersionListQuery): Promise<ObjectVersionRecord[]> {
+    const range = prefixRange(q.prefix);
+    const marker = keyBytes(q.keyMarker);
+    let after = 'key > ?';
+    const args: unknown[] = [marker];
+    if (q.versionIdMarker !== '') {
+      // Versions of the marker key older than the marker version, then later keys.
+      const m = this.database.stmt('SELECT seq FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, marker, q.versionIdMarker) as Row | undefined;
+      if (m) {
+        after = '(key > ? OR (key = ? AND seq < ?))';
+        args.push(marker, m.seq);
+      }
+    }
+    const rows = this.database
+      .stmt(`SELECT * FROM s3_versions WHERE bucket = ? AND ${after}${range.sql} ORDER BY key, seq DESC LIMIT ?`)
+      .all(bucket, ...args, ...range.args, q.limit) as Row[];
+    return rows.map(toVersion);
+  }
+
+  async createUpload(u: UploadRecord): Promise<void> {
+    this.database
+      .stmt('INSERT INTO s3_uploads (upload_id, bucket, key, initiated, data) VALUES (?, ?, ?, ?, ?)')
+      .run(u.uploadId, u.bucket, keyBytes(u.key), u.initiated, JSON.stringify(u));
+  }
+
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    const row = this.database.stmt('SELECT data FROM s3_uploads WHERE upload_id = ? AND bucket = ? AND key = ?').get(uploadId, bucket, keyBytes(key)) as Row | undefined;
+    return row ? (JSON.parse(String(row.data)) as UploadRecord) : undefined;
+  }
+
+  async putPart(uploadId: string, part: StoredPart): Promise<StoredPart | undefined> {
+    const d = this.database;
+    return d.transaction(() => {
+      const old = d.stmt('SELECT data FROM s3_parts WHERE upload_id = ? AND part_number = ?').get(uploadId, part.partNumber) as Row | undefined;
+      d.stmt('INSERT OR REPLACE INTO s3_parts (upload_id, part_number, data) VALUES (?, ?, ?)').run(uploadId, part.partNumber, JSON.stringify(part));
+      return old ? (JSON.parse(String(old.data)) as StoredPart) : undefined;
+    });
+  }
+
+  async listParts(uploadId: string, afterPart: number, limit: number): Promise<StoredPart[]> {
+    const rows = this.database
+      .stmt('SELECT data FROM s3_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?')
+      .all(uploadId, afterPart, limit) as Row[];
+    return rows.map((r) => JSON.parse(String(r.data)) as StoredPart);
+  }
+
+  async listUploads(bucket: string, prefix: string, keyMarker: string, uploadIdMarker: string, limit: number): Promise<UploadRecord[]> {
+    const range = prefixRange(prefix);
+    const marker = keyBytes(keyMarker);
+    const rows = this.database
+      .stmt(`SELECT data FROM s3_uploads WHERE bucket = ? AND (key > ? OR (key = ? AND upload_id > ?))${range.sql} ORDER BY key, upload_id LIMIT ?`)
+      .all(bucket, marker, marker, uploadIdMarker === '' ? '\uffff' : uploadIdMarker, ...range.args, limit) as Row[];
+    return rows.map((r) => JSON.parse(String(r.data)) as UploadRecord);
+  }
+
+  async completeUpload(uploadId: string, version: ObjectVersionRecord, versioned: boolean): Promise<{ replaced: ObjectVersionRecord[]; unused: StoredPart[] } | undefined> {
+    const d = this.database;
+    return d.transaction(() => {
+      if (!d.stmt('SELECT 1 FROM s3_uploads WHERE upload_id = ?').get(uploadId)) return undefined;
+      const used = new Set(version.parts.map((p) => p.blobId));
+      const all = (d.stmt('SELECT data FROM s3_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => JSON.parse(String(r.data)) as StoredPart);
+      d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);
+      const replaced = this.#insertVersion(version, versioned);
+      return { replaced, unused: all.filter((p) => !used.has(p.blobId)) };
+    });
+  }
+
+  async abortUpload(uploadId: string): Promise<StoredPart[] | undefined> {
+    const d = this.database;
+    return d.transaction(() => {
+      if (!d.stmt('SELECT 1 FROM s3_uploads WHERE upload_id = ?').get(uploadId)) return undefined;
+      const parts = (d.stmt('SELECT data FROM s3_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => JSON.parse(String(r.data)) as StoredPart);
+      d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);
+      return parts;
+    });
+  }
+
+  async getServiceKey(): Promise<Buffer | undefined> {
+    const row = this.database.stmt('SELECT wrapped FROM s3_service_key WHERE id = 1').get() as Row | undefined;
+    return row ? (row.wrapped as Buffer) : undefined;
+  }
+
+  async putServiceKey(wrapped: Buffer): Promise<Buffer> {
+    this.database.stmt('INSERT OR IGNORE INTO s3_service_key (id, wrapped) VALUES (1, ?)').run(wrapped);
+    return (await this.getServiceKey())!;
+  }
+
+  async referencedBlobs(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const r of this.database.stmt('SELECT data FROM s3_versions').iterate() as IterableIterator<Row>) {
+      for (const p of (JSON.parse(String(r.data)) as { parts: StoredPart[] }).parts) ids.add(p.blobId);
+    }
+    for (const r of this.database.stmt('SELECT data FROM s3_parts').iterate() as IterableIterator<Row>) {
+      ids.add((JSON.parse(String(r.data)) as StoredPart).blobId);
+    }
+    return ids;
+  }
+}
+
+/** What the `data` column holds: the version minus the indexed columns. */
+function versionData(v: ObjectVersionRecord): Omit<ObjectVersionRecord, 'bucket' | 'key' | 'versionId' | 'isLatest' | 'deleteMarker'> {
+  const { bucket: _b, key: _k, versionId: _v, isLatest: _l, deleteMarker: _d, ...data } = v;
+  return data;
+}
+
+function toVersion(r: Row): ObjectVersionRecord {
+  return {
+    ...(JSON.parse(String(r.data)) as ObjectVersionRecord),
+    bucket: String(r.bucket),
+    key: (r.key as Buffer).toString('utf8'),
+    versionId: String(r.version_id),
+    isLatest: r.is_latest === 1,
+    deleteMarker: r.delete_marker === 1,
+  };
+}
+
+function toBucket(r: Row): BucketRecord {
+  return {
+    name: String(r.name),
+    accountId: String(r.account_id),
+    region: String(r.region),
+    createdAt: Number(r.created_at),
+    versioning: (r.versioning as BucketRecord['versioning']) ?? null,
+    encryption: r.encryption === null ? null : JSON.parse(String(r.encryption)),
+    policy: (r.policy as string | null) ?? null,
+  };
+}
