@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter, isBlobId } from '../blob-store.js';
+import { FileRangeStream } from './file-range-stream.js';
+import { FsBlobWriter } from './fs-blob-writer.js';
+
+export const BLOBS_DIR = 'blobs';
+export const INCOMING_DIR = '.incoming';
+const SHARD = /^[0-9a-f]{2}$/;
+
+/**
+ * Blobs as files on the local file system:
+ *
+ *   <dataDir>/blobs/               0700
+ *   <dataDir>/blobs/.incoming/<id> 0600  being written (invisible: read, size and list look only in shards)
+ *   <dataDir>/blobs/<ab>/<id>      0600  committed; <ab> = the id's first two hex digits, 256 directories
+ *                                        at most, so no directory grows past what file systems list quickly
+ *
+ * Every path is built from a store-made UUID that was checked against a strict pattern, never from user input.
+ * Deletes are not fsynced: the metadata store decides what exists, and a blob whose unlink a crash undid is
+ * found by garbage collection (list() against the metadata).
+ */
+export class FsBlobStore implements BlobStore {
+  readonly #blobsDir: string;
+  readonly #incomingDir: string;
+  /** Ids of this store's writers not yet committed or aborted; sweepIncomplete leaves them be. */
+  readonly #live = new Set<string>();
+
+  private constructor(dataDir: string) {
+    this.#blobsDir = join(dataDir, BLOBS_DIR);
+    this.#incomingDir = join(this.#blobsDir, INCOMING_DIR);
+  }
+
+  /** Opens (making if needed) the blob directories in dataDir. Call sweepIncomplete() next. */
+  static async open(dataDir: string): Promise<FsBlobStore> {
+    const store = new FsBlobStore(dataDir);
+    await mkdir(store.#incomingDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode applies only to directories it makes; these two are ours alone whatever made them.
+    await chmod(store.#blobsDir, 0o700);
+    await chmod(store.#incomingDir, 0o700);
+    return store;
+  }
+
+  async create(): Promise<BlobWriter> {
+    const id = randomUUID();
+    const incomingPath = join(this.#incomingDir, id);
+    // Marked live before the file exists, so a concurrent sweep can never take it.
+    this.#live.add(id);
+    let handle;
+    try {
+      // 'wx': never reuse or follow an existing entry.
+      handle = await open(incomingPath, 'wx', 0o600);
+    } catch (err) {
+      this.#live.delete(id);
+      throw err;
+    }
+    return new FsBlobWriter({
+      id,
+      handle,
+      incomingPath,
+      finalPath: this.#pathOf(id),
+      blobsDir: this.#blobsDir,
+      settled: () => this.#live.delete(id),
+    });
+  }
+
+  read(id: string, range?: BlobRange): Readable {
+    assertBlobId(id);
+    assertBlobRange(range);
+    return new FileRangeStream(this.#pathOf(id), id, range);
+  }
+
+  async size(id: string): Promise<number> {
+    assertBlobId(id);
+    try {
+      return (await stat(this.#pathOf(id))).size;
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(id) : err;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    assertBlobId(id);
+    try {
+      await unlink(this.#pathOf(id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  async *list(): AsyncIterable<string> {
+    // opendir streams entries, so listing millions of blobs holds one shard's cursor, not the names.
+    for await (const shard of await opendir(this.#blobsDir)) {
+      if (!shard.isDirectory() || !SHARD.test(shard.name)) continue;
+      for await (const entry of await opendir(join(this.#blobsDir, shard.name))) {
+        if (entry.isFile() && isBlobId(entry.name) && entry.name.startsWith(shard.name)) yield entry.name;
+      }
+    }
+  }
+
+  async sweepIncomplete(): Promise<number> {
+    let removed = 0;
+    for await (const entry of await opendir(this.#incomingDir)) {
+      if (this.#live.has(entry.name) || entry.isDirectory()) continue;
+      try {
+        await unlink(join(this.#incomingDir, entry.name));
+        removed++;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return removed;
+  }
+
+  #pathOf(id: string): string {
+    return join(this.#blobsDir, id.slice(0, 2), id);
+  }
+}
