@@ -29,6 +29,11 @@ import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
+import { FsBlobStore } from './store/blob/fs/fs-blob-store.js';
+import { ObjectKeys } from './core/s3/sse.js';
+import { RestXmlProtocol } from './protocols/rest-xml/rest-xml.js';
+import { S3AccessControl } from './services/s3/access.js';
+import { s3Service } from './services/s3/service.js';
 
 /** How long close() lets open connections finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
@@ -89,9 +94,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const queryServices = [{ ...iamService(iam, clock), audit }, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
+  const kmsInternal = new KmsInternalClient(kmsDefinition);
+  const blobs = await FsBlobStore.open(config.dataDir);
+  const swept = await blobs.sweepIncomplete();
+  if (swept > 0) log.warn({ swept }, 'removed object bodies a crash left half-written');
+  const s3Definition = {
+    ...s3Service(
+      { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 },
+      kms,
+      kmsInternal,
+      new S3AccessControl(stores.identityPolicies),
+    ),
+    audit,
+  };
   const protocols = [
     new AwsJsonProtocol(jsonServices, authenticator, log),
     new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock), log),
+    // S3 last: it claims whatever the JSON and Query protocols did not.
+    new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log),
   ];
   let ready = false;
   const server = createEdge({
@@ -111,7 +131,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     server,
     deployment,
     kms,
-    kmsInternal: new KmsInternalClient(kmsDefinition),
+    kmsInternal,
     log,
     iam,
     identityPolicies: stores.identityPolicies,

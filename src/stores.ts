@@ -9,6 +9,8 @@ import { SqliteDatabase } from './store/metadata/sqlite/database.js';
 import { sqliteGrantStore } from './store/metadata/sqlite/grant-store.js';
 import { SqliteIamStore } from './store/metadata/sqlite/iam-store.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
+import { SqliteS3Store } from './store/metadata/sqlite/s3-store.js';
+import { S3Store } from './store/metadata/s3-types.js';
 import { MetadataStore } from './store/metadata/types.js';
 
 /** Every store of a data dir, opened once: the server (app.ts) and offline commands (explain) share this. */
@@ -24,6 +26,8 @@ export interface Stores {
   readonly grants: GrantSource;
   /** The audit log: where records are committed, and the LookupEvents index. */
   readonly audit: SqliteAuditStore;
+  /** S3 buckets, object versions and multipart uploads (bodies are in the blob store). */
+  readonly s3: S3Store;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,7 @@ export function openStores(dataDir: string): Stores {
     grantStore,
     grants: new KmsGrantSource(grantStore),
     audit: new SqliteAuditStore(database),
+    s3: new SqliteS3Store(database),
     close: () => metadata.close(),
   };
 }

@@ -19,6 +19,19 @@ export interface Config {
   readonly logLevel: string;
   /** How often due key deletions and rotations are swept, in ms. */
   readonly sweepIntervalMs: number;
+  readonly s3: S3Config;
+}
+
+export const DEFAULT_S3_CONFIG: S3Config = { domains: ['localhost', 's3.localhost'], blockSseCForNewBuckets: false, legacyEncryptionNotFound: false };
+
+/** S3 settings (STRONGROOM_S3_*). */
+export interface S3Config {
+  /** Domains whose sub-domains name buckets (virtual-hosted style): `<bucket>.<domain>`. */
+  readonly domains: readonly string[];
+  /** New buckets block SSE-C uploads, as AWS does since April 2026 (default off: SSE-C allowed). */
+  readonly blockSseCForNewBuckets: boolean;
+  /** GetBucketEncryption of an unconfigured bucket answers the pre-2023 not-found error instead of the AES256 default. */
+  readonly legacyEncryptionNotFound: boolean;
 }
 
 export interface Flags {
@@ -64,6 +77,11 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     ...(rootAccessKeyId !== undefined ? { rootAccessKeyId, rootSecretAccessKey } : {}),
     logLevel: env.STRONGROOM_LOG_LEVEL ?? 'info',
     sweepIntervalMs: Number(env.STRONGROOM_SWEEP_INTERVAL_MS ?? 60_000),
+    s3: {
+      domains: (env.STRONGROOM_S3_DOMAINS ?? 'localhost,s3.localhost').split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== ''),
+      blockSseCForNewBuckets: flag(env.STRONGROOM_S3_BLOCK_SSE_C, 'STRONGROOM_S3_BLOCK_SSE_C'),
+      legacyEncryptionNotFound: flag(env.STRONGROOM_S3_LEGACY_ENCRYPTION_NOT_FOUND, 'STRONGROOM_S3_LEGACY_ENCRYPTION_NOT_FOUND'),
+    },
   };
 }
 
@@ -77,6 +95,13 @@ export function parseRegions(value: string): RegionSet {
 
 export function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {
   return config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+}
+
+function flag(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '') return false;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(`${name} must be true or false`);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

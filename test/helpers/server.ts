@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { App, AppOptions, buildApp } from '../../src/app.js';
-import { Config, parseRegions } from '../../src/config/config.js';
+import { Config, DEFAULT_S3_CONFIG, S3Config, parseRegions } from '../../src/config/config.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Clock } from '../../src/core/clock.js';
 
 export const TEST_ACCOUNT = '111122223333';
@@ -19,6 +20,8 @@ export interface TestServer {
   /** Every log line the server wrote. */
   readonly logs: string[];
   kms(overrides?: Partial<{ region: string; credentials: { accessKeyId: string; secretAccessKey: string } }>): KMSClient;
+  /** An S3 client (path-style addressing unless `forcePathStyle: false`). */
+  s3(overrides?: Partial<{ region: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }; forcePathStyle: boolean }>): S3Client;
   /** Closes the server; the data dir stays until `destroy`. */
   stop(): Promise<void>;
   destroy(): Promise<void>;
@@ -31,6 +34,7 @@ export interface TestServerOptions {
   accountId?: string;
   tls?: { certFile: string; keyFile: string };
   auditSink?: AppOptions['auditSink'];
+  s3?: Partial<S3Config>;
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -55,6 +59,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     rootSecretAccessKey: TEST_CREDENTIALS.secretAccessKey,
     logLevel: 'debug',
     sweepIntervalMs: 60_000,
+    s3: { ...DEFAULT_S3_CONFIG, ...opts.s3 },
   };
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -63,7 +68,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
   });
   const url = await app.listen();
   let stopped = false;
-  const clients: KMSClient[] = [];
+  const clients: { destroy(): void }[] = [];
   const stop = async () => {
     if (stopped) return;
     stopped = true;
@@ -75,6 +80,17 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     app,
     dataDir,
     logs,
+    s3(overrides = {}) {
+      const client = new S3Client({
+        endpoint: url,
+        region: overrides.region ?? TEST_REGION,
+        credentials: overrides.credentials ?? TEST_CREDENTIALS,
+        forcePathStyle: overrides.forcePathStyle ?? true,
+        ...(url.startsWith('https') ? { requestHandler: { httpsAgent: { rejectUnauthorized: false } } } : {}),
+      });
+      clients.push(client);
+      return client;
+    },
     kms(overrides = {}) {
       const client = new KMSClient({
         endpoint: url,

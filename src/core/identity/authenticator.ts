@@ -18,12 +18,16 @@ export class Authenticator {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  authenticate(req: SignableRequest, body: Buffer, service: string, s3: boolean): Promise<Verified> {
+  /**
+   * `body`: the whole body, or (S3 streaming uploads) a function giving the SHA-256 the client claims —
+   * the caller then checks the bytes against it as they stream.
+   */
+  authenticate(req: SignableRequest, body: Buffer | (() => string), service: string, s3: boolean): Promise<Verified> {
     return verifySigV4(req, {
       s3,
       now: Date.now(),
       sessionNow: this.clock.now(),
-      bodySha256: () => sha256Hex(body),
+      bodySha256: typeof body === 'function' ? body : () => sha256Hex(body),
       lookup: (id) => this.credentials.lookup(id),
       checkScope: (region, scopeService) => {
         if (scopeService !== service) throw new SigV4Error('scope', `Credential should be scoped to correct service: '${service}'. `);

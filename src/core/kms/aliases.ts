@@ -33,6 +33,12 @@ export class Aliases {
     }
   }
 
+  /** An `alias/aws/*` alias of an AWS managed key (AwsManagedKeys only; callers can never create one). */
+  async createReserved(scope: KmsScope, aliasName: string, target: KeyRecord): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.store.createAlias({ ...scope, aliasName, targetKeyId: target.keyId, createdAt: now, updatedAt: now });
+  }
+
   async update(scope: KmsScope, aliasName: string, target: KeyRecord): Promise<void> {
     this.#checkTarget(scope, target);
     const ok = await this.deps.store.updateAlias(scope.accountId, scope.region, aliasName, target.keyId, this.deps.clock.now());

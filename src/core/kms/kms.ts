@@ -3,6 +3,7 @@ import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
 import { GrantStore } from '../../store/metadata/grant-types.js';
 import { MetadataStore } from '../../store/metadata/types.js';
 import { Aliases } from './aliases.js';
+import { AwsManagedKeys } from './aws-managed-keys.js';
 import { KmsDeps } from './context.js';
 import { Cryptography } from './cryptography.js';
 import { Grants, UNWIRED_GRANT_STORE } from './grants.js';
@@ -33,6 +34,8 @@ export class Kms {
   readonly tags: Tags;
   readonly grants: Grants;
   readonly lifecycle: Lifecycle;
+  /** alias/aws/<service> keys, created on first use by the service. */
+  readonly awsManaged: AwsManagedKeys;
   readonly deps: KmsDeps;
 
   constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, options: KmsOptions = {}) {
@@ -43,6 +46,7 @@ export class Kms {
     this.keys = new Keys(this.deps, this.lifecycle);
     this.crypto = new Cryptography(this.deps, this.resolver);
     this.aliases = new Aliases(this.deps);
+    this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id));
     this.tags = new Tags(this.deps);
     this.grants = new Grants(this.deps, options.grants ?? UNWIRED_GRANT_STORE, { maxGrantsPerKey: options.maxGrantsPerKey });
   }

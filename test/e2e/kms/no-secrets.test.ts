@@ -19,6 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildApp } from '../../../src/app.js';
 import { CREDENTIALS_FILE } from '../../../src/bootstrap.js';
+import { DEFAULT_S3_CONFIG } from '../../../src/config/config.js';
 import { ROOT_KEY_FILE } from '../../../src/core/crypto/root-of-trust/file.js';
 import { awsJsonError, sendRaw, signedJsonRequest } from '../../helpers/raw-request.js';
 import { TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
@@ -234,7 +235,7 @@ describe('files a fresh deployment writes', () => {
       },
     });
     const app = await buildApp(
-      { host: '127.0.0.1', port: 0, dataDir, region: TEST_REGION, logLevel: 'debug', sweepIntervalMs: 60_000 },
+      { host: '127.0.0.1', port: 0, dataDir, region: TEST_REGION, logLevel: 'debug', sweepIntervalMs: 60_000, s3: DEFAULT_S3_CONFIG },
       { logger: pino({ level: 'debug' }, sink) },
     );
     try {

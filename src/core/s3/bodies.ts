@@ -1,0 +1,106 @@
+import { createHash, Hash, randomBytes } from 'node:crypto';
+import { Readable, Transform, TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AwsError } from '../errors/aws-error.js';
+import { S3Errors } from '../errors/s3.js';
+import { BlobStore } from '../../store/blob/blob-store.js';
+import { StoredPart } from '../../store/metadata/s3-types.js';
+import { createSealer, openRange } from './packages.js';
+import { ObjectIdentity, partBinding, partKey } from './sse.js';
+
+/** S3's largest single PUT (and part): 5 GiB. https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html */
+export const MAX_PUT_BYTES = 5 * 1024 ** 3;
+
+/** Sees every plaintext byte on the way in (checksums); `verify` runs once the body ended, before commit. */
+export interface BodyTap {
+  update(chunk: Buffer): void;
+  verify(): void;
+}
+
+export interface WrittenPart extends StoredPart {
+  /** MD5 of the plaintext (the ETag of an SSE-S3 object, and Content-MD5's check). */
+  readonly md5: Buffer;
+}
+
+/**
+ * Writes a plaintext body as one sealed blob: the part key is derived from the object key and a fresh
+ * salt, the packages are bound to the object's identity and part number. Nothing is visible until the
+ * blob is committed, and it is committed only after the whole body arrived and every tap verified it;
+ * on any failure the partial blob is removed.
+ */
+export async function writePart(
+  blobs: BlobStore,
+  plain: Readable,
+  objectKey: Buffer,
+  id: ObjectIdentity,
+  partNumber: number,
+  taps: readonly BodyTap[] = [],
+  maxBytes = MAX_PUT_BYTES,
+): Promise<WrittenPart> {
+  const salt = randomBytes(16);
+  const key = partKey(objectKey, partNumber, salt);
+  const md5 = createHash('md5');
+  const meter = new Meter(md5, taps, maxBytes);
+  const writer = await blobs.create();
+  try {
+    await pipeline(plain, meter, createSealer(key, partBinding(id, partNumber, salt)), writer.stream);
+    for (const t of taps) t.verify();
+    await writer.commit();
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  } finally {
+    key.fill(0);
+  }
+  const digest = md5.digest();
+  return { partNumber, blobId: writer.id, size: meter.bytes, etag: digest.toString('hex'), salt: salt.toString('base64'), md5: digest };
+}
+
+/** The plaintext bytes [start, end] of a stored part. */
+export function readPart(blobs: BlobStore, part: StoredPart, objectKey: Buffer, id: ObjectIdentity, range?: { start: number; end: number }): Readable {
+  const salt = Buffer.from(part.salt, 'base64');
+  const key = partKey(objectKey, part.partNumber, salt);
+  return openRange(key, partBinding(id, part.partNumber, salt), part.size, range, (s, e) => blobs.read(part.blobId, { start: s, end: e }));
+}
+
+/** The plaintext bytes [start, end] of an object made of `parts` (one for a simple PUT), read part by part. */
+export function readObject(blobs: BlobStore, parts: readonly StoredPart[], objectKey: Buffer, id: ObjectIdentity, range?: { start: number; end: number }): Readable {
+  const total = parts.reduce((n, p) => n + p.size, 0);
+  const { start, end } = range ?? { start: 0, end: total - 1 };
+  if (parts.length === 1 && range === undefined) return readPart(blobs, parts[0]!, objectKey, id);
+  async function* chunks() {
+    let offset = 0;
+    for (const part of parts) {
+      const pStart = offset;
+      const pEnd = offset + part.size - 1;
+      offset += part.size;
+      if (part.size === 0 || pEnd < start || pStart > end) continue;
+      yield* readPart(blobs, part, objectKey, id, { start: Math.max(start, pStart) - pStart, end: Math.min(end, pEnd) - pStart });
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
+
+/** Counts bytes, feeds the MD5 and the taps, and stops a body that grows past the limit. */
+class Meter extends Transform {
+  bytes = 0;
+
+  constructor(
+    private readonly md5: Hash,
+    private readonly taps: readonly BodyTap[],
+    private readonly max: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) {
+      done(new AwsError(S3Errors.EntityTooLarge, 'Your proposed upload exceeds the maximum allowed size'));
+      return;
+    }
+    this.md5.update(chunk);
+    for (const t of this.taps) t.update(chunk);
+    done(null, chunk);
+  }
+}

@@ -1,0 +1,203 @@
+import { Logger } from 'pino';
+import { AwsError, ErrorSpec } from '../../core/errors/aws-error.js';
+import { S3Errors } from '../../core/errors/s3.js';
+import { Authenticator } from '../../core/identity/authenticator.js';
+import { SigV4Error, SigV4FailureKind, UNSIGNED_PAYLOAD, Verified } from '../../core/identity/sigv4/verify.js';
+import { SealedDataError } from '../../core/s3/packages.js';
+import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
+import { RequestContext } from '../../services/operation.js';
+import { S3Input, S3Reply } from '../../services/s3/call.js';
+import { routeS3 } from '../../services/s3/routes.js';
+import { ServiceDefinition, dispatch } from '../../services/service.js';
+import { xmlDocument } from '../../services/s3/xml.js';
+import { isAwsChunkedMode } from './aws-chunked.js';
+import { s3Address } from './addressing.js';
+import { requestBody } from './request-body.js';
+
+/**
+ * REST-XML as S3 speaks it: the operation is the method + path (bucket, key) + sub-resource query,
+ * inputs are headers, query and body, answers are status + headers + an XML document or the object's
+ * bytes; errors are `<Error><Code/><Message/><RequestId/><HostId/></Error>` with the code's status.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+ * It claims every request the JSON and Query protocols did not (it is asked last).
+ */
+const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
+  missing: S3Errors.AccessDenied,
+  incomplete: S3Errors.AuthorizationHeaderMalformed,
+  'unknown-key': S3Errors.InvalidAccessKeyId,
+  'inactive-key': S3Errors.InvalidAccessKeyId,
+  mismatch: S3Errors.SignatureDoesNotMatch,
+  expired: S3Errors.RequestTimeTooSkewed,
+  scope: S3Errors.AuthorizationHeaderMalformed,
+  'payload-hash': S3Errors.XAmzContentSHA256Mismatch,
+  'expired-token': S3Errors.ExpiredToken,
+};
+
+export class RestXmlProtocol implements Protocol {
+  readonly name = 'rest-xml';
+
+  constructor(
+    private readonly service: ServiceDefinition<any, any>,
+    private readonly authenticator: Authenticator,
+    /** Host names under which `<bucket>.<domain>` addresses a bucket (virtual-hosted style). */
+    private readonly domains: readonly string[],
+    private readonly log: Logger,
+  ) {}
+
+  claims(): boolean {
+    return true;
+  }
+
+  async handle(ex: Exchange): Promise<void> {
+    ex.res.setHeader('x-amz-request-id', ex.requestId);
+    ex.res.setHeader('x-amz-id-2', Buffer.from(ex.requestId).toString('base64'));
+    ex.note.service = 's3';
+    let resource = '';
+    let input: S3Input | undefined;
+    try {
+      const { rawPath, rawQuery } = splitUrl(ex.req.url ?? '/');
+      const host = String(ex.req.headers.host ?? '');
+      const { bucket, key } = s3Address(host, rawPath, this.domains);
+      resource = bucket === undefined ? '/' : key === undefined ? `/${bucket}` : `/${bucket}/${key}`;
+      const query = new URLSearchParams(rawQuery);
+      const opName = routeS3(ex.req.method ?? '', bucket, key, query, ex.req.headers);
+      ex.note.operation = opName;
+      const verified = await this.#authenticate(ex, rawPath, rawQuery);
+      ex.note.principal = verified.principal.arn;
+      const op = opName === undefined ? undefined : this.service.operations.get(opName);
+      if (!op) {
+        throw new AwsError(
+          ex.req.method === 'GET' || ex.req.method === 'PUT' || ex.req.method === 'DELETE' || ex.req.method === 'POST' || ex.req.method === 'HEAD' ? S3Errors.NotImplemented : S3Errors.MethodNotAllowed,
+          'A header or query you provided implies functionality that is not implemented.',
+        );
+      }
+      const signing = verified.presigned ? undefined : {
+        signingKey: verified.signingKey,
+        amzDate: verified.amzDate,
+        scope: `${verified.amzDate.slice(0, 8)}/${verified.region}/${verified.service}/aws4_request`,
+        seedSignature: verified.signature,
+      };
+      input = { bucket, key, query, headers: ex.req.headers, body: requestBody(ex.req, verified.payloadHash, signing), host };
+      const request: RequestContext = {
+        requestId: ex.requestId,
+        principal: verified.principal,
+        region: verified.region,
+        sourceIp: ex.sourceIp,
+        userAgent: String(ex.req.headers['user-agent'] ?? ''),
+        secureTransport: ex.secure,
+        ...(ex.tlsDetails ? { tlsDetails: ex.tlsDetails } : {}),
+      };
+      const reply = (await dispatch(this.service, op, input, request)) as S3Reply;
+      await this.#send(ex, reply);
+    } catch (err) {
+      const aws = this.#toAwsError(err, ex);
+      ex.note.errorCode = aws.code;
+      // A body nobody read is not drained: answer and close the connection.
+      const unread = input !== undefined ? !input.body.consumed : true;
+      if (unread && hasBody(ex)) ex.res.setHeader('connection', 'close');
+      this.#sendError(ex, aws, resource);
+    }
+  }
+
+  async #authenticate(ex: Exchange, rawPath: string, rawQuery: string): Promise<Verified> {
+    const h = ex.req.headers;
+    const claimed = typeof h['x-amz-content-sha256'] === 'string' ? h['x-amz-content-sha256'] : undefined;
+    const presigned = rawQuery.includes('X-Amz-Algorithm=');
+    if (!presigned && h.authorization !== undefined && claimed === undefined) {
+      throw new AwsError(S3Errors.InvalidRequest, 'Missing required header for this request: x-amz-content-sha256');
+    }
+    if (claimed !== undefined && claimed !== UNSIGNED_PAYLOAD && !isAwsChunkedMode(claimed) && !/^[0-9a-f]{64}$/.test(claimed)) {
+      throw new AwsError(S3Errors.InvalidArgument, 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a valid sha256 value.');
+    }
+    // The body is checked against the signed hash as it streams (request-body.ts), not read up front.
+    return this.authenticator.authenticate(
+      { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
+      () => claimed ?? UNSIGNED_PAYLOAD,
+      's3',
+      true,
+    );
+  }
+
+  async #send(ex: Exchange, reply: S3Reply): Promise<void> {
+    const res = ex.res;
+    const headers: Record<string, string | number> = { ...reply.headers };
+    const status = reply.status ?? 200;
+    if (reply.xml !== undefined) {
+      const body = Buffer.from(reply.xml, 'utf8');
+      res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    if (reply.length !== undefined) headers['content-length'] = reply.length;
+    else if (!reply.body) headers['content-length'] = 0;
+    if (!reply.body) {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    const body = reply.body;
+    if (ex.req.method === 'HEAD') {
+      body.destroy();
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(status, headers);
+    await new Promise<void>((resolve) => {
+      body.on('error', (err) => {
+        // Headers are gone: the only honest signal left is a cut connection (the length will not match).
+        this.log.error({ err, requestId: ex.requestId }, 'object body failed while streaming');
+        res.destroy();
+        resolve();
+      });
+      res.on('close', () => {
+        body.destroy();
+        resolve();
+      });
+      body.pipe(res);
+    });
+  }
+
+  #sendError(ex: Exchange, err: AwsError, resource: string): void {
+    const res = ex.res;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const extra = (err as AwsError & { headers?: Record<string, string> }).headers ?? {};
+    const details = (err as AwsError & { details?: Record<string, string> }).details ?? {};
+    if (ex.req.method === 'HEAD' || err.status === 304) {
+      res.writeHead(err.status, extra);
+      res.end();
+      return;
+    }
+    const body = Buffer.from(
+      xmlDocument('Error', { Code: err.code, Message: err.message, ...details, Resource: resource, RequestId: ex.requestId, HostId: Buffer.from(ex.requestId).toString('base64') }, false),
+      'utf8',
+    );
+    res.writeHead(err.status, { ...extra, 'content-type': 'application/xml', 'content-length': body.length });
+    res.end(body);
+  }
+
+  #toAwsError(err: unknown, ex: Exchange): AwsError {
+    if (err instanceof AwsError) return err;
+    if (err instanceof SigV4Error) {
+      const presignedExpired = err.kind === 'expired' && (ex.req.url ?? '').includes('X-Amz-Algorithm=');
+      return new AwsError(presignedExpired ? S3Errors.AccessDenied : AUTH_ERRORS[err.kind], err.kind === 'missing' ? 'Access Denied' : err.message);
+    }
+    if (err instanceof SealedDataError) {
+      this.log.error({ err, requestId: ex.requestId }, 'stored object failed authentication');
+      return new AwsError(S3Errors.InternalError, 'We encountered an internal error. Please try again.');
+    }
+    if ((err as { code?: string }).code === 'ECONNRESET' || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      return new AwsError(S3Errors.IncompleteBody, 'The request body terminated unexpectedly');
+    }
+    this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
+    return new AwsError(S3Errors.InternalError, 'We encountered an internal error. Please try again.');
+  }
+}
+
+function hasBody(ex: Exchange): boolean {
+  const len = ex.req.headers['content-length'];
+  return ex.req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+}

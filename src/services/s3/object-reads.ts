@@ -1,0 +1,34 @@
+import { AwsError } from '../../core/errors/aws-error.js';
+import { S3Errors } from '../../core/errors/s3.js';
+import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
+import { S3Call, S3Input } from './call.js';
+import { customerKeyOf } from './sse-headers.js';
+
+/** The version a GET/HEAD/copy addresses (latest unless versionId); NoSuchKey / NoSuchVersion as S3 answers. */
+export async function findVersion(call: S3Call, bucket: BucketRecord, key: string, versionId: string | undefined | null): Promise<ObjectVersionRecord> {
+  const v = await call.deps.store.getVersion(bucket.name, key, versionId ?? undefined);
+  if (!v) {
+    if (versionId != null) {
+      throw new AwsError(S3Errors.NoSuchVersion, 'The specified version does not exist.');
+    }
+    throw new AwsError(S3Errors.NoSuchKey, 'The specified key does not exist.');
+  }
+  if (v.deleteMarker) {
+    // A GET of a delete marker: 404 NoSuchKey when it is the latest, 405 when addressed by version id.
+    const err = versionId != null
+      ? new AwsError(S3Errors.MethodNotAllowed, 'The specified method is not allowed against this resource.')
+      : new AwsError(S3Errors.NoSuchKey, 'The specified key does not exist.');
+    (err as AwsError & { headers?: Record<string, string> }).headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': v.versionId };
+    throw err;
+  }
+  return v;
+}
+
+/** The object key of a stored version (SSE-C: the request must carry the customer key; SSE-KMS: Decrypt as the caller). */
+export async function openObjectKey(call: S3Call, input: S3Input, v: ObjectVersionRecord, copySource = false): Promise<Buffer> {
+  const customer = customerKeyOf(input.headers, call.request.secureTransport, copySource);
+  if (customer && v.encryption?.algorithm !== 'SSE-C') {
+    throw new AwsError(S3Errors.InvalidRequest, 'The encryption parameters are not applicable to this object.');
+  }
+  return call.deps.keys.open(v.encryption!, { bucket: v.bucket, key: v.key }, call.kms, customer);
+}

@@ -1,0 +1,102 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { AwsError } from '../../core/errors/aws-error.js';
+import { S3Errors } from '../../core/errors/s3.js';
+import { BodyTap, MAX_PUT_BYTES, writePart } from '../../core/s3/bodies.js';
+import { SseChoice } from '../../core/s3/sse.js';
+import { BucketRecord, ObjectChecksum, ObjectEncryption, ObjectVersionRecord, StoredPart } from '../../store/metadata/s3-types.js';
+import { S3Call } from './call.js';
+
+/** A new version id: 32 URL-safe characters, as S3's look. */
+export const newVersionId = (): string => randomBytes(24).toString('base64url');
+
+/** Whether new writes to the bucket keep older versions. */
+export const keepsVersions = (bucket: BucketRecord): boolean => bucket.versioning === 'Enabled';
+
+/**
+ * The ETag of a single-part object: the MD5 of its bytes for SSE-S3 (and unencrypted) objects; for SSE-KMS
+ * and SSE-C an opaque value that is not the MD5 — as S3 documents
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html, "ETag").
+ */
+export function etagOf(encryption: ObjectEncryption, md5: Buffer, objectKey: Buffer): string {
+  if (encryption.algorithm === 'AES256') return md5.toString('hex');
+  return createHmac('sha256', objectKey).update('strongroom s3 etag').update(md5).digest('hex').slice(0, 32);
+}
+
+/** Content-MD5: a base64 MD5 the body must match (BadDigest), checked before the object is committed. */
+export function contentMd5Tap(headers: IncomingHttpHeaders): BodyTap | undefined {
+  const given = headers['content-md5'];
+  if (typeof given !== 'string') return undefined;
+  const expected = Buffer.from(given.trim(), 'base64');
+  if (expected.length !== 16 || !/^[A-Za-z0-9+/]{22}==$/.test(given.trim())) throw new AwsError(S3Errors.InvalidDigest, 'The Content-MD5 you specified was invalid.');
+  const md5 = createHash('md5');
+  return {
+    update: (chunk) => md5.update(chunk),
+    verify: () => {
+      if (!md5.digest().equals(expected)) throw new AwsError(S3Errors.BadDigest, 'The Content-MD5 you specified did not match what we received.');
+    },
+  };
+}
+
+export interface NewObject {
+  readonly bucket: BucketRecord;
+  readonly key: string;
+  readonly sse: SseChoice;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly taps?: readonly BodyTap[];
+  readonly checksum?: () => ObjectChecksum | undefined;
+}
+
+/**
+ * Writes a new object: a fresh object key sealed as `sse` asks (KMS is called as the requester), the body
+ * sealed into a blob, then one metadata transaction makes it the latest version. Blobs of versions it
+ * replaced are removed after the commit; a failure before the commit leaves nothing behind.
+ */
+export async function putObject(call: S3Call, o: NewObject, body: Readable): Promise<ObjectVersionRecord> {
+  const id = { bucket: o.bucket.name, key: o.key };
+  const { objectKey, encryption } = await call.deps.keys.create(o.sse, id, call.kms);
+  try {
+    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES);
+    const { md5, ...stored } = part;
+    const checksum = o.checksum?.();
+    const version: ObjectVersionRecord = {
+      bucket: o.bucket.name,
+      key: o.key,
+      versionId: keepsVersions(o.bucket) ? newVersionId() : 'null',
+      isLatest: true,
+      deleteMarker: false,
+      lastModified: call.deps.clock.now(),
+      size: part.size,
+      etag: etagOf(encryption, md5, objectKey),
+      ownerAccountId: call.request.principal.accountId,
+      headers: o.headers,
+      metadata: o.metadata,
+      ...(checksum ? { checksum } : {}),
+      encryption,
+      parts: [stored],
+    };
+    await commitVersion(call, version, o.bucket);
+    return version;
+  } finally {
+    objectKey.fill(0);
+  }
+}
+
+/** Makes `version` the latest of its key and removes the blobs of what it replaced. */
+export async function commitVersion(call: S3Call, version: ObjectVersionRecord, bucket: BucketRecord): Promise<void> {
+  let replaced: ObjectVersionRecord[];
+  try {
+    replaced = await call.deps.store.putVersion(version, keepsVersions(bucket));
+  } catch (err) {
+    await removeBlobs(call, version.parts);
+    throw err;
+  }
+  for (const r of replaced) await removeBlobs(call, r.parts);
+}
+
+/** Deletes blobs nobody refers to any more (a failure leaves them to garbage collection). */
+export async function removeBlobs(call: S3Call, parts: readonly StoredPart[]): Promise<void> {
+  for (const p of parts) await call.deps.blobs.delete(p.blobId).catch(() => undefined);
+}

@@ -1,0 +1,22 @@
+import { AwsError } from '../../../core/errors/aws-error.js';
+import { S3Errors } from '../../../core/errors/s3.js';
+import { defineOperation } from '../../operation.js';
+import { S3Access, S3Call, S3Input } from '../call.js';
+import { needBucket, onBucket } from '../resources.js';
+
+/** DELETE /{Bucket}: only an empty bucket (no versions, no uploads). https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html */
+export const DeleteBucket = defineOperation<S3Call, S3Input, string, S3Access>({
+  name: 'DeleteBucket',
+  action: 's3:DeleteBucket',
+  readOnly: false,
+  async resolve(input, call) {
+    const bucket = await needBucket(call, input);
+    return { access: [onBucket(bucket, 's3:DeleteBucket')], state: bucket.name };
+  },
+  async handle(_input, call, name) {
+    const outcome = await call.deps.store.deleteBucket(name);
+    if (outcome === 'not-empty') throw new AwsError(S3Errors.BucketNotEmpty, 'The bucket you tried to delete is not empty');
+    if (outcome === 'missing') throw new AwsError(S3Errors.NoSuchBucket, 'The specified bucket does not exist');
+    return { status: 204 };
+  },
+});

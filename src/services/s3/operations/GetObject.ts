@@ -1,0 +1,61 @@
+import { readObject } from '../../../core/s3/bodies.js';
+import { BucketRecord } from '../../../store/metadata/s3-types.js';
+import { defineOperation } from '../../operation.js';
+import { S3Access, S3Call, S3Input } from '../call.js';
+import { checksumOf } from '../checksum-headers.js';
+import { checkPreconditions, objectResponseHeaders, parseRange } from '../object-headers.js';
+import { findVersion, openObjectKey } from '../object-reads.js';
+import { needBucket, needKey, onObject } from '../resources.js';
+
+/** Query parameters that override response headers (presigned URLs use them). */
+const OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+/**
+ * GET and HEAD /{Bucket}/{Key+}: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+ * The object's key is opened (KMS Decrypt as the caller, or the SSE-C key the request carries) before
+ * anything is sent; a Range decrypts only the packages it touches.
+ */
+function objectRead(name: 'GetObject' | 'HeadObject') {
+  return defineOperation<S3Call, S3Input, { bucket: BucketRecord; key: string }, S3Access>({
+    name,
+    action: 's3:GetObject',
+    readOnly: true,
+    async resolve(input, call) {
+      const bucket = await needBucket(call, input);
+      const key = needKey(input);
+      const action = input.query.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject';
+      return { access: [onObject(bucket, key, action)], state: { bucket, key } };
+    },
+    async handle(input, call, { bucket, key }) {
+      const v = await findVersion(call, bucket, key, input.query.get('versionId'));
+      checkPreconditions(v, input.headers);
+      const objectKey = await openObjectKey(call, input, v);
+      const range = parseRange(typeof input.headers.range === 'string' ? input.headers.range : undefined, v.size);
+      const headers: Record<string, string> = { ...objectResponseHeaders(v, bucket.versioning !== null) };
+      if (input.headers['x-amz-checksum-mode'] === 'ENABLED' && !range) Object.assign(headers, checksumOf(v));
+      for (const [param, header] of Object.entries(OVERRIDES)) {
+        const value = input.query.get(param);
+        if (value !== null) headers[header] = value;
+      }
+      const length = range ? range.end - range.start + 1 : v.size;
+      if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
+      if (name === 'HeadObject') {
+        objectKey.fill(0);
+        return { status: range ? 206 : 200, headers, length };
+      }
+      const body = readObject(call.deps.blobs, v.parts, objectKey, { bucket: bucket.name, key }, range);
+      body.once('close', () => objectKey.fill(0));
+      return { status: range ? 206 : 200, headers, body, length };
+    },
+  });
+}
+
+export const GetObject = objectRead('GetObject');
+export const HeadObject = objectRead('HeadObject');

@@ -1,0 +1,64 @@
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { AwsError } from '../../core/errors/aws-error.js';
+import { S3Errors } from '../../core/errors/s3.js';
+
+/** S3's XML namespace (every response document's root carries it). */
+export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false, format: false, processEntities: true });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: true,
+  isArray: (name) => ARRAY_ELEMENTS.has(name),
+});
+/** Elements that may repeat in the request documents S3 accepts. */
+const ARRAY_ELEMENTS = new Set(['Object', 'Part', 'Rule', 'EncryptionType', 'Statement']);
+
+export type XmlValue = string | number | boolean | undefined | XmlValue[] | { [name: string]: XmlValue };
+
+/** A response document: `<Root xmlns="…">…</Root>`; undefined members are left out, arrays repeat their element. */
+export function xmlDocument(root: string, body: Record<string, XmlValue>, namespace = true): string {
+  return DECLARATION + builder.build({ [root]: { ...(namespace ? { '@_xmlns': S3_XMLNS } : {}), ...clean(body) } });
+}
+
+function clean(v: Record<string, XmlValue>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined) continue;
+    if (Array.isArray(x)) out[k] = x.map((e) => (e !== null && typeof e === 'object' && !Array.isArray(e) ? clean(e) : String(e)));
+    else if (x !== null && typeof x === 'object') out[k] = clean(x);
+    else out[k] = String(x);
+  }
+  return out;
+}
+
+/** Parses a request document; anything that is not well-formed XML with `root` as its root is MalformedXML. */
+export function parseXmlDocument(body: Buffer, root: string): Record<string, unknown> {
+  const text = body.toString('utf8');
+  let doc: Record<string, unknown>;
+  try {
+    if (!/^\s*(<\?xml[^>]*\?>\s*)?</.test(text)) throw new Error('not XML');
+    doc = parser.parse(text, true) as Record<string, unknown>;
+  } catch {
+    throw malformed();
+  }
+  const value = doc[root];
+  if (value === undefined || value === null || typeof value !== 'object') {
+    if (value === '') return {};
+    throw malformed();
+  }
+  return value as Record<string, unknown>;
+}
+
+export function malformed(): AwsError {
+  return new AwsError(S3Errors.MalformedXML, 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
+/** S3's timestamps in XML: ISO 8601 with milliseconds. */
+export const xmlTime = (ms: number): string => new Date(ms).toISOString();
+/** S3's timestamps in headers (Last-Modified): RFC 7231 IMF-fixdate. */
+export const httpTime = (ms: number): string => new Date(ms).toUTCString();
