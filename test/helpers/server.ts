@@ -30,6 +30,8 @@ export interface TestServer {
 export interface TestServerOptions {
   clock?: Clock;
   dataDir?: string;
+  /** Home region of a new data dir (default TEST_REGION); the clients of `s3()`/`kms()` default to it. */
+  region?: string;
   regions?: string;
   accountId?: string;
   tls?: { certFile: string; keyFile: string };
@@ -52,7 +54,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     port: 0,
     dataDir,
     accountId: opts.accountId ?? TEST_ACCOUNT,
-    region: TEST_REGION,
+    region: opts.region ?? TEST_REGION,
     ...(opts.regions !== undefined ? { regions: parseRegions(opts.regions) } : {}),
     ...(opts.tls ? { tls: opts.tls } : {}),
     rootAccessKeyId: TEST_CREDENTIALS.accessKeyId,
@@ -83,7 +85,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     s3(overrides = {}) {
       const client = new S3Client({
         endpoint: url,
-        region: overrides.region ?? TEST_REGION,
+        region: overrides.region ?? opts.region ?? TEST_REGION,
         credentials: overrides.credentials ?? TEST_CREDENTIALS,
         forcePathStyle: overrides.forcePathStyle ?? true,
         ...(url.startsWith('https') ? { requestHandler: { httpsAgent: { rejectUnauthorized: false } } } : {}),
@@ -94,7 +96,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     kms(overrides = {}) {
       const client = new KMSClient({
         endpoint: url,
-        region: overrides.region ?? TEST_REGION,
+        region: overrides.region ?? opts.region ?? TEST_REGION,
         credentials: overrides.credentials ?? TEST_CREDENTIALS,
         maxAttempts: 1,
       });
