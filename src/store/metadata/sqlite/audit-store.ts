@@ -3,14 +3,18 @@ import { AuditReader, LookupKey, LookupQuery, StoredEvent } from '../../../core/
 import { GENESIS_HASH, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
 import { SqliteDatabase } from './database.js';
 
-/** The column (or audit_resources column) each LookupEvents attribute filters on. */
-const EVENT_COLUMNS: Record<Exclude<LookupKey, 'ResourceType' | 'ResourceName'>, string> = {
-  EventId: 'event_id',
-  EventName: 'event_name',
-  ReadOnly: 'read_only',
-  Username: 'username',
-  EventSource: 'event_source',
-  AccessKeyId: 'access_key_id',
+/**
+ * The column each LookupEvents attribute filters on, and the index (migration 007) that answers it in
+ * (event_time, seq) order. Named with INDEXED BY: without statistics SQLite may prefer the time index and
+ * scan a whole window for a rare attribute value.
+ */
+const EVENT_COLUMNS: Record<Exclude<LookupKey, 'ResourceType' | 'ResourceName'>, { column: string; index: string }> = {
+  EventId: { column: 'event_id', index: 'audit_events_id' },
+  EventName: { column: 'event_name', index: 'audit_events_name_time' },
+  ReadOnly: { column: 'read_only', index: 'audit_events_read_only_time' },
+  Username: { column: 'username', index: 'audit_events_username_time' },
+  EventSource: { column: 'event_source', index: 'audit_events_source_time' },
+  AccessKeyId: { column: 'access_key_id', index: 'audit_events_access_key_time' },
 };
 
 /** The audit log in the metadata database (migration 006): the durable sink and the LookupEvents index. */
@@ -26,34 +30,68 @@ export class SqliteAuditStore implements AuditSink, AuditReader {
         `INSERT INTO audit_events (seq, hash, record, event_id, event_time, account_id, event_name, event_source, read_only, username, access_key_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      const resource = d.stmt('INSERT INTO audit_resources (seq, account_id, type, name) VALUES (?, ?, ?, ?)');
+      const resource = d.stmt('INSERT INTO audit_resources (seq, account_id, type, name, event_time) VALUES (?, ?, ?, ?, ?)');
       for (const { seq, hash, record: r, canonical } of rows) {
-        insert.run(seq, hash, canonical, r.eventID, Date.parse(r.eventTime), r.recipientAccountId, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity) ?? '', lookupAccessKeyId(r.userIdentity) ?? '');
-        for (const res of r.resources ?? []) resource.run(seq, r.recipientAccountId, res.type, res.ARN);
+        const time = Date.parse(r.eventTime);
+        insert.run(seq, hash, canonical, r.eventID, time, r.recipientAccountId, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity) ?? '', lookupAccessKeyId(r.userIdentity) ?? '');
+        for (const res of r.resources ?? []) resource.run(seq, r.recipientAccountId, res.type, res.ARN, time);
       }
       const last = rows[rows.length - 1];
       if (last) d.stmt('INSERT INTO audit_checkpoint (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(last.seq, last.hash);
     });
   }
 
+  /**
+   * Newest first by event time, then by sequence number: one backwards range scan of the index that ends
+   * with (event_time, seq) for the attribute asked (migration 007), stopping after a page. The page marker
+   * is the sequence number of the last event shown; the next page starts strictly before its (time, seq).
+   */
   lookup(q: LookupQuery): StoredEvent[] {
-    const where = ['e.account_id = ?'];
-    const args: unknown[] = [q.accountId];
-    let from = 'audit_events e';
-    if (q.attribute) {
-      const { key, value } = q.attribute;
-      if (key === 'ResourceType' || key === 'ResourceName') {
-        from = `audit_events e JOIN (SELECT DISTINCT seq FROM audit_resources WHERE account_id = ? AND ${key === 'ResourceType' ? 'type' : 'name'} = ?) r ON r.seq = e.seq`;
-        args.unshift(q.accountId, value);
-      } else {
-        where.push(`e.${EVENT_COLUMNS[key]} = ?`);
-        args.push(value);
-      }
+    const d = this.database;
+    let before: { time: number; seq: number } | undefined;
+    if (q.beforeSeq !== undefined) {
+      const row = d.stmt('SELECT event_time FROM audit_events WHERE seq = ?').get(q.beforeSeq) as { event_time: number } | undefined;
+      if (!row) return [];
+      before = { time: row.event_time, seq: q.beforeSeq };
     }
-    if (q.startTime !== undefined) (where.push('e.event_time >= ?'), args.push(q.startTime));
-    if (q.endTime !== undefined) (where.push('e.event_time <= ?'), args.push(q.endTime));
-    if (q.beforeSeq !== undefined) (where.push('e.seq < ?'), args.push(q.beforeSeq));
+    const key = q.attribute?.key;
+    if (key === 'ResourceType' || key === 'ResourceName') return this.#lookupResources(q, key, before);
+    const where = ['account_id = ?'];
+    const args: unknown[] = [q.accountId];
+    const by = key !== undefined ? EVENT_COLUMNS[key] : undefined;
+    if (q.attribute && by) (where.push(`${by.column} = ?`), args.push(q.attribute.value));
+    if (q.startTime !== undefined) (where.push('event_time >= ?'), args.push(q.startTime));
+    if (q.endTime !== undefined) (where.push('event_time <= ?'), args.push(q.endTime));
+    if (before) (where.push('(event_time, seq) < (?, ?)'), args.push(before.time, before.seq));
     args.push(q.limit);
-    return this.database.stmt(`SELECT e.seq AS seq, e.record AS record FROM ${from} WHERE ${where.join(' AND ')} ORDER BY e.seq DESC LIMIT ?`).all(...args) as StoredEvent[];
+    return d.stmt(`SELECT seq, record FROM audit_events INDEXED BY ${by?.index ?? 'audit_events_time'} WHERE ${where.join(' AND ')} ORDER BY event_time DESC, seq DESC LIMIT ?`).all(...args) as StoredEvent[];
+  }
+
+  /**
+   * ResourceType / ResourceName: the resources' own (time, seq) index, joined to the records. A record
+   * naming two resources of one type appears twice in that index, next to each other: the second is skipped,
+   * and a batch cut short by duplicates is followed by another.
+   */
+  #lookupResources(q: LookupQuery, key: 'ResourceType' | 'ResourceName', before: { time: number; seq: number } | undefined): StoredEvent[] {
+    const where = [`r.account_id = ?`, `r.${key === 'ResourceType' ? 'type' : 'name'} = ?`];
+    const args: unknown[] = [q.accountId, q.attribute!.value];
+    if (q.startTime !== undefined) (where.push('r.event_time >= ?'), args.push(q.startTime));
+    if (q.endTime !== undefined) (where.push('r.event_time <= ?'), args.push(q.endTime));
+    const sql = (after: boolean) =>
+      `SELECT r.seq AS seq, r.event_time AS time, e.record AS record
+       FROM audit_resources r INDEXED BY ${key === 'ResourceType' ? 'audit_resources_type_time' : 'audit_resources_name_time'} JOIN audit_events e ON e.seq = r.seq
+       WHERE ${[...where, ...(after ? ['(r.event_time, r.seq) < (?, ?)'] : [])].join(' AND ')} ORDER BY r.event_time DESC, r.seq DESC LIMIT ?`;
+    const out: StoredEvent[] = [];
+    let cursor = before;
+    for (;;) {
+      const batch = this.database.stmt(sql(cursor !== undefined)).all(...args, ...(cursor ? [cursor.time, cursor.seq] : []), q.limit) as (StoredEvent & { time: number })[];
+      for (const row of batch) {
+        if (out[out.length - 1]?.seq !== row.seq) out.push({ seq: row.seq, record: row.record });
+        if (out.length === q.limit) return out;
+      }
+      const last = batch[batch.length - 1];
+      if (!last || batch.length < q.limit) return out;
+      cursor = { time: last.time, seq: last.seq };
+    }
   }
 }
