@@ -27,6 +27,7 @@ export const S3Errors = defineErrors({
   InvalidEncryptionAlgorithmError: { status: 400, fault: 'client' },
   InvalidLocationConstraint: { status: 400, fault: 'client' },
   InvalidPart: { status: 400, fault: 'client' },
+  InvalidPolicyDocument: { status: 400, fault: 'client' },
   InvalidPartOrder: { status: 400, fault: 'client' },
   InvalidRange: { status: 416, fault: 'client' },
   InvalidRequest: { status: 400, fault: 'client' },

@@ -2,6 +2,8 @@ import { SignableRequest, sha256Hex } from './sigv4/canonical-request.js';
 import { SigV4Error, Verified, verifySigV4 } from './sigv4/verify.js';
 import { CredentialStore } from './credentials.js';
 import { Clock, systemClock } from '../clock.js';
+import { verifyPostSignature } from './sigv4/post-policy.js';
+import { Principal } from './principal.js';
 
 /** Regions this deployment serves: a list, or every region (`*`). */
 export type RegionSet = '*' | ReadonlySet<string>;
@@ -29,12 +31,23 @@ export class Authenticator {
       sessionNow: this.clock.now(),
       bodySha256: typeof body === 'function' ? body : () => sha256Hex(body),
       lookup: (id) => this.credentials.lookup(id),
-      checkScope: (region, scopeService) => {
-        if (scopeService !== service) throw new SigV4Error('scope', `Credential should be scoped to correct service: '${service}'. `);
-        if (this.regions !== '*' && !this.regions.has(region)) {
-          throw new SigV4Error('scope', `Credential should be scoped to a valid region. '${region}' is not served by this deployment.`);
-        }
-      },
+      checkScope: (region, scopeService) => this.#checkScope(region, scopeService, service),
     });
+  }
+
+  /** S3 POST Object: the form's policy signature (sigv4/post-policy.ts), scoped to `service` and a served region. */
+  authenticatePostPolicy(field: (name: string) => string | undefined, service: string): Promise<{ principal: Principal; region: string }> {
+    return verifyPostSignature(field, {
+      sessionNow: this.clock.now(),
+      lookup: (id) => this.credentials.lookup(id),
+      checkScope: (region, scopeService) => this.#checkScope(region, scopeService, service),
+    });
+  }
+
+  #checkScope(region: string, scopeService: string, service: string): void {
+    if (scopeService !== service) throw new SigV4Error('scope', `Credential should be scoped to correct service: '${service}'. `);
+    if (this.regions !== '*' && !this.regions.has(region)) {
+      throw new SigV4Error('scope', `Credential should be scoped to a valid region. '${region}' is not served by this deployment.`);
+    }
   }
 }

@@ -11,7 +11,10 @@ import { ObjectIdentity, partBinding, partKey } from './sse.js';
 /** S3's largest single PUT (and part): 5 GiB. https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html */
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 
-/** Sees every plaintext byte on the way in (checksums); `verify` runs once the body ended, before commit. */
+/**
+ * Sees every plaintext byte on the way in (checksums, size limits); `update` may throw to stop the body at
+ * once, `verify` runs once the body ended, before commit.
+ */
 export interface BodyTap {
   update(chunk: Buffer): void;
   verify(): void;
@@ -100,7 +103,12 @@ class Meter extends Transform {
       return;
     }
     this.md5.update(chunk);
-    for (const t of this.taps) t.update(chunk);
+    try {
+      for (const t of this.taps) t.update(chunk);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
     done(null, chunk);
   }
 }

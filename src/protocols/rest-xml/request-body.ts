@@ -33,16 +33,12 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
         ...(typeof trailer === 'string' ? { declaredTrailers: trailer.split(',').map((t) => t.trim().toLowerCase()) } : {}),
       });
       body.trailers = decoder.trailers;
-      return req.pipe(decoder).once('error', () => req.unpipe(decoder)) as Readable;
+      return piped(req, decoder);
     }
     if (payloadHash !== UNSIGNED_PAYLOAD && /^[0-9a-f]{64}$/.test(payloadHash)) {
-      const check = new Sha256Check(payloadHash);
-      req.once('error', (err) => check.destroy(err));
-      return req.pipe(check);
+      return piped(req, new Sha256Check(payloadHash));
     }
-    const pass = new PassThrough();
-    req.once('error', (err) => pass.destroy(err));
-    return req.pipe(pass);
+    return piped(req, new PassThrough());
   };
   const body: RequestBody & { trailers?: ReadonlyMap<string, string> } = {
     length,
@@ -63,6 +59,44 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
     },
   };
   return body;
+}
+
+/**
+ * `req` piped into `stage`: a failure of the request (client gone) fails the stage; the stage's own
+ * failure reaches whoever consumes it (their pipeline), and is not re-thrown by pipe() once that consumer
+ * has stopped listening. The request is not destroyed: its error answer still has to go out.
+ */
+function piped(req: IncomingMessage, stage: Transform): Readable {
+  req.once('error', (err) => stage.destroy(err));
+  stage.on('error', () => req.unpipe(stage));
+  return req.pipe(stage);
+}
+
+/** A body that is already a stream (the file of a POST Object form): length unknown. */
+export function streamBody(source: Readable): RequestBody {
+  let used = false;
+  const take = (): Readable => {
+    if (used) throw new Error('request body already consumed');
+    used = true;
+    return source;
+  };
+  return {
+    length: undefined,
+    get consumed() {
+      return used;
+    },
+    stream: take,
+    async bytes(limit: number): Promise<Buffer> {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of take()) {
+        size += (chunk as Buffer).length;
+        if (size > limit) throw new AwsError(S3Errors.MaxMessageLengthExceeded, 'Your request was too big.');
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks, size);
+    },
+  };
 }
 
 /** Passes bytes through and fails at the end unless their SHA-256 is the one the client signed. */

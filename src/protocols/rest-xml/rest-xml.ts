@@ -12,7 +12,8 @@ import { ServiceDefinition, dispatch } from '../../services/service.js';
 import { xmlDocument } from '../../services/s3/xml.js';
 import { isAwsChunkedMode } from './aws-chunked.js';
 import { s3Address } from './addressing.js';
-import { requestBody } from './request-body.js';
+import { requestBody, streamBody } from './request-body.js';
+import { PostForm, readPostForm } from './post-form.js';
 
 /**
  * REST-XML as S3 speaks it: the operation is the method + path (bucket, key) + sub-resource query,
@@ -62,7 +63,26 @@ export class RestXmlProtocol implements Protocol {
       const query = new URLSearchParams(rawQuery);
       const opName = routeS3(ex.req.method ?? '', bucket, key, query, ex.req.headers);
       ex.note.operation = opName;
-      const verified = await this.#authenticate(ex, rawPath, rawQuery);
+      let verified: { principal: Verified['principal']; region: string };
+      let body: S3Input['body'];
+      let form: PostForm | undefined;
+      if (opName === 'PostObject') {
+        // Browser uploads: the signature is over the form's policy, not over the request.
+        form = await readPostForm(ex.req);
+        const fields = form.fields;
+        verified = await this.authenticator.authenticatePostPolicy((name) => fields.get(name), 's3');
+        body = streamBody(form.file);
+      } else {
+        const v = await this.#authenticate(ex, rawPath, rawQuery);
+        verified = v;
+        const signing = v.presigned ? undefined : {
+          signingKey: v.signingKey,
+          amzDate: v.amzDate,
+          scope: `${v.amzDate.slice(0, 8)}/${v.region}/${v.service}/aws4_request`,
+          seedSignature: v.signature,
+        };
+        body = requestBody(ex.req, v.payloadHash, signing);
+      }
       ex.note.principal = verified.principal.arn;
       const op = opName === undefined ? undefined : this.service.operations.get(opName);
       if (!op) {
@@ -71,13 +91,7 @@ export class RestXmlProtocol implements Protocol {
           'A header or query you provided implies functionality that is not implemented.',
         );
       }
-      const signing = verified.presigned ? undefined : {
-        signingKey: verified.signingKey,
-        amzDate: verified.amzDate,
-        scope: `${verified.amzDate.slice(0, 8)}/${verified.region}/${verified.service}/aws4_request`,
-        seedSignature: verified.signature,
-      };
-      input = { bucket, key, query, headers: ex.req.headers, body: requestBody(ex.req, verified.payloadHash, signing), host };
+      input = { bucket, key, query, headers: ex.req.headers, body, host, ...(form ? { form: form.fields, filename: form.filename } : {}) };
       const request: RequestContext = {
         requestId: ex.requestId,
         principal: verified.principal,
@@ -92,9 +106,9 @@ export class RestXmlProtocol implements Protocol {
     } catch (err) {
       const aws = this.#toAwsError(err, ex);
       ex.note.errorCode = aws.code;
-      // A body nobody read is not drained: answer and close the connection.
-      const unread = input !== undefined ? !input.body.consumed : true;
-      if (unread && hasBody(ex)) ex.res.setHeader('connection', 'close');
+      // A body not read to its end is not drained: answer and close the connection (what is left of the
+      // body must never be parsed as the next request).
+      if (!ex.req.complete && hasBody(ex)) ex.res.setHeader('connection', 'close');
       this.#sendError(ex, aws, resource);
     }
   }

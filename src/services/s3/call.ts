@@ -28,6 +28,9 @@ export interface S3Input {
   readonly body: RequestBody;
   /** The Host header as sent. */
   readonly host: string;
+  /** POST Object: the form's fields (lower-case names) and the uploaded file's name. */
+  readonly form?: ReadonlyMap<string, string>;
+  readonly filename?: string;
 }
 
 /** What an S3 operation answers: status, headers and an XML document or a body stream. */
@@ -62,6 +65,12 @@ export interface S3Call {
   readonly request: RequestContext;
   /** KMS as S3 calls it for this requester (kms:ViaService). */
   readonly kms: KmsForS3;
+  /**
+   * Decides one more access inside a handler, exactly as the dispatcher decides those `resolve` returned
+   * (bucket policy + IAM, same condition keys); throws AccessDenied. For operations whose accesses are
+   * per item and whose denial is per item too (DeleteObjects: an unauthorized key is an <Error> entry).
+   */
+  authorize(access: S3Access): Promise<void>;
 }
 
 /** An S3 authorization question: an action on a bucket or object ARN, with the bucket (its policy decides too). */

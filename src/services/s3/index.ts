@@ -17,6 +17,7 @@ import { ListObjectsV2 } from './operations/ListObjectsV2.js';
 import { PutBucketEncryption } from './operations/PutBucketEncryption.js';
 import { PutBucketPolicy } from './operations/PutBucketPolicy.js';
 import { PutBucketVersioning } from './operations/PutBucketVersioning.js';
+import { PostObject } from './operations/PostObject.js';
 import { PutObject } from './operations/PutObject.js';
 
 /** The S3 operation table. */
@@ -26,7 +27,7 @@ export const S3_OPERATIONS: ReadonlyMap<string, S3Operation> = new Map(
     PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption,
     PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy,
     PutBucketVersioning, GetBucketVersioning,
-    PutObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2,
+    PutObject, PostObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2,
   ].map((op) => [op.name, op as S3Operation]),
 );
 

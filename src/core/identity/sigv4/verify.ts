@@ -170,7 +170,7 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
  * key never carries one. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_use-resources.html
  * The token is compared by its SHA-256 in constant time (the store keeps only the hash).
  */
-function checkSessionToken(credential: Credential, token: string | undefined, now: number): void {
+export function checkSessionToken(credential: Credential, token: string | undefined, now: number): void {
   const invalid = () => new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
   if (!credential.session) {
     if (token !== undefined) throw invalid();
@@ -183,7 +183,7 @@ function checkSessionToken(credential: Credential, token: string | undefined, no
   if (now >= credential.session.expiresAt) throw new SigV4Error('expired-token', 'The security token included in the request is expired');
 }
 
-function deriveSigningKey(credential: Credential, date: string, region: string, service: string): Buffer {
+export function deriveSigningKey(credential: Credential, date: string, region: string, service: string): Buffer {
   const scope = `${date}/${region}/${service}`;
   let key = credential.signingKeys.get(scope);
   if (!key) {
@@ -247,7 +247,7 @@ function parsePresigned(query: URLSearchParams): Parsed {
   };
 }
 
-function parseCredential(value: string): Pick<Parsed, 'accessKeyId' | 'date' | 'region' | 'service'> {
+export function parseCredential(value: string): Pick<Parsed, 'accessKeyId' | 'date' | 'region' | 'service'> {
   const parts = value.split('/');
   if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1]!) || parts.some((p) => p === '')) {
     throw new SigV4Error(
@@ -272,7 +272,7 @@ function parseSignature(value: string): string {
   return value;
 }
 
-function parseAmzDate(value: string): number {
+export function parseAmzDate(value: string): number {
   const m = AMZ_DATE.exec(value);
   if (!m) throw new SigV4Error('incomplete', `X-Amz-Date must be in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z'), got '${value.slice(0, 32)}'`);
   const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
