@@ -68,6 +68,19 @@ function resourcesOf(access: readonly ResourceAccess[], output: Record<string, u
   return out.length > 0 ? out : undefined;
 }
 
+/**
+ * What a service that is not described by a model (S3's REST bindings) says of a call in its record;
+ * every field given replaces the model-derived one.
+ */
+export interface AuditDetails {
+  readonly requestParameters?: Record<string, unknown> | null;
+  readonly responseElements?: Record<string, unknown> | null;
+  readonly additionalEventData?: Record<string, unknown>;
+  readonly resources?: AuditResource[];
+  /** A data event (S3 object-level calls): managementEvent false, eventCategory Data. */
+  readonly dataEvent?: boolean;
+}
+
 export interface CallOutcome {
   readonly input?: Record<string, unknown>;
   readonly access: readonly ResourceAccess[];
@@ -80,7 +93,13 @@ export interface CallOutcome {
  * No additionalEventData: AWS's documented KMS, IAM and STS call records carry none (S3's data events do).
  */
 export function auditRecord(
-  service: { readonly signingName: string; readonly codec: { readonly model: AuditModel }; readonly internalError: { readonly code: string }; responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null },
+  service: {
+    readonly signingName: string;
+    readonly codec: { readonly model: AuditModel };
+    readonly internalError: { readonly code: string };
+    responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null;
+    auditDetails?(operation: string, request: RequestContext, outcome: CallOutcome): AuditDetails;
+  },
   op: Operation<any, any, any, any>,
   request: RequestContext,
   outcome: CallOutcome,
@@ -95,7 +114,8 @@ export function auditRecord(
     else if (!op.readOnly) responseElements = (auditView(model, opModel.output, outcome.output) as Record<string, unknown> | undefined) ?? null;
   }
   const error = outcome.error === undefined ? undefined : outcome.error instanceof AwsError ? { code: outcome.error.code, message: outcome.error.message } : { code: service.internalError.code, message: 'An internal error occurred.' };
-  const resources = resourcesOf(outcome.access, outcome.output);
+  const details = service.auditDetails?.(op.name, request, outcome) ?? {};
+  const resources = details.resources ?? resourcesOf(outcome.access, outcome.output);
   const via = request.viaService;
   return {
     eventVersion: EVENT_VERSION,
@@ -107,16 +127,17 @@ export function auditRecord(
     sourceIPAddress: via !== undefined ? `${via.split('.')[0]}.amazonaws.com` : request.sourceIp.replace(/^::ffff:/, ''),
     userAgent: via !== undefined ? `${via.split('.')[0]}.amazonaws.com` : request.userAgent,
     ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
-    requestParameters,
-    responseElements,
+    requestParameters: details.requestParameters !== undefined ? details.requestParameters : requestParameters,
+    responseElements: details.responseElements !== undefined ? details.responseElements : responseElements,
+    ...(details.additionalEventData ? { additionalEventData: details.additionalEventData } : {}),
     requestID: request.requestId,
     eventID: randomUUID(),
     readOnly: op.readOnly,
     ...(resources ? { resources } : {}),
     eventType: 'AwsApiCall',
-    managementEvent: true,
+    managementEvent: !details.dataEvent,
     recipientAccountId: request.principal.accountId,
-    eventCategory: 'Management',
+    eventCategory: details.dataEvent ? 'Data' : 'Management',
     // AWS shows the TLS session of the caller's own connection; a call a service makes on the caller's
     // behalf arrives over that service's connection, not the caller's.
     ...(request.tlsDetails && via === undefined ? { tlsDetails: request.tlsDetails } : {}),

@@ -1,6 +1,6 @@
 import { AuditLog } from '../core/audit/audit-log.js';
 import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
-import { AuditModel, CallOutcome, auditRecord } from './audit.js';
+import { AuditDetails, AuditModel, CallOutcome, auditRecord } from './audit.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
 
 /** Turns a protocol's decoded request into an operation's input, and its output into the wire form. */
@@ -27,6 +27,8 @@ export interface ServiceDefinition<C, A extends ResourceAccess = ResourceAccess>
   beforeHandle?(input: Record<string, unknown>): void;
   /** The audit record's responseElements (default: null for read-only operations, else the non-secret output). */
   responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null;
+  /** What the record says of a call, for services not described by a model (S3). */
+  auditDetails?(operation: string, request: RequestContext, outcome: CallOutcome): AuditDetails;
   /** Where every call's record is committed (app.ts sets it; without it, dispatch refuses every call). */
   readonly audit?: AuditLog;
 }

@@ -54,9 +54,10 @@ interface RecordCommon {
   eventID: string;
   readOnly: boolean;
   resources?: AuditResource[];
-  managementEvent: true;
+  /** False for data events (S3 object-level calls), which LookupEvents never returns, as AWS. */
+  managementEvent: boolean;
   recipientAccountId: string;
-  eventCategory: 'Management';
+  eventCategory: 'Management' | 'Data';
 }
 
 /** The TLS session of a request that came over HTTPS (absent over plain HTTP). */
