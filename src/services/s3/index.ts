@@ -1,10 +1,12 @@
 import { OperationCodec } from '../service.js';
 import { S3Operation } from './call.js';
+import { CopyObject } from './operations/CopyObject.js';
 import { CreateBucket } from './operations/CreateBucket.js';
 import { DeleteBucket } from './operations/DeleteBucket.js';
 import { DeleteBucketEncryption } from './operations/DeleteBucketEncryption.js';
 import { DeleteBucketPolicy } from './operations/DeleteBucketPolicy.js';
 import { DeleteObject } from './operations/DeleteObject.js';
+import { DeleteObjects } from './operations/DeleteObjects.js';
 import { GetBucketEncryption } from './operations/GetBucketEncryption.js';
 import { GetBucketLocation } from './operations/GetBucketLocation.js';
 import { GetBucketPolicy } from './operations/GetBucketPolicy.js';
@@ -12,6 +14,7 @@ import { GetBucketVersioning } from './operations/GetBucketVersioning.js';
 import { GetObject, HeadObject } from './operations/GetObject.js';
 import { HeadBucket } from './operations/HeadBucket.js';
 import { ListBuckets } from './operations/ListBuckets.js';
+import { ListObjectVersions } from './operations/ListObjectVersions.js';
 import { ListObjects } from './operations/ListObjects.js';
 import { ListObjectsV2 } from './operations/ListObjectsV2.js';
 import { PutBucketEncryption } from './operations/PutBucketEncryption.js';
@@ -28,6 +31,7 @@ export const S3_OPERATIONS: ReadonlyMap<string, S3Operation> = new Map(
     PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy,
     PutBucketVersioning, GetBucketVersioning,
     PutObject, PostObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2,
+    ListObjectVersions, DeleteObjects, CopyObject,
   ].map((op) => [op.name, op as S3Operation]),
 );
 

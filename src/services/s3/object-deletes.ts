@@ -1,5 +1,6 @@
 import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
 import { S3Call } from './call.js';
+import { checkVersionId } from './object-reads.js';
 import { commitVersion, newVersionId, removeBlobs } from './object-writes.js';
 
 export interface Deleted {
@@ -17,6 +18,7 @@ export interface Deleted {
 export async function deleteObject(call: S3Call, bucket: BucketRecord, key: string, versionId: string | undefined): Promise<Deleted> {
   const { store } = call.deps;
   if (versionId !== undefined) {
+    checkVersionId(versionId);
     const removed = await store.deleteVersion(bucket.name, key, versionId);
     if (removed) await removeBlobs(call, removed.parts);
     return { deleteMarker: removed?.deleteMarker ?? false, versionId };

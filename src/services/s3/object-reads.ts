@@ -1,11 +1,26 @@
-import { AwsError } from '../../core/errors/aws-error.js';
+import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
 import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
 import { S3Call, S3Input } from './call.js';
 import { customerKeyOf } from './sse-headers.js';
+import { httpTime } from './xml.js';
 
-/** The version a GET/HEAD/copy addresses (latest unless versionId); NoSuchKey / NoSuchVersion as S3 answers. */
+/**
+ * A version id as a request names it: 'null' (the null version) or one of ours (newVersionId). Anything
+ * else cannot name a version, and S3 answers 400 InvalidArgument rather than 404 for it.
+ */
+export function checkVersionId(versionId: string): void {
+  needs(versionId === 'null' || /^[A-Za-z0-9_-]{32}$/.test(versionId), S3Errors.InvalidArgument, 'Invalid version id specified');
+}
+
+/**
+ * The version a GET/HEAD/copy addresses (latest unless versionId); NoSuchKey / NoSuchVersion as S3 answers.
+ * A delete marker is never read: the latest one is 404 NoSuchKey, one named by version id 405
+ * MethodNotAllowed, both with x-amz-delete-marker, its version id and (405) its Last-Modified.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeleteMarker.html
+ */
 export async function findVersion(call: S3Call, bucket: BucketRecord, key: string, versionId: string | undefined | null): Promise<ObjectVersionRecord> {
+  if (versionId != null) checkVersionId(versionId);
   const v = await call.deps.store.getVersion(bucket.name, key, versionId ?? undefined);
   if (!v) {
     if (versionId != null) {
@@ -18,7 +33,11 @@ export async function findVersion(call: S3Call, bucket: BucketRecord, key: strin
     const err = versionId != null
       ? new AwsError(S3Errors.MethodNotAllowed, 'The specified method is not allowed against this resource.')
       : new AwsError(S3Errors.NoSuchKey, 'The specified key does not exist.');
-    (err as AwsError & { headers?: Record<string, string> }).headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': v.versionId };
+    (err as AwsError & { headers?: Record<string, string> }).headers = {
+      'x-amz-delete-marker': 'true',
+      'x-amz-version-id': v.versionId,
+      ...(versionId != null ? { 'last-modified': httpTime(v.lastModified) } : {}),
+    };
     throw err;
   }
   return v;

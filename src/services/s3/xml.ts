@@ -25,6 +25,15 @@ export function xmlDocument(root: string, body: Record<string, XmlValue>, namesp
   return DECLARATION + builder.build({ [root]: { ...(namespace ? { '@_xmlns': S3_XMLNS } : {}), ...clean(body) } });
 }
 
+/**
+ * A response document whose children must keep an order the member-grouped form cannot express
+ * (ListVersionsResult interleaves <Version> and <DeleteMarker> in key order; DeleteResult keeps request order).
+ */
+export function xmlOrderedDocument(root: string, children: readonly (readonly [string, XmlValue])[]): string {
+  const inner = children.map(([name, value]) => (value === undefined ? '' : builder.build(clean({ [name]: value })))).join('');
+  return `${DECLARATION}<${root} xmlns="${S3_XMLNS}">${inner}</${root}>`;
+}
+
 function clean(v: Record<string, XmlValue>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
