@@ -4,10 +4,11 @@ import { main } from '../main.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
 import { AuditVerifyFlags, auditVerifyCommand } from './audit.js';
 import { ExplainFlags, explainCommand } from './explain.js';
+import { S3EncryptFlags, s3EncryptCommand } from './s3-encrypt.js';
 
 const program = new Command()
   .name('strongroom')
-  .description('Self-hosted AWS KMS: the real AWS wire protocol, keys wrapped by a root of trust.');
+  .description('Self-hosted AWS KMS, IAM, CloudTrail and S3 with server-side encryption: the real AWS wire protocols, keys wrapped by a root of trust.');
 
 program
   .command('serve')
@@ -54,6 +55,24 @@ program
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .action((flags: AuditVerifyFlags) => {
     process.exitCode = auditVerifyCommand(flags);
+  });
+
+program
+  .command('s3')
+  .description('S3 object store tools')
+  .command('encrypt')
+  .description('re-encrypt the existing objects of a bucket in place (default encryption only applies to new objects); resumable')
+  .requiredOption('--bucket <bucket>', 'the bucket')
+  .option('--prefix <prefix>', 'only keys with this prefix')
+  .requiredOption('--sse <algorithm>', 'AES256, aws:kms or aws:kms:dsse')
+  .option('--kms-key-id <key>', 'KMS key id, ARN or alias (default with aws:kms: the AWS managed key aws/s3)')
+  .option('--bucket-key-enabled', 'use an S3 Bucket Key for the new encryption')
+  .option('--endpoint-url <url>', 'the server (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; default http://127.0.0.1:4566)')
+  .option('--region <region>', 'region (AWS_REGION, AWS_DEFAULT_REGION; default us-east-1)')
+  .option('--state-file <file>', 'where progress is kept (default .strongroom-s3-encrypt-<bucket>.json)')
+  .option('--no-progress', 'no progress bar')
+  .action(async (flags: S3EncryptFlags) => {
+    process.exitCode = await s3EncryptCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
