@@ -5,7 +5,9 @@ import { Logger, pino } from 'pino';
 import { Deployment, bootstrap } from './bootstrap.js';
 import { Config, readTls } from './config/config.js';
 import { AuditLog, AuditSink } from './core/audit/audit-log.js';
+import { DigestSigningKeys } from './core/audit/digest-keys.js';
 import { auditedKeyLifecycle } from './core/audit/service-events.js';
+import { ACCEPT_ANY_BUCKET, TrailBucketCheck } from './core/audit/trails.js';
 import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
@@ -29,6 +31,7 @@ import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
+import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
 import { FsBlobStore } from './store/blob/fs/fs-blob-store.js';
 import { ObjectKeys } from './core/s3/sse.js';
 import { RestXmlProtocol } from './protocols/rest-xml/rest-xml.js';
@@ -83,7 +86,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const kms = new Kms(store, root, clock, { grants: stores.grantStore, lifecycleEvents: auditedKeyLifecycle(audit) });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
-  const cloudTrailDefinition = { ...cloudTrailService(stores.audit, stores.identityPolicies, clock), audit } as ServiceDefinition<unknown>;
+  // CloudTrail trails. PLACEHOLDER until S3 wires it: CreateTrail accepts any well-formed bucket name; S3 replaces
+  // this with a check of its own buckets (S3BucketDoesNotExistException otherwise).
+  const trailBucketCheck: TrailBucketCheck = ACCEPT_ANY_BUCKET;
+  const trails = new SqliteTrailStore(stores.database);
+  const digestKeys = new DigestSigningKeys(trails, root);
+  const cloudTrailDefinition = {
+    ...cloudTrailService(stores.audit, stores.identityPolicies, clock, { trails, signingKeys: digestKeys, bucketCheck: trailBucketCheck }),
+    audit,
+  } as ServiceDefinition<unknown>;
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([
     [KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>],
     ...CLOUDTRAIL_TARGET_PREFIXES.map((prefix) => [prefix, cloudTrailDefinition] as const),

@@ -1,12 +1,23 @@
 import { createRequire } from 'node:module';
 import { ServiceModel, ShapeCodec } from '../shapes.js';
 import { CloudTrailOperation } from './call.js';
+import { CreateTrail } from './operations/CreateTrail.js';
+import { DeleteTrail } from './operations/DeleteTrail.js';
+import { DescribeTrails } from './operations/DescribeTrails.js';
+import { GetEventSelectors } from './operations/GetEventSelectors.js';
+import { GetTrail } from './operations/GetTrail.js';
+import { GetTrailStatus } from './operations/GetTrailStatus.js';
+import { ListPublicKeys } from './operations/ListPublicKeys.js';
 import { LookupEvents } from './operations/LookupEvents.js';
+import { PutEventSelectors } from './operations/PutEventSelectors.js';
+import { StartLogging } from './operations/StartLogging.js';
+import { StopLogging } from './operations/StopLogging.js';
 
 const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
 
 /** The CloudTrail operation table (scripts/gen-kms-model.py --service cloudtrail vendors the model subset). */
-export const CLOUDTRAIL_OPERATIONS: ReadonlyMap<string, CloudTrailOperation> = new Map([LookupEvents].map((op) => [op.name, op as CloudTrailOperation]));
+export const CLOUDTRAIL_OPERATIONS: ReadonlyMap<string, CloudTrailOperation> = new Map(
+  [LookupEvents, CreateTrail, GetTrail, DescribeTrails, GetTrailStatus, StartLogging, StopLogging, DeleteTrail, PutEventSelectors, GetEventSelectors, ListPublicKeys].map((op) => [op.name, op as CloudTrailOperation]));
 export const CLOUDTRAIL_MODEL = model;
 export const CLOUDTRAIL_CODEC = new ShapeCodec(model);
 export const CLOUDTRAIL_SIGNING_NAME = 'cloudtrail';

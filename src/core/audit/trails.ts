@@ -1,0 +1,77 @@
+import { needs } from '../errors/aws-error.js';
+import { CloudTrailErrors } from '../errors/cloudtrail.js';
+import { TrailRecord, TrailStore } from '../../store/metadata/trail-types.js';
+
+/**
+ * Whether a trail's bucket exists (and, later, lets CloudTrail write): CreateTrail answers
+ * S3BucketDoesNotExistException when it does not. S3 wires the real check (src/app.ts); until then
+ * ACCEPT_ANY_BUCKET takes the name as given.
+ */
+export interface TrailBucketCheck {
+  bucketExists(accountId: string, bucket: string): Promise<boolean>;
+}
+
+export const ACCEPT_ANY_BUCKET: TrailBucketCheck = { bucketExists: async () => true };
+
+/** At most five trails per account and region, as AWS. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html */
+export const MAX_TRAILS_PER_REGION = 5;
+
+const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):(\d{12}):trail\/(.+)$/;
+
+/**
+ * A trail name as CreateTrail accepts it: 3–128 characters of ASCII letters, digits, periods, underscores
+ * and dashes, starting and ending with a letter or digit, without two adjacent separators (`my._trail`)
+ * and not shaped like an IP address.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html#awscloudtrail-CreateTrail-request-Name
+ */
+export function checkTrailName(name: string): void {
+  const ok = /^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$/.test(name) && !/[._-]{2}/.test(name) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(name);
+  needs(
+    ok,
+    CloudTrailErrors.InvalidTrailNameException,
+    'Trail name must starts with a letter or number, end with a letter or number, be between 3 and 128 characters, have no adjacent periods, underscores or dashes and not be in IP address format.',
+  );
+}
+
+export function trailArn(accountId: string, region: string, name: string): string {
+  return `arn:aws:cloudtrail:${region}:${accountId}:trail/${name}`;
+}
+
+/** A trail named by its name or its ARN: where it lives. */
+export interface TrailRef {
+  readonly accountId: string;
+  readonly region: string;
+  readonly name: string;
+}
+
+/**
+ * Resolves a `Name`/`TrailName` parameter: a name means the caller's account and the request's region (or a
+ * multi-region trail of the account's); an ARN names account, home region and name.
+ */
+export function trailRef(value: string, accountId: string, region: string): TrailRef {
+  if (value.startsWith('arn:')) {
+    const m = TRAIL_ARN.exec(value);
+    needs(m !== null, CloudTrailErrors.CloudTrailARNInvalidException, `Invalid trail ARN: ${value.slice(0, 256)}`);
+    return { region: m![1]!, accountId: m![2]!, name: m![3]! };
+  }
+  checkTrailName(value);
+  return { accountId, region, name: value };
+}
+
+/** Finds the trail `value` names as seen from `region` (its home region, or any region for a multi-region trail). */
+export function findTrail(store: TrailStore, value: string, accountId: string, region: string): TrailRecord {
+  const ref = trailRef(value, accountId, region);
+  const candidates = ref.accountId === accountId ? store.listTrails(accountId, region) : [];
+  const trail = candidates.find((t) => t.name === ref.name && (value.startsWith('arn:') ? t.region === ref.region : true));
+  needs(trail !== undefined, CloudTrailErrors.TrailNotFoundException, `Unknown trail: ${trailArn(ref.accountId, ref.region, ref.name)} for the user: ${accountId}`);
+  return trail!;
+}
+
+/** Changes (StartLogging, PutEventSelectors, DeleteTrail…) are made in the trail's home region only. */
+export function needsHomeRegion(trail: TrailRecord, region: string): void {
+  needs(
+    trail.region === region,
+    CloudTrailErrors.InvalidHomeRegionException,
+    `This operation must be called from the trail's home region (${trail.region}).`,
+  );
+}

@@ -1,0 +1,125 @@
+import { SigningKeyRecord, TrailDeliveryState, TrailRecord, TrailStore } from '../trail-types.js';
+import { SqliteDatabase } from './database.js';
+
+type Row = Record<string, any>;
+
+const bool = (v: unknown) => v === 1;
+
+function toTrail(r: Row): TrailRecord {
+  return {
+    accountId: r.account_id,
+    region: r.region,
+    name: r.name,
+    arn: r.arn,
+    s3BucketName: r.s3_bucket_name,
+    s3KeyPrefix: r.s3_key_prefix,
+    snsTopicName: r.sns_topic_name,
+    includeGlobalServiceEvents: bool(r.include_global_service_events),
+    isMultiRegionTrail: bool(r.is_multi_region_trail),
+    logFileValidationEnabled: bool(r.log_file_validation_enabled),
+    cloudWatchLogsLogGroupArn: r.cloud_watch_logs_log_group_arn,
+    cloudWatchLogsRoleArn: r.cloud_watch_logs_role_arn,
+    kmsKeyId: r.kms_key_id,
+    eventSelectors: r.event_selectors,
+    advancedEventSelectors: r.advanced_event_selectors,
+    isLogging: bool(r.is_logging),
+    startLoggingTime: r.start_logging_time,
+    stopLoggingTime: r.stop_logging_time,
+    createdAt: r.created_at,
+  };
+}
+
+const PATCH_COLUMNS = {
+  eventSelectors: 'event_selectors',
+  advancedEventSelectors: 'advanced_event_selectors',
+  isLogging: 'is_logging',
+  startLoggingTime: 'start_logging_time',
+  stopLoggingTime: 'stop_logging_time',
+} as const;
+
+/** CloudTrail trails, their delivery state and the digest signing keys on the shared database (migration 007). */
+export class SqliteTrailStore implements TrailStore {
+  constructor(private readonly database: SqliteDatabase) {}
+
+  createTrail(t: TrailRecord): boolean {
+    const res = this.database
+      .stmt(
+        `INSERT INTO cloudtrail_trails (account_id, region, name, arn, s3_bucket_name, s3_key_prefix, sns_topic_name, include_global_service_events,
+           is_multi_region_trail, log_file_validation_enabled, cloud_watch_logs_log_group_arn, cloud_watch_logs_role_arn, kms_key_id, event_selectors,
+           advanced_event_selectors, is_logging, start_logging_time, stop_logging_time, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(
+        t.accountId, t.region, t.name, t.arn, t.s3BucketName, t.s3KeyPrefix, t.snsTopicName, Number(t.includeGlobalServiceEvents),
+        Number(t.isMultiRegionTrail), Number(t.logFileValidationEnabled), t.cloudWatchLogsLogGroupArn, t.cloudWatchLogsRoleArn, t.kmsKeyId,
+        t.eventSelectors, t.advancedEventSelectors, Number(t.isLogging), t.startLoggingTime, t.stopLoggingTime, t.createdAt,
+      );
+    return res.changes === 1;
+  }
+
+  getTrail(accountId: string, region: string, name: string): TrailRecord | undefined {
+    const r = this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? AND region = ? AND name = ?').get(accountId, region, name) as Row | undefined;
+    return r ? toTrail(r) : undefined;
+  }
+
+  listTrails(accountId: string, region: string): TrailRecord[] {
+    return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? AND (region = ? OR is_multi_region_trail = 1) ORDER BY name, region').all(accountId, region) as Row[]).map(toTrail);
+  }
+
+  updateTrail(arn: string, patch: Parameters<TrailStore['updateTrail']>[1]): void {
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      sets.push(`${PATCH_COLUMNS[k as keyof typeof PATCH_COLUMNS]} = ?`);
+      args.push(typeof v === 'boolean' ? Number(v) : v);
+    }
+    if (sets.length > 0) this.database.stmt(`UPDATE cloudtrail_trails SET ${sets.join(', ')} WHERE arn = ?`).run(...args, arn);
+  }
+
+  deleteTrail(arn: string): void {
+    this.database.transaction(() => {
+      this.database.stmt('DELETE FROM cloudtrail_trails WHERE arn = ?').run(arn);
+      this.database.stmt('DELETE FROM cloudtrail_delivery WHERE trail_arn = ?').run(arn);
+      this.database.stmt('DELETE FROM cloudtrail_log_files WHERE trail_arn = ?').run(arn);
+    });
+  }
+
+  loggingTrails(): TrailRecord[] {
+    return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE is_logging = 1 ORDER BY arn').all() as Row[]).map(toTrail);
+  }
+
+  delivery(arn: string): TrailDeliveryState | undefined {
+    const r = this.database.stmt('SELECT * FROM cloudtrail_delivery WHERE trail_arn = ?').get(arn) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      trailArn: r.trail_arn,
+      deliveredSeq: r.delivered_seq,
+      lastLogDeliveryTime: r.last_log_delivery_time,
+      lastLogDeliveryError: r.last_log_delivery_error,
+      lastDigestEndTime: r.last_digest_end_time,
+      lastDigestDeliveryTime: r.last_digest_delivery_time,
+      lastDigestDeliveryError: r.last_digest_delivery_error,
+      previousDigestSignature: r.previous_digest_signature,
+      previousDigestBucket: r.previous_digest_bucket,
+      previousDigestKey: r.previous_digest_key,
+      previousDigestHash: r.previous_digest_hash,
+    };
+  }
+
+  signingKeys(region: string): SigningKeyRecord[] {
+    return (this.database.stmt('SELECT * FROM cloudtrail_signing_keys WHERE region = ? ORDER BY valid_from').all(region) as Row[]).map((r) => ({
+      region: r.region,
+      fingerprint: r.fingerprint,
+      publicKey: r.public_key,
+      wrappedPrivateKey: r.wrapped_private_key,
+      validFrom: r.valid_from,
+      validTo: r.valid_to,
+    }));
+  }
+
+  addSigningKey(k: SigningKeyRecord): void {
+    this.database
+      .stmt('INSERT INTO cloudtrail_signing_keys (region, fingerprint, public_key, wrapped_private_key, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(k.region, k.fingerprint, k.publicKey, k.wrappedPrivateKey, k.validFrom, k.validTo);
+  }
+}

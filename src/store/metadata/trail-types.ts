@@ -1,0 +1,67 @@
+/** A CloudTrail trail as stored (migration 007, table cloudtrail_trails). */
+export interface TrailRecord {
+  readonly accountId: string;
+  /** The home region: where it was created, where it is changed. */
+  readonly region: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly s3BucketName: string;
+  readonly s3KeyPrefix: string | null;
+  readonly snsTopicName: string | null;
+  readonly includeGlobalServiceEvents: boolean;
+  readonly isMultiRegionTrail: boolean;
+  readonly logFileValidationEnabled: boolean;
+  readonly cloudWatchLogsLogGroupArn: string | null;
+  readonly cloudWatchLogsRoleArn: string | null;
+  readonly kmsKeyId: string | null;
+  /** PutEventSelectors' EventSelectors as JSON; null: the default (all management events). */
+  readonly eventSelectors: string | null;
+  readonly advancedEventSelectors: string | null;
+  readonly isLogging: boolean;
+  readonly startLoggingTime: number | null;
+  readonly stopLoggingTime: number | null;
+  readonly createdAt: number;
+}
+
+/** How far a trail's delivery got (table cloudtrail_delivery). */
+export interface TrailDeliveryState {
+  readonly trailArn: string;
+  /** The last audit record sequence number delivered in a log file. */
+  readonly deliveredSeq: number;
+  readonly lastLogDeliveryTime: number | null;
+  readonly lastLogDeliveryError: string | null;
+  readonly lastDigestEndTime: number | null;
+  readonly lastDigestDeliveryTime: number | null;
+  readonly lastDigestDeliveryError: string | null;
+  readonly previousDigestSignature: string | null;
+  readonly previousDigestBucket: string | null;
+  readonly previousDigestKey: string | null;
+  readonly previousDigestHash: string | null;
+}
+
+/** A region's digest signing key pair (table cloudtrail_signing_keys). */
+export interface SigningKeyRecord {
+  readonly region: string;
+  readonly fingerprint: string;
+  /** DER PKCS#1 RSAPublicKey. */
+  readonly publicKey: Buffer;
+  /** DER PKCS#8, wrapped by the root of trust. */
+  readonly wrappedPrivateKey: Buffer;
+  readonly validFrom: number;
+  readonly validTo: number;
+}
+
+export interface TrailStore {
+  /** Inserts; false when the account already has a trail of that name in that region. */
+  createTrail(trail: TrailRecord): boolean;
+  getTrail(accountId: string, region: string, name: string): TrailRecord | undefined;
+  /** The account's trails: those whose home is `region`, and multi-region trails from anywhere. */
+  listTrails(accountId: string, region: string): TrailRecord[];
+  updateTrail(arn: string, patch: Partial<Pick<TrailRecord, 'eventSelectors' | 'advancedEventSelectors' | 'isLogging' | 'startLoggingTime' | 'stopLoggingTime'>>): void;
+  deleteTrail(arn: string): void;
+  /** Every logging trail (the delivery loop's work). */
+  loggingTrails(): TrailRecord[];
+  delivery(arn: string): TrailDeliveryState | undefined;
+  signingKeys(region: string): SigningKeyRecord[];
+  addSigningKey(key: SigningKeyRecord): void;
+}
