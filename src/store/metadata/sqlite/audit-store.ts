@@ -33,8 +33,11 @@ export class SqliteAuditStore implements AuditSink, AuditReader {
       const resource = d.stmt('INSERT INTO audit_resources (seq, account_id, type, name, event_time) VALUES (?, ?, ?, ?, ?)');
       for (const { seq, hash, record: r, canonical } of rows) {
         const time = Date.parse(r.eventTime);
-        insert.run(seq, hash, canonical, r.eventID, time, r.recipientAccountId, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity) ?? '', lookupAccessKeyId(r.userIdentity) ?? '');
-        for (const res of r.resources ?? []) resource.run(seq, r.recipientAccountId, res.type, res.ARN, time);
+        // account_id is the account whose LookupEvents shows the record. Data events (S3 object-level calls)
+        // are in the chain but LookupEvents never shows them, as AWS: no account, no resource rows.
+        const lookupAccount = r.managementEvent === false ? '' : r.recipientAccountId;
+        insert.run(seq, hash, canonical, r.eventID, time, lookupAccount, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity) ?? '', lookupAccessKeyId(r.userIdentity) ?? '');
+        if (lookupAccount !== '') for (const res of r.resources ?? []) resource.run(seq, lookupAccount, res.type, res.ARN, time);
       }
       const last = rows[rows.length - 1];
       if (last) d.stmt('INSERT INTO audit_checkpoint (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(last.seq, last.hash);
