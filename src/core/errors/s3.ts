@@ -29,6 +29,7 @@ export const S3Errors = defineErrors({
   InvalidPart: { status: 400, fault: 'client' },
   InvalidPolicyDocument: { status: 400, fault: 'client' },
   InvalidPartOrder: { status: 400, fault: 'client' },
+  InvalidPartNumber: { status: 416, fault: 'client' },
   InvalidRange: { status: 416, fault: 'client' },
   InvalidRequest: { status: 400, fault: 'client' },
   InvalidToken: { status: 400, fault: 'client' },

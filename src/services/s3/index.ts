@@ -1,6 +1,9 @@
 import { OperationCodec } from '../service.js';
 import { S3Operation } from './call.js';
+import { AbortMultipartUpload } from './operations/AbortMultipartUpload.js';
+import { CompleteMultipartUpload } from './operations/CompleteMultipartUpload.js';
 import { CopyObject } from './operations/CopyObject.js';
+import { CreateMultipartUpload } from './operations/CreateMultipartUpload.js';
 import { CreateBucket } from './operations/CreateBucket.js';
 import { DeleteBucket } from './operations/DeleteBucket.js';
 import { DeleteBucketEncryption } from './operations/DeleteBucketEncryption.js';
@@ -14,14 +17,18 @@ import { GetBucketVersioning } from './operations/GetBucketVersioning.js';
 import { GetObject, HeadObject } from './operations/GetObject.js';
 import { HeadBucket } from './operations/HeadBucket.js';
 import { ListBuckets } from './operations/ListBuckets.js';
+import { ListMultipartUploads } from './operations/ListMultipartUploads.js';
 import { ListObjectVersions } from './operations/ListObjectVersions.js';
 import { ListObjects } from './operations/ListObjects.js';
 import { ListObjectsV2 } from './operations/ListObjectsV2.js';
+import { ListParts } from './operations/ListParts.js';
 import { PutBucketEncryption } from './operations/PutBucketEncryption.js';
 import { PutBucketPolicy } from './operations/PutBucketPolicy.js';
 import { PutBucketVersioning } from './operations/PutBucketVersioning.js';
 import { PostObject } from './operations/PostObject.js';
 import { PutObject } from './operations/PutObject.js';
+import { UploadPart } from './operations/UploadPart.js';
+import { UploadPartCopy } from './operations/UploadPartCopy.js';
 
 /** The S3 operation table. */
 export const S3_OPERATIONS: ReadonlyMap<string, S3Operation> = new Map(
@@ -32,6 +39,7 @@ export const S3_OPERATIONS: ReadonlyMap<string, S3Operation> = new Map(
     PutBucketVersioning, GetBucketVersioning,
     PutObject, PostObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2,
     ListObjectVersions, DeleteObjects, CopyObject,
+    CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
   ].map((op) => [op.name, op as S3Operation]),
 );
 

@@ -104,6 +104,8 @@ export interface UploadRecord {
   readonly headers: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, string>>;
   readonly checksumAlgorithm?: string;
+  /** How the parts' checksums combine at completion (x-amz-checksum-type at CreateMultipartUpload). */
+  readonly checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
   readonly encryption: ObjectEncryption;
 }
 

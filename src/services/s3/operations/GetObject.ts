@@ -1,9 +1,12 @@
+import { needs } from '../../../core/errors/aws-error.js';
+import { S3Errors } from '../../../core/errors/s3.js';
 import { readObject } from '../../../core/s3/bodies.js';
 import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { checksumOf } from '../checksum-headers.js';
 import { checkPreconditions, objectResponseHeaders, parseRange } from '../object-headers.js';
+import { partRange } from '../multipart.js';
 import { findVersion, openObjectKey } from '../object-reads.js';
 import { needBucket, needKey, onObject } from '../resources.js';
 
@@ -37,7 +40,12 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
       const v = await findVersion(call, bucket, key, input.query.get('versionId'));
       checkPreconditions(v, input.headers);
       const objectKey = await openObjectKey(call, input, v);
-      const range = parseRange(typeof input.headers.range === 'string' ? input.headers.range : undefined, v.size);
+      const partNumber = input.query.get('partNumber');
+      needs(partNumber === null || input.headers.range === undefined, S3Errors.InvalidRequest, 'Cannot specify both Range header and partNumber query parameter');
+      // ?partNumber=N reads the object's Nth part (206 with its Content-Range), as S3 does for multipart objects.
+      const range = partNumber !== null
+        ? partRange(v, partNumber)
+        : parseRange(typeof input.headers.range === 'string' ? input.headers.range : undefined, v.size);
       const headers: Record<string, string> = { ...objectResponseHeaders(v, bucket.versioning !== null) };
       if (input.headers['x-amz-checksum-mode'] === 'ENABLED' && !range) Object.assign(headers, checksumOf(v));
       for (const [param, header] of Object.entries(OVERRIDES)) {

@@ -190,6 +190,9 @@ export class SqliteS3Store implements S3Store {
       if (!d.stmt('SELECT 1 FROM s3_uploads WHERE upload_id = ?').get(uploadId)) return undefined;
       const used = new Set(version.parts.map((p) => p.blobId));
       const all = (d.stmt('SELECT data FROM s3_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => JSON.parse(String(r.data)) as StoredPart);
+      // A part replaced since the caller read it has lost its blob: refuse rather than commit a broken object.
+      const current = new Set(all.map((p) => p.blobId));
+      if (![...used].every((id) => current.has(id))) throw new Error('completeUpload: a part was replaced while the upload completed');
       d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);
       const replaced = this.#insertVersion(version, versioned);
       return { replaced, unused: all.filter((p) => !used.has(p.blobId)) };
