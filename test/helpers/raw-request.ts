@@ -6,7 +6,9 @@
 import { HttpRequest } from '@smithy/core/protocols';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash } from 'node:crypto';
 import { Agent, IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { TEST_CREDENTIALS, TEST_REGION } from './server.js';
 
 export const Sha256 = Hash.bind(null, 'sha256');
@@ -34,8 +36,9 @@ export class RequestTimeoutError extends Error {
 }
 
 /**
- * Sends one request with node:http and collects the whole answer; rejects after `timeoutMs`. Without an
- * `agent`, each request gets its own connection, closed after the answer.
+ * Sends one request with node:http (node:https for an https base URL, any certificate accepted) and collects
+ * the whole answer; rejects after `timeoutMs`. Without an `agent`, each request gets its own connection,
+ * closed after the answer.
  */
 export function sendRaw(baseUrl: string, req: RawRequest, opts: { timeoutMs?: number; agent?: Agent } = {}): Promise<RawResponse> {
   const url = new URL(baseUrl);
@@ -48,7 +51,8 @@ export function sendRaw(baseUrl: string, req: RawRequest, opts: { timeoutMs?: nu
       clearTimeout(timer);
       fn();
     };
-    const r = httpRequest(
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const r = send(
       {
         host: url.hostname,
         port: url.port,
@@ -56,6 +60,7 @@ export function sendRaw(baseUrl: string, req: RawRequest, opts: { timeoutMs?: nu
         path: req.path ?? '/',
         headers: req.headers,
         agent: opts.agent ?? false,
+        ...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -133,4 +138,73 @@ export function awsJsonError(res: RawResponse): { __type: string; message: strin
     throw new Error(`status ${res.status}: not an AWS JSON error: ${res.text.slice(0, 200)}`);
   }
   return { __type: err.__type, message: err.message };
+}
+
+export interface S3RequestOptions {
+  method?: string;
+  /** The path as sent (already percent-encoded, S3 style: each segment once), e.g. '/bucket/some%20key'. */
+  path: string;
+  /** Headers signed along with the rest (host, x-amz-date, x-amz-content-sha256 and authorization are added). */
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  /** x-amz-content-sha256 as signed; default the hex SHA-256 of `body`. */
+  payloadHash?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  region?: string;
+  signingDate?: Date;
+}
+
+/**
+ * An S3 REST request to `baseUrl`, signed as the S3 SDKs sign (service s3, the path not re-encoded,
+ * x-amz-content-sha256 signed), with exactly the given path, headers and body — including what an SDK
+ * would refuse to send. The signature (hex) is returned too, as the seed of aws-chunked chunk signatures.
+ */
+export async function signedS3Request(baseUrl: string, o: S3RequestOptions): Promise<RawRequest & { signature: string; amzDate: string }> {
+  const url = new URL(baseUrl);
+  const bytes = o.body === undefined ? Buffer.alloc(0) : Buffer.from(o.body);
+  const [path, query] = splitPathQuery(o.path);
+  const unsigned = new HttpRequest({
+    method: o.method ?? 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path,
+    query,
+    headers: {
+      host: url.host,
+      'x-amz-content-sha256': o.payloadHash ?? createHash('sha256').update(bytes).digest('hex'),
+      ...(o.body !== undefined && !Object.keys(o.headers ?? {}).some((h) => h.toLowerCase() === 'content-length') ? { 'content-length': String(bytes.length) } : {}),
+      ...o.headers,
+    },
+  });
+  const signer = new SignatureV4({
+    credentials: o.credentials ?? TEST_CREDENTIALS,
+    region: o.region ?? TEST_REGION,
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const signed = await signer.sign(unsigned, { signingDate: o.signingDate ?? new Date() });
+  const auth = String(signed.headers.authorization ?? signed.headers.Authorization);
+  const signature = /Signature=([0-9a-f]{64})/.exec(auth)![1]!;
+  return { method: signed.method, path: o.path, headers: { ...signed.headers }, body: bytes, signature, amzDate: String(signed.headers['x-amz-date']) };
+}
+
+function splitPathQuery(p: string): [string, Record<string, string | string[]>] {
+  const q = p.indexOf('?');
+  if (q < 0) return [p, {}];
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(p.slice(q + 1))) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return [p.slice(0, q), query];
+}
+
+/** Parses an S3 XML error answer: Code and Message (fails when the body is not an <Error> document). */
+export function s3XmlError(res: RawResponse): { code: string; message: string } {
+  const code = /<Code>([^<]*)<\/Code>/.exec(res.text)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(res.text)?.[1];
+  if (!res.text.includes('<Error>') || code === undefined || message === undefined) throw new Error(`status ${res.status}: not an S3 error: ${res.text.slice(0, 300)}`);
+  return { code, message };
 }

@@ -94,7 +94,7 @@ export function parseRange(value: string | undefined, size: number): { start: nu
   let end: number;
   if (m[1] === '') {
     const n = Number(m[2]);
-    if (n === 0) throw invalidRange(size);
+    if (n === 0) throw invalidRange(size, value);
     start = Math.max(0, size - n);
     end = size - 1;
   } else {
@@ -102,12 +102,14 @@ export function parseRange(value: string | undefined, size: number): { start: nu
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
     if (m[2] !== '' && Number(m[2]) < start) return undefined;
   }
-  if (start >= size || size === 0) throw invalidRange(size);
+  if (start >= size || size === 0) throw invalidRange(size, value);
   return { start, end };
 }
 
-function invalidRange(size: number): AwsError {
+/** S3's 416 names the range asked for and the object's size, in the document and in Content-Range. */
+function invalidRange(size: number, requested: string): AwsError {
   const err = new AwsError(S3Errors.InvalidRange, 'The requested range is not satisfiable');
   (err as AwsError & { headers?: Record<string, string> }).headers = { 'content-range': `bytes */${size}` };
+  (err as AwsError & { details?: Record<string, string> }).details = { RangeRequested: requested, ActualObjectSize: String(size) };
   return err;
 }
