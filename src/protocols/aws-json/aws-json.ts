@@ -5,8 +5,8 @@ import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error } from '../../core/identity/sigv4/verify.js';
 import { jsonAuthError } from '../../core/identity/auth-errors.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
-import { RequestContext } from '../../services/operation.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
 
 /**
@@ -80,15 +80,7 @@ export class AwsJsonProtocol implements Protocol {
     } catch {
       throw new AwsError(CommonErrors.SerializationException, 'The request body is not valid JSON.');
     }
-    const request: RequestContext = {
-      requestId: ex.requestId,
-      principal: verified.principal,
-      region: verified.region,
-      sourceIp: ex.sourceIp,
-      userAgent: String(ex.req.headers['user-agent'] ?? ''),
-      secureTransport: ex.secure,
-      ...(ex.tlsDetails ? { tlsDetails: ex.tlsDetails } : {}),
-    };
+    const request = requestContextOf(ex, verified);
     const output = await dispatch(service, op, input, request);
     return JSON.stringify(output);
   }

@@ -5,8 +5,8 @@ import { QueryErrors } from '../../core/errors/query.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
 import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
-import { RequestContext } from '../../services/operation.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
 import { QueryCodec } from './query-codec.js';
 import { isFormContentType, queryParams, scopeService } from './request-params.js';
@@ -98,15 +98,7 @@ export class QueryProtocol implements Protocol {
           opName === '' ? 'The request must contain the parameter Action.' : `Could not find operation ${opName.slice(0, 64)} for version ${(version ?? service.codec.apiVersion).slice(0, 32)}`,
         );
       }
-      const request: RequestContext = {
-        requestId: ex.requestId,
-        principal: verified.principal,
-        region: verified.region,
-        sourceIp: ex.sourceIp,
-        userAgent: String(ex.req.headers['user-agent'] ?? ''),
-        secureTransport: ex.secure,
-        ...(ex.tlsDetails ? { tlsDetails: ex.tlsDetails } : {}),
-      };
+      const request = requestContextOf(ex, verified);
       const result = (await dispatch(service, op, params, request)) as Record<string, XmlNode>;
       this.#send(ex, 200, {
         [`${op.name}Response`]: {

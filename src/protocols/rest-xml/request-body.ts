@@ -47,15 +47,8 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
     },
     stream: take,
     async bytes(limit: number): Promise<Buffer> {
-      if (length !== undefined && length > limit) throw new AwsError(S3Errors.MaxMessageLengthExceeded, 'Your request was too big.');
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of take()) {
-        size += (chunk as Buffer).length;
-        if (size > limit) throw new AwsError(S3Errors.MaxMessageLengthExceeded, 'Your request was too big.');
-        chunks.push(chunk as Buffer);
-      }
-      return Buffer.concat(chunks, size);
+      if (length !== undefined && length > limit) throw tooBig();
+      return readAll(take(), limit);
     },
   };
   return body;
@@ -86,18 +79,23 @@ export function streamBody(source: Readable): RequestBody {
       return used;
     },
     stream: take,
-    async bytes(limit: number): Promise<Buffer> {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of take()) {
-        size += (chunk as Buffer).length;
-        if (size > limit) throw new AwsError(S3Errors.MaxMessageLengthExceeded, 'Your request was too big.');
-        chunks.push(chunk as Buffer);
-      }
-      return Buffer.concat(chunks, size);
-    },
+    bytes: (limit: number) => readAll(take(), limit),
   };
 }
+
+/** The whole stream, refusing more than `limit` bytes (S3's MaxMessageLengthExceeded). */
+async function readAll(stream: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooBig();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const tooBig = () => new AwsError(S3Errors.MaxMessageLengthExceeded, 'Your request was too big.');
 
 /** Passes bytes through and fails at the end unless their SHA-256 is the one the client signed. */
 class Sha256Check extends Transform {

@@ -4,8 +4,8 @@ import { S3Errors } from '../../core/errors/s3.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error, SigV4FailureKind, UNSIGNED_PAYLOAD, Verified } from '../../core/identity/sigv4/verify.js';
 import { SealedDataError } from '../../core/s3/packages.js';
+import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
-import { RequestContext } from '../../services/operation.js';
 import { S3Input, S3Reply } from '../../services/s3/call.js';
 import { routeS3 } from '../../services/s3/routes.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -92,15 +92,7 @@ export class RestXmlProtocol implements Protocol {
         );
       }
       input = { bucket, key, query, headers: ex.req.headers, body, host, ...(form ? { form: form.fields, filename: form.filename } : {}) };
-      const request: RequestContext = {
-        requestId: ex.requestId,
-        principal: verified.principal,
-        region: verified.region,
-        sourceIp: ex.sourceIp,
-        userAgent: String(ex.req.headers['user-agent'] ?? ''),
-        secureTransport: ex.secure,
-        ...(ex.tlsDetails ? { tlsDetails: ex.tlsDetails } : {}),
-      };
+      const request = requestContextOf(ex, verified);
       const reply = (await dispatch(this.service, op, input, request)) as S3Reply;
       await this.#send(ex, reply);
     } catch (err) {

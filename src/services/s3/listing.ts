@@ -1,11 +1,16 @@
 import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
-import { ObjectVersionRecord } from '../../store/metadata/s3-types.js';
-import { S3Call } from './call.js';
-import { owner } from './resources.js';
+import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
+import { S3Access, S3Call } from './call.js';
+import { onBucket, owner } from './resources.js';
 import { XmlValue, xmlTime } from './xml.js';
 
 export const MAX_KEYS = 1000;
+
+/** s3:ListBucket (or s3:ListBucketVersions) on the bucket, with the listing's condition keys. */
+export function listingAccess(bucket: BucketRecord, action: string, q: URLSearchParams): S3Access {
+  return onBucket(bucket, action, { 's3:prefix': q.get('prefix') ?? '', 's3:delimiter': q.get('delimiter') ?? undefined, 's3:max-keys': q.get('max-keys') ?? undefined });
+}
 
 export interface ListPage {
   readonly contents: ObjectVersionRecord[];

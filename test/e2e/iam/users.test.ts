@@ -4,8 +4,8 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { filesUnder } from '../../helpers/files.js';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Clients, allow, policyDocument } from '../../helpers/query-clients.js';
 import { TEST_ACCOUNT, TestServer, rejection, startServer } from '../../helpers/server.js';
@@ -109,8 +109,8 @@ describe('IAM users, access keys and inline policies (@aws-sdk/client-iam)', () 
     assert.deepEqual(Object.keys(listed.AccessKeyMetadata![0]!).sort(), ['AccessKeyId', 'CreateDate', 'Status', 'UserName']);
     assert.ok(!JSON.stringify(listed).includes(AccessKey!.SecretAccessKey!));
     assert.ok(!server.logs.join('').includes(AccessKey!.SecretAccessKey!), 'the secret is never logged');
-    for (const file of readdirSync(server.dataDir)) {
-      assert.ok(!readFileSync(join(server.dataDir, file)).includes(AccessKey!.SecretAccessKey!), `the secret is not in ${file} in the clear`);
+    for (const file of filesUnder(server.dataDir)) {
+      assert.ok(!readFileSync(file).includes(AccessKey!.SecretAccessKey!), `the secret is not in ${file} in the clear`);
     }
   });
 

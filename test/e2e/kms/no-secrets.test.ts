@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -22,6 +22,7 @@ import { CREDENTIALS_FILE } from '../../../src/bootstrap.js';
 import { DEFAULT_S3_CONFIG } from '../../../src/config/config.js';
 import { ROOT_KEY_FILE } from '../../../src/core/crypto/root-of-trust/file.js';
 import { awsJsonError, sendRaw, signedJsonRequest } from '../../helpers/raw-request.js';
+import { filesUnder } from '../../helpers/files.js';
 import { TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
 
 interface Secret {
@@ -42,13 +43,6 @@ function spellings(bytes: Buffer): Buffer[] {
     out.push(Buffer.from(core), Buffer.from(core.replace(/\+/g, '-').replace(/\//g, '_')));
   }
   return out.filter((n) => n.length >= 12);
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
 }
 
 /** Every (secret, place) pair where a spelling of the secret occurs. */

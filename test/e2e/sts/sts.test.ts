@@ -5,8 +5,8 @@ import {
 import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { filesUnder } from '../../helpers/files.js';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/core/clock.js';
 import { Clients, Credentials, allow, deny, policyDocument, trustPolicy } from '../../helpers/query-clients.js';
@@ -74,8 +74,8 @@ describe('STS (@aws-sdk/client-sts)', () => {
     assert.equal(me.Arn, out.AssumedRoleUser?.Arn);
     assert.equal(me.UserId, out.AssumedRoleUser?.AssumedRoleId);
     assert.ok(!server.logs.join('').includes(session.secretAccessKey) && !server.logs.join('').includes(session.sessionToken!), 'no secret in the logs');
-    for (const file of readdirSync(server.dataDir)) {
-      const bytes = readFileSync(join(server.dataDir, file));
+    for (const file of filesUnder(server.dataDir)) {
+      const bytes = readFileSync(file);
       assert.ok(!bytes.includes(session.secretAccessKey) && !bytes.includes(session.sessionToken!), `neither secret nor token is in ${file} in the clear`);
     }
   });

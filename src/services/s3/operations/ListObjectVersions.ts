@@ -3,9 +3,9 @@ import { S3Errors } from '../../../core/errors/s3.js';
 import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
-import { encoder, maxKeysOf } from '../listing.js';
+import { encoder, listingAccess, maxKeysOf } from '../listing.js';
 import { checkVersionId } from '../object-reads.js';
-import { needBucket, onBucket } from '../resources.js';
+import { needBucket } from '../resources.js';
 import { listVersionsPage, versionEntry } from '../version-listing.js';
 import { XmlValue, xmlOrderedDocument } from '../xml.js';
 
@@ -21,11 +21,7 @@ export const ListObjectVersions = defineOperation<S3Call, S3Input, BucketRecord,
   readOnly: true,
   async resolve(input, call) {
     const bucket = await needBucket(call, input);
-    const q = input.query;
-    return {
-      access: [onBucket(bucket, 's3:ListBucketVersions', { 's3:prefix': q.get('prefix') ?? '', 's3:delimiter': q.get('delimiter') ?? undefined, 's3:max-keys': q.get('max-keys') ?? undefined })],
-      state: bucket,
-    };
+    return { access: [listingAccess(bucket, 's3:ListBucketVersions', input.query)], state: bucket };
   },
   async handle(input, call, bucket) {
     const q = input.query;

@@ -1,8 +1,8 @@
 import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
-import { contentEntry, encoder, listPage, maxKeysOf } from '../listing.js';
-import { needBucket, onBucket } from '../resources.js';
+import { contentEntry, encoder, listPage, listingAccess, maxKeysOf } from '../listing.js';
+import { needBucket } from '../resources.js';
 import { xmlDocument } from '../xml.js';
 
 /**
@@ -15,11 +15,7 @@ export const ListObjects = defineOperation<S3Call, S3Input, BucketRecord, S3Acce
   readOnly: true,
   async resolve(input, call) {
     const bucket = await needBucket(call, input);
-    const q = input.query;
-    return {
-      access: [onBucket(bucket, 's3:ListBucket', { 's3:prefix': q.get('prefix') ?? '', 's3:delimiter': q.get('delimiter') ?? undefined, 's3:max-keys': q.get('max-keys') ?? undefined })],
-      state: bucket,
-    };
+    return { access: [listingAccess(bucket, 's3:ListBucket', input.query)], state: bucket };
   },
   async handle(input, call, bucket) {
     const q = input.query;

@@ -3,8 +3,8 @@ import { S3Errors } from '../../../core/errors/s3.js';
 import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
-import { contentEntry, encoder, listPage, maxKeysOf } from '../listing.js';
-import { needBucket, onBucket } from '../resources.js';
+import { contentEntry, encoder, listPage, listingAccess, maxKeysOf } from '../listing.js';
+import { needBucket } from '../resources.js';
 import { xmlDocument } from '../xml.js';
 
 /** GET /{Bucket}?list-type=2: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html */
@@ -14,11 +14,7 @@ export const ListObjectsV2 = defineOperation<S3Call, S3Input, BucketRecord, S3Ac
   readOnly: true,
   async resolve(input, call) {
     const bucket = await needBucket(call, input);
-    const q = input.query;
-    return {
-      access: [onBucket(bucket, 's3:ListBucket', { 's3:prefix': q.get('prefix') ?? '', 's3:delimiter': q.get('delimiter') ?? undefined, 's3:max-keys': q.get('max-keys') ?? undefined })],
-      state: bucket,
-    };
+    return { access: [listingAccess(bucket, 's3:ListBucket', input.query)], state: bucket };
   },
   async handle(input, call, bucket) {
     const q = input.query;
