@@ -7,6 +7,8 @@ import { pino } from 'pino';
 import { App, AppOptions, buildApp } from '../../src/app.js';
 import { Config, DEFAULT_S3_CONFIG, S3Config, parseRegions } from '../../src/config/config.js';
 import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpsAgent } from 'node:https';
 import { Clock } from '../../src/core/clock.js';
 
 export const TEST_ACCOUNT = '111122223333';
@@ -88,7 +90,8 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
         region: overrides.region ?? opts.region ?? TEST_REGION,
         credentials: overrides.credentials ?? TEST_CREDENTIALS,
         forcePathStyle: overrides.forcePathStyle ?? true,
-        ...(url.startsWith('https') ? { requestHandler: { httpsAgent: { rejectUnauthorized: false } } } : {}),
+        // The test servers' certificates are self-signed.
+        ...(url.startsWith('https') ? { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ rejectUnauthorized: false }) }) } : {}),
       });
       clients.push(client);
       return client;
