@@ -102,7 +102,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
         region: overrides.region ?? opts.region ?? TEST_REGION,
         credentials: overrides.credentials ?? TEST_CREDENTIALS,
         maxAttempts: 1,
-        ...(url.startsWith('https') ? { requestHandler: { httpsAgent: { rejectUnauthorized: false } } } : {}),
+        ...(url.startsWith('https') ? { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ rejectUnauthorized: false }) }) } : {}),
       });
       clients.push(client);
       return client;
