@@ -123,11 +123,14 @@ describe('AWS Query protocol (IAM, STS) on the wire', () => {
   });
 
   it('does not claim requests signed for another service (S3 is REST-XML), nor GETs without Action', async () => {
+    // S3 (REST-XML) answers them, with its own XML errors, not IAM's ErrorResponse.
     const s3 = await sendRaw(server.url, await signedQueryRequest(server.url, { Action: 'ListUsers', ...IAM_VERSION }, { service: 's3' }));
-    assert.equal(s3.status, 400);
-    assert.match(String(s3.headers['content-type']), /application\/json/);
+    assert.equal(s3.status, 501);
+    assert.match(String(s3.headers['content-type']), /application\/xml/);
+    assert.match(s3.body.toString(), /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>NotImplemented<\/Code>/);
     const bucket = await sendRaw(server.url, { method: 'GET', path: '/my-bucket?list-type=2', headers: {} });
-    assert.match(String(bucket.headers['content-type']), /application\/json/);
+    assert.equal(bucket.status, 403);
+    assert.match(bucket.body.toString(), /<Error><Code>AccessDenied<\/Code><Message>Access Denied<\/Message>/);
   });
 
   it('hostile parameters are answered with AWS errors, never an internal failure', async () => {
