@@ -91,6 +91,10 @@ export class RestXmlProtocol implements Protocol {
           'A header or query you provided implies functionality that is not implemented.',
         );
       }
+      // Object tags are not implemented: tags asked for are refused, never silently dropped.
+      if (ex.req.headers['x-amz-tagging'] !== undefined) {
+        throw new AwsError(S3Errors.NotImplemented, 'A header or query you provided implies functionality that is not implemented.');
+      }
       input = { bucket, key, query, headers: ex.req.headers, body, host, ...(form ? { form: form.fields, filename: form.filename } : {}) };
       const request = requestContextOf(ex, verified);
       const reply = (await dispatch(this.service, op, input, request)) as S3Reply;

@@ -15,6 +15,7 @@ import { GetBucketLocation } from './operations/GetBucketLocation.js';
 import { GetBucketPolicy } from './operations/GetBucketPolicy.js';
 import { GetBucketVersioning } from './operations/GetBucketVersioning.js';
 import { GetObject, HeadObject } from './operations/GetObject.js';
+import { GetObjectTagging } from './operations/GetObjectTagging.js';
 import { HeadBucket } from './operations/HeadBucket.js';
 import { ListBuckets } from './operations/ListBuckets.js';
 import { ListMultipartUploads } from './operations/ListMultipartUploads.js';
@@ -38,7 +39,7 @@ export const S3_OPERATIONS: ReadonlyMap<string, S3Operation> = new Map(
     PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy,
     PutBucketVersioning, GetBucketVersioning,
     PutObject, PostObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2,
-    ListObjectVersions, DeleteObjects, CopyObject,
+    ListObjectVersions, DeleteObjects, CopyObject, GetObjectTagging,
     CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
   ].map((op) => [op.name, op as S3Operation]),
 );

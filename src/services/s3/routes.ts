@@ -43,6 +43,7 @@ export function routeS3(method: string, bucket: string | undefined, key: string 
       return isSubresourceRequest(query) ? undefined : 'PutObject';
     case 'GET':
       if (has('uploadId')) return 'ListParts';
+      if (has('tagging')) return 'GetObjectTagging';
       return isSubresourceRequest(query) ? undefined : 'GetObject';
     case 'HEAD':
       return 'HeadObject';

@@ -234,6 +234,39 @@ function seedScenario(): void {
     assert.match(missing.stderr, /NoSuchBucket/);
   });
 
+  it('aws s3 cp of 20 MB (multipart) with a customer key, s3-to-s3 cp re-encrypting with --sse AES256 (multipart copy), mv, cp back', async () => {
+    const big = randomBytes(20_000_000);
+    writeFileSync(join(dir, 'big.bin'), big);
+    await okText('s3', 'cp', 'big.bin', 's3://arpadt-kms-encrypted-objects/big/kms.bin', '--sse', 'aws:kms', '--sse-kms-key-id', customerKeyId, '--no-progress');
+    const up = await ok('s3api', 'head-object', '--bucket', 'arpadt-kms-encrypted-objects', '--key', 'big/kms.bin');
+    assert.match(up.ETag, /^"[0-9a-f]{32}-3"$/);
+    assert.equal(up.ContentLength, big.length);
+    assert.equal(up.ServerSideEncryption, 'aws:kms');
+    assert.equal(up.SSEKMSKeyId, customerKeyArn);
+    // The CLI reads the source's tags (GetObjectTagging) before a multipart copy.
+    assert.deepEqual(await ok('s3api', 'get-object-tagging', '--bucket', 'arpadt-kms-encrypted-objects', '--key', 'big/kms.bin'), { TagSet: [] });
+    await okText('s3', 'cp', 's3://arpadt-kms-encrypted-objects/big/kms.bin', 's3://arpadt-kms-encrypted/big/aes.bin', '--sse', 'AES256', '--no-progress');
+    const copied = await ok('s3api', 'head-object', '--bucket', 'arpadt-kms-encrypted', '--key', 'big/aes.bin');
+    assert.equal(copied.ServerSideEncryption, 'AES256');
+    assert.equal(copied.SSEKMSKeyId, undefined);
+    assert.equal(copied.ContentLength, big.length);
+    await okText('s3', 'mv', 's3://arpadt-kms-encrypted/big/aes.bin', 's3://arpadt-kms-encrypted/big/moved.bin', '--no-progress');
+    const gone = await run('s3api', 'head-object', '--bucket', 'arpadt-kms-encrypted', '--key', 'big/aes.bin');
+    assert.equal(gone.code, 254);
+    // Without --sse the bucket default (aws:kms, aws/s3) seals the moved copy.
+    const moved = await ok('s3api', 'head-object', '--bucket', 'arpadt-kms-encrypted', '--key', 'big/moved.bin');
+    assert.equal(moved.ServerSideEncryption, 'aws:kms');
+    assert.equal(moved.SSEKMSKeyId, awsS3KeyArn);
+    await okText('s3', 'cp', 's3://arpadt-kms-encrypted/big/moved.bin', 'big-back.bin', '--no-progress');
+    assert.ok(readFileSync(join(dir, 'big-back.bin')).equals(big));
+    await okText('s3', 'rm', 's3://arpadt-kms-encrypted/big/moved.bin');
+    await okText('s3', 'rm', 's3://arpadt-kms-encrypted-objects/big/kms.bin');
+    // Tags are not implemented: asking for them is refused, not dropped.
+    const tagged = await run('s3api', 'put-object', '--bucket', 'arpadt-kms-encrypted', '--key', 'tagged', '--body', 'bond.json', '--tagging', 'team=blue');
+    assert.equal(tagged.code, 254);
+    assert.match(tagged.stderr, /\(NotImplemented\) when calling the PutObject operation/);
+  });
+
   it('s3api get-object --range and head-object of a missing key (404), s3 rm --recursive empties a prefix', async () => {
     const part = await ok('s3api', 'get-object', '--bucket', 'arpadt-kms-encrypted-objects', '--key', 'cp/kms.bin', '--range', 'bytes=0-7', 'range.bin');
     assert.equal(part.ContentRange, 'bytes 0-7/300008');

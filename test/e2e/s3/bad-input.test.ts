@@ -163,6 +163,19 @@ describe('S3 bad input: clean AWS-shaped errors, nothing half-written', { concur
     });
   });
 
+  describe('unimplemented features', () => {
+    it('x-amz-tagging on a PUT is NotImplemented (tags are refused, not dropped); GET ?tagging answers an empty TagSet, NoSuchKey for a missing key', async () => {
+      expectError(await raw({ method: 'PUT', path: '/bad/tagged', body: 'x', headers: { 'x-amz-tagging': 'team=blue' } }), 501, 'NotImplemented');
+      assert.equal(await exists(s3, 'bad', 'tagged'), false);
+      assert.equal((await raw({ method: 'PUT', path: '/bad/tagged', body: 'x' })).status, 200);
+      const tags = await raw({ method: 'GET', path: '/bad/tagged?tagging' });
+      assert.equal(tags.status, 200, tags.text);
+      assert.match(tags.text, /<Tagging xmlns="http:\/\/s3\.amazonaws\.com\/doc\/2006-03-01\/"><TagSet><\/TagSet><\/Tagging>/);
+      expectError(await raw({ method: 'GET', path: '/bad/untagged-missing?tagging' }), 404, 'NoSuchKey');
+      expectError(await raw({ method: 'PUT', path: '/bad/tagged?tagging', body: '<Tagging><TagSet/></Tagging>' }), 501, 'NotImplemented');
+    });
+  });
+
   describe('ranges and encryption headers', () => {
     before(async () => {
       await s3.send(new PutObjectCommand({ Bucket: 'bad', Key: 'hundred', Body: Buffer.alloc(100, 7) }));
