@@ -1,5 +1,6 @@
 import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
+import { ObjectKeys } from '../../core/s3/sse.js';
 import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
 import { S3Call, S3Input } from './call.js';
 import { customerKeyOf } from './sse-headers.js';
@@ -44,6 +45,24 @@ export async function findVersion(call: S3Call, bucket: BucketRecord, key: strin
 }
 
 /** The object key of a stored version (SSE-C: the request must carry the customer key; SSE-KMS: Decrypt as the caller). */
+/**
+ * HEAD's check: it reads no bytes, so it opens no key — SSE-KMS objects need no kms:Decrypt to be
+ * HEADed — but an SSE-C object still wants its key (missing → 400, wrong → 403), as S3 answers.
+ */
+export function checkReadKey(call: S3Call, input: S3Input, v: ObjectVersionRecord): void {
+  const customer = customerKeyOf(input.headers, call.request.secureTransport);
+  if (customer && v.encryption?.algorithm !== 'SSE-C') {
+    throw new AwsError(S3Errors.InvalidRequest, 'The encryption parameters are not applicable to this object.');
+  }
+  if (v.encryption?.algorithm !== 'SSE-C') return;
+  if (!customer) {
+    throw new AwsError(S3Errors.InvalidRequest, 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
+  }
+  if (!ObjectKeys.customerKeyMatches(v.encryption, customer.key)) {
+    throw new AwsError(S3Errors.AccessDenied, 'The provided encryption parameters did not match the ones used originally.');
+  }
+}
+
 export async function openObjectKey(call: S3Call, input: S3Input, v: ObjectVersionRecord, copySource = false): Promise<Buffer> {
   const customer = customerKeyOf(input.headers, call.request.secureTransport, copySource);
   if (customer && v.encryption?.algorithm !== 'SSE-C') {

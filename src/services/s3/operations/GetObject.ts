@@ -7,7 +7,7 @@ import { S3Access, S3Call, S3Input } from '../call.js';
 import { checksumOf } from '../checksum-headers.js';
 import { checkPreconditions, objectResponseHeaders, parseRange } from '../object-headers.js';
 import { partRange } from '../multipart.js';
-import { findVersion, openObjectKey } from '../object-reads.js';
+import { checkReadKey, findVersion, openObjectKey } from '../object-reads.js';
 import { needBucket, needKey, onObject } from '../resources.js';
 
 /** Query parameters that override response headers (presigned URLs use them). */
@@ -39,7 +39,8 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
     async handle(input, call, { bucket, key }) {
       const v = await findVersion(call, bucket, key, input.query.get('versionId'));
       checkPreconditions(v, input.headers);
-      const objectKey = await openObjectKey(call, input, v);
+      if (name === 'HeadObject') checkReadKey(call, input, v);
+      const objectKey = name === 'GetObject' ? await openObjectKey(call, input, v) : undefined;
       const partNumber = input.query.get('partNumber');
       needs(partNumber === null || input.headers.range === undefined, S3Errors.InvalidRequest, 'Cannot specify both Range header and partNumber query parameter');
       // ?partNumber=N reads the object's Nth part (206 with its Content-Range), as S3 does for multipart objects.
@@ -54,10 +55,7 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
       }
       const length = range ? range.end - range.start + 1 : v.size;
       if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
-      if (name === 'HeadObject') {
-        objectKey.fill(0);
-        return { status: range ? 206 : 200, headers, length };
-      }
+      if (!objectKey) return { status: range ? 206 : 200, headers, length };
       const body = readObject(call.deps.blobs, v.parts, objectKey, { bucket: bucket.name, key }, range);
       body.once('close', () => objectKey.fill(0));
       return { status: range ? 206 : 200, headers, body, length };
