@@ -13,6 +13,10 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
+  // Character references (&#34; &#x22;) are XML 1.0 (§4.1) and Go's encoding/xml writes every quote as &#34;:
+  // aws-sdk-go and rclone send <ETag>&#34;…&#34;</ETag> in CompleteMultipartUpload. The parser decodes them
+  // only with htmlEntities, which also accepts HTML's named entities (lenient, never ambiguous).
+  htmlEntities: true,
   isArray: (name) => ARRAY_ELEMENTS.has(name),
 });
 /** Elements that may repeat in the request documents S3 accepts. */

@@ -192,6 +192,28 @@ function s3cmdSuite(): void {
       }
     });
   }
+
+  it('multipart put (--multipart-chunk-size-mb=5) with --server-side-encryption-kms-id, server-side cp and mv, get', async () => {
+    const { dir, s3, keyArn, keyId } = fx.get();
+    const cfg = config('s3cfg-mp', 'path');
+    const big = randomBytes(17 * 1024 * 1024);
+    writeFileSync(join(dir, 'big.bin'), big);
+    await s3cmd(cfg, 'mb', 's3://s3cmd-mp');
+    await s3cmd(cfg, 'put', 'big.bin', 's3://s3cmd-mp/big.bin', '--multipart-chunk-size-mb=5', `--server-side-encryption-kms-id=${keyId}`);
+    const up = await headEncryption(s3, 's3cmd-mp', 'big.bin');
+    assert.equal(up.sse, 'aws:kms');
+    assert.equal(up.keyId, keyArn);
+    assert.match(up.etag ?? '', /^"[0-9a-f]{32}-4"$/);
+    assert.match(await s3cmd(cfg, 'cp', 's3://s3cmd-mp/big.bin', 's3://s3cmd-mp/copy.bin', '--server-side-encryption'), /remote copy/);
+    assert.equal((await headEncryption(s3, 's3cmd-mp', 'copy.bin')).sse, 'AES256');
+    assert.match(await s3cmd(cfg, 'mv', 's3://s3cmd-mp/copy.bin', 's3://s3cmd-mp/moved.bin'), /move: /);
+    await s3cmd(cfg, 'get', '--force', 's3://s3cmd-mp/moved.bin', 'big-back.bin');
+    assert.ok(readFileSync(join(dir, 'big-back.bin')).equals(big));
+    const rec = await s3cmd(cfg, 'ls', '--recursive', 's3://s3cmd-mp');
+    assert.deepEqual(rec.trim().split('\n').map((l) => l.split(/\s+/).slice(2)), [[String(big.length), 's3://s3cmd-mp/big.bin'], [String(big.length), 's3://s3cmd-mp/moved.bin']]);
+    await s3cmd(cfg, 'del', '--recursive', '--force', 's3://s3cmd-mp');
+    await s3cmd(cfg, 'rb', 's3://s3cmd-mp');
+  });
 }
 
 function rcloneSuite(): void {
@@ -271,6 +293,29 @@ function rcloneSuite(): void {
       }
     });
   }
+
+  it('multipart upload (--s3-upload-cutoff 5M; Go sends its ETags as &#34;…&#34;), server-side copy (CopyObject and multipart UploadPartCopy), moveto, cat', async () => {
+    const { dir, s3, keyArn, keyId } = fx.get();
+    const big = randomBytes(17 * 1024 * 1024);
+    writeFileSync(join(dir, 'big.bin'), big);
+    const e = env('path', { RCLONE_CONFIG_SR_SSE_KMS_KEY_ID: keyId });
+    await rclone(e, 'mkdir', 'sr:rclone-mp');
+    await rclone(e, 'copyto', 'big.bin', 'sr:rclone-mp/big.bin', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M');
+    const up = await headEncryption(s3, 'rclone-mp', 'big.bin');
+    assert.deepEqual([up.sse, up.keyId], ['aws:kms', keyArn]);
+    assert.match(up.etag ?? '', /^"[0-9a-f]{32}-4"$/);
+    await rclone(e, 'copyto', 'sr:rclone-mp/big.bin', 'sr:rclone-mp/copy-small-cutoff.bin', '--s3-copy-cutoff', '5M');
+    await rclone(e, 'copyto', 'sr:rclone-mp/big.bin', 'sr:rclone-mp/copy.bin');
+    await rclone(e, 'moveto', 'sr:rclone-mp/copy.bin', 'sr:rclone-mp/moved.bin');
+    for (const k of ['copy-small-cutoff.bin', 'moved.bin']) {
+      assert.deepEqual(await headEncryption(s3, 'rclone-mp', k).then((h) => [h.sse, h.keyId]), ['aws:kms', keyArn], k);
+      await rclone(e, 'copyto', `sr:rclone-mp/${k}`, `back-${k}`);
+      assert.ok(readFileSync(join(dir, `back-${k}`)).equals(big), k);
+    }
+    const ls = await rclone(e, 'ls', 'sr:rclone-mp');
+    assert.deepEqual(ls.trim().split('\n').map((l) => l.trim().split(/\s+/)[1]).sort(), ['big.bin', 'copy-small-cutoff.bin', 'moved.bin']);
+    await rclone(e, 'purge', 'sr:rclone-mp');
+  });
 }
 
 const TOOLS = [
