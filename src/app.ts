@@ -3,11 +3,11 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Logger, pino } from 'pino';
 import { Deployment, bootstrap } from './bootstrap.js';
-import { Config, readTls } from './config/config.js';
+import { Config, DEFAULT_TRAIL_CONFIG, readTls } from './config/config.js';
 import { AuditLog, AuditSink } from './core/audit/audit-log.js';
 import { DigestSigningKeys } from './core/audit/digest-keys.js';
 import { auditedKeyLifecycle } from './core/audit/service-events.js';
-import { ACCEPT_ANY_BUCKET, TrailBucketCheck } from './core/audit/trails.js';
+import { TrailDelivery } from './core/audit/trail-delivery.js';
 import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
@@ -32,11 +32,13 @@ import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
 import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
+import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
 import { FsBlobStore } from './store/blob/fs/fs-blob-store.js';
 import { ObjectKeys } from './core/s3/sse.js';
 import { RestXmlProtocol } from './protocols/rest-xml/rest-xml.js';
 import { S3AccessControl } from './services/s3/access.js';
 import { s3Service } from './services/s3/service.js';
+import { S3TrailDestination } from './services/s3/trail-destination.js';
 
 /** How long close() lets open connections finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
@@ -86,15 +88,29 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const kms = new Kms(store, root, clock, { grants: stores.grantStore, lifecycleEvents: auditedKeyLifecycle(audit) });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
-  // CloudTrail trails. PLACEHOLDER until S3 wires it: CreateTrail accepts any well-formed bucket name; S3 replaces
-  // this with a check of its own buckets (S3BucketDoesNotExistException otherwise).
-  const trailBucketCheck: TrailBucketCheck = ACCEPT_ANY_BUCKET;
+  // S3's objects: what the S3 service serves and where trails deliver.
+  const blobs = await FsBlobStore.open(config.dataDir);
+  const swept = await blobs.sweepIncomplete();
+  if (swept > 0) log.warn({ swept }, 'removed object bodies a crash left half-written');
+  const s3Deps = { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 };
+  // CloudTrail trails deliver into S3 buckets as the CloudTrail service: CreateTrail checks the bucket and its
+  // policy, the delivery loop writes log and digest files (src/core/audit/trail-delivery.ts).
+  const trailDestination = new S3TrailDestination(s3Deps);
   const trails = new SqliteTrailStore(stores.database);
   const digestKeys = new DigestSigningKeys(trails, root);
   const cloudTrailDefinition = {
-    ...cloudTrailService(stores.audit, stores.identityPolicies, clock, { trails, signingKeys: digestKeys, bucketCheck: trailBucketCheck }),
+    ...cloudTrailService(stores.audit, stores.identityPolicies, clock, { trails, signingKeys: digestKeys, bucketCheck: trailDestination }),
     audit,
   } as ServiceDefinition<unknown>;
+  const trailDelivery = new TrailDelivery(
+    trails,
+    new SqliteTrailDeliveryStore(stores.database),
+    trailDestination,
+    digestKeys,
+    clock,
+    config.trails ?? DEFAULT_TRAIL_CONFIG,
+    (err, trailArn) => log.error({ err, trailArn }, 'trail delivery failed; it is retried at the next interval'),
+  );
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([
     [KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>],
     ...CLOUDTRAIL_TARGET_PREFIXES.map((prefix) => [prefix, cloudTrailDefinition] as const),
@@ -106,12 +122,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
   const kmsInternal = new KmsInternalClient(kmsDefinition);
-  const blobs = await FsBlobStore.open(config.dataDir);
-  const swept = await blobs.sweepIncomplete();
-  if (swept > 0) log.warn({ swept }, 'removed object bodies a crash left half-written');
   const s3Definition = {
     ...s3Service(
-      { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 },
+      s3Deps,
       kms,
       kmsInternal,
       new S3AccessControl(stores.identityPolicies),
@@ -157,6 +170,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
       timer = setInterval(sweep, config.sweepIntervalMs);
       timer.unref();
+      trailDelivery.start();
       ready = true;
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -175,6 +189,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         server.closeIdleConnections();
       });
       audit.flush();
+      // A last log delivery of what was committed (cheap; AWS has no such moment). Digests wait for their interval.
+      await trailDelivery.stop();
       await stores.close();
       await root.close();
     },

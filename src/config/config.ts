@@ -20,7 +20,22 @@ export interface Config {
   /** How often due key deletions and rotations are swept, in ms. */
   readonly sweepIntervalMs: number;
   readonly s3: S3Config;
+  /** Trail delivery intervals (absent: AWS's, DEFAULT_TRAIL_CONFIG). */
+  readonly trails?: TrailConfig;
 }
+
+/**
+ * How often trails deliver log files and digest files: about every 5 minutes and every hour at AWS
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-cloudtrail-works.html,
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html);
+ * STRONGROOM_TRAIL_LOG_INTERVAL_SECONDS / STRONGROOM_TRAIL_DIGEST_INTERVAL_SECONDS shorten them (tests).
+ */
+export interface TrailConfig {
+  readonly logIntervalMs: number;
+  readonly digestIntervalMs: number;
+}
+
+export const DEFAULT_TRAIL_CONFIG: TrailConfig = { logIntervalMs: 300_000, digestIntervalMs: 3_600_000 };
 
 export const DEFAULT_S3_CONFIG: S3Config = { domains: ['localhost', 's3.localhost'], blockSseCForNewBuckets: false, legacyEncryptionNotFound: false };
 
@@ -77,6 +92,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     ...(rootAccessKeyId !== undefined ? { rootAccessKeyId, rootSecretAccessKey } : {}),
     logLevel: env.STRONGROOM_LOG_LEVEL ?? 'info',
     sweepIntervalMs: Number(env.STRONGROOM_SWEEP_INTERVAL_MS ?? 60_000),
+    trails: {
+      logIntervalMs: seconds(env.STRONGROOM_TRAIL_LOG_INTERVAL_SECONDS, 'STRONGROOM_TRAIL_LOG_INTERVAL_SECONDS') ?? DEFAULT_TRAIL_CONFIG.logIntervalMs,
+      digestIntervalMs: seconds(env.STRONGROOM_TRAIL_DIGEST_INTERVAL_SECONDS, 'STRONGROOM_TRAIL_DIGEST_INTERVAL_SECONDS') ?? DEFAULT_TRAIL_CONFIG.digestIntervalMs,
+    },
     s3: {
       domains: (env.STRONGROOM_S3_DOMAINS ?? 'localhost,s3.localhost').split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== ''),
       blockSseCForNewBuckets: flag(env.STRONGROOM_S3_BLOCK_SSE_C, 'STRONGROOM_S3_BLOCK_SSE_C'),
@@ -102,6 +121,14 @@ function flag(v: string | undefined, name: string): boolean {
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   throw new ConfigError(`${name} must be true or false`);
+}
+
+/** A positive number of seconds, in ms; undefined when unset. */
+function seconds(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number of seconds`);
+  return Math.round(n * 1000);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -2,16 +2,46 @@ import { needs } from '../errors/aws-error.js';
 import { CloudTrailErrors } from '../errors/cloudtrail.js';
 import { TrailRecord, TrailStore } from '../../store/metadata/trail-types.js';
 
-/**
- * Whether a trail's bucket exists (and, later, lets CloudTrail write): CreateTrail answers
- * S3BucketDoesNotExistException when it does not. S3 wires the real check (src/app.ts); until then
- * ACCEPT_ANY_BUCKET takes the name as given.
- */
-export interface TrailBucketCheck {
-  bucketExists(accountId: string, bucket: string): Promise<boolean>;
+/** Where a trail delivers: its bucket and key prefix, and who it is (the bucket policy's aws:SourceArn). */
+export interface TrailTarget {
+  readonly trailArn: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly bucket: string;
+  readonly prefix: string | null;
 }
 
-export const ACCEPT_ANY_BUCKET: TrailBucketCheck = { bucketExists: async () => true };
+/** Whether CloudTrail can deliver to a target: yes, no such bucket, or the bucket policy does not let it. */
+export type TrailBucketVerdict = 'ok' | 'NoSuchBucket' | 'InsufficientPolicy';
+
+/**
+ * Whether a trail's bucket exists and lets CloudTrail write: CreateTrail answers S3BucketDoesNotExistException
+ * or InsufficientS3BucketPolicyException otherwise. S3 implements it (src/services/s3/trail-destination.ts);
+ * ACCEPT_ANY_BUCKET is for tests of the CloudTrail API alone.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+ */
+export interface TrailBucketCheck {
+  check(target: TrailTarget): Promise<TrailBucketVerdict>;
+}
+
+export const ACCEPT_ANY_BUCKET: TrailBucketCheck = { check: async () => 'ok' };
+
+/**
+ * Where a trail's files go: an object written into the trail's bucket as the CloudTrail service (not as any
+ * caller), encrypted as new objects of that bucket are, with `metadata` as x-amz-meta-*; all or nothing.
+ * Throws TrailDeliveryError when the bucket is missing or refuses.
+ */
+export interface TrailDestination extends TrailBucketCheck {
+  put(target: TrailTarget, key: string, body: Buffer, metadata: Readonly<Record<string, string>>): Promise<void>;
+}
+
+/** A delivery that failed for a reason the trail's owner can fix (GetTrailStatus shows it as LatestDeliveryError). */
+export class TrailDeliveryError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+    this.name = 'TrailDeliveryError';
+  }
+}
 
 /** At most five trails per account and region, as AWS. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html */
 export const MAX_TRAILS_PER_REGION = 5;
@@ -31,6 +61,10 @@ export function checkTrailName(name: string): void {
     CloudTrailErrors.InvalidTrailNameException,
     'Trail name must starts with a letter or number, end with a letter or number, be between 3 and 128 characters, have no adjacent periods, underscores or dashes and not be in IP address format.',
   );
+}
+
+export function trailTarget(trail: TrailRecord): TrailTarget {
+  return { trailArn: trail.arn, accountId: trail.accountId, region: trail.region, bucket: trail.s3BucketName, prefix: trail.s3KeyPrefix };
 }
 
 export function trailArn(accountId: string, region: string, name: string): string {

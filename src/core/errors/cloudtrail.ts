@@ -17,6 +17,7 @@ export const CloudTrailErrors = defineErrors({
   CloudTrailARNInvalidException: { status: 400, fault: 'client' },
   MaximumNumberOfTrailsExceededException: { status: 400, fault: 'client' },
   S3BucketDoesNotExistException: { status: 400, fault: 'client' },
+  InsufficientS3BucketPolicyException: { status: 400, fault: 'client' },
   InvalidS3BucketNameException: { status: 400, fault: 'client' },
   InvalidS3PrefixException: { status: 400, fault: 'client' },
   InvalidHomeRegionException: { status: 400, fault: 'client' },

@@ -59,6 +59,11 @@ export interface TrailStore {
   listTrails(accountId: string, region: string): TrailRecord[];
   updateTrail(arn: string, patch: Partial<Pick<TrailRecord, 'eventSelectors' | 'advancedEventSelectors' | 'isLogging' | 'startLoggingTime' | 'stopLoggingTime'>>): void;
   deleteTrail(arn: string): void;
+  /**
+   * StartLogging: delivery starts after the last record committed now (the StartLogging record itself is
+   * the first delivered); a trail started again does not deliver what happened while it was stopped.
+   */
+  startDelivery(arn: string): void;
   /** Every logging trail (the delivery loop's work). */
   loggingTrails(): TrailRecord[];
   delivery(arn: string): TrailDeliveryState | undefined;

@@ -6,6 +6,7 @@ import {
   GetTrailStatusCommand, ListPublicKeysCommand, PutEventSelectorsCommand, StartLoggingCommand, StopLoggingCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +25,17 @@ describe('CloudTrail trails API', () => {
 
   before(async () => {
     server = await startServer({ regions: 'us-east-1,us-west-2' });
+    // The trails' bucket, open to CloudTrail (any trail, any prefix) as AWS's documented policy has it.
+    await server.s3().send(new CreateBucketCommand({ Bucket: 'audit-bucket' }));
+    const cloudTrail = { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' } };
+    const Policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { ...cloudTrail, Action: 's3:GetBucketAcl', Resource: 'arn:aws:s3:::audit-bucket' },
+        { ...cloudTrail, Action: 's3:PutObject', Resource: 'arn:aws:s3:::audit-bucket/*', Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } },
+      ],
+    });
+    await server.s3().send(new PutBucketPolicyCommand({ Bucket: 'audit-bucket', Policy }));
   });
   after(async () => {
     for (const c of made) c.destroy();
@@ -58,6 +70,7 @@ describe('CloudTrail trails API', () => {
       [ct().send(new CreateTrailCommand({ Name: 'ab', S3BucketName: 'audit-bucket' })), 'InvalidTrailNameException'],
       [ct().send(new CreateTrailCommand({ Name: '10.0.0.1', S3BucketName: 'audit-bucket' })), 'InvalidTrailNameException'],
       [ct().send(new CreateTrailCommand({ Name: 'other', S3BucketName: 'Bad_Bucket' })), 'InvalidS3BucketNameException'],
+      [ct().send(new CreateTrailCommand({ Name: 'other', S3BucketName: 'no-such-bucket' })), 'S3BucketDoesNotExistException'],
       [ct().send(new CreateTrailCommand({ Name: 'other', S3BucketName: 'audit-bucket', SnsTopicName: 't' })), 'UnsupportedOperationException'],
       [ct().send(new GetTrailCommand({ Name: 'missing' })), 'TrailNotFoundException'],
       [ct().send(new GetTrailCommand({ Name: 'arn:aws:cloudtrail:nowhere' })), 'CloudTrailARNInvalidException'],

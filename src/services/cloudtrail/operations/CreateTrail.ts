@@ -52,7 +52,11 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
     }
     needs(BUCKET_NAME.test(input.S3BucketName) && !/\.\.|\.-|-\./.test(input.S3BucketName), CloudTrailErrors.InvalidS3BucketNameException, `Bucket name is not valid: ${input.S3BucketName.slice(0, 64)}`);
     needs(input.S3KeyPrefix === undefined || input.S3KeyPrefix.length <= 200, CloudTrailErrors.InvalidS3PrefixException, 'S3 key prefix must be at most 200 characters.');
-    needs(await call.bucketCheck.bucketExists(accountId, input.S3BucketName), CloudTrailErrors.S3BucketDoesNotExistException, `S3 bucket ${input.S3BucketName} does not exist.`);
+    // CloudTrail checks, before creating the trail, that the bucket exists and that its policy lets
+    // cloudtrail.amazonaws.com GetBucketAcl and PutObject under [prefix/]AWSLogs/<account>/.
+    const verdict = await call.bucketCheck.check({ trailArn: arn, accountId, region, bucket: input.S3BucketName, prefix: input.S3KeyPrefix ?? null });
+    needs(verdict !== 'NoSuchBucket', CloudTrailErrors.S3BucketDoesNotExistException, `S3 bucket ${input.S3BucketName} does not exist.`);
+    needs(verdict === 'ok', CloudTrailErrors.InsufficientS3BucketPolicyException, `Incorrect S3 bucket policy is detected for bucket: ${input.S3BucketName}`);
     needs(
       call.trails.listTrails(accountId, region).filter((t) => t.region === region).length < MAX_TRAILS_PER_REGION,
       CloudTrailErrors.MaximumNumberOfTrailsExceededException,

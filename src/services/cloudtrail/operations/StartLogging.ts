@@ -18,7 +18,10 @@ export const StartLogging = defineOperation<CloudTrailCall, { Name: string }, Tr
   },
   handle: async (_input, call, trail) => {
     needsHomeRegion(trail, call.request.region);
-    if (!trail.isLogging) call.trails.updateTrail(trail.arn, { isLogging: true, startLoggingTime: call.clock.now() });
+    if (!trail.isLogging) {
+      call.trails.updateTrail(trail.arn, { isLogging: true, startLoggingTime: call.clock.now() });
+      call.trails.startDelivery(trail.arn);
+    }
     return {};
   },
 });

@@ -81,7 +81,18 @@ export class SqliteTrailStore implements TrailStore {
       this.database.stmt('DELETE FROM cloudtrail_trails WHERE arn = ?').run(arn);
       this.database.stmt('DELETE FROM cloudtrail_delivery WHERE trail_arn = ?').run(arn);
       this.database.stmt('DELETE FROM cloudtrail_log_files WHERE trail_arn = ?').run(arn);
+      this.database.stmt('DELETE FROM cloudtrail_pending_objects WHERE trail_arn = ?').run(arn);
+      this.database.stmt('DELETE FROM cloudtrail_digest_chains WHERE trail_arn = ?').run(arn);
     });
+  }
+
+  startDelivery(arn: string): void {
+    this.database
+      .stmt(
+        `INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq) VALUES (?, COALESCE((SELECT seq FROM audit_checkpoint WHERE id = 1), 0))
+         ON CONFLICT (trail_arn) DO UPDATE SET delivered_seq = MAX(delivered_seq, excluded.delivered_seq)`,
+      )
+      .run(arn);
   }
 
   loggingTrails(): TrailRecord[] {

@@ -1,0 +1,221 @@
+import { Clock } from '../clock.js';
+import { TrailRecord, TrailStore } from '../../store/metadata/trail-types.js';
+import { DigestSigningKeys } from './digest-keys.js';
+import { StoredEvent } from './lookup.js';
+import { CloudTrailRecord } from './record.js';
+import { DigestedLogFile, PreviousDigest, buildLogFile, digestFileKey, logFileKey, signDigest } from './trail-files.js';
+import { trailWants } from './trail-selectors.js';
+import { TrailDeliveryError, TrailDestination, trailTarget } from './trails.js';
+
+/** A file a trail decided to write, with its exact bytes, not yet in the bucket. */
+export interface PlannedObject {
+  readonly kind: 'log' | 'digest';
+  readonly region: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Buffer;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Log files: SHA-256 of the uncompressed content (what the next digest lists). */
+  readonly sha256: string;
+  readonly oldestEventTime: number | null;
+  readonly newestEventTime: number | null;
+}
+
+export interface PendingObject extends PlannedObject {
+  readonly id: number;
+  readonly trailArn: string;
+}
+
+/** The last digest of a trail in a region: where the next one starts and what it links to. */
+export interface DigestChain {
+  readonly region: string;
+  readonly lastEndTime: number;
+  readonly previous: PreviousDigest | undefined;
+}
+
+/**
+ * What delivery remembers (SQLite: cloudtrail_delivery, cloudtrail_pending_objects, cloudtrail_log_files,
+ * cloudtrail_digest_chains). Each plan… call is one transaction: the files' bytes are stored as pending in
+ * the same commit that moves the trail's position (delivered sequence number, digest chain), so a restart
+ * resumes exactly there — pending files are written again with the same key and bytes, none is made twice.
+ */
+export interface TrailDeliveryStore {
+  recordsAfter(seq: number, limit: number): StoredEvent[];
+  deliveredSeq(trailArn: string): number;
+  planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): void;
+  /** Plans a digest: moves the region's chain to it and takes the log files it lists off the undigested list. */
+  planDigest(trailArn: string, digest: PlannedObject, endTime: number, signature: string, listed: readonly string[], now: number): void;
+  pending(trailArn: string): PendingObject[];
+  /** The object is in the bucket: forget it; a log file joins the undigested list (when the trail validates). */
+  delivered(p: PendingObject, digested: boolean, now: number): void;
+  failed(trailArn: string, kind: 'log' | 'digest', error: string): void;
+  undigested(trailArn: string, region: string): DigestedLogFile[];
+  chains(trailArn: string): DigestChain[];
+}
+
+export interface TrailDeliveryOptions {
+  readonly logIntervalMs: number;
+  readonly digestIntervalMs: number;
+}
+
+/** Records read per step; each step's matching records make one log file per region. */
+const BATCH = 2_000;
+
+/**
+ * The trails' delivery loop, as CloudTrail's: every log interval (AWS: about 5 minutes) each logging trail
+ * gets the records committed since its last delivery that its selectors want, as one gzip'd log file per
+ * region; every digest interval (AWS: one hour) a trail with log file validation gets, per region, a signed
+ * digest listing the log files delivered since the previous digest — an empty one too, so the chain shows
+ * there was nothing. A bucket that refuses (no bucket, policy) is shown by GetTrailStatus
+ * (LatestDeliveryError / LatestDigestDeliveryError) and retried at the next interval; nothing is skipped.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-cloudtrail-works.html
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html
+ */
+export class TrailDelivery {
+  #timers: NodeJS.Timeout[] = [];
+  /** Ticks run one after the other, never overlapping. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly trails: TrailStore,
+    private readonly store: TrailDeliveryStore,
+    private readonly destination: TrailDestination,
+    private readonly keys: DigestSigningKeys,
+    private readonly clock: Clock,
+    private readonly options: TrailDeliveryOptions,
+    private readonly onError: (err: unknown, trailArn: string) => void = () => {},
+  ) {}
+
+  start(): void {
+    const every = (ms: number, f: () => Promise<void>) => {
+      const t = setInterval(() => void this.#enqueue(f), ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(this.options.logIntervalMs, () => this.deliverLogs());
+    every(this.options.digestIntervalMs, () => this.deliverDigests());
+  }
+
+  /** Stops the timers and, once the running step ended, delivers the last log files (not a digest: AWS does not either). */
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    await this.#enqueue(() => this.deliverLogs());
+  }
+
+  #enqueue(f: () => Promise<void>): Promise<void> {
+    this.#queue = this.#queue.then(f).catch((err: unknown) => this.onError(err, ''));
+    return this.#queue;
+  }
+
+  /** One log step for every logging trail. */
+  async deliverLogs(): Promise<void> {
+    for (const trail of this.trails.loggingTrails()) {
+      try {
+        if (!(await this.#flush(trail, 'log'))) continue;
+        this.#planLogs(trail);
+        await this.#flush(trail, 'log');
+      } catch (err) {
+        this.onError(err, trail.arn);
+      }
+    }
+  }
+
+  /** One digest step for every logging trail with log file validation. */
+  async deliverDigests(): Promise<void> {
+    for (const trail of this.trails.loggingTrails()) {
+      if (!trail.logFileValidationEnabled) continue;
+      try {
+        // Log files still waiting go first: a digest lists only files that are in the bucket.
+        await this.#flush(trail, 'log');
+        await this.#planDigests(trail);
+        await this.#flush(trail, 'digest');
+      } catch (err) {
+        this.onError(err, trail.arn);
+      }
+    }
+  }
+
+  #planLogs(trail: TrailRecord): void {
+    let seq = this.store.deliveredSeq(trail.arn);
+    for (;;) {
+      const rows = this.store.recordsAfter(seq, BATCH);
+      const last = rows[rows.length - 1];
+      if (!last) return;
+      const byRegion = new Map<string, string[]>();
+      for (const row of rows) {
+        const r = JSON.parse(row.record) as CloudTrailRecord;
+        if (!trailWants(trail, r)) continue;
+        const list = byRegion.get(r.awsRegion) ?? [];
+        list.push(row.record);
+        byRegion.set(r.awsRegion, list);
+      }
+      const now = this.clock.now();
+      const files: PlannedObject[] = [...byRegion].map(([region, records]) => {
+        const f = buildLogFile(records);
+        return {
+          kind: 'log',
+          region,
+          bucket: trail.s3BucketName,
+          key: logFileKey(trail.s3KeyPrefix, trail.accountId, region, now),
+          body: f.body,
+          metadata: {},
+          sha256: f.sha256,
+          oldestEventTime: f.oldestEventTime,
+          newestEventTime: f.newestEventTime,
+        };
+      });
+      this.store.planLogs(trail.arn, files, last.seq, now);
+      seq = last.seq;
+      if (rows.length < BATCH) return;
+    }
+  }
+
+  async #planDigests(trail: TrailRecord): Promise<void> {
+    const now = this.clock.now();
+    // Digest names carry the end time to the second: one digest per chain per second at most.
+    const endTime = Math.floor(now / 1000) * 1000;
+    const chains = new Map(this.store.chains(trail.arn).map((c) => [c.region, c]));
+    const regions = new Set([trail.region, ...chains.keys()]);
+    const key = await this.keys.current(trail.region, now);
+    const privateKey = await this.keys.privateKey(key);
+    for (const region of regions) {
+      const chain = chains.get(region);
+      const startTime = chain?.lastEndTime ?? trail.startLoggingTime ?? trail.createdAt;
+      if (endTime <= startTime) continue;
+      const logFiles = this.store.undigested(trail.arn, region);
+      const digestKey = digestFileKey(trail.s3KeyPrefix, trail.accountId, region, trail.name, trail.region, endTime);
+      const signed = signDigest(
+        { accountId: trail.accountId, bucket: trail.s3BucketName, key: digestKey, startTime, endTime, fingerprint: key.fingerprint, previous: chain?.previous, logFiles },
+        privateKey,
+      );
+      this.store.planDigest(
+        trail.arn,
+        { kind: 'digest', region, bucket: trail.s3BucketName, key: digestKey, body: signed.body, metadata: signed.metadata, sha256: signed.sha256, oldestEventTime: null, newestEventTime: null },
+        endTime,
+        signed.signature,
+        logFiles.map((f) => f.key),
+        now,
+      );
+    }
+  }
+
+  /**
+   * Writes the trail's pending files of `kind` (log files also before digests), oldest first; stops at the
+   * first refusal, which GetTrailStatus then shows. True when nothing is left pending.
+   */
+  async #flush(trail: TrailRecord, kind: 'log' | 'digest'): Promise<boolean> {
+    for (const p of this.store.pending(trail.arn)) {
+      if (kind === 'log' && p.kind !== 'log') continue;
+      try {
+        await this.destination.put(trailTarget(trail), p.key, p.body, p.metadata);
+      } catch (err) {
+        this.store.failed(trail.arn, p.kind, err instanceof TrailDeliveryError ? err.code : 'InternalError');
+        if (!(err instanceof TrailDeliveryError)) this.onError(err, trail.arn);
+        return false;
+      }
+      this.store.delivered(p, trail.logFileValidationEnabled, this.clock.now());
+    }
+    return true;
+  }
+}
