@@ -108,6 +108,37 @@ s3.download_fileobj('boto3-bucket', 'transfer/c.bin', out_c, ExtraArgs={'SSECust
 report['transfer'] = {'kms': out_kms.getvalue() == body, 'c': out_c.getvalue() == body,
                       'kmsKey': s3.head_object(Bucket='boto3-bucket', Key='transfer/kms.bin').get('SSEKMSKeyId')}
 
+# Multipart (s3transfer above its threshold), copies, batch delete.
+from boto3.s3.transfer import TransferConfig
+tc = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+big = bytes(range(256)) * (12 * 4096) + b'tail'
+s3.upload_fileobj(io.BytesIO(big), 'boto3-bucket', 'mp/kms.bin', ExtraArgs={'ServerSideEncryption': 'aws:kms', 'SSEKMSKeyId': cmk['KeyId']}, Config=tc)
+s3.upload_fileobj(io.BytesIO(big), 'boto3-bucket', 'mp/c.bin', ExtraArgs={'SSECustomerAlgorithm': 'AES256', 'SSECustomerKey': key}, Config=tc)
+mp_kms = s3.head_object(Bucket='boto3-bucket', Key='mp/kms.bin')
+mp_c = s3.head_object(Bucket='boto3-bucket', Key='mp/c.bin', SSECustomerAlgorithm='AES256', SSECustomerKey=key)
+out_mk, out_mc = io.BytesIO(), io.BytesIO()
+s3.download_fileobj('boto3-bucket', 'mp/kms.bin', out_mk, Config=tc)
+s3.download_fileobj('boto3-bucket', 'mp/c.bin', out_mc, ExtraArgs={'SSECustomerAlgorithm': 'AES256', 'SSECustomerKey': key}, Config=tc)
+# copy_object: SSE-C source re-keyed to SSE-KMS; SSE-KMS source to SSE-C; s3transfer's managed copy (multipart UploadPartCopy).
+cp1 = s3.copy_object(Bucket='boto3-bucket', Key='copies/c-to-kms.bin', CopySource={'Bucket': 'boto3-bucket', 'Key': 'sse-c.bin'},
+                     CopySourceSSECustomerAlgorithm='AES256', CopySourceSSECustomerKey=key, ServerSideEncryption='aws:kms')
+cp2 = s3.copy_object(Bucket='boto3-bucket', Key='copies/kms-to-c.bin', CopySource={'Bucket': 'boto3-bucket', 'Key': 'sse-kms.bin'},
+                     SSECustomerAlgorithm='AES256', SSECustomerKey=other)
+s3.copy({'Bucket': 'boto3-bucket', 'Key': 'mp/kms.bin'}, 'boto3-bucket', 'copies/mp-copy.bin', ExtraArgs={'ServerSideEncryption': 'AES256'}, Config=tc)
+report['multipart'] = {
+    'kms': {'etag': mp_kms['ETag'], 'sse': mp_kms.get('ServerSideEncryption'), 'key': mp_kms.get('SSEKMSKeyId'), 'length': mp_kms['ContentLength'], 'roundTrip': out_mk.getvalue() == big},
+    'c': {'etag': mp_c['ETag'], 'md5': mp_c.get('SSECustomerKeyMD5'), 'roundTrip': out_mc.getvalue() == big},
+    'copyCToKms': {'sse': cp1.get('ServerSideEncryption'), 'key': cp1.get('SSEKMSKeyId'),
+                   'roundTrip': s3.get_object(Bucket='boto3-bucket', Key='copies/c-to-kms.bin')['Body'].read() == body},
+    'copyKmsToC': {'alg': cp2.get('SSECustomerAlgorithm'), 'md5': cp2.get('SSECustomerKeyMD5'), 'otherMd5': base64.b64encode(hashlib.md5(other).digest()).decode(),
+                   'roundTrip': s3.get_object(Bucket='boto3-bucket', Key='copies/kms-to-c.bin', SSECustomerAlgorithm='AES256', SSECustomerKey=other)['Body'].read() == body,
+                   'withoutKey': error_of(s3.get_object, Bucket='boto3-bucket', Key='copies/kms-to-c.bin')},
+    'managedCopy': {'sse': s3.head_object(Bucket='boto3-bucket', Key='copies/mp-copy.bin').get('ServerSideEncryption'),
+                    'roundTrip': s3.get_object(Bucket='boto3-bucket', Key='copies/mp-copy.bin')['Body'].read() == big},
+}
+deleted = s3.delete_objects(Bucket='boto3-bucket', Delete={'Objects': [{'Key': k} for k in ('mp/kms.bin', 'mp/c.bin', 'copies/c-to-kms.bin', 'copies/kms-to-c.bin', 'copies/mp-copy.bin', 'never-existed')]})
+report['deleteObjects'] = {'deleted': sorted(d['Key'] for d in deleted.get('Deleted', [])), 'errors': deleted.get('Errors', [])}
+
 pages = []
 for page in s3.get_paginator('list_objects_v2').paginate(Bucket='boto3-bucket', PaginationConfig={'PageSize': 2}):
     pages.append([(o['Key'], o['Size']) for o in page.get('Contents', [])])
@@ -220,6 +251,24 @@ function scenario(): void {
 
   it('upload_fileobj / download_fileobj with ExtraArgs (SSE-KMS by key ARN, SSE-C) round trip', () => {
     assert.deepEqual(report.transfer, { kms: true, c: true, kmsKey: report.cmkArn });
+  });
+
+  it('s3transfer multipart upload/download under SSE-KMS and SSE-C; copy_object across SSE-C and SSE-KMS; managed multipart copy; delete_objects', () => {
+    const m = report.multipart;
+    const size = 256 * 12 * 4096 + 4;
+    assert.match(m.kms.etag, /^"[0-9a-f]{32}-3"$/);
+    assert.deepEqual({ ...m.kms, etag: undefined }, { etag: undefined, sse: 'aws:kms', key: report.cmkArn, length: size, roundTrip: true });
+    assert.match(m.c.etag, /^"[0-9a-f]{32}-3"$/);
+    assert.equal(m.c.md5, report.sseC.keyMd5);
+    assert.equal(m.c.roundTrip, true);
+    assert.deepEqual(m.copyCToKms, { sse: 'aws:kms', key: report.sseKms.awsS3Arn, roundTrip: true });
+    assert.equal(m.copyKmsToC.alg, 'AES256');
+    assert.equal(m.copyKmsToC.md5, m.copyKmsToC.otherMd5);
+    assert.equal(m.copyKmsToC.roundTrip, true);
+    assert.equal(m.copyKmsToC.withoutKey.status, 400);
+    assert.deepEqual(m.managedCopy, { sse: 'AES256', roundTrip: true });
+    // S3 reports a key that never existed as deleted too.
+    assert.deepEqual(report.deleteObjects, { deleted: ['copies/c-to-kms.bin', 'copies/kms-to-c.bin', 'copies/mp-copy.bin', 'mp/c.bin', 'mp/kms.bin', 'never-existed'], errors: [] });
   });
 
   it('list_objects_v2 pages of two, list_objects with a delimiter, list_buckets', () => {
