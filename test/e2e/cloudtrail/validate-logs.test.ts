@@ -5,10 +5,10 @@
 // The delivered log files hold the calls made, each exactly once. Intervals are 1 s (logs) and 2 s (digests).
 //
 // A missing CLI skips the validate-logs checks on a developer machine; with CI set it is a failure.
-import { CloudTrailClient, CreateTrailCommand, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudTrailClient, CreateTrailCommand, GetTrailStatusCommand, PutEventSelectorsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -246,6 +246,34 @@ describe('trail delivery: log and digest files that aws cloudtrail validate-logs
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, new RegExp(`Log file\\ts3://${BUCKET}/${victim.replace(/[.]/g, '\\.')}\\tINVALID: hash value doesn't match`));
     t_log(`first log delivery after the calls: ${firstDelivery} ms`);
+  });
+
+  it('a bucket that refuses CloudTrail: LatestDeliveryError AccessDenied, nothing lost, delivered once the policy is back', async () => {
+    await s3().send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
+    await clients().iam().send(new CreateUserCommand({ UserName: 'while-refused' }));
+    await until('AccessDenied in GetTrailStatus', async () => (await ct().send(new GetTrailStatusCommand({ Name: TRAIL }))).LatestDeliveryError === 'AccessDenied');
+    assert.ok(!(await deliveredRecords()).some((r) => r.requestParameters?.userName === 'while-refused'));
+    await s3().send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: BUCKET_POLICY }));
+    await until('the held record delivered', async () => (await deliveredRecords()).some((r) => r.requestParameters?.userName === 'while-refused'));
+    await until('the error cleared', async () => (await ct().send(new GetTrailStatusCommand({ Name: TRAIL }))).LatestDeliveryError === undefined);
+    const ids = (await deliveredRecords()).map((r) => r.eventID as string);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('S3 data events are delivered when the selectors ask for the objects', async () => {
+    await ct().send(
+      new PutEventSelectorsCommand({
+        TrailName: TRAIL,
+        EventSelectors: [{ ReadWriteType: 'WriteOnly', IncludeManagementEvents: true, DataResources: [{ Type: 'AWS::S3::Object', Values: [`arn:aws:s3:::${BUCKET}/data/`] }] }],
+      }),
+    );
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'data/watched.txt', Body: 'x' }));
+    await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'elsewhere.txt', Body: 'x' }));
+    await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'data/watched.txt' }));
+    await until('the PutObject data event', async () => (await deliveredRecords()).some((r) => r.eventName === 'PutObject' && r.requestParameters?.key === 'data/watched.txt'));
+    await sleep(1_500);
+    const data = (await deliveredRecords()).filter((r) => r.eventCategory === 'Data');
+    assert.deepEqual(data.map((r) => [r.eventName, r.requestParameters?.key]), [['PutObject', 'data/watched.txt']]);
   });
 });
 
