@@ -53,7 +53,6 @@ export function objectResponseHeaders(v: ObjectVersionRecord, versioned: boolean
   };
   for (const [k, val] of Object.entries(v.metadata)) out[`x-amz-meta-${k}`] = val;
   if (versioned || v.versionId !== 'null') out['x-amz-version-id'] = v.versionId;
-  if (v.parts.length > 1) out['x-amz-mp-parts-count'] = String(v.parts.length);
   return out;
 }
 

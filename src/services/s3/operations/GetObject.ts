@@ -55,6 +55,8 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
       }
       const length = range ? range.end - range.start + 1 : v.size;
       if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
+      // The part count is answered only to a request that names a part (API_GetObject, x-amz-mp-parts-count).
+      if (partNumber !== null) headers['x-amz-mp-parts-count'] = String(v.parts.length);
       if (!objectKey) return { status: range ? 206 : 200, headers, length };
       const body = readObject(call.deps.blobs, v.parts, objectKey, { bucket: bucket.name, key }, range);
       body.once('close', () => objectKey.fill(0));
