@@ -24,6 +24,18 @@ export function needKey(input: S3Input): string {
   return key;
 }
 
+/** The object an operation addresses: its bucket (which must exist), its key (checked), one access to decide. */
+export interface ObjectTarget {
+  readonly bucket: BucketRecord;
+  readonly key: string;
+}
+
+export async function resolveObject(call: S3Call, input: S3Input, action: string, conditions?: Record<string, ContextValue>): Promise<{ access: S3Access[]; state: ObjectTarget }> {
+  const bucket = await needBucket(call, input);
+  const key = needKey(input);
+  return { access: [onObject(bucket, key, action, conditions)], state: { bucket, key } };
+}
+
 export function onBucket(bucket: BucketRecord, action: string, conditions?: Record<string, ContextValue>): S3Access {
   return { action, resource: bucketArn(bucket.name), ownerAccountId: bucket.accountId, bucket, ...(conditions ? { conditions } : {}) };
 }

@@ -5,7 +5,7 @@ import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { needUpload, noSuchUpload } from '../multipart.js';
 import { removeBlobs } from '../object-writes.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 
 /**
  * DELETE /{Bucket}/{Key+}?uploadId=U: https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
@@ -18,9 +18,7 @@ export const AbortMultipartUpload = defineOperation<S3Call, S3Input, { bucket: B
   action: 's3:AbortMultipartUpload',
   readOnly: false,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
-    return { access: [onObject(bucket, key, 's3:AbortMultipartUpload')], state: { bucket, key } };
+    return resolveObject(call, input, 's3:AbortMultipartUpload');
   },
   async handle(input, call, { bucket, key }) {
     const upload = await needUpload(call, bucket.name, key, input.query.get('uploadId'));

@@ -8,7 +8,7 @@ import { S3Access, S3Call, S3Input } from '../call.js';
 import { MAX_PART_NUMBER, MIN_PART_BYTES, multipartEtag, needUpload, noSuchUpload, unquote } from '../multipart.js';
 import { RequestedPart, completedChecksum } from '../multipart-checksums.js';
 import { keepsVersions, newVersionId, removeBlobs } from '../object-writes.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 import { customerKeyOf, sseResponseHeaders } from '../sse-headers.js';
 import { malformed, parseXmlDocument, xmlDocument } from '../xml.js';
 
@@ -30,9 +30,7 @@ export const CompleteMultipartUpload = defineOperation<S3Call, S3Input, { bucket
   action: 's3:PutObject',
   readOnly: false,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
-    return { access: [onObject(bucket, key, 's3:PutObject')], state: { bucket, key } };
+    return resolveObject(call, input, 's3:PutObject');
   },
   async handle(input, call, { bucket, key }) {
     const h = input.headers;

@@ -4,7 +4,7 @@ import { S3Access, S3Call, S3Input } from '../call.js';
 import { newUploadId } from '../multipart.js';
 import { uploadChecksumHeaders, uploadChecksumOf } from '../multipart-checksums.js';
 import { storedHeadersOf, userMetadataOf } from '../object-headers.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 import { effectiveSse, sseConditions, sseResponseHeaders } from '../sse-headers.js';
 import { xmlDocument } from '../xml.js';
 
@@ -19,9 +19,7 @@ export const CreateMultipartUpload = defineOperation<S3Call, S3Input, { bucket: 
   action: 's3:PutObject',
   readOnly: false,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
-    return { access: [onObject(bucket, key, 's3:PutObject', sseConditions(input.headers))], state: { bucket, key } };
+    return resolveObject(call, input, 's3:PutObject', sseConditions(input.headers));
   },
   async handle(input, call, { bucket, key }) {
     const h = input.headers;

@@ -2,7 +2,7 @@ import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { deleteObject } from '../object-deletes.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 
 /** DELETE /{Bucket}/{Key+}: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html */
 export const DeleteObject = defineOperation<S3Call, S3Input, { bucket: BucketRecord; key: string }, S3Access>({
@@ -10,10 +10,8 @@ export const DeleteObject = defineOperation<S3Call, S3Input, { bucket: BucketRec
   action: 's3:DeleteObject',
   readOnly: false,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
     const action = input.query.has('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
-    return { access: [onObject(bucket, key, action)], state: { bucket, key } };
+    return resolveObject(call, input, action);
   },
   async handle(input, call, { bucket, key }) {
     const out = await deleteObject(call, bucket, key, input.query.get('versionId') ?? undefined);

@@ -8,7 +8,7 @@ import { checksumOf } from '../checksum-headers.js';
 import { checkPreconditions, objectResponseHeaders, parseRange } from '../object-headers.js';
 import { partRange } from '../multipart.js';
 import { checkReadKey, findVersion, openObjectKey } from '../object-reads.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 
 /** Query parameters that override response headers (presigned URLs use them). */
 const OVERRIDES: Record<string, string> = {
@@ -31,10 +31,8 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
     action: 's3:GetObject',
     readOnly: true,
     async resolve(input, call) {
-      const bucket = await needBucket(call, input);
-      const key = needKey(input);
       const action = input.query.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject';
-      return { access: [onObject(bucket, key, action)], state: { bucket, key } };
+      return resolveObject(call, input, action);
     },
     async handle(input, call, { bucket, key }) {
       const v = await findVersion(call, bucket, key, input.query.get('versionId'));

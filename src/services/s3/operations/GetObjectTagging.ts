@@ -2,7 +2,7 @@ import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { findVersion } from '../object-reads.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 import { xmlDocument } from '../xml.js';
 
 /**
@@ -16,10 +16,8 @@ export const GetObjectTagging = defineOperation<S3Call, S3Input, { bucket: Bucke
   action: 's3:GetObjectTagging',
   readOnly: true,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
     const action = input.query.has('versionId') ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging';
-    return { access: [onObject(bucket, key, action)], state: { bucket, key } };
+    return resolveObject(call, input, action);
   },
   async handle(input, call, { bucket, key }) {
     const v = await findVersion(call, bucket, key, input.query.get('versionId'));

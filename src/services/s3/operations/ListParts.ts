@@ -3,7 +3,7 @@ import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { MAX_LIST, initiatorOf, integerParam, needUpload } from '../multipart.js';
 import { partChecksumElements } from '../multipart-checksums.js';
-import { needBucket, needKey, onObject, owner } from '../resources.js';
+import { owner, resolveObject } from '../resources.js';
 import { xmlDocument, xmlTime } from '../xml.js';
 
 /**
@@ -16,9 +16,7 @@ export const ListParts = defineOperation<S3Call, S3Input, { bucket: BucketRecord
   action: 's3:ListMultipartUploadParts',
   readOnly: true,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
-    return { access: [onObject(bucket, key, 's3:ListMultipartUploadParts')], state: { bucket, key } };
+    return resolveObject(call, input, 's3:ListMultipartUploadParts');
   },
   async handle(input, call, { bucket, key }) {
     const q = input.query;

@@ -5,7 +5,7 @@ import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { storedHeadersOf, userMetadataOf } from '../object-headers.js';
 import { contentMd5Tap, putObject } from '../object-writes.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 import { checksumOf, checksumTaps } from '../checksum-headers.js';
 import { effectiveSse, sseConditions, sseResponseHeaders } from '../sse-headers.js';
 
@@ -18,9 +18,7 @@ export const PutObject = defineOperation<S3Call, S3Input, { bucket: BucketRecord
   action: 's3:PutObject',
   readOnly: false,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
-    return { access: [onObject(bucket, key, 's3:PutObject', sseConditions(input.headers))], state: { bucket, key } };
+    return resolveObject(call, input, 's3:PutObject', sseConditions(input.headers));
   },
   async handle(input, call, { bucket, key }) {
     const h = input.headers;

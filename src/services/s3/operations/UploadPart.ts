@@ -6,7 +6,7 @@ import { S3Access, S3Call, S3Input } from '../call.js';
 import { needUpload, openUploadKey, partNumberOf, storePart } from '../multipart.js';
 import { partChecksumHeaders, partChecksumTaps } from '../multipart-checksums.js';
 import { contentMd5Tap } from '../object-writes.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { resolveObject } from '../resources.js';
 import { sseResponseHeaders } from '../sse-headers.js';
 
 /**
@@ -20,9 +20,7 @@ export const UploadPart = defineOperation<S3Call, S3Input, { bucket: BucketRecor
   action: 's3:PutObject',
   readOnly: false,
   async resolve(input, call) {
-    const bucket = await needBucket(call, input);
-    const key = needKey(input);
-    return { access: [onObject(bucket, key, 's3:PutObject')], state: { bucket, key } };
+    return resolveObject(call, input, 's3:PutObject');
   },
   async handle(input, call, { bucket, key }) {
     const h = input.headers;
