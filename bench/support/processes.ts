@@ -10,6 +10,8 @@ export interface ChildServer {
   readonly host: string;
   /** Where the child's stdout and stderr go (its access log, if any). */
   readonly logFile: string;
+  /** The child's process id (to read its /proc/<pid>/status), undefined if it could not be spawned. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ export async function startChild(opts: {
     const m = opts.listening.exec(output);
     if (m) {
       const url = m[1]!;
-      return { name: opts.name, url, host: new URL(url).host, logFile: opts.logFile, stop };
+      return { name: opts.name, url, host: new URL(url).host, logFile: opts.logFile, pid: child.pid, stop };
     }
     if (exited || Date.now() > deadline) {
       await stop();

@@ -39,7 +39,7 @@ export async function replayWrk(url: string, request: RawRequest, load: LoadOpti
   }
 }
 
-function parseWrk(out: string): Run {
+export function parseWrk(out: string): Run {
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
   const latencyMs = (pct: string) => {
     const m = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
