@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { AuditRow } from '../src/core/audit/audit-log.js';
-import { ApiCallRecord, CloudTrailRecord, EVENT_VERSION, UserIdentity, canonicalJson, chainHash, trailTime } from '../src/core/audit/record.js';
+import { buildCommit } from '../src/core/audit/audit-log.js';
+import { ApiCallRecord, CloudTrailRecord, EVENT_VERSION, UserIdentity, trailTime } from '../src/core/audit/record.js';
+import { TreeHeadSigner } from '../src/core/audit/tree-head-key.js';
 import { SqliteAuditStore } from '../src/store/metadata/sqlite/audit-store.js';
 
 /**
@@ -137,24 +138,16 @@ export function recordAt(spec: FillSpec, i: number): CloudTrailRecord {
 }
 
 /**
- * Appends `spec.records` records through the store's own `append` (the hash chain and checkpoint as the
- * server writes them, so `strongroom audit verify` passes on the result), `batch` per transaction.
+ * Appends `spec.records` records through the store's own `append` (the hash chain, Merkle tree, checkpoint and
+ * a signed tree head per transaction as the server writes them, so `strongroom audit verify` passes on the
+ * result), `batch` per transaction.
  */
-export function fill(store: SqliteAuditStore, spec: FillSpec, batch = 20_000, progress: (done: number) => void = () => {}): void {
+export function fill(store: SqliteAuditStore, signer: TreeHeadSigner, spec: FillSpec, batch = 20_000, progress: (done: number) => void = () => {}): void {
   for (let start = 0; start < spec.records; start += batch) {
     const end = Math.min(spec.records, start + batch);
-    store.append((head) => {
-      let { seq, hash } = head;
-      const rows: AuditRow[] = [];
-      for (let i = start; i < end; i++) {
-        const record = recordAt(spec, i);
-        const canonical = canonicalJson(record);
-        seq += 1;
-        hash = chainHash(hash, canonical);
-        rows.push({ seq, hash, record, canonical });
-      }
-      return rows;
-    });
+    const records: CloudTrailRecord[] = [];
+    for (let i = start; i < end; i++) records.push(recordAt(spec, i));
+    store.append((head) => buildCommit(head, records, signer, Date.now()));
     progress(end);
   }
 }

@@ -23,6 +23,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SQLITE_FILE } from '../src/store/metadata/sqlite/database.js';
 import { openStores } from '../src/stores.js';
+import { FileRootOfTrust } from '../src/core/crypto/root-of-trust/file.js';
+import { TreeHeadSigner } from '../src/core/audit/tree-head-key.js';
 import { FillSpec, accessKeyIdOf, fill, keyArnOf, recordAt, userNameOf } from './audit-fill.js';
 import { killAllChildren, startChild } from './support/processes.js';
 import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
@@ -88,7 +90,10 @@ async function main(): Promise<number> {
     const stores = openStores(dataDir);
     const t0 = process.hrtime.bigint();
     try {
-      fill(stores.audit, spec, 20_000, (done) => {
+      const root = FileRootOfTrust.openOrCreate(dataDir);
+      const signer = await TreeHeadSigner.openOrCreate(stores.audit, root);
+      await root.close();
+      fill(stores.audit, signer, spec, 20_000, (done) => {
         if (done % 100_000 === 0 || done === records) process.stdout.write(`filled ${done.toLocaleString('en-US')} records\r`);
       });
     } finally {

@@ -8,6 +8,7 @@ import { AuditLog, AuditSink } from './core/audit/audit-log.js';
 import { DigestSigningKeys } from './core/audit/digest-keys.js';
 import { auditedKeyLifecycle } from './core/audit/service-events.js';
 import { TrailDelivery } from './core/audit/trail-delivery.js';
+import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { Authenticator } from './core/identity/authenticator.js';
@@ -80,8 +81,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const deployment = await bootstrap(store, credentials, config, clock);
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
-  // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn.
-  const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, (err, records) =>
+  // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
+  // each group with a tree head signed by the audit key (made once, wrapped by the root of trust).
+  const treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, root, clock.now());
+  const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, treeSigner, (err, records) =>
     log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
   );
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.

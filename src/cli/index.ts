@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
-import { AuditVerifyFlags, auditVerifyCommand } from './audit.js';
+import { AuditExportPublicKeyFlags, AuditVerifyFlags, auditExportPublicKeyCommand, auditVerifyCommand } from './audit.js';
 import { ExplainFlags, explainCommand } from './explain.js';
 import { S3EncryptFlags, s3EncryptCommand } from './s3-encrypt.js';
 
@@ -47,14 +47,21 @@ program
     process.exitCode = await accountCreateCommand(flags);
   });
 
-program
-  .command('audit')
-  .description('the audit log of a data dir')
+const audit = program.command('audit').description('the audit log of a data dir');
+audit
   .command('verify')
-  .description('recompute the audit hash chain offline; exits 1 naming the first bad sequence number')
+  .description('recompute the hash chain and the RFC 6962 Merkle tree offline, check every signed tree head; exits 1 naming what is wrong')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--public-key <pem-file>', 'verify the signed tree heads with this public key (pinned earlier) instead of the data dir\'s')
   .action((flags: AuditVerifyFlags) => {
     process.exitCode = auditVerifyCommand(flags);
+  });
+audit
+  .command('export-public-key')
+  .description('print the public key that signs the audit tree heads (PEM), to pin it for `audit verify --public-key`')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .action((flags: AuditExportPublicKeyFlags) => {
+    process.exitCode = auditExportPublicKeyCommand(flags);
   });
 
 program

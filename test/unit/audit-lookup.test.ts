@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AuditRow } from '../../src/core/audit/audit-log.js';
-import { ApiCallRecord, EVENT_VERSION, canonicalJson, chainHash, trailTime } from '../../src/core/audit/record.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { buildCommit } from '../../src/core/audit/audit-log.js';
+import { ApiCallRecord, EVENT_VERSION, trailTime } from '../../src/core/audit/record.js';
+import { TreeHeadSigner } from '../../src/core/audit/tree-head-key.js';
 import { SqliteAuditStore } from '../../src/store/metadata/sqlite/audit-store.js';
 import { SqliteDatabase } from '../../src/store/metadata/sqlite/database.js';
 
@@ -50,16 +52,8 @@ describe('audit store: LookupEvents order, paging and resource lookups', () => {
     store = new SqliteAuditStore(db);
     // e1..e6 one second apart, except e4 whose clock stepped back before e2's time; e3 and e5 name two keys.
     const specs: [number, number, number[]][] = [[1, 0, [1]], [2, 10, [1]], [3, 20, [1, 2]], [4, 5, [1]], [5, 30, [1, 2]], [6, 40, []]];
-    store.append((head) => {
-      let { seq, hash } = head;
-      return specs.map(([n, s, keys]): AuditRow => {
-        const r = record(n, T0 + s * 1000, keys);
-        const canonical = canonicalJson(r);
-        seq += 1;
-        hash = chainHash(hash, canonical);
-        return { seq, hash, record: r, canonical };
-      });
-    });
+    const signer = new TreeHeadSigner(generateKeyPairSync('ed25519').privateKey);
+    store.append((head) => buildCommit(head, specs.map(([n, s, keys]) => record(n, T0 + s * 1000, keys)), signer, Date.now()));
   });
   after(() => {
     db.db.close();

@@ -1,9 +1,17 @@
+import { MerkleFrontier, leafHash } from './merkle.js';
 import { CloudTrailRecord, canonicalJson, chainHash } from './record.js';
+import { SignedTreeHead } from './tree-head.js';
+import { TreeHeadSigner } from './tree-head-key.js';
 
 /** The head of the hash chain: the last committed sequence number and its hash (0 and the genesis hash when empty). */
 export interface ChainHead {
   readonly seq: number;
   readonly hash: string;
+}
+
+/** The head of the log as the checkpoint holds it: the chain head and the Merkle frontier of its `seq` records. */
+export interface LogHead extends ChainHead {
+  readonly tree: MerkleFrontier;
 }
 
 /** One committed record: its gap-free sequence number, its chain hash and the exact bytes hashed. */
@@ -14,13 +22,40 @@ export interface AuditRow {
   readonly canonical: string;
 }
 
+/** What one transaction commits: the rows, the log head after them, and the signed tree head covering them. */
+export interface AuditCommit {
+  readonly rows: AuditRow[];
+  readonly head: LogHead;
+  readonly treeHead: SignedTreeHead;
+}
+
 /**
- * Where records become durable. `append` runs in one transaction: it reads the chain head, asks `build`
- * for the rows that follow it, writes them and moves the checkpoint to the last one; when it returns, the
- * rows are on disk (SQLite WAL, synchronous=FULL). It throws when they are not.
+ * Where records become durable. `append` runs in one transaction: it reads the log head, asks `build`
+ * for the commit that follows it, writes its rows, moves the checkpoint (seq, hash, Merkle frontier) to the
+ * last one and stores its signed tree head; when it returns, all of it is on disk (SQLite WAL,
+ * synchronous=FULL). It throws when it is not.
  */
 export interface AuditSink {
-  append(build: (head: ChainHead) => AuditRow[]): void;
+  append(build: (head: LogHead) => AuditCommit): void;
+}
+
+/**
+ * The commit that appends `records` to `head`: each gets the next seq, its chain hash and its Merkle leaf
+ * (the same canonical bytes), and one tree head signed for the new size. One signature per commit group
+ * (~50 µs for Ed25519, against a group's fsync) keeps the newest signed head always covering the last
+ * committed record: no window in which the tail can be rewritten undetected.
+ */
+export function buildCommit(head: LogHead, records: readonly CloudTrailRecord[], signer: TreeHeadSigner, timestamp: number): AuditCommit {
+  let { seq, hash } = head;
+  const tree = head.tree.clone();
+  const rows = records.map((record) => {
+    const canonical = canonicalJson(record);
+    seq += 1;
+    hash = chainHash(hash, canonical);
+    tree.append(leafHash(canonical));
+    return { seq, hash, record, canonical };
+  });
+  return { rows, head: { seq, hash, tree }, treeHead: signer.sign(seq, tree.root(), timestamp) };
 }
 
 /** Records waiting for the same commit; at most this many per transaction. */
@@ -38,8 +73,12 @@ export class AuditLog {
 
   constructor(
     private readonly sink: AuditSink,
+    /** Signs a tree head per commit group (its key unwrapped by the root of trust at start). */
+    private readonly signer: TreeHeadSigner,
     /** Told of every failed commit (the callers only see an internal error). */
     private readonly onFailure: (err: unknown, records: number) => void = () => {},
+    /** The tree heads' timestamps: wall-clock time (the domain clock of tests moves only record times). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   append(record: CloudTrailRecord): Promise<void> {
@@ -64,15 +103,14 @@ export class AuditLog {
     if (batch.length === 0) return;
     this.#queue = [];
     try {
-      this.sink.append((head) => {
-        let { seq, hash } = head;
-        return batch.map(({ record }) => {
-          const canonical = canonicalJson(record);
-          seq += 1;
-          hash = chainHash(hash, canonical);
-          return { seq, hash, record, canonical };
-        });
-      });
+      this.sink.append((head) =>
+        buildCommit(
+          head,
+          batch.map((b) => b.record),
+          this.signer,
+          this.now(),
+        ),
+      );
     } catch (err) {
       this.onFailure(err, batch.length);
       for (const b of batch) b.reject(err);

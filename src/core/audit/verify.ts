@@ -1,5 +1,8 @@
+import { KeyObject } from 'node:crypto';
 import { ChainHead } from './audit-log.js';
+import { MerkleFrontier, leafHash } from './merkle.js';
 import { GENESIS_HASH, chainHash } from './record.js';
+import { SignedTreeHead, treeHeadSignatureValid } from './tree-head.js';
 
 export interface StoredLink {
   readonly seq: number;
@@ -7,42 +10,175 @@ export interface StoredLink {
   readonly record: string;
 }
 
-export type VerifyResult =
-  | { readonly ok: true; readonly records: number; readonly head: ChainHead }
-  | { readonly ok: false; readonly records: number; readonly badSeq: number; readonly problem: string };
+/** The checkpoint row: the chain head, and the Merkle frontier (null before the first commit after migration 010). */
+export interface StoredCheckpoint extends ChainHead {
+  readonly frontier: Buffer | null;
+}
+
+/** A stored signed tree head; `id` is its row number, how the report names it (#id). */
+export interface StoredTreeHead extends SignedTreeHead {
+  readonly id: number;
+}
+
+/** The public key the heads are checked against. */
+export interface VerifyKey {
+  readonly keyId: string;
+  readonly publicKey: KeyObject;
+}
+
+export interface VerifyInput {
+  /** Every record, in sequence order. */
+  readonly rows: Iterable<StoredLink>;
+  readonly checkpoint: StoredCheckpoint | undefined;
+  /** Every stored signed tree head, in row order (the order they were written). */
+  readonly treeHeads: readonly StoredTreeHead[];
+  /** Undefined when there is none (no key in the data dir and none given): every head is then reported. */
+  readonly key: VerifyKey | undefined;
+}
+
+/** One thing wrong; `seq` is the first sequence number it concerns (for the chain's problems). */
+export interface Problem {
+  readonly seq?: number;
+  readonly message: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** Records read (all of them; the chain's problems stop neither the count nor the tree). */
+  readonly records: number;
+  /** Records the hash chain verified before its first problem. */
+  readonly chainVerified: number;
+  readonly head: ChainHead;
+  /** MTH of all the records read (RFC 6962 §2.1). */
+  readonly rootHash: Buffer;
+  /** Heads whose signature and root both checked out. */
+  readonly validTreeHeads: number;
+  /** The newest stored head, when there is one. */
+  readonly latestTreeHead: StoredTreeHead | undefined;
+  readonly problems: Problem[];
+}
 
 /**
- * Recomputes the hash chain from the first record, in sequence order, and checks it against the stored
- * hashes and the checkpoint (the latest seq and hash, written in the same transaction as the records).
+ * Recomputes, in one pass over the records in sequence order, the hash chain and the RFC 6962 Merkle tree,
+ * and checks them against the stored hashes, the checkpoint and every signed tree head (each head's root
+ * must be the MTH of the first treeSize records: the running frontier's root as the pass reaches that size).
  *
- * Detects: an edited record (its recomputed hash differs, or — if its stored hash was recomputed too — the
- * next record's does), a removed record (a gap in the sequence numbers), reordered records (hashes chain
- * through their predecessors), a truncated tail (the checkpoint names a later record than the last one) and
- * records added behind the checkpoint's back.
- * Cannot detect: someone with write access who rewrites the tail from the edit onwards *and* the checkpoint
- * (the chain is unkeyed); truncation together with a rewritten checkpoint. Signed checkpoints (keys in the
- * root of trust) or copies held elsewhere (CloudTrail digest files) close that gap; they are not built yet.
+ * The chain (unkeyed) detects an edited record (its recomputed hash differs, or — if its stored hash was
+ * recomputed too — the next record's does), a removed record (a gap in the sequence numbers), reordered
+ * records, a truncated tail (the checkpoint names a later record) and records added behind the checkpoint's
+ * back. The signed heads (keyed: only the root of trust can unwrap the signing key) detect what the chain
+ * cannot: someone with write access who rewrites the records from some point on and recomputes the chain,
+ * the frontier and the checkpoint. Their new tail has no head with a valid signature, and every head signed
+ * before covering the rewritten part no longer matches. Every commit signs a head, so the newest head must
+ * cover the last record.
+ *
+ * Cannot detect, offline and with nothing kept elsewhere: cutting the log back to exactly the size of a kept
+ * signed head and deleting the newer heads (what is left is a genuine, signed, shorter log). Pin a head
+ * outside the data dir (the newest head's size and root printed by verify) and compare, or deliver digest
+ * files to a trail in another place, to see that. A data-dir public key replaced by an attacker who re-signed
+ * every head with a key of their own is seen by verifying against a public key pinned earlier (and by the
+ * server, which refuses to start when the stored public key is not the wrapped private key's).
  */
-export function verifyChain(rows: Iterable<StoredLink>, checkpoint: ChainHead | undefined): VerifyResult {
+export function verifyLog(input: VerifyInput): VerifyReport {
+  const problems: Problem[] = [];
+  const heads = [...input.treeHeads];
+  // Heads in the order written, each larger than the one before: check that, then walk them by size.
+  for (let i = 1; i < heads.length; i++) {
+    const a = heads[i - 1]!;
+    const b = heads[i]!;
+    if (b.treeSize <= a.treeSize) problems.push({ message: `signed tree head #${b.id} (size ${b.treeSize}) is not larger than the one written before it (#${a.id}, size ${a.treeSize}): heads were reordered or replaced` });
+  }
+  const bySize = [...heads].sort((x, y) => x.treeSize - y.treeSize || x.id - y.id);
+
+  const tree = MerkleFrontier.empty();
   let expected = 1;
   let prev = GENESIS_HASH;
-  let count = 0;
-  for (const row of rows) {
-    if (row.seq !== expected) {
-      return { ok: false, records: count, badSeq: expected, problem: row.seq > expected ? `record ${expected} is missing (the next record is ${row.seq})` : `record ${row.seq} is out of order` };
+  let chainProblem = false;
+  let chainVerified = 0;
+  let lastMatching: StoredTreeHead | undefined;
+  let validTreeHeads = 0;
+  let next = 0;
+
+  const checkHeadsAt = (size: number) => {
+    for (; next < bySize.length && bySize[next]!.treeSize === size; next++) {
+      const h = bySize[next]!;
+      const signed = checkSignature(h, input.key, problems);
+      if (!tree.root().equals(h.rootHash)) {
+        const after = lastMatching ? ` (after seq ${lastMatching.treeSize}: #${lastMatching.id} of size ${lastMatching.treeSize} still matches)` : '';
+        problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) does not match the records: record(s) edited, removed or reordered at or before seq ${h.treeSize}${after}` });
+      } else {
+        lastMatching = h;
+        if (signed) validTreeHeads += 1;
+      }
     }
-    const hash = chainHash(prev, row.record);
-    if (hash !== row.hash) return { ok: false, records: count, badSeq: row.seq, problem: `record ${row.seq} does not match its hash chain (edited, replaced or reordered)` };
-    prev = hash;
-    count += 1;
-    expected += 1;
+  };
+
+  checkHeadsAt(0);
+  for (const row of input.rows) {
+    if (!chainProblem) {
+      if (row.seq !== expected) {
+        chainProblem = true;
+        problems.push({ seq: expected, message: row.seq > expected ? `record ${expected} is missing (the next record is ${row.seq})` : `record ${row.seq} is out of order` });
+      } else {
+        const hash = chainHash(prev, row.record);
+        if (hash !== row.hash) {
+          chainProblem = true;
+          problems.push({ seq: row.seq, message: `record ${row.seq} does not match its hash chain (edited, replaced or reordered)` });
+        } else {
+          prev = hash;
+          chainVerified += 1;
+        }
+      }
+      expected += 1;
+    }
+    tree.append(leafHash(row.record));
+    checkHeadsAt(tree.size);
   }
-  const last = expected - 1;
-  if (checkpoint === undefined) {
-    return last === 0 ? { ok: true, records: 0, head: { seq: 0, hash: GENESIS_HASH } } : { ok: false, records: count, badSeq: 1, problem: 'the checkpoint is missing' };
+  const records = tree.size;
+
+  // Heads larger than the log: the records they covered are gone.
+  for (; next < bySize.length; next++) {
+    const h = bySize[next]!;
+    checkSignature(h, input.key, problems);
+    problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) covers more records than the log holds (${records}): records ${records + 1}..${h.treeSize} were removed (tail truncated)` });
   }
-  if (checkpoint.seq > last) return { ok: false, records: count, badSeq: last + 1, problem: `the log ends at record ${last} but the checkpoint names record ${checkpoint.seq} (truncated)` };
-  if (checkpoint.seq < last) return { ok: false, records: count, badSeq: checkpoint.seq + 1, problem: `records after the checkpoint (${checkpoint.seq}) were not written by the server` };
-  if (checkpoint.hash !== prev) return { ok: false, records: count, badSeq: last, problem: `record ${last} does not match the checkpoint's hash` };
-  return { ok: true, records: count, head: { seq: last, hash: prev } };
+  const latest = heads[heads.length - 1];
+  const largest = bySize[bySize.length - 1];
+  if (records > 0 && (largest === undefined || largest.treeSize < records)) {
+    const from = (largest?.treeSize ?? 0) + 1;
+    problems.push({
+      message: largest
+        ? `records ${from}..${records} are not covered by a signed tree head (the newest covers ${largest.treeSize}; every commit signs one): they were added without the signing key, or newer heads were deleted`
+        : `no signed tree head covers records 1..${records} (every commit signs one: they were deleted, or the data dir predates them and the server has not committed since)`,
+    });
+  }
+
+  const last = chainVerified;
+  if (!chainProblem) {
+    const cp = input.checkpoint;
+    if (cp === undefined) {
+      if (last > 0) problems.push({ seq: 1, message: 'the checkpoint is missing' });
+    } else if (cp.seq > last) problems.push({ seq: last + 1, message: `the log ends at record ${last} but the checkpoint names record ${cp.seq} (truncated)` });
+    else if (cp.seq < last) problems.push({ seq: cp.seq + 1, message: `records after the checkpoint (${cp.seq}) were not written by the server` });
+    else if (cp.hash !== prev) problems.push({ seq: last, message: `record ${last} does not match the checkpoint's hash` });
+    else if (cp.frontier !== null && !cp.frontier.equals(tree.toBytes())) problems.push({ seq: last, message: "the checkpoint's Merkle frontier does not match the records (the next commit would sign a wrong root)" });
+  }
+  return { ok: problems.length === 0, records, chainVerified, head: { seq: last, hash: prev }, rootHash: tree.root(), validTreeHeads, latestTreeHead: latest, problems };
+}
+
+/** Checks one head's key and signature, reporting what is wrong; true when both are good. */
+function checkSignature(h: StoredTreeHead, key: VerifyKey | undefined, problems: Problem[]): boolean {
+  if (key === undefined) {
+    problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) cannot be checked: no public key` });
+    return false;
+  }
+  if (h.keyId !== key.keyId) {
+    problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) names signing key ${h.keyId}, not the key verified against (${key.keyId})` });
+    return false;
+  }
+  if (!treeHeadSignatureValid(h, key.publicKey)) {
+    problems.push({ message: `the signature of signed tree head #${h.id} (size ${h.treeSize}) is invalid: the head was forged or altered` });
+    return false;
+  }
+  return true;
 }

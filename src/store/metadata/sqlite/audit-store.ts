@@ -1,6 +1,8 @@
-import { AuditRow, AuditSink, ChainHead } from '../../../core/audit/audit-log.js';
+import { AuditCommit, AuditSink, LogHead } from '../../../core/audit/audit-log.js';
 import { AuditReader, LookupKey, LookupQuery, StoredEvent } from '../../../core/audit/lookup.js';
+import { MerkleFrontier, leafHash } from '../../../core/audit/merkle.js';
 import { GENESIS_HASH, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
+import { StoredTreeHeadKey, TreeHeadKeyStore } from '../../../core/audit/tree-head-key.js';
 import { SqliteDatabase } from './database.js';
 
 /**
@@ -17,15 +19,33 @@ const EVENT_COLUMNS: Record<Exclude<LookupKey, 'ResourceType' | 'ResourceName'>,
   AccessKeyId: { column: 'access_key_id', index: 'audit_events_access_key_time' },
 };
 
-/** The audit log in the metadata database (migration 006): the durable sink and the LookupEvents index. */
-export class SqliteAuditStore implements AuditSink, AuditReader {
+/**
+ * How much history of signed tree heads is kept: every commit signs a head covering it, but a new row is
+ * added only when the newest row is from an earlier minute of wall-clock time; otherwise the commit's head
+ * replaces it. A row per commit would be hundreds per second under load (gigabytes a day) for little more
+ * evidence: each kept head still pins its whole prefix, and the newest always covers the last record.
+ */
+export const TREE_HEAD_RETENTION_MS = 60_000;
+
+/**
+ * The audit log in the metadata database (migrations 006, 007, 010): the durable sink, the LookupEvents
+ * index and the audit signing key.
+ */
+export class SqliteAuditStore implements AuditSink, AuditReader, TreeHeadKeyStore {
   constructor(private readonly database: SqliteDatabase) {}
 
-  append(build: (head: ChainHead) => AuditRow[]): void {
+  append(build: (head: LogHead) => AuditCommit): void {
     const d = this.database;
     d.transaction(() => {
-      const cp = d.stmt('SELECT seq, hash FROM audit_checkpoint WHERE id = 1').get() as ChainHead | undefined;
-      const rows = build(cp ?? { seq: 0, hash: GENESIS_HASH });
+      const cp = d.stmt('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as { seq: number; hash: string; frontier: Buffer | null } | undefined;
+      const head: LogHead = cp
+        ? { seq: cp.seq, hash: cp.hash, tree: cp.frontier ? MerkleFrontier.fromBytes(cp.seq, cp.frontier) : this.#rebuildFrontier(cp.seq) }
+        : { seq: 0, hash: GENESIS_HASH, tree: MerkleFrontier.empty() };
+      const { rows, head: next, treeHead } = build(head);
+      if (rows.length === 0) return;
+      if (next.seq !== head.seq + rows.length || next.tree.size !== next.seq || treeHead.treeSize !== next.seq) {
+        throw new Error(`audit commit of ${rows.length} records after ${head.seq} is inconsistent (head ${next.seq}, tree ${next.tree.size}, signed ${treeHead.treeSize})`);
+      }
       const insert = d.stmt(
         `INSERT INTO audit_events (seq, hash, record, event_id, event_time, account_id, event_name, event_source, read_only, username, access_key_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -39,9 +59,38 @@ export class SqliteAuditStore implements AuditSink, AuditReader {
         insert.run(seq, hash, canonical, r.eventID, time, lookupAccount, r.eventName, r.eventSource, String(r.readOnly), lookupUsername(r.userIdentity) ?? '', lookupAccessKeyId(r.userIdentity) ?? '');
         if (lookupAccount !== '') for (const res of r.resources ?? []) resource.run(seq, lookupAccount, res.type, res.ARN, time);
       }
-      const last = rows[rows.length - 1];
-      if (last) d.stmt('INSERT INTO audit_checkpoint (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(last.seq, last.hash);
+      d.stmt('INSERT INTO audit_checkpoint (id, seq, hash, frontier) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, frontier = excluded.frontier').run(
+        next.seq,
+        next.hash,
+        next.tree.toBytes(),
+      );
+      const newest = d.stmt('SELECT id, timestamp FROM audit_tree_heads ORDER BY id DESC LIMIT 1').get() as { id: number; timestamp: number } | undefined;
+      const t = treeHead;
+      if (newest && Math.floor(newest.timestamp / TREE_HEAD_RETENTION_MS) === Math.floor(t.timestamp / TREE_HEAD_RETENTION_MS)) {
+        d.stmt('UPDATE audit_tree_heads SET tree_size = ?, root_hash = ?, timestamp = ?, key_id = ?, signature = ? WHERE id = ?').run(t.treeSize, t.rootHash, t.timestamp, t.keyId, t.signature, newest.id);
+      } else {
+        d.stmt('INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp, key_id, signature) VALUES (?, ?, ?, ?, ?)').run(t.treeSize, t.rootHash, t.timestamp, t.keyId, t.signature);
+      }
     });
+  }
+
+  /** A data dir from before migration 010 has no frontier yet: its records' tree, computed once. */
+  #rebuildFrontier(seq: number): MerkleFrontier {
+    const tree = MerkleFrontier.empty();
+    for (const row of this.database.stmt('SELECT record FROM audit_events WHERE seq <= ? ORDER BY seq').iterate(seq) as IterableIterator<{ record: string }>) tree.append(leafHash(row.record));
+    if (tree.size !== seq) throw new Error(`the audit checkpoint names record ${seq} but the log holds ${tree.size} records up to it`);
+    return tree;
+  }
+
+  treeHeadKey(): StoredTreeHeadKey | undefined {
+    const row = this.database.stmt('SELECT key_id, public_key, wrapped_private_key, created_at FROM audit_tree_key WHERE id = 1').get() as
+      | { key_id: string; public_key: Buffer; wrapped_private_key: Buffer; created_at: number }
+      | undefined;
+    return row && { keyId: row.key_id, publicKey: row.public_key, wrappedPrivateKey: row.wrapped_private_key, createdAt: row.created_at };
+  }
+
+  addTreeHeadKey(k: StoredTreeHeadKey): void {
+    this.database.stmt('INSERT INTO audit_tree_key (id, key_id, public_key, wrapped_private_key, created_at) VALUES (1, ?, ?, ?, ?)').run(k.keyId, k.publicKey, k.wrappedPrivateKey, k.createdAt);
   }
 
   /**

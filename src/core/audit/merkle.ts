@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The audit log as an RFC 6962 Merkle tree (Certificate Transparency's): leaf i is record seq i+1, its bytes
+ * the canonical JSON the hash chain hashes. The hash prefixes keep a leaf from ever passing for an inner
+ * node (RFC 6962 §2.1, second-preimage resistance).
+ * https://www.rfc-editor.org/rfc/rfc6962#section-2.1
+ */
+export const HASH_BYTES = 32;
+
+/** MTH({}) = SHA-256() — the hash of the empty string (RFC 6962 §2.1). */
+export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
+
+/** MTH({d}) = SHA-256(0x00 ‖ d). */
+export function leafHash(data: string | Uint8Array): Buffer {
+  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+}
+
+/** An inner node: SHA-256(0x01 ‖ left ‖ right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+const LEAF_PREFIX = Buffer.of(0x00);
+const NODE_PREFIX = Buffer.of(0x01);
+
+/**
+ * The right edge of the tree: the roots of the full (power-of-two) subtrees that the first `size` leaves
+ * split into, largest (leftmost) first — one per set bit of `size`, so at most 64. RFC 6962 §2.1 splits
+ * D[n] at the largest power of two k < n, which makes these subtrees exactly the left operands of the
+ * tree's right spine: MTH(D[n]) is them folded from the right. So appending a leaf costs O(log n)
+ * hashes (amortised O(1): binary-counter carries) and the root O(log n), never a rescan of the log.
+ * What the checkpoint stores beside (seq, hash), in the same transaction as the records.
+ */
+export class MerkleFrontier {
+  #size: number;
+  readonly #nodes: Buffer[];
+
+  private constructor(size: number, nodes: Buffer[]) {
+    this.#size = size;
+    this.#nodes = nodes;
+  }
+
+  static empty(): MerkleFrontier {
+    return new MerkleFrontier(0, []);
+  }
+
+  /** The frontier of `size` leaves from its stored form (the node hashes concatenated, largest first). */
+  static fromBytes(size: number, bytes: Uint8Array): MerkleFrontier {
+    const count = popcount(size);
+    if (!Number.isSafeInteger(size) || size < 0 || bytes.length !== count * HASH_BYTES) {
+      throw new Error(`a Merkle frontier of ${size} leaves has ${count} nodes, not ${bytes.length / HASH_BYTES}`);
+    }
+    const nodes: Buffer[] = [];
+    for (let i = 0; i < count; i++) nodes.push(Buffer.from(bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)));
+    return new MerkleFrontier(size, nodes);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  toBytes(): Buffer {
+    return Buffer.concat(this.#nodes);
+  }
+
+  clone(): MerkleFrontier {
+    return new MerkleFrontier(this.#size, [...this.#nodes]);
+  }
+
+  /** Adds the next leaf (its leaf hash): merges equal-sized subtrees as a binary counter carries. */
+  append(leaf: Buffer): void {
+    let node = leaf;
+    for (let n = this.#size; n % 2 === 1; n = Math.floor(n / 2)) node = nodeHash(this.#nodes.pop()!, node);
+    this.#nodes.push(node);
+    this.#size += 1;
+  }
+
+  /** MTH of the first `size` leaves (RFC 6962 §2.1); the empty tree's is SHA-256 of nothing. */
+  root(): Buffer {
+    let i = this.#nodes.length - 1;
+    if (i < 0) return EMPTY_ROOT;
+    let hash = this.#nodes[i]!;
+    while (--i >= 0) hash = nodeHash(this.#nodes[i]!, hash);
+    return hash;
+  }
+}
+
+/** Set bits of a non-negative safe integer (beyond 2^32 too, where `>>>` would cut). */
+function popcount(n: number): number {
+  let c = 0;
+  for (let x = n; x > 0; x = Math.floor(x / 2)) c += x % 2;
+  return c;
+}
