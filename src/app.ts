@@ -35,11 +35,16 @@ import { openStores } from './stores.js';
 import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
 import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
 import { FsBlobStore } from './store/blob/fs/fs-blob-store.js';
+import { SqliteBlobStore } from './store/blob/sqlite/sqlite-blob-store.js';
+import { TieredBlobStore } from './store/blob/tiered-blob-store.js';
 import { ObjectKeys } from './core/s3/sse.js';
 import { RestXmlProtocol } from './protocols/rest-xml/rest-xml.js';
 import { S3AccessControl } from './services/s3/access.js';
 import { s3Service } from './services/s3/service.js';
 import { S3TrailDestination } from './services/s3/trail-destination.js';
+
+/** Sealed bodies up to this size are kept in the metadata database (src/store/blob/sqlite). */
+const SMALL_BLOB_MAX_BYTES = 128 * 1024;
 
 /** How long close() lets open connections finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
@@ -92,7 +97,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
   // S3's objects: what the S3 service serves and where trails deliver.
-  const blobs = await FsBlobStore.open(config.dataDir);
+  // Small sealed bodies (most objects of many workloads) go to the database, committed in groups; the rest to files.
+  const blobs = new TieredBlobStore(new SqliteBlobStore(stores.database, SMALL_BLOB_MAX_BYTES), await FsBlobStore.open(config.dataDir));
   const swept = await blobs.sweepIncomplete();
   if (swept > 0) log.warn({ swept }, 'removed object bodies a crash left half-written');
   const s3Deps = { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 };

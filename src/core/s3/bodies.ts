@@ -5,7 +5,7 @@ import { AwsError } from '../errors/aws-error.js';
 import { S3Errors } from '../errors/s3.js';
 import { BlobStore } from '../../store/blob/blob-store.js';
 import { StoredPart } from '../../store/metadata/s3-types.js';
-import { createSealer, openRange } from './packages.js';
+import { createSealer, openRange, sealedLength } from './packages.js';
 import { ObjectIdentity, partBinding, partKey } from './sse.js';
 
 /** S3's largest single PUT (and part): 5 GiB. https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html */
@@ -39,12 +39,14 @@ export async function writePart(
   partNumber: number,
   taps: readonly BodyTap[] = [],
   maxBytes = MAX_PUT_BYTES,
+  /** The plaintext length when known up front (lets the blob store place a small body in the database). */
+  plainLength?: number,
 ): Promise<WrittenPart> {
   const salt = randomBytes(16);
   const key = partKey(objectKey, partNumber, salt);
   const md5 = createHash('md5');
   const meter = new Meter(md5, taps, maxBytes);
-  const writer = await blobs.create();
+  const writer = await blobs.create(plainLength === undefined ? undefined : sealedLength(plainLength));
   try {
     await pipeline(plain, meter, createSealer(key, partBinding(id, partNumber, salt)), writer.stream);
     for (const t of taps) t.verify();

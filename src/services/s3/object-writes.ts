@@ -47,6 +47,8 @@ export interface NewObject {
   readonly metadata: Readonly<Record<string, string>>;
   readonly taps?: readonly BodyTap[];
   readonly checksum?: () => ObjectChecksum | undefined;
+  /** The body's length when the request declared it. */
+  readonly length?: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function putObject(call: S3Call, o: NewObject, body: Readable): Pro
   const id = { bucket: o.bucket.name, key: o.key };
   const { objectKey, encryption } = await call.deps.keys.create(o.sse, id, call.kms);
   try {
-    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES);
+    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES, o.length);
     const { md5, ...stored } = part;
     const checksum = o.checksum?.();
     const version: ObjectVersionRecord = {

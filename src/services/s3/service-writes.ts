@@ -44,7 +44,7 @@ export async function putServiceObject(deps: S3Deps, o: ServiceObject): Promise<
   const id = { bucket: o.bucket.name, key: o.key };
   const { objectKey, encryption } = await deps.keys.create(sse, id, NO_KMS);
   try {
-    const { md5, ...stored } = await writePart(deps.blobs, Readable.from([o.body]), objectKey, id, 1);
+    const { md5, ...stored } = await writePart(deps.blobs, Readable.from([o.body]), objectKey, id, 1, [], undefined, o.body.length);
     const version: ObjectVersionRecord = {
       bucket: o.bucket.name,
       key: o.key,

@@ -8,8 +8,11 @@ import type { Readable, Writable } from 'node:stream';
  * input ever becomes a path, and every method refuses an id that is not a UUID (InvalidBlobIdError).
  */
 export interface BlobStore {
-  /** A new blob being written; invisible to read, size and list until commit. */
-  create(): Promise<BlobWriter>;
+  /**
+   * A new blob being written; invisible to read, size and list until commit. `sizeHint`: its exact size
+   * when known up front (a store may place small blobs differently; see tiered-blob-store.ts).
+   */
+  create(sizeHint?: number): Promise<BlobWriter>;
   /**
    * Bytes [start, end] inclusive (the whole blob when omitted). A missing blob errors the stream with
    * BlobNotFoundError; a range reaching past the blob errors it with RangeError (a blob shorter than its

@@ -5,6 +5,7 @@
 // object, and after a restart no half-written body under blobs/.incoming.
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -29,6 +30,16 @@ function filesUnder(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+/** Bodies kept as rows of the metadata database (small ones), read beside the running server. */
+function smallBlobCount(dataDir: string): number {
+  const db = new Database(join(dataDir, 'strongroom.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM small_blobs').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }
 
 const incomingFiles = (dataDir: string): string[] => readdirSync(join(dataDir, 'blobs', '.incoming'));
@@ -111,7 +122,10 @@ describe('S3 data at rest: no plaintext, no customer key, no half-written bodies
       for (const hit of ['plain: SSE-C key (base64)', 'plain: marker sse-kms-aws']) assert.ok(controlHits.includes(hit), `${hit} in ${controlHits.join(', ')}`);
       rmSync(control, { recursive: true, force: true });
       const files = filesUnder(server.dataDir).map((f) => relative(server.dataDir, f));
-      assert.ok(files.filter((f) => /^blobs\/[0-9a-f]{2}\//.test(f)).length >= objects.length, `blobs: ${files.join(', ')}`);
+      // Bodies over 128 KiB sealed are files under blobs/; smaller ones are rows of the database (scanned too).
+      const large = objects.filter((o) => o.body.length > 128 * 1024).length;
+      assert.ok(files.filter((f) => /^blobs\/[0-9a-f]{2}\//.test(f)).length >= large, `blobs: ${files.join(', ')}`);
+      assert.equal(smallBlobCount(server.dataDir), objects.length - large);
       assert.ok(files.includes('strongroom.db'));
       assert.deepEqual(findNeedles(server.dataDir, needles), [], 'while running (WAL included)');
       assert.deepEqual(server.logs.filter((l) => Object.values(needles).some((n) => l.includes(n.toString('latin1')))), [], 'logs');
@@ -202,8 +216,9 @@ describe('S3 data at rest: no plaintext, no customer key, no half-written bodies
       assert.equal(await kept.Body!.transformToString(), 'committed before the crash');
       const status = await s3.send(new HeadObjectCommand({ Bucket: 'crash', Key: 'cut' })).catch((e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
       assert.equal(status, 404);
-      // Only committed bodies remain: one blob, the kept object's.
-      assert.equal(filesUnder(join(dataDir, 'blobs')).length, 1);
+      // Only committed bodies remain: the kept object's (small: a database row), no file under blobs/.
+      assert.equal(filesUnder(join(dataDir, 'blobs')).length, 0);
+      assert.equal(smallBlobCount(dataDir), 1);
       s3.destroy();
       assert.equal(await proc.terminate(), 0);
       const raw = await sendRaw(proc.url, await signedS3Request(proc.url, { method: 'GET', path: '/crash/kept' })).catch((e: Error) => e);

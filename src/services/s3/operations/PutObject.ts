@@ -28,7 +28,7 @@ export const PutObject = defineOperation<S3Call, S3Input, { bucket: BucketRecord
     const checksums = checksumTaps(h);
     const version = await putObject(
       call,
-      { bucket, key, sse, headers: storedHeadersOf(h), metadata: userMetadataOf(h), taps: [...(md5 ? [md5] : []), ...checksums.taps], checksum: () => checksums.result() },
+      { bucket, key, sse, headers: storedHeadersOf(h), metadata: userMetadataOf(h), taps: [...(md5 ? [md5] : []), ...checksums.taps], checksum: () => checksums.result(), length: input.body.length },
       input.body.stream(),
     );
     return {

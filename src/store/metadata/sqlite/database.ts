@@ -39,6 +39,45 @@ export class SqliteDatabase {
     return s;
   }
 
+  /**
+   * Runs `fn` in a transaction shared with every other `grouped` call of the same event-loop turn: one
+   * commit — one fsync under synchronous=FULL — for all of them, instead of one each (concurrent S3 PUTs).
+   * Each `fn` runs in its own savepoint, so one that throws is rolled back and rejected alone. The promise
+   * settles once the shared transaction committed (durable) or failed (then every call of the group rejects).
+   */
+  grouped<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#group.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#group.length === 1) setImmediate(() => this.#flushGroup());
+    });
+  }
+
+  readonly #group: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+
+  #flushGroup(): void {
+    const group = this.#group.splice(0);
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of group) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
+  }
+
   /** Runs `fn` in one transaction (all or nothing). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();

@@ -76,7 +76,8 @@ export class SqliteS3Store implements S3Store {
   }
 
   async putVersion(version: ObjectVersionRecord, versioned: boolean): Promise<ObjectVersionRecord[]> {
-    return this.database.transaction(() => this.#insertVersion(version, versioned));
+    // Grouped: concurrent PUTs share one commit (one fsync) instead of paying one each.
+    return this.database.grouped(() => this.#insertVersion(version, versioned));
   }
 
   #insertVersion(version: ObjectVersionRecord, versioned: boolean): ObjectVersionRecord[] {
@@ -108,7 +109,7 @@ export class SqliteS3Store implements S3Store {
   async deleteVersion(bucket: string, key: string, versionId: string): Promise<ObjectVersionRecord | undefined> {
     const d = this.database;
     const k = keyBytes(key);
-    return d.transaction(() => {
+    return d.grouped(() => {
       const row = d.stmt('SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, k, versionId) as Row | undefined;
       if (!row) return undefined;
       d.stmt('DELETE FROM s3_versions WHERE seq = ?').run(row.seq);
@@ -161,7 +162,7 @@ export class SqliteS3Store implements S3Store {
 
   async putPart(uploadId: string, part: StoredPart): Promise<StoredPart | undefined> {
     const d = this.database;
-    return d.transaction(() => {
+    return d.grouped(() => {
       const old = d.stmt('SELECT data FROM s3_parts WHERE upload_id = ? AND part_number = ?').get(uploadId, part.partNumber) as Row | undefined;
       d.stmt('INSERT OR REPLACE INTO s3_parts (upload_id, part_number, data) VALUES (?, ?, ?)').run(uploadId, part.partNumber, JSON.stringify(part));
       return old ? (JSON.parse(String(old.data)) as StoredPart) : undefined;
@@ -186,7 +187,7 @@ export class SqliteS3Store implements S3Store {
 
   async completeUpload(uploadId: string, version: ObjectVersionRecord, versioned: boolean): Promise<{ replaced: ObjectVersionRecord[]; unused: StoredPart[] } | undefined> {
     const d = this.database;
-    return d.transaction(() => {
+    return d.grouped(() => {
       if (!d.stmt('SELECT 1 FROM s3_uploads WHERE upload_id = ?').get(uploadId)) return undefined;
       const used = new Set(version.parts.map((p) => p.blobId));
       const all = (d.stmt('SELECT data FROM s3_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => JSON.parse(String(r.data)) as StoredPart);
@@ -201,7 +202,7 @@ export class SqliteS3Store implements S3Store {
 
   async abortUpload(uploadId: string): Promise<StoredPart[] | undefined> {
     const d = this.database;
-    return d.transaction(() => {
+    return d.grouped(() => {
       if (!d.stmt('SELECT 1 FROM s3_uploads WHERE upload_id = ?').get(uploadId)) return undefined;
       const parts = (d.stmt('SELECT data FROM s3_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => JSON.parse(String(r.data)) as StoredPart);
       d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);

@@ -3,6 +3,8 @@
  * them in (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ListingKeysUsingAPIs.html). A version's
  * row carries its encryption (sealed key, never the key) and its parts (blob ids) as JSON; `seq` orders
  * versions newest first. s3_service_key holds the SSE-S3 service key, wrapped by the root of trust.
+ * small_blobs holds small sealed bodies (src/store/blob/sqlite), committed in groups instead of one file
+ * and two fsyncs each.
  */
 export const M008_S3 = `
   CREATE TABLE s3_buckets (
@@ -43,6 +45,11 @@ export const M008_S3 = `
     part_number INTEGER NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (upload_id, part_number)
+  ) STRICT;
+
+  CREATE TABLE small_blobs (
+    id TEXT PRIMARY KEY,
+    data BLOB NOT NULL
   ) STRICT;
 
   CREATE TABLE s3_service_key (
