@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { MerkleFrontier, inclusionProof, leafHash, verifyInclusion } from '../core/audit/merkle.js';
 import { keyIdOf } from '../core/audit/tree-head.js';
 import { StoredCheckpoint, StoredLink, StoredTreeHead, VerifyKey, verifyLog } from '../core/audit/verify.js';
 import { SQLITE_FILE } from '../store/metadata/sqlite/database.js';
@@ -10,6 +11,12 @@ export interface AuditVerifyFlags {
   dataDir?: string;
   /** A PEM public key pinned earlier (`strongroom audit export-public-key`), instead of the data dir's. */
   publicKey?: string;
+}
+
+export interface AuditProofFlags {
+  dataDir?: string;
+  seq: string;
+  treeSize?: string;
 }
 
 export interface AuditExportPublicKeyFlags {
@@ -99,6 +106,57 @@ export function auditExportPublicKeyCommand(flags: AuditExportPublicKeyFlags): n
     return 0;
   } finally {
     opened.db.close();
+  }
+}
+
+/**
+ * `strongroom audit proof --seq N [--tree-size S]`: the RFC 6962 §2.1.1 inclusion proof of record N (leaf N−1)
+ * in the tree of the first S records — by default the newest signed head's size, so the proof ends at a signed
+ * root — printed as JSON with the record, its leaf hash, the root and the signed head of that size when one is
+ * kept. Anyone holding the public key can check it without the database (merkle.ts#verifyInclusion).
+ */
+export function auditProofCommand(flags: AuditProofFlags): number {
+  const opened = openLog(flags.dataDir);
+  if (typeof opened === 'number') return opened;
+  const { db } = opened;
+  try {
+    const seq = Number(flags.seq);
+    const heads = hasTable(db, 'audit_tree_heads')
+      ? (db.prepare('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY tree_size').all() as StoredTreeHead[])
+      : [];
+    const count = (db.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
+    const size = flags.treeSize !== undefined ? Number(flags.treeSize) : (heads[heads.length - 1]?.treeSize ?? count);
+    if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(size) || seq < 1 || seq > size || size > count) {
+      process.stderr.write(`strongroom: no record ${flags.seq} in a tree of ${flags.treeSize ?? size} (the log holds ${count} records)\n`);
+      return 2;
+    }
+    const rows = db.prepare('SELECT seq, record FROM audit_events WHERE seq <= ? ORDER BY seq').all(size) as { seq: number; record: string }[];
+    if (rows.some((r, i) => r.seq !== i + 1)) {
+      process.stderr.write('strongroom: the log has gaps in its sequence numbers; run `strongroom audit verify`\n');
+      return 1;
+    }
+    const leaves = rows.map((r) => leafHash(r.record));
+    const path = inclusionProof(leaves, seq - 1, size);
+    const tree = MerkleFrontier.empty();
+    for (const l of leaves) tree.append(l);
+    const rootHash = tree.root();
+    const head = heads.find((h) => h.treeSize === size);
+    const ok = verifyInclusion(leaves[seq - 1]!, seq - 1, size, path, rootHash) && (head === undefined || head.rootHash.equals(rootHash));
+    const out = {
+      seq,
+      leafIndex: seq - 1,
+      treeSize: size,
+      record: rows[seq - 1]!.record,
+      leafHash: leaves[seq - 1]!.toString('hex'),
+      auditPath: path.map((p) => p.toString('hex')),
+      rootHash: rootHash.toString('hex'),
+      signedTreeHead: head ? { id: head.id, treeSize: head.treeSize, rootHash: head.rootHash.toString('hex'), timestamp: head.timestamp, keyId: head.keyId, signature: head.signature.toString('base64') } : null,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    if (!ok) process.stderr.write(`strongroom: the records do not match signed tree head #${head?.id} of size ${size}; run \`strongroom audit verify\`\n`);
+    return ok ? 0 : 1;
+  } finally {
+    db.close();
   }
 }
 

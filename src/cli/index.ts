@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
-import { AuditExportPublicKeyFlags, AuditVerifyFlags, auditExportPublicKeyCommand, auditVerifyCommand } from './audit.js';
+import { AuditExportPublicKeyFlags, AuditProofFlags, AuditVerifyFlags, auditExportPublicKeyCommand, auditProofCommand, auditVerifyCommand } from './audit.js';
 import { ExplainFlags, explainCommand } from './explain.js';
 import { S3EncryptFlags, s3EncryptCommand } from './s3-encrypt.js';
 
@@ -55,6 +55,15 @@ audit
   .option('--public-key <pem-file>', 'verify the signed tree heads with this public key (pinned earlier) instead of the data dir\'s')
   .action((flags: AuditVerifyFlags) => {
     process.exitCode = auditVerifyCommand(flags);
+  });
+audit
+  .command('proof')
+  .description('print the RFC 6962 inclusion proof of a record (JSON), by default against the newest signed tree head')
+  .requiredOption('--seq <n>', 'the record\'s sequence number')
+  .option('--tree-size <s>', 'the tree size to prove against (default: the newest signed head\'s)')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .action((flags: AuditProofFlags) => {
+    process.exitCode = auditProofCommand(flags);
   });
 audit
   .command('export-public-key')

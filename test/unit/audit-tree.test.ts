@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EMPTY_ROOT, MerkleFrontier, leafHash, nodeHash } from '../../src/core/audit/merkle.js';
+import { EMPTY_ROOT, MerkleFrontier, inclusionProof, leafHash, nodeHash, verifyInclusion } from '../../src/core/audit/merkle.js';
 import { GENESIS_HASH, chainHash } from '../../src/core/audit/record.js';
 import { keyIdOf, treeHeadSignatureInput, treeHeadSignatureValid } from '../../src/core/audit/tree-head.js';
 import { StoredTreeHeadKey, TreeHeadSigner } from '../../src/core/audit/tree-head-key.js';
@@ -92,6 +92,42 @@ describe('audit Merkle tree (RFC 6962 §2.1)', () => {
   it('a stored frontier of the wrong length for its size is refused', () => {
     assert.throws(() => MerkleFrontier.fromBytes(3, Buffer.alloc(32)), /frontier of 3 leaves has 2 nodes/);
     assert.throws(() => MerkleFrontier.fromBytes(0, Buffer.alloc(32)), /has 0 nodes/);
+  });
+});
+
+describe('inclusion proofs (RFC 6962 §2.1.1, verified as RFC 9162 §2.1.3.2)', () => {
+  const leaves = CT_LEAVES.map((l) => leafHash(l));
+  const root8 = Buffer.from(CT_ROOTS[8]!, 'hex');
+
+  it("gives Certificate Transparency's published audit paths for leaves 0 and 5 of 8, and they verify", () => {
+    const p0 = ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'];
+    const p5 = ['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7'];
+    assert.deepEqual(inclusionProof(leaves, 0).map(hex), p0);
+    assert.deepEqual(inclusionProof(leaves, 5).map(hex), p5);
+    assert.equal(verifyInclusion(leaves[0]!, 0, 8, inclusionProof(leaves, 0), root8), true);
+    assert.equal(verifyInclusion(leaves[5]!, 5, 8, inclusionProof(leaves, 5), root8), true);
+  });
+
+  it('every leaf of every tree size 1..40 proves against the naive root; a wrong leaf, index, path or root, or twice the size, does not', () => {
+    const data = Array.from({ length: 40 }, (_, i) => Buffer.from(`r${i}`));
+    const all = data.map((d) => leafHash(d));
+    for (let n = 1; n <= data.length; n++) {
+      const root = naiveMth(data.slice(0, n));
+      for (let i = 0; i < n; i++) {
+        const path = inclusionProof(all, i, n);
+        assert.equal(verifyInclusion(all[i]!, i, n, path, root), true, `leaf ${i} of ${n}`);
+        assert.equal(verifyInclusion(leafHash('x'), i, n, path, root), false);
+        if (n > 1) assert.equal(verifyInclusion(all[i]!, (i + 1) % n, n, path, root), false, `index ${(i + 1) % n} of ${n}`);
+        // A path fits neighbouring sizes whose left subtrees are the same (the size is bound by the signed head,
+        // which signs size and root together), but never twice the size: one more level.
+        assert.equal(verifyInclusion(all[i]!, i, n * 2, path, root), false);
+        assert.equal(verifyInclusion(all[i]!, i, n, [...path, Buffer.alloc(32)], root), false);
+        if (path.length > 0) assert.equal(verifyInclusion(all[i]!, i, n, path.slice(1), root), false);
+        assert.equal(verifyInclusion(all[i]!, i, n, path, EMPTY_ROOT), false);
+      }
+    }
+    assert.throws(() => inclusionProof(all, 5, 5), /no leaf 5 in a tree of 5/);
+    assert.equal(verifyInclusion(all[0]!, 0, 0, [], EMPTY_ROOT), false);
   });
 });
 

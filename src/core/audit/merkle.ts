@@ -92,3 +92,70 @@ function popcount(n: number): number {
   for (let x = n; x > 0; x = Math.floor(x / 2)) c += x % 2;
   return c;
 }
+
+/**
+ * The audit path of leaf `index` in the tree of the first `size` leaf hashes: RFC 6962 §2.1.1's
+ * PATH(m, D[n]) — the siblings from the leaf up, each the root of the other half of a split at the largest
+ * power of two below the subtree's size. O(size) hashes: for an offline proof, not the commit path.
+ * https://www.rfc-editor.org/rfc/rfc6962#section-2.1.1
+ */
+export function inclusionProof(leaves: readonly Buffer[], index: number, size: number = leaves.length): Buffer[] {
+  if (!(size <= leaves.length && index >= 0 && index < size)) throw new Error(`no leaf ${index} in a tree of ${size}`);
+  const path: Buffer[] = [];
+  let lo = 0;
+  let hi = size;
+  // Walk down from the root, keeping the sibling of each half the leaf is in; the path lists them bottom-up.
+  while (hi - lo > 1) {
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (index < lo + k) {
+      path.push(subtreeRoot(leaves, lo + k, hi));
+      hi = lo + k;
+    } else {
+      path.push(subtreeRoot(leaves, lo, lo + k));
+      lo += k;
+    }
+  }
+  return path.reverse();
+}
+
+/**
+ * Whether `proof` shows leaf hash `leaf` at `index` in a tree of `size` whose root is `root`: the verifier
+ * of RFC 9162 §2.1.3.2 (RFC 6962's successor spells out the algorithm RFC 6962 leaves to the reader).
+ * https://www.rfc-editor.org/rfc/rfc9162#section-2.1.3.2
+ */
+export function verifyInclusion(leaf: Buffer, index: number, size: number, proof: readonly Buffer[], root: Buffer): boolean {
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      // The right edge: climb past the levels where this subtree has no right sibling.
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && r.equals(root);
+}
+
+/** MTH of leaves [lo, hi). */
+function subtreeRoot(leaves: readonly Buffer[], lo: number, hi: number): Buffer {
+  const t = MerkleFrontier.empty();
+  for (let i = lo; i < hi; i++) t.append(leaves[i]!);
+  return t.root();
+}
+
+/** The k of RFC 6962 §2.1: the largest power of two smaller than n (n > 1). */
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}

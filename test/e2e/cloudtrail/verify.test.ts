@@ -10,14 +10,14 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MerkleFrontier, leafHash } from '../../../src/core/audit/merkle.js';
+import { MerkleFrontier, leafHash, verifyInclusion } from '../../../src/core/audit/merkle.js';
 import { GENESIS_HASH, chainHash } from '../../../src/core/audit/record.js';
-import { keyIdOf, treeHeadSignatureInput } from '../../../src/core/audit/tree-head.js';
+import { keyIdOf, treeHeadSignatureInput, treeHeadSignatureValid } from '../../../src/core/audit/tree-head.js';
 import { SQLITE_FILE } from '../../../src/store/metadata/sqlite/database.js';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { killAll, spawnServe } from '../../helpers/process.js';
@@ -264,6 +264,24 @@ describe('strongroom audit verify', () => {
     const pinned = verify(dir, '--public-key', join(pinDir, 'ours.pem'));
     assert.equal(pinned.code, 1, pinned.out);
     assert.match(pinned.out, /INVALID: signed tree head #\d+ \(size 6\) names signing key/);
+  });
+
+  it('audit proof: record 3 is in the newest signed tree, checked with nothing but the JSON and the pinned public key', () => {
+    const res = spawnSync(process.execPath, ['bin/strongroom.js', 'audit', 'proof', '--seq', '3', '--data-dir', server.dataDir], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(res.status, 0, res.stderr);
+    const proof = JSON.parse(res.stdout) as { seq: number; leafIndex: number; treeSize: number; record: string; leafHash: string; auditPath: string[]; rootHash: string; signedTreeHead: { treeSize: number; rootHash: string; timestamp: number; keyId: string; signature: string } };
+    assert.equal(proof.leafIndex, 2);
+    assert.equal(proof.treeSize, 6);
+    assert.equal(JSON.parse(proof.record).eventName, 'Encrypt');
+    const leaf = leafHash(proof.record);
+    assert.equal(leaf.toString('hex'), proof.leafHash);
+    const root = Buffer.from(proof.signedTreeHead.rootHash, 'hex');
+    assert.equal(verifyInclusion(leaf, proof.leafIndex, proof.treeSize, proof.auditPath.map((h) => Buffer.from(h, 'hex')), root), true);
+    const pinned = createPublicKey(exportPublicKey(server.dataDir));
+    const h = proof.signedTreeHead;
+    assert.equal(treeHeadSignatureValid({ treeSize: h.treeSize, rootHash: root, timestamp: h.timestamp, keyId: h.keyId, signature: Buffer.from(h.signature, 'base64') }, pinned), true);
+    // Another record's bytes do not prove with this path.
+    assert.equal(verifyInclusion(leafHash(proof.record.replace('Encrypt', 'ListKeys')), 2, 6, proof.auditPath.map((x) => Buffer.from(x, 'hex')), root), false);
   });
 
   it('a data dir whose checkpoint has no Merkle frontier yet (before migration 010): the next commit rebuilds it and signs', async () => {
