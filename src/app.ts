@@ -80,10 +80,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
-  const stores = openStores(config.dataDir);
+  // Commits are made durable off the event loop (SqliteDatabase.durable): the audit log awaits it for every call.
+  const stores = openStores(config.dataDir, { asyncDurability: true });
   const store = stores.metadata;
   const credentials = new CredentialStore(store, root, stores.iam);
   const deployment = await bootstrap(store, credentials, config, clock);
+  await stores.database.durable(); // a new data dir's account and credentials, before anyone is told them
   const regions = config.regions ?? new Set([deployment.homeRegion]);
 
   // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,

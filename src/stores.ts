@@ -31,8 +31,9 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-export function openStores(dataDir: string): Stores {
-  const database = SqliteDatabase.inDataDir(dataDir);
+/** `asyncDurability`: the server's mode (see SqliteDatabase): commits made durable by `database.durable()`. */
+export function openStores(dataDir: string, options: { asyncDurability?: boolean } = {}): Stores {
+  const database = SqliteDatabase.inDataDir(dataDir, options);
   const metadata = new KeyCachingStore(new SqliteMetadataStore(database));
   const iam = new SqliteIamStore(database);
   const grantStore = sqliteGrantStore(database);

@@ -37,6 +37,11 @@ export interface AuditCommit {
  */
 export interface AuditSink {
   append(build: (head: LogHead) => AuditCommit): void;
+  /**
+   * When the sink's commits are made durable after the fact (SQLite with asyncDurability): resolves once
+   * every commit before the call is on disk. Absent: `append` itself returned only once durable.
+   */
+  durable?(): Promise<void>;
 }
 
 /**
@@ -116,6 +121,20 @@ export class AuditLog {
       for (const b of batch) b.reject(err);
       return;
     }
-    for (const b of batch) b.resolve();
+    if (!this.sink.durable) {
+      for (const b of batch) b.resolve();
+      return;
+    }
+    // The fsync runs on the thread pool: the event loop serves other requests meanwhile, and the next
+    // groups' fsyncs coalesce behind this one. No answer leaves before its record is on disk.
+    this.sink.durable().then(
+      () => {
+        for (const b of batch) b.resolve();
+      },
+      (err: unknown) => {
+        this.onFailure(err, batch.length);
+        for (const b of batch) b.reject(err);
+      },
+    );
   }
 }

@@ -38,6 +38,12 @@ export type SealedReader = (sealedStart: number, sealedEnd: number) => Readable;
  * plainLength comes from the object's metadata; it decides which package must carry the final flag, so a
  * sealed stream cut at a package boundary, or extended by packages, fails to open.
  */
+/**
+ * How far opening may run ahead of the consumer: reading and decrypting the next packages while earlier
+ * ones are still being written to the socket (with the default 16 KiB, disk, cipher and socket took turns).
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
+
 export function openRange(key: PackageKey, binding: Buffer, plainLength: number, range: ByteRange | undefined, read: SealedReader): Readable {
   const count = packageCount(plainLength);
   const { start, end } = range ?? { start: 0, end: plainLength - 1 };
@@ -49,7 +55,7 @@ export function openRange(key: PackageKey, binding: Buffer, plainLength: number,
   const first = Math.floor(start / PACKAGE_BYTES);
   const last = range === undefined ? count - 1 : Math.floor(end / PACKAGE_BYTES);
   const job: OpenJob = { key: importKey(key), binding, plainLength, count, first, last, start, end, read };
-  return Readable.from(openPackages(job), { objectMode: false });
+  return Readable.from(openPackages(job), { objectMode: false, highWaterMark: READ_AHEAD_BYTES });
 }
 
 interface OpenJob {

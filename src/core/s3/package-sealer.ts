@@ -27,7 +27,8 @@ class PackageSealer extends Transform {
   #headerSent = false;
 
   constructor(key: KeyObject, binding: Buffer) {
-    super();
+    // Sealed packages may queue up to 1 MiB for the blob writer: sealing the next ones overlaps the disk writes.
+    super({ readableHighWaterMark: 1024 * 1024 });
     this.#key = key;
     this.#aadPrefix = Buffer.concat([this.#header, binding]);
   }

@@ -38,7 +38,7 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
     if (payloadHash !== UNSIGNED_PAYLOAD && /^[0-9a-f]{64}$/.test(payloadHash)) {
       return piped(req, new Sha256Check(payloadHash));
     }
-    return piped(req, new PassThrough());
+    return piped(req, new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }));
   };
   const body: RequestBody & { trailers?: ReadonlyMap<string, string> } = {
     length,
@@ -97,11 +97,14 @@ async function readAll(stream: Readable, limit: number): Promise<Buffer> {
 
 const tooBig = () => new AwsError(S3Errors.MaxMessageLengthExceeded, 'Your request was too big.');
 
+/** How much of an upload may be read from the socket ahead of sealing and writing it. */
+const BODY_BUFFER_BYTES = 1024 * 1024;
+
 /** Passes bytes through and fails at the end unless their SHA-256 is the one the client signed. */
 class Sha256Check extends Transform {
   readonly #hash = createHash('sha256');
   constructor(private readonly expected: string) {
-    super();
+    super({ highWaterMark: BODY_BUFFER_BYTES });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.#hash.update(chunk);

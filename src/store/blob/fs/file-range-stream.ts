@@ -2,7 +2,7 @@ import { FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { BlobNotFoundError, BlobRange } from '../blob-store.js';
 
-const CHUNK_BYTES = 64 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 
 /**
  * Reads bytes [start, end] of one blob file. The file is opened when the stream is constructed, so a

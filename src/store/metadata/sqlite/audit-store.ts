@@ -34,6 +34,10 @@ export const TREE_HEAD_RETENTION_MS = 60_000;
 export class SqliteAuditStore implements AuditSink, AuditReader, TreeHeadKeyStore {
   constructor(private readonly database: SqliteDatabase) {}
 
+  durable(): Promise<void> {
+    return this.database.durable();
+  }
+
   append(build: (head: LogHead) => AuditCommit): void {
     const d = this.database;
     d.transaction(() => {

@@ -1,33 +1,98 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { FileHandle, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 
 export const SQLITE_FILE = 'strongroom.db';
 
 /**
- * One SQLite database in WAL mode with synchronous=FULL (a write that returned is on disk), migrated on
- * open, with prepared statements compiled once per SQL text. Every SQLite-backed store shares it.
+ * One SQLite database in WAL mode, migrated on open, with prepared statements compiled once per SQL text.
+ * Every SQLite-backed store shares it.
+ *
+ * Durability. By default synchronous=FULL: a commit that returned is on disk (SQLite fsyncs the WAL in the
+ * commit — on the event loop, since better-sqlite3 is synchronous). The server opens it with
+ * `asyncDurability`: synchronous=NORMAL, so a commit only writes the WAL, and `durable()` then fsyncs the
+ * WAL file on the thread pool, one fsync for every commit made before it started. That is the very sync
+ * FULL performs at commit (https://www.sqlite.org/pragma.html#pragma_synchronous: in WAL mode FULL syncs
+ * the WAL after each commit; NORMAL leaves it to checkpoints), moved off the event loop: whoever must not
+ * answer before its write is durable awaits `durable()` (the audit log does for every call, so every
+ * answered write is durable, its own commit having come first in the WAL).
  */
 export class SqliteDatabase {
   readonly db: Database.Database;
   readonly #stmts = new Map<string, Database.Statement>();
+  readonly #walPath: string;
+  readonly #asyncDurability: boolean;
 
-  constructor(path: string) {
+  constructor(path: string, options: { asyncDurability?: boolean } = {}) {
+    this.#walPath = `${path}-wal`;
+    this.#asyncDurability = options.asyncDurability ?? false;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma(this.#asyncDurability ? 'synchronous = NORMAL' : 'synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.#migrate();
   }
 
-  static inDataDir(dataDir: string): SqliteDatabase {
+  static inDataDir(dataDir: string, options: { asyncDurability?: boolean } = {}): SqliteDatabase {
     const path = join(dataDir, SQLITE_FILE);
     // Owner-only, before SQLite opens it: its -wal and -shm files take the database file's mode.
     closeSync(openSync(path, 'a', 0o600));
     chmodSync(path, 0o600);
-    return new SqliteDatabase(path);
+    return new SqliteDatabase(path, options);
+  }
+
+  /**
+   * Resolves once every commit made before the call is on disk (a no-op under synchronous=FULL, where
+   * each commit synced itself). Concurrent callers share fsyncs: one in flight, at most one queued behind it.
+   */
+  durable(): Promise<void> {
+    if (!this.#asyncDurability) return Promise.resolve();
+    if (!this.#syncing) {
+      this.#syncing = this.#syncWal().finally(() => {
+        this.#syncing = undefined;
+      });
+      return this.#syncing;
+    }
+    // A sync is running, but it may have started before this caller's commit: wait for the next one.
+    this.#queued ??= this.#syncing.then(
+      () => this.#startQueued(),
+      () => this.#startQueued(),
+    );
+    return this.#queued;
+  }
+
+  #syncing: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+  #wal: FileHandle | undefined;
+
+  #startQueued(): Promise<void> {
+    this.#queued = undefined;
+    return this.durable();
+  }
+
+  async #syncWal(): Promise<void> {
+    if (!this.#wal) {
+      if (!existsSync(this.#walPath)) return; // nothing written yet
+      this.#wal = await open(this.#walPath, 'r');
+      // The WAL file's own directory entry, once: a fresh -wal file must survive a crash too.
+      const dir = await open(dirname(this.#walPath), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    }
+    await this.#wal.datasync();
+  }
+
+  /** Closes the database (SQLite checkpoints and syncs on close). */
+  close(): void {
+    void this.#wal?.close().catch(() => undefined);
+    this.#wal = undefined;
+    this.db.close();
   }
 
   stmt(sql: string): Database.Statement {
@@ -43,7 +108,8 @@ export class SqliteDatabase {
    * Runs `fn` in a transaction shared with every other `grouped` call of the same event-loop turn: one
    * commit — one fsync under synchronous=FULL — for all of them, instead of one each (concurrent S3 PUTs).
    * Each `fn` runs in its own savepoint, so one that throws is rolled back and rejected alone. The promise
-   * settles once the shared transaction committed (durable) or failed (then every call of the group rejects).
+   * settles once the shared transaction committed and is durable (`durable()`), or failed (then every call
+   * of the group rejects).
    */
   grouped<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -71,10 +137,14 @@ export class SqliteDatabase {
       for (const item of group) item.reject(error);
       return;
     }
-    group.forEach((item, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.error);
+    const settle = () =>
+      group.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) item.resolve(o.value);
+        else item.reject(o.error);
+      });
+    this.durable().then(settle, (error: unknown) => {
+      for (const item of group) item.reject(error);
     });
   }
 

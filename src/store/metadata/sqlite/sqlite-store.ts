@@ -26,9 +26,11 @@ const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
  */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
+  readonly #database: SqliteDatabase;
   readonly #stmt: (sql: string) => Database.Statement;
 
   constructor(db: SqliteDatabase) {
+    this.#database = db;
     this.#db = db.db;
     this.#stmt = (sql) => db.stmt(sql);
   }
@@ -258,7 +260,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    this.#db.close();
+    this.#database.close();
   }
 }
 
