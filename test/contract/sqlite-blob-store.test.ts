@@ -26,8 +26,8 @@ describe('small-blob store in the metadata database', () => {
   blobStoreContract(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sr-small-'));
     dirs.push(dir);
-    return { store: new SqliteBlobStore(open(dir), MAX), reopen: async () => new SqliteBlobStore(open(dir), MAX), maxBlobBytes: MAX };
-  });
+    return { store: new SqliteBlobStore(open(dir), MAX), reopen: async () => new SqliteBlobStore(open(dir), MAX) };
+  }, { maxBlobBytes: MAX });
 
   it('refuses a blob over its limit, committing nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sr-small-'));
