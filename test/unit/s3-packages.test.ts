@@ -4,7 +4,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { SecretBytes } from '../../src/core/crypto/secret-bytes.js';
-import { ByteRange, createSealer, openRange, PACKAGE_BYTES, plainLengthOf, SealedDataError, sealedLength, SealedReader } from '../../src/core/s3/packages.js';
+import { ByteRange, createSealer, openRange, PACKAGE_BYTES, plainLengthOf, sealBuffer, SealedDataError, sealedLength, SealedReader } from '../../src/core/s3/packages.js';
 
 const P = PACKAGE_BYTES;
 const HEADER = 16;
@@ -351,5 +351,20 @@ describe('S3 object packages: memory', () => {
     const mib = (b: number) => Math.round(b / 1024 / 1024);
     assert.ok(peakRss - before.rss < 64 * 1024 * 1024, `RSS grew by ${mib(peakRss - before.rss)} MiB`);
     assert.ok(peakHeap - before.heapUsed < 64 * 1024 * 1024, `heap grew by ${mib(peakHeap - before.heapUsed)} MiB`);
+  });
+});
+
+describe('sealBuffer (small objects sealed in one call)', () => {
+  it('has the streaming format\'s length and opens with the same opener, for one and several packages', async () => {
+    const key = Buffer.alloc(32, 9);
+    const binding = Buffer.from('bucket/key/1');
+    for (const size of [0, 1, 1000, 64 * 1024, 64 * 1024 + 1, 200_000]) {
+      const plain = Buffer.alloc(size, 0x5a);
+      const sealed = sealBuffer(key, binding, plain);
+      assert.equal(sealed.length, sealedLength(size), `size ${size}`);
+      const parts: Buffer[] = [];
+      for await (const c of openRange(key, binding, size, undefined, (s, e) => Readable.from([sealed.subarray(s, e + 1)]))) parts.push(c as Buffer);
+      assert.ok(Buffer.concat(parts).equals(plain), `size ${size}`);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { AwsError } from '../errors/aws-error.js';
 import { S3Errors } from '../errors/s3.js';
 import { BlobStore } from '../../store/blob/blob-store.js';
 import { StoredPart } from '../../store/metadata/s3-types.js';
-import { createSealer, openRange, sealedLength } from './packages.js';
+import { createSealer, openRange, PACKAGE_BYTES, sealBuffer, sealedLength } from './packages.js';
 import { ObjectIdentity, partBinding, partKey } from './sse.js';
 
 /** S3's largest single PUT (and part): 5 GiB. https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html */
@@ -44,6 +44,13 @@ export async function writePart(
 ): Promise<WrittenPart> {
   const salt = randomBytes(16);
   const key = partKey(objectKey, partNumber, salt);
+  if (plainLength !== undefined && plainLength <= SMALL_BODY_BYTES) {
+    try {
+      return await writeSmallPart(blobs, plain, key, partBinding(id, partNumber, salt), partNumber, salt, taps, Math.min(maxBytes, SMALL_BODY_BYTES));
+    } finally {
+      key.fill(0);
+    }
+  }
   const md5 = createHash('md5');
   const meter = new Meter(md5, taps, maxBytes);
   const writer = await blobs.create(plainLength === undefined ? undefined : sealedLength(plainLength));
@@ -59,6 +66,46 @@ export async function writePart(
   }
   const digest = md5.digest();
   return { partNumber, blobId: writer.id, size: meter.bytes, etag: digest.toString('hex'), salt: salt.toString('base64'), md5: digest };
+}
+
+/** Bodies up to this size (one package) are read whole and sealed in one call: no stream stages per request. */
+const SMALL_BODY_BYTES = PACKAGE_BYTES;
+
+/** writePart for a small body: the same sealed bytes, checks and atomicity, without a stream pipeline. */
+async function writeSmallPart(
+  blobs: BlobStore,
+  plain: Readable,
+  key: Buffer,
+  binding: Buffer,
+  partNumber: number,
+  salt: Buffer,
+  taps: readonly BodyTap[],
+  maxBytes: number,
+): Promise<WrittenPart> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of plain) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      plain.destroy();
+      throw new AwsError(S3Errors.EntityTooLarge, 'Your proposed upload exceeds the maximum allowed size');
+    }
+    chunks.push(chunk as Buffer);
+    for (const t of taps) t.update(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks, size);
+  for (const t of taps) t.verify();
+  const digest = createHash('md5').update(body).digest();
+  const sealed = sealBuffer(key, binding, body);
+  const writer = await blobs.create(sealed.length);
+  try {
+    writer.stream.end(sealed);
+    await writer.commit();
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  }
+  return { partNumber, blobId: writer.id, size, etag: digest.toString('hex'), salt: salt.toString('base64'), md5: digest };
 }
 
 /** The plaintext bytes [start, end] of a stored part. */

@@ -15,6 +15,24 @@ export function createSealer(key: PackageKey, binding: Buffer): Transform {
   return new PackageSealer(importKey(key), binding);
 }
 
+/**
+ * The same sealed bytes createSealer would produce, for a plaintext already in memory (small objects:
+ * no stream machinery per request).
+ */
+export function sealBuffer(key: PackageKey, binding: Buffer, plain: Buffer): Buffer {
+  const k = importKey(key);
+  const streamNonce = randomBytes(NONCE_BYTES);
+  const header = encodeHeader(streamNonce);
+  const aadPrefix = Buffer.concat([header, binding]);
+  const out = [header];
+  const count = Math.max(1, Math.ceil(plain.length / PACKAGE_BYTES));
+  if (count > MAX_PACKAGES) throw new RangeError('the object is too large for one sealed stream');
+  for (let i = 0; i < count; i++) {
+    out.push(sealPackage(k, streamNonce, aadPrefix, i, i === count - 1, plain.subarray(i * PACKAGE_BYTES, (i + 1) * PACKAGE_BYTES)));
+  }
+  return Buffer.concat(out);
+}
+
 class PackageSealer extends Transform {
   readonly #key: KeyObject;
   readonly #streamNonce = randomBytes(NONCE_BYTES);

@@ -4,7 +4,7 @@
  */
 export { PACKAGE_BYTES, sealedLength, plainLengthOf } from './package-format.js';
 export type { PackageKey } from './package-format.js';
-export { createSealer } from './package-sealer.js';
+export { createSealer, sealBuffer } from './package-sealer.js';
 export { openRange } from './package-opener.js';
 export type { ByteRange, SealedReader } from './package-opener.js';
 export { SealedDataError } from './sealed-data-error.js';

@@ -68,6 +68,8 @@ export async function putServiceObject(deps: S3Deps, o: ServiceObject): Promise<
       await deps.blobs.delete(stored.blobId).catch(() => undefined);
       throw err;
     }
+    // No audit record follows a service's own write: make it durable here (a failure is retried by the caller).
+    await deps.store.durable();
     for (const r of replaced) for (const p of r.parts) await deps.blobs.delete(p.blobId).catch(() => undefined);
     return version;
   } finally {

@@ -161,6 +161,12 @@ export interface S3Store {
   /** Removes the upload; returns its parts (their blobs can go), undefined when it did not exist. */
   abortUpload(uploadId: string): Promise<StoredPart[] | undefined>;
 
+  /**
+   * Resolves once every write before the call is on disk. Writes resolve at commit; the S3 service relies
+   * on the call's audit record (made durable before the answer) and other writers call this.
+   */
+  durable(): Promise<void>;
+
   /** The SSE-S3 service key, wrapped by the root of trust; undefined until first use. */
   getServiceKey(): Promise<Buffer | undefined>;
   /** Stores the wrapped service key unless one exists; returns the one stored (first writer wins). */

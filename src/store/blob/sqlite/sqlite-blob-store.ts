@@ -48,7 +48,9 @@ export class SqliteBlobStore implements BlobStore {
           if (failure ?? stream.errored) throw failure ?? stream.errored;
           if (!stream.writableFinished) throw new Error('blob stream was destroyed before it finished');
           const data = Buffer.concat(chunks, size);
-          await this.database.grouped(() => this.database.stmt('INSERT INTO small_blobs (id, data) VALUES (?, ?)').run(id, data));
+          // Not awaited to disk here: a blob is unreachable until the metadata naming it commits, after it in
+          // the WAL, and that commit's sync covers this one too.
+          await this.database.grouped(() => this.database.stmt('INSERT INTO small_blobs (id, data) VALUES (?, ?)').run(id, data), { durable: false });
         })()),
       abort: async () => {
         if (outcome) {

@@ -109,16 +109,17 @@ export class SqliteDatabase {
    * commit — one fsync under synchronous=FULL — for all of them, instead of one each (concurrent S3 PUTs).
    * Each `fn` runs in its own savepoint, so one that throws is rolled back and rejected alone. The promise
    * settles once the shared transaction committed and is durable (`durable()`), or failed (then every call
-   * of the group rejects).
+   * of the group rejects). `durable: false`: settle at commit — for writes whose durability a later
+   * `durable()` provides (the WAL is written in order, so one sync covers every commit before it).
    */
-  grouped<T>(fn: () => T): Promise<T> {
+  grouped<T>(fn: () => T, options: { durable?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#group.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#group.push({ fn, resolve: resolve as (v: unknown) => void, reject, durable: options.durable ?? true });
       if (this.#group.length === 1) setImmediate(() => this.#flushGroup());
     });
   }
 
-  readonly #group: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  readonly #group: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; durable: boolean }[] = [];
 
   #flushGroup(): void {
     const group = this.#group.splice(0);
@@ -143,6 +144,10 @@ export class SqliteDatabase {
         if (o.ok) item.resolve(o.value);
         else item.reject(o.error);
       });
+    if (!group.some((item) => item.durable)) {
+      settle();
+      return;
+    }
     this.durable().then(settle, (error: unknown) => {
       for (const item of group) item.reject(error);
     });

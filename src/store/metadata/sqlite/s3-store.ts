@@ -28,11 +28,25 @@ function prefixRange(prefix: string): { sql: string; args: Buffer[] } {
   return end ? { sql: ' AND key >= ? AND key < ?', args: [start, end] } : { sql: ' AND key >= ?', args: [start] };
 }
 
+/**
+ * Writes on the request path commit in groups and do not wait for their own fsync: the S3 service answers
+ * only after the call's audit record is durable, and that sync (later in the same WAL) covers them. Other
+ * writers call `durable()` themselves.
+ */
+const NOT_YET_DURABLE = { durable: false } as const;
+
 /** S3 metadata on the shared SQLite database (migration 008). Multi-row changes run in one transaction. */
 export class SqliteS3Store implements S3Store {
+  /**
+   * Bucket records by name: every S3 request reads one. This process is the database's only writer of
+   * buckets, and every change below goes through here, so the cache is dropped on each.
+   */
+  readonly #buckets = new Map<string, BucketRecord>();
+
   constructor(private readonly database: SqliteDatabase) {}
 
   async createBucket(b: BucketRecord): Promise<boolean> {
+    this.#buckets.delete(b.name);
     const res = this.database
       .stmt('INSERT OR IGNORE INTO s3_buckets (name, account_id, region, created_at, versioning, encryption, policy) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(b.name, b.accountId, b.region, b.createdAt, b.versioning, b.encryption === null ? null : JSON.stringify(b.encryption), b.policy);
@@ -40,8 +54,14 @@ export class SqliteS3Store implements S3Store {
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const hit = this.#buckets.get(name);
+    if (hit) return hit;
     const row = this.database.stmt('SELECT * FROM s3_buckets WHERE name = ?').get(name) as Row | undefined;
-    return row ? toBucket(row) : undefined;
+    if (!row) return undefined;
+    const bucket = toBucket(row);
+    if (this.#buckets.size >= 10_000) this.#buckets.clear();
+    this.#buckets.set(name, bucket);
+    return bucket;
   }
 
   async listBuckets(accountId: string): Promise<BucketRecord[]> {
@@ -49,6 +69,7 @@ export class SqliteS3Store implements S3Store {
   }
 
   async updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord | undefined> {
+    this.#buckets.delete(name);
     const d = this.database;
     return d.transaction(() => {
       const row = d.stmt('SELECT * FROM s3_buckets WHERE name = ?').get(name) as Row | undefined;
@@ -65,6 +86,7 @@ export class SqliteS3Store implements S3Store {
   }
 
   async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+    this.#buckets.delete(name);
     const d = this.database;
     return d.transaction(() => {
       if (!d.stmt('SELECT 1 FROM s3_buckets WHERE name = ?').get(name)) return 'missing';
@@ -77,7 +99,7 @@ export class SqliteS3Store implements S3Store {
 
   async putVersion(version: ObjectVersionRecord, versioned: boolean): Promise<ObjectVersionRecord[]> {
     // Grouped: concurrent PUTs share one commit (one fsync) instead of paying one each.
-    return this.database.grouped(() => this.#insertVersion(version, versioned));
+    return this.database.grouped(() => this.#insertVersion(version, versioned), NOT_YET_DURABLE);
   }
 
   #insertVersion(version: ObjectVersionRecord, versioned: boolean): ObjectVersionRecord[] {
@@ -119,7 +141,7 @@ export class SqliteS3Store implements S3Store {
         ).run(bucket, k);
       }
       return toVersion(row);
-    });
+    }, NOT_YET_DURABLE);
   }
 
   async listLatest(bucket: string, q: ListQuery): Promise<ObjectVersionRecord[]> {
@@ -166,7 +188,7 @@ export class SqliteS3Store implements S3Store {
       const old = d.stmt('SELECT data FROM s3_parts WHERE upload_id = ? AND part_number = ?').get(uploadId, part.partNumber) as Row | undefined;
       d.stmt('INSERT OR REPLACE INTO s3_parts (upload_id, part_number, data) VALUES (?, ?, ?)').run(uploadId, part.partNumber, JSON.stringify(part));
       return old ? (JSON.parse(String(old.data)) as StoredPart) : undefined;
-    });
+    }, NOT_YET_DURABLE);
   }
 
   async listParts(uploadId: string, afterPart: number, limit: number): Promise<StoredPart[]> {
@@ -197,7 +219,7 @@ export class SqliteS3Store implements S3Store {
       d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);
       const replaced = this.#insertVersion(version, versioned);
       return { replaced, unused: all.filter((p) => !used.has(p.blobId)) };
-    });
+    }, NOT_YET_DURABLE);
   }
 
   async abortUpload(uploadId: string): Promise<StoredPart[] | undefined> {
@@ -207,7 +229,11 @@ export class SqliteS3Store implements S3Store {
       const parts = (d.stmt('SELECT data FROM s3_parts WHERE upload_id = ?').all(uploadId) as Row[]).map((r) => JSON.parse(String(r.data)) as StoredPart);
       d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);
       return parts;
-    });
+    }, NOT_YET_DURABLE);
+  }
+
+  durable(): Promise<void> {
+    return this.database.durable();
   }
 
   async getServiceKey(): Promise<Buffer | undefined> {
