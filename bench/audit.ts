@@ -26,7 +26,8 @@ import { openStores } from '../src/stores.js';
 import { FileRootOfTrust } from '../src/core/crypto/root-of-trust/file.js';
 import { TreeHeadSigner } from '../src/core/audit/tree-head-key.js';
 import { FillSpec, accessKeyIdOf, fill, keyArnOf, recordAt, userNameOf } from './audit-fill.js';
-import { killAllChildren, startChild } from './support/processes.js';
+import { killAllChildren } from './support/processes.js';
+import { startStrongroom } from './support/strongroom.js';
 import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,22 +104,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nfilled ${records.toLocaleString('en-US')} records in ${fillSeconds.toFixed(1)} s (${Math.round(records / fillSeconds).toLocaleString('en-US')} records/s)\n`);
   }
 
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRONGROOM_')));
-  const server = await startChild({
-    name: 'strongroom',
-    args: [STRONGROOM_BIN, 'serve', '--port', '0', '--data-dir', dataDir],
-    env: {
-      ...env,
-      STRONGROOM_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
-      STRONGROOM_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
-      STRONGROOM_ACCOUNT_ID: BENCH_ACCOUNT,
-      STRONGROOM_REGION: BENCH_REGION,
-      STRONGROOM_LOG_LEVEL: 'warn',
-    },
-    logFile: join(tmp, 'strongroom.log'),
-    listening: /Strongroom listening on (https?:\/\/\S+)/,
-    cwd: REPO,
-  });
+  const server = await startStrongroom({ name: 'strongroom', dataDir, logFile: join(tmp, 'strongroom.log') });
   const client = new CloudTrailClient({ endpoint: server.url, region: BENCH_REGION, credentials: BENCH_CREDENTIALS, maxAttempts: 1 });
   const results: Result[] = [];
   let failures = 0;

@@ -33,12 +33,12 @@ import { fileURLToPath } from 'node:url';
 import { CannedResponse, CannedResponses } from './support/canned.js';
 import { LoadOptions, Measurement, Run, faults, replay, summarize } from './support/load.js';
 import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { replayWrk, wrkAvailable } from './support/wrk.js';
-import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, Credentials, RawRequest, signExplainRequest, signKmsRequest } from './support/sigv4.js';
+import { BENCH_CREDENTIALS, BENCH_REGION, Credentials, RawRequest, signExplainRequest, signKmsRequest } from './support/sigv4.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
-const STRONGROOM_BIN = join(REPO, 'bin', 'strongroom.js');
 /** The issue's target: Strongroom's Decrypt at no less than half the bare floor. */
 const DECRYPT_TARGET_RATIO = 0.5;
 /** The access-control issue's target: an IAM user's calls at no less than 0.9× the root user's. */
@@ -132,32 +132,9 @@ async function settingsFromEnv(env: NodeJS.ProcessEnv): Promise<Settings> {
   };
 }
 
-function positiveNumber(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
-  return n;
-}
-
-/** Strongroom as `npm start` runs it, in a throwaway data dir, with known root credentials. */
-function startStrongroom(tmp: string, dataDir: string, logLevel: LogLevel, cpuProfDir?: string): Promise<ChildServer> {
-  // Inherited STRONGROOM_* settings (TLS, regions, …) would change what is measured: drop them.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRONGROOM_')));
-  return startChild({
-    name: `strongroom (log ${logLevel})`,
-    args: [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), STRONGROOM_BIN, 'serve', '--port', '0', '--data-dir', dataDir],
-    env: {
-      ...env,
-      STRONGROOM_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
-      STRONGROOM_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
-      STRONGROOM_ACCOUNT_ID: BENCH_ACCOUNT,
-      STRONGROOM_REGION: BENCH_REGION,
-      STRONGROOM_LOG_LEVEL: logLevel,
-    },
-    logFile: join(tmp, `strongroom-${logLevel}.log`),
-    listening: /Strongroom listening on (https?:\/\/\S+)/,
-    cwd: REPO,
-  });
+/** Strongroom at `logLevel`, in a throwaway data dir. */
+function startServer(tmp: string, dataDir: string, logLevel: LogLevel, cpuProfDir?: string): Promise<ChildServer> {
+  return startStrongroom({ name: `strongroom (log ${logLevel})`, dataDir, logLevel, cpuProfDir, logFile: join(tmp, `strongroom-${logLevel}.log`) });
 }
 
 function startBare(tmp: string, canned: CannedResponses): Promise<ChildServer> {
@@ -389,7 +366,7 @@ async function bench(tmp: string, s: Settings): Promise<Row[]> {
   const dataDir = join(tmp, 'data');
   const children: ChildServer[] = [];
   try {
-    const warn = await startStrongroom(tmp, dataDir, 'warn', s.cpuProfDir);
+    const warn = await startServer(tmp, dataDir, 'warn', s.cpuProfDir);
     children.push(warn);
     const fixture = await createFixture(warn.url);
     const operations = workloadsOf(fixture);
@@ -398,7 +375,7 @@ async function bench(tmp: string, s: Settings): Promise<Row[]> {
     await checkAuthorization(warn, operations, fixture);
     // The default log level writes one access-log line per request (to a file here, as in production).
     // Same data dir, so the same key and ciphertext; two processes on one SQLite file are fine in WAL mode.
-    const info = s.withInfoLog ? await startStrongroom(tmp, dataDir, 'info') : undefined;
+    const info = s.withInfoLog ? await startServer(tmp, dataDir, 'info') : undefined;
     if (info) children.push(info);
 
     const rows: Row[] = [];

@@ -49,13 +49,13 @@ import { fileURLToPath } from 'node:url';
 import { LoadOptions, Measurement, Run, faults, summarize } from './support/load.js';
 import { RequestPool, replayPoolAutocannon, replayPoolWrk } from './support/pool-load.js';
 import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { S3Signer } from './support/s3-sign.js';
-import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
+import { BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
 import { wrkAvailable } from './support/wrk.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('./bare-s3-server.js', import.meta.url));
-const STRONGROOM_BIN = join(REPO, 'bin', 'strongroom.js');
 const MIB = 1024 * 1024;
 /** The issue's targets. */
 const LARGE_TARGET_RATIO = 0.8;
@@ -168,13 +168,6 @@ async function settingsFromEnv(env: NodeJS.ProcessEnv): Promise<Settings> {
   };
 }
 
-function positiveNumber(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
-  return n;
-}
-
 function progress(text: string): void {
   process.stderr.write(`  ${text}\n`);
 }
@@ -190,32 +183,14 @@ function selfSignedCert(tmp: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-/** Strongroom as `npm start` runs it (log level warn, as bench:kms measures), in its own data dir, with known root credentials. */
-function startStrongroom(tmp: string, name: string, tls: { cert: string; key: string } | undefined, cpuProfDir?: string): Promise<ChildServer> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRONGROOM_')));
-  return startChild({
+/** Strongroom at log level warn (as bench:kms measures), in its own data dir. */
+function startServer(tmp: string, name: string, tls: { cert: string; key: string } | undefined, cpuProfDir?: string): Promise<ChildServer> {
+  return startStrongroom({
     name: `strongroom ${name}`,
-    args: [
-      ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
-      STRONGROOM_BIN,
-      'serve',
-      '--port',
-      '0',
-      '--data-dir',
-      join(tmp, `strongroom-${name}`),
-      ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : []),
-    ],
-    env: {
-      ...env,
-      STRONGROOM_ROOT_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
-      STRONGROOM_ROOT_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey,
-      STRONGROOM_ACCOUNT_ID: BENCH_ACCOUNT,
-      STRONGROOM_REGION: BENCH_REGION,
-      STRONGROOM_LOG_LEVEL: 'warn',
-    },
+    dataDir: join(tmp, `strongroom-${name}`),
+    serveArgs: tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [],
+    cpuProfDir,
     logFile: join(tmp, `strongroom-${name}.log`),
-    listening: /Strongroom listening on (https?:\/\/\S+)/,
-    cwd: REPO,
   });
 }
 
@@ -857,8 +832,8 @@ async function bench(tmp: string, settings: Settings): Promise<boolean> {
   };
   try {
     const servers: Servers = {
-      http: await start(startStrongroom(tmp, 'http', undefined, settings.cpuProfDir)),
-      https: await start(startStrongroom(tmp, 'https', tls, settings.cpuProfDir)),
+      http: await start(startServer(tmp, 'http', undefined, settings.cpuProfDir)),
+      https: await start(startServer(tmp, 'https', tls, settings.cpuProfDir)),
       bareHttp: await start(startBare(tmp, 'http', [])),
       bareHttps: await start(startBare(tmp, 'https', ['--tls-cert', tls.cert, '--tls-key', tls.key])),
       bareNoFsync: await start(startBare(tmp, 'nofsync', ['--no-fsync'])),
