@@ -220,6 +220,11 @@ async function main(): Promise<number> {
         }
       }
       times.sort((a, b) => a - b);
+      if (times.length === 0) {
+        // A data dir too small for this kind (no second page to page to): nothing to report, and no failure.
+        process.stdout.write(`${kind.name.padEnd(34)} no calls measured (too few records for this query)\n`);
+        continue;
+      }
       const r = { kind: kind.name, calls: times.length, events, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: times[times.length - 1]! };
       results.push(r);
       process.stdout.write(`${r.kind.padEnd(34)} p50 ${r.p50Ms.toFixed(1).padStart(6)} ms  p99 ${r.p99Ms.toFixed(1).padStart(6)} ms  max ${r.maxMs.toFixed(1).padStart(6)} ms  (${r.calls} calls, ${r.events} events)\n`);
