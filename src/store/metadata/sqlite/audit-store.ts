@@ -112,7 +112,8 @@ export class SqliteAuditStore implements AuditSink, AuditReader, TreeHeadKeyStor
     }
     const key = q.attribute?.key;
     if (key === 'ResourceType' || key === 'ResourceName') return this.#lookupResources(q, key, before);
-    const where = ['account_id = ?'];
+    // The lookup indexes are partial (migration 011): the query states their condition so they apply.
+    const where = ['account_id = ?', "account_id <> ''"];
     const args: unknown[] = [q.accountId];
     const by = key !== undefined ? EVENT_COLUMNS[key] : undefined;
     if (q.attribute && by) (where.push(`${by.column} = ?`), args.push(q.attribute.value));
