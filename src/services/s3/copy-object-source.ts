@@ -51,7 +51,7 @@ export function parseCopyObjectSource(value: string | string[] | undefined): Cop
  * by version id is 400 InvalidRequest, "because you are not allowed to specify a delete marker as a
  * version for the x-amz-copy-source" (CopyObject, Versioning). Larger than 5 GiB: InvalidRequest.
  */
-export async function findCopyObjectSource(call: S3Call, bucket: BucketRecord, src: CopyObjectSource): Promise<ObjectVersionRecord> {
+export async function findCopyObjectSource(call: S3Call, bucket: BucketRecord, src: CopyObjectSource, maxBytes = MAX_COPY_BYTES): Promise<ObjectVersionRecord> {
   let v: ObjectVersionRecord;
   try {
     v = await findVersion(call, bucket, src.key, src.versionId);
@@ -62,7 +62,7 @@ export async function findCopyObjectSource(call: S3Call, bucket: BucketRecord, s
     if (err instanceof AwsError && err.code === S3Errors.NoSuchKey.code) throw new AwsError(S3Errors.NoSuchKey, 'The specified key does not exist.');
     throw err;
   }
-  needs(v.size <= MAX_COPY_BYTES, S3Errors.InvalidRequest, `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_BYTES}`);
+  needs(v.size <= maxBytes, S3Errors.InvalidRequest, `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_BYTES}`);
   return v;
 }
 

@@ -1,5 +1,5 @@
 import { IncomingHttpHeaders } from 'node:http';
-import { AwsError, needs } from '../../core/errors/aws-error.js';
+import { needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
 import { MAX_PUT_BYTES } from '../../core/s3/bodies.js';
 import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
@@ -15,20 +15,11 @@ import { CopyObjectSource, findCopyObjectSource } from './copy-object-source.js'
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
 
 /** The version to copy from; larger than 5 GiB only with a range (the part's limit is checked as it is written). */
-export async function findPartCopySource(call: S3Call, bucket: BucketRecord, src: CopyObjectSource, h: IncomingHttpHeaders): Promise<ObjectVersionRecord> {
-  if (one(h['x-amz-copy-source-range']) === undefined) return findCopyObjectSource(call, bucket, src);
-  try {
-    return await findCopyObjectSource(call, bucket, src);
-  } catch (err) {
-    // Only the size check of a whole-object copy stands in the way: read the version without it.
-    if (!(err instanceof AwsError && err.code === S3Errors.InvalidRequest.code && err.message.includes('maximum allowable size'))) throw err;
-    const v = await call.deps.store.getVersion(bucket.name, src.key, src.versionId);
-    if (!v || v.deleteMarker) throw err;
-    return v;
-  }
+export function findPartCopySource(call: S3Call, bucket: BucketRecord, src: CopyObjectSource, h: IncomingHttpHeaders): Promise<ObjectVersionRecord> {
+  const ranged = one(h['x-amz-copy-source-range']) !== undefined;
+  return findCopyObjectSource(call, bucket, src, ranged ? Number.POSITIVE_INFINITY : undefined);
 }
 
-/** x-amz-copy-source-range: exactly `bytes=first-last`, within the source; undefined when absent (the whole source). */
 export function copySourceRange(h: IncomingHttpHeaders, size: number): { start: number; end: number } | undefined {
   const value = one(h['x-amz-copy-source-range']);
   if (value === undefined) return undefined;
