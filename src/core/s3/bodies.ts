@@ -21,8 +21,8 @@ export interface BodyTap {
 }
 
 export interface WrittenPart extends StoredPart {
-  /** MD5 of the plaintext (the ETag of an SSE-S3 object, and Content-MD5's check). */
-  readonly md5: Buffer;
+  /** MD5 of the plaintext (the ETag of an SSE-S3 object); only computed when asked for. */
+  readonly md5: Buffer | undefined;
 }
 
 /**
@@ -41,17 +41,19 @@ export async function writePart(
   maxBytes = MAX_PUT_BYTES,
   /** The plaintext length when known up front (lets the blob store place a small body in the database). */
   plainLength?: number,
+  /** Whether to compute the plaintext's MD5 (SSE-S3 ETags are MD5s; SSE-KMS and SSE-C ETags are not). */
+  computeMd5 = true,
 ): Promise<WrittenPart> {
   const salt = randomBytes(16);
   const key = partKey(objectKey, partNumber, salt);
   if (plainLength !== undefined && plainLength <= SMALL_BODY_BYTES) {
     try {
-      return await writeSmallPart(blobs, plain, key, partBinding(id, partNumber, salt), partNumber, salt, taps, Math.min(maxBytes, SMALL_BODY_BYTES));
+      return await writeSmallPart(blobs, plain, key, partBinding(id, partNumber, salt), partNumber, salt, taps, Math.min(maxBytes, SMALL_BODY_BYTES), computeMd5);
     } finally {
       key.fill(0);
     }
   }
-  const md5 = createHash('md5');
+  const md5 = computeMd5 ? createHash('md5') : undefined;
   const meter = new Meter(md5, taps, maxBytes);
   const writer = await blobs.create(plainLength === undefined ? undefined : sealedLength(plainLength));
   try {
@@ -64,8 +66,8 @@ export async function writePart(
   } finally {
     key.fill(0);
   }
-  const digest = md5.digest();
-  return { partNumber, blobId: writer.id, size: meter.bytes, etag: digest.toString('hex'), salt: salt.toString('base64'), md5: digest };
+  const digest = md5?.digest();
+  return { partNumber, blobId: writer.id, size: meter.bytes, etag: digest?.toString('hex') ?? '', salt: salt.toString('base64'), md5: digest };
 }
 
 /** Bodies up to this size (one package) are read whole and sealed in one call: no stream stages per request. */
@@ -81,6 +83,7 @@ async function writeSmallPart(
   salt: Buffer,
   taps: readonly BodyTap[],
   maxBytes: number,
+  computeMd5: boolean,
 ): Promise<WrittenPart> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -95,7 +98,7 @@ async function writeSmallPart(
   }
   const body = Buffer.concat(chunks, size);
   for (const t of taps) t.verify();
-  const digest = createHash('md5').update(body).digest();
+  const digest = computeMd5 ? createHash('md5').update(body).digest() : undefined;
   const sealed = sealBuffer(key, binding, body);
   const writer = await blobs.create(sealed.length);
   try {
@@ -105,7 +108,7 @@ async function writeSmallPart(
     await writer.abort().catch(() => undefined);
     throw err;
   }
-  return { partNumber, blobId: writer.id, size, etag: digest.toString('hex'), salt: salt.toString('base64'), md5: digest };
+  return { partNumber, blobId: writer.id, size, etag: digest?.toString('hex') ?? '', salt: salt.toString('base64'), md5: digest };
 }
 
 /** The plaintext bytes [start, end] of a stored part. */
@@ -138,7 +141,7 @@ class Meter extends Transform {
   bytes = 0;
 
   constructor(
-    private readonly md5: Hash,
+    private readonly md5: Hash | undefined,
     private readonly taps: readonly BodyTap[],
     private readonly max: number,
   ) {
@@ -151,7 +154,7 @@ class Meter extends Transform {
       done(new AwsError(S3Errors.EntityTooLarge, 'Your proposed upload exceeds the maximum allowed size'));
       return;
     }
-    this.md5.update(chunk);
+    this.md5?.update(chunk);
     try {
       for (const t of this.taps) t.update(chunk);
     } catch (err) {

@@ -5,7 +5,7 @@ import { S3Errors } from '../../core/errors/s3.js';
 import { BodyTap, MAX_PUT_BYTES, writePart } from '../../core/s3/bodies.js';
 import { ObjectVersionRecord, StoredPart, UploadRecord } from '../../store/metadata/s3-types.js';
 import { S3Call, S3Input } from './call.js';
-import { etagOf, removeBlobs } from './object-writes.js';
+import { etagIsMd5, etagOf, removeBlobs } from './object-writes.js';
 import { canonicalUserId } from './resources.js';
 import { customerKeyOf } from './sse-headers.js';
 
@@ -86,12 +86,12 @@ export async function storePart(
   taps: readonly BodyTap[],
   checksum: () => Readonly<Record<string, string>> | undefined,
 ): Promise<StoredPart> {
-  const written = await writePart(call.deps.blobs, body, objectKey, { bucket: upload.bucket, key: upload.key }, partNumber, taps, MAX_PUT_BYTES);
+  const written = await writePart(call.deps.blobs, body, objectKey, { bucket: upload.bucket, key: upload.key }, partNumber, taps, MAX_PUT_BYTES, undefined, etagIsMd5(upload.encryption));
   const { md5, ...rest } = written;
   const sums = checksum();
   const part: StoredPart = {
     ...rest,
-    etag: etagOf(upload.encryption, md5, objectKey),
+    etag: etagOf(upload.encryption, md5, objectKey, rest.salt),
     lastModified: call.deps.clock.now(),
     ...(sums ? { checksum: sums } : {}),
   };

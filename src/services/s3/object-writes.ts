@@ -15,14 +15,21 @@ export const newVersionId = (): string => randomBytes(24).toString('base64url');
 export const keepsVersions = (bucket: BucketRecord): boolean => bucket.versioning === 'Enabled';
 
 /**
- * The ETag of a single-part object: the MD5 of its bytes for SSE-S3 (and unencrypted) objects; for SSE-KMS
- * and SSE-C an opaque value that is not the MD5 — as S3 documents
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html, "ETag").
+ * The ETag of a single-part object (or a part): the MD5 of its bytes for SSE-S3 objects; for SSE-KMS and
+ * SSE-C an opaque value that is not the MD5 — as S3 documents
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html, "ETag") — derived from the object key
+ * and the part's random salt, so no MD5 of the plaintext is computed for them at all.
  */
-export function etagOf(encryption: ObjectEncryption, md5: Buffer, objectKey: Buffer): string {
-  if (encryption.algorithm === 'AES256') return md5.toString('hex');
-  return createHmac('sha256', objectKey).update('strongroom s3 etag').update(md5).digest('hex').slice(0, 32);
+export function etagOf(encryption: ObjectEncryption, md5: Buffer | undefined, objectKey: Buffer, salt: string): string {
+  if (encryption.algorithm === 'AES256') {
+    if (!md5) throw new Error('an SSE-S3 ETag needs the MD5 of the body');
+    return md5.toString('hex');
+  }
+  return createHmac('sha256', objectKey).update('strongroom s3 etag').update(salt).digest('hex').slice(0, 32);
 }
+
+/** Whether ETags of objects encrypted this way are MD5s (and the body's MD5 must be computed). */
+export const etagIsMd5 = (encryption: ObjectEncryption): boolean => encryption.algorithm === 'AES256';
 
 /** Content-MD5: a base64 MD5 the body must match (BadDigest), checked before the object is committed. */
 export function contentMd5Tap(headers: IncomingHttpHeaders): BodyTap | undefined {
@@ -60,7 +67,7 @@ export async function putObject(call: S3Call, o: NewObject, body: Readable): Pro
   const id = { bucket: o.bucket.name, key: o.key };
   const { objectKey, encryption } = await call.deps.keys.create(o.sse, id, call.kms);
   try {
-    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES, o.length);
+    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES, o.length, etagIsMd5(encryption));
     const { md5, ...stored } = part;
     const checksum = o.checksum?.();
     const version: ObjectVersionRecord = {
@@ -71,7 +78,7 @@ export async function putObject(call: S3Call, o: NewObject, body: Readable): Pro
       deleteMarker: false,
       lastModified: call.deps.clock.now(),
       size: part.size,
-      etag: etagOf(encryption, md5, objectKey),
+      etag: etagOf(encryption, md5, objectKey, stored.salt),
       ownerAccountId: call.request.principal.accountId,
       headers: o.headers,
       metadata: o.metadata,

@@ -53,7 +53,7 @@ export async function putServiceObject(deps: S3Deps, o: ServiceObject): Promise<
       deleteMarker: false,
       lastModified: deps.clock.now(),
       size: stored.size,
-      etag: etagOf(encryption, md5, objectKey),
+      etag: etagOf(encryption, md5, objectKey, stored.salt),
       // bucket-owner-full-control, and S3's default BucketOwnerEnforced: the bucket owner owns what services write.
       ownerAccountId: o.bucket.accountId,
       headers: o.headers,
