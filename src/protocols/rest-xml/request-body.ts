@@ -32,7 +32,7 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
         ...(length !== undefined ? { decodedContentLength: length } : {}),
         ...(typeof trailer === 'string' ? { declaredTrailers: trailer.split(',').map((t) => t.trim().toLowerCase()) } : {}),
       });
-      body.trailers = decoder.trailers;
+      chunkDecoder = decoder;
       return piped(req, decoder);
     }
     if (payloadHash !== UNSIGNED_PAYLOAD && /^[0-9a-f]{64}$/.test(payloadHash)) {
@@ -40,8 +40,10 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
     }
     return piped(req, new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }));
   };
-  const body: RequestBody & { trailers?: ReadonlyMap<string, string> } = {
+  let chunkDecoder: AwsChunkedDecoder | undefined;
+  const body: RequestBody = {
     length,
+    trailingChecksum: () => chunkDecoder?.checksum,
     get consumed() {
       return used;
     },

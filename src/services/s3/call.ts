@@ -17,6 +17,11 @@ export interface RequestBody {
   readonly length: number | undefined;
   /** Whether the client started to send one (a PUT with no body has length 0). */
   readonly consumed: boolean;
+  /**
+   * aws-chunked bodies with a trailing checksum (x-amz-trailer): the base64 value the decoder computed over
+   * the body and checked against the one sent, once the body ended. Otherwise undefined.
+   */
+  trailingChecksum?(): string | undefined;
 }
 
 /** An S3 request as operations see it: addressing resolved, headers lower-case, the query decoded. */

@@ -1,32 +1,36 @@
 import { IncomingHttpHeaders } from 'node:http';
 import { BodyTap } from '../../core/s3/bodies.js';
-import { ChecksumAlgorithm, badDigest, checksumHeaderName, createChecksum, parseChecksumHeaders, parseTrailingChecksumValue } from '../../core/s3/checksums.js';
+import { ChecksumAlgorithm, badDigest, checksumHeaderName, createChecksum, parseChecksumHeaders } from '../../core/s3/checksums.js';
 import { ObjectChecksum, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
+import { RequestBody } from './call.js';
 
 /**
- * The flexible checksum a PUT (or part) asks for: computed over the plaintext as it arrives and checked
- * before the object is committed — against the x-amz-checksum-<alg> header, or against the trailer of an
- * aws-chunked body (`trailers` gives them once the body ended).
+ * The flexible checksum a PUT (or part) asks for. Sent as an x-amz-checksum-<alg> header: computed over the
+ * plaintext as it arrives and checked before the object is committed. Sent as the trailer of an aws-chunked
+ * body: the chunk decoder already computes and checks it over the same bytes, so its value is taken, not
+ * computed twice.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  */
-export function checksumTaps(
-  h: IncomingHttpHeaders,
-  trailers: () => ReadonlyMap<string, string> | undefined = () => undefined,
-): { taps: BodyTap[]; result(): ObjectChecksum | undefined } {
+export function checksumTaps(h: IncomingHttpHeaders, body?: RequestBody): { taps: BodyTap[]; result(): ObjectChecksum | undefined } {
   const requested = parseChecksumHeaders(h);
   if (!requested) return { taps: [], result: () => undefined };
+  const decoded = requested.trailer ? body?.trailingChecksum : undefined;
+  if (decoded) {
+    return {
+      taps: [],
+      result: () => {
+        const value = decoded();
+        return value === undefined ? undefined : { algorithm: requested.algorithm, value, type: 'FULL_OBJECT' };
+      },
+    };
+  }
   const hasher = createChecksum(requested.algorithm);
   let value: string | undefined;
   const tap: BodyTap = {
     update: (chunk) => hasher.update(chunk),
     verify: () => {
       value = hasher.digest();
-      let expected = requested.expected;
-      if (expected === undefined && requested.trailer) {
-        const sent = trailers()?.get(checksumHeaderName(requested.algorithm));
-        if (sent !== undefined) expected = parseTrailingChecksumValue(requested.algorithm, sent);
-      }
-      if (expected !== undefined && Buffer.from(expected, 'base64').toString('base64') !== value) throw badDigest(requested.algorithm);
+      if (requested.expected !== undefined && Buffer.from(requested.expected, 'base64').toString('base64') !== value) throw badDigest(requested.algorithm);
     },
   };
   return { taps: [tap], result: () => (value === undefined ? undefined : { algorithm: requested.algorithm, value, type: 'FULL_OBJECT' }) };

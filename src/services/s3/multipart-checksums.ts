@@ -8,6 +8,7 @@ import {
 } from '../../core/s3/checksums.js';
 import { ObjectChecksum, StoredPart, UploadRecord } from '../../store/metadata/s3-types.js';
 import { checksumTaps } from './checksum-headers.js';
+import { RequestBody } from './call.js';
 
 /**
  * Checksums of multipart uploads: chosen at CreateMultipartUpload (x-amz-checksum-algorithm and
@@ -63,7 +64,7 @@ export function uploadChecksumHeaders(upload: UploadRecord): Record<string, stri
  * occurred, expected checksum Type: crc32, actual checksum Type: null"); for FULL_OBJECT, and for copied
  * parts (`computeMissing`), the server computes it.
  */
-export function partChecksumTaps(h: IncomingHttpHeaders, upload: UploadRecord, computeMissing = false): { taps: BodyTap[]; result(): Record<string, string> | undefined } {
+export function partChecksumTaps(h: IncomingHttpHeaders, upload: UploadRecord, computeMissing = false, body?: RequestBody): { taps: BodyTap[]; result(): Record<string, string> | undefined } {
   const requested = parseChecksumHeaders(h);
   const expected = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
   if (expected !== undefined && requested?.algorithm !== expected) {
@@ -76,7 +77,7 @@ export function partChecksumTaps(h: IncomingHttpHeaders, upload: UploadRecord, c
       result: () => (value === undefined ? undefined : { [expected]: value }),
     };
   }
-  const sent = checksumTaps(h);
+  const sent = checksumTaps(h, body);
   return {
     taps: sent.taps,
     result: () => {

@@ -18,7 +18,7 @@ export class TieredBlobStore implements BlobStore {
   }
 
   read(id: string, range?: BlobRange): Readable {
-    return this.small.has(id) ? this.small.read(id, range) : this.large.read(id, range);
+    return this.small.readIfHeld(id, range) ?? this.large.read(id, range);
   }
 
   size(id: string): Promise<number> {

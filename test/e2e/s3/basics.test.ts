@@ -3,6 +3,8 @@ import {
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsCommand, ListObjectsV2Command, PutBucketEncryptionCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
 
@@ -85,4 +87,20 @@ describe('S3 buckets and objects with @aws-sdk/client-s3', () => {
     assert.equal(await got.Body!.transformToString(), 'secret');
     assert.equal(got.SSEKMSKeyId, put.SSEKMSKeyId);
   });
+
+  it('stores the CRC32 the SDK sends (header or aws-chunked trailer) and answers it with ChecksumMode ENABLED', async () => {
+    const body = Buffer.from('checksummed body '.repeat(5000));
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    const expected = crc.toString('base64');
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'crc-buffer', Body: body, ChecksumAlgorithm: 'CRC32' }));
+    // A stream body of known length goes out aws-chunked, the checksum in the trailer.
+    await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'crc-stream', Body: Readable.from([body]), ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }));
+    for (const Key of ['crc-buffer', 'crc-stream']) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key, ChecksumMode: 'ENABLED' }));
+      assert.equal(got.ChecksumCRC32, expected, Key);
+      assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), body);
+    }
+  });
 });
+

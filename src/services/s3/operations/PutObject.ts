@@ -25,7 +25,7 @@ export const PutObject = defineOperation<S3Call, S3Input, { bucket: BucketRecord
     needs(input.body.length !== undefined, S3Errors.MissingContentLength, 'You must provide the Content-Length HTTP header.');
     const sse = effectiveSse(h, call.request.secureTransport, bucket.encryption);
     const md5 = contentMd5Tap(h);
-    const checksums = checksumTaps(h);
+    const checksums = checksumTaps(h, input.body);
     const version = await putObject(
       call,
       { bucket, key, sse, headers: storedHeadersOf(h), metadata: userMetadataOf(h), taps: [...(md5 ? [md5] : []), ...checksums.taps], checksum: () => checksums.result(), length: input.body.length },

@@ -66,10 +66,18 @@ export class SqliteBlobStore implements BlobStore {
   }
 
   read(id: string, range?: BlobRange): Readable {
+    return this.readIfHeld(id, range) ?? failed(new BlobNotFoundError(id));
+  }
+
+  /**
+   * The blob's bytes when this store holds it, else undefined: one lookup for the tiered store, which
+   * then asks the files.
+   */
+  readIfHeld(id: string, range?: BlobRange): Readable | undefined {
     assertBlobId(id);
     assertBlobRange(range);
     const row = this.database.stmt('SELECT data FROM small_blobs WHERE id = ?').get(id) as { data: Buffer } | undefined;
-    if (!row) return failed(new BlobNotFoundError(id));
+    if (!row) return undefined;
     if (!range) return Readable.from([row.data], { objectMode: false });
     if (range.end >= row.data.length) return failed(new RangeError(`range ${range.start}-${range.end} reaches past the blob's ${row.data.length} bytes`));
     return Readable.from([row.data.subarray(range.start, range.end + 1)], { objectMode: false });
