@@ -1,6 +1,6 @@
 import { parsePolicyArn } from '../../core/iam/ids.js';
 import { policyNotFound } from '../../core/iam/failures.js';
-import { entityOperation, ownerOf } from './call.js';
+import { Kind, Named, WIRE, entityOperation, ownerOf } from './call.js';
 import { PageInput, listOptions, pageOutput } from './paging.js';
 
 /**
@@ -9,14 +9,6 @@ import { PageInput, listOptions, pageOutput } from './paging.js';
  * Only the caller's own account's customer managed policies can be attached (this server has no AWS
  * managed policies): any other ARN is NoSuchEntity, as AWS answers an unknown policy.
  */
-type Kind = 'user' | 'group' | 'role';
-const WIRE: Record<Kind, { entity: string; member: 'UserName' | 'GroupName' | 'RoleName' }> = {
-  user: { entity: 'User', member: 'UserName' },
-  group: { entity: 'Group', member: 'GroupName' },
-  role: { entity: 'Role', member: 'RoleName' },
-};
-
-type Named = Partial<Record<'UserName' | 'GroupName' | 'RoleName', string>>;
 
 export function attachPolicy(kind: Kind) {
   const { entity, member } = WIRE[kind];

@@ -37,7 +37,15 @@ export function accountOperation<I>(spec: {
   });
 }
 
-type Kind = 'user' | 'group' | 'role';
+/** The three kinds of IAM entity that own policies, and how the wire names them. */
+export type Kind = 'user' | 'group' | 'role';
+export const WIRE: Record<Kind, { entity: string; member: 'UserName' | 'GroupName' | 'RoleName' }> = {
+  user: { entity: 'User', member: 'UserName' },
+  group: { entity: 'Group', member: 'GroupName' },
+  role: { entity: 'Role', member: 'RoleName' },
+};
+/** An input naming its entity by the kind's member. */
+export type Named = Partial<Record<'UserName' | 'GroupName' | 'RoleName', string>>;
 type RecordOf<K extends Kind> = K extends 'user' ? IamUserRecord : K extends 'group' ? IamGroupRecord : IamRoleRecord;
 
 /**

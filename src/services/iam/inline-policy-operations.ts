@@ -1,4 +1,4 @@
-import { entityOperation, ownerOf } from './call.js';
+import { Kind, Named, WIRE, entityOperation, ownerOf } from './call.js';
 import { encodeDocument } from './output.js';
 import { PageInput, listOptions, pageOutput } from './paging.js';
 
@@ -6,14 +6,6 @@ import { PageInput, listOptions, pageOutput } from './paging.js';
  * The four inline-policy operations, alike for users, groups and roles (Put/Get/List/Delete{User,Group,Role}Policy).
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutUserPolicy.html and its group and role twins.
  */
-type Kind = 'user' | 'group' | 'role';
-const WIRE: Record<Kind, { entity: string; member: 'UserName' | 'GroupName' | 'RoleName' }> = {
-  user: { entity: 'User', member: 'UserName' },
-  group: { entity: 'Group', member: 'GroupName' },
-  role: { entity: 'Role', member: 'RoleName' },
-};
-
-type Named = Partial<Record<'UserName' | 'GroupName' | 'RoleName', string>>;
 
 export function putInlinePolicy(kind: Kind) {
   const { entity, member } = WIRE[kind];
