@@ -77,6 +77,16 @@ export interface Page<T> {
   readonly next?: string;
 }
 
+/**
+ * A page of `limit` items from rows fetched with `limit + 1` (the extra row says there is more); `next` is
+ * the sort key of the last item shown, where the next page starts after.
+ */
+export function pageOf<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: sortKey(items[items.length - 1]!) };
+}
+
 export interface MetadataStore {
   getSetting(name: string): Promise<string | undefined>;
   /** Sets the value only if none is set; returns the value that is set afterwards. */

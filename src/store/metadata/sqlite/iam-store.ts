@@ -2,7 +2,7 @@ import {
   AttachedPolicyRef, IamAccessKeyRecord, IamGroupRecord, IamRoleRecord, IamStore, IamStoreError, IamTag, IamUserRecord,
   InlineQuota, ListOptions, ManagedPolicyRecord, PolicyOwner, PolicyVersionRecord, SessionRecord,
 } from '../iam-types.js';
-import { Page } from '../types.js';
+import { Page, pageOf } from '../types.js';
 import { SqliteDatabase } from './database.js';
 
 type Row = Record<string, unknown>;
@@ -72,7 +72,7 @@ export class SqliteIamStore implements IamStore {
     const rows = this.#stmt(
       `SELECT * FROM iam_users WHERE account_id = ? AND ${PATH_PREFIX('path')} AND user_name > ? ORDER BY user_name LIMIT ?`,
     ).all(accountId, prefix, prefix, o.after ?? '', o.limit + 1) as Row[];
-    return page(rows.map(toUser), o.limit, (u) => u.userName);
+    return pageOf(rows.map(toUser), o.limit, (u) => u.userName);
   }
 
   async deleteUser(accountId: string, userName: string): Promise<void> {
@@ -150,7 +150,7 @@ export class SqliteIamStore implements IamStore {
     const rows = this.#stmt(
       `SELECT * FROM iam_groups WHERE account_id = ? AND ${PATH_PREFIX('path')} AND group_name > ? ORDER BY group_name LIMIT ?`,
     ).all(accountId, prefix, prefix, o.after ?? '', o.limit + 1) as Row[];
-    return page(rows.map(toGroup), o.limit, (g) => g.groupName);
+    return pageOf(rows.map(toGroup), o.limit, (g) => g.groupName);
   }
 
   async deleteGroup(accountId: string, groupName: string): Promise<void> {
@@ -184,7 +184,7 @@ export class SqliteIamStore implements IamStore {
       `SELECT g.* FROM iam_groups g JOIN iam_group_members m ON m.group_id = g.group_id
        WHERE m.user_id = ? AND g.group_name > ? ORDER BY g.group_name LIMIT ?`,
     ).all(userId, o.after ?? '', o.limit + 1) as Row[];
-    return page(rows.map(toGroup), o.limit, (g) => g.groupName);
+    return pageOf(rows.map(toGroup), o.limit, (g) => g.groupName);
   }
 
   async listGroupMembers(groupId: string, o: ListOptions): Promise<Page<IamUserRecord>> {
@@ -192,7 +192,7 @@ export class SqliteIamStore implements IamStore {
       `SELECT u.* FROM iam_users u JOIN iam_group_members m ON m.user_id = u.user_id
        WHERE m.group_id = ? AND u.user_name > ? ORDER BY u.user_name LIMIT ?`,
     ).all(groupId, o.after ?? '', o.limit + 1) as Row[];
-    return page(rows.map(toUser), o.limit, (u) => u.userName);
+    return pageOf(rows.map(toUser), o.limit, (u) => u.userName);
   }
 
   // ---- roles
@@ -221,7 +221,7 @@ export class SqliteIamStore implements IamStore {
     const rows = this.#stmt(
       `SELECT * FROM iam_roles WHERE account_id = ? AND ${PATH_PREFIX('path')} AND role_name > ? ORDER BY role_name LIMIT ?`,
     ).all(accountId, prefix, prefix, o.after ?? '', o.limit + 1) as Row[];
-    return page(rows.map(toRole), o.limit, (r) => r.roleName);
+    return pageOf(rows.map(toRole), o.limit, (r) => r.roleName);
   }
 
   async deleteRole(accountId: string, roleName: string): Promise<void> {
@@ -263,7 +263,7 @@ export class SqliteIamStore implements IamStore {
     const rows = this.#stmt('SELECT policy_name FROM iam_inline_policies WHERE owner_id = ? AND policy_name > ? ORDER BY policy_name LIMIT ?').all(
       owner.id, o.after ?? '', o.limit + 1,
     ) as Row[];
-    return page(rows.map((r) => String(r.policy_name)), o.limit, (n) => n);
+    return pageOf(rows.map((r) => String(r.policy_name)), o.limit, (n) => n);
   }
 
   async listInlinePolicies(owner: PolicyOwner): Promise<{ policyName: string; document: string }[]> {
@@ -302,7 +302,7 @@ export class SqliteIamStore implements IamStore {
     const rows = this.#stmt(
       `${SqliteIamStore.#POLICY} WHERE p.account_id = ? AND ${PATH_PREFIX('p.path')} AND p.policy_name > ? ${attached} ORDER BY p.policy_name LIMIT ?`,
     ).all(accountId, prefix, prefix, o.after ?? '', o.limit + 1) as Row[];
-    return page(rows.map(toPolicy), o.limit, (p) => p.policyName);
+    return pageOf(rows.map(toPolicy), o.limit, (p) => p.policyName);
   }
 
   #policyId(arn: string): string {
@@ -393,7 +393,7 @@ export class SqliteIamStore implements IamStore {
       `SELECT p.policy_name, p.arn FROM iam_attached_policies a JOIN iam_policies p ON p.policy_id = a.policy_id
        WHERE a.owner_id = ? AND ${PATH_PREFIX('p.path')} AND p.policy_name > ? ORDER BY p.policy_name LIMIT ?`,
     ).all(owner.id, prefix, prefix, o.after ?? '', o.limit + 1) as Row[];
-    return page(
+    return pageOf(
       rows.map((r) => ({ policyName: String(r.policy_name), policyArn: String(r.arn) })),
       o.limit,
       (p) => p.policyName,
@@ -446,11 +446,6 @@ export class SqliteIamStore implements IamStore {
   }
 }
 
-function page<T>(items: T[], limit: number, sortKey: (t: T) => string): Page<T> {
-  if (items.length <= limit) return { items };
-  const shown = items.slice(0, limit);
-  return { items: shown, next: sortKey(shown[shown.length - 1]!) };
-}
 
 function tags(value: unknown): IamTag[] {
   return JSON.parse(String(value)) as IamTag[];

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag,
+  MetadataStore, Page, RotationType, Tag, pageOf,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
 
@@ -102,7 +102,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const rows = this.#stmt(
       'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
     ).all(accountId, region, after ?? '', limit + 1) as Row[];
-    return page(rows.map(toKey), limit, (k) => k.keyId);
+    return pageOf(rows.map(toKey), limit, (k) => k.keyId);
   }
 
   async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
@@ -158,7 +158,7 @@ export class SqliteMetadataStore implements MetadataStore {
       'SELECT * FROM kms_key_materials WHERE key_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ).all(keyId, after === undefined ? 0 : Number(after), limit + 1) as Row[];
     const items = rows.map((r) => ({ ...toMaterial(r), seq: Number(r.seq) }));
-    const p = page(items, limit, (m) => String(m.seq));
+    const p = pageOf(items, limit, (m) => String(m.seq));
     return { items: p.items.map(({ seq: _seq, ...m }) => m), ...(p.next !== undefined ? { next: p.next } : {}) };
   }
 
@@ -220,7 +220,7 @@ export class SqliteMetadataStore implements MetadataStore {
              ORDER BY alias_name LIMIT ?`,
           ).all(accountId, region, keyId, after ?? '', limit + 1)
     ) as Row[];
-    return page(rows.map(toAlias), limit, (a) => a.aliasName);
+    return pageOf(rows.map(toAlias), limit, (a) => a.aliasName);
   }
 
   async putTags(keyId: string, tags: readonly Tag[]): Promise<void> {
@@ -248,7 +248,7 @@ export class SqliteMetadataStore implements MetadataStore {
       after ?? '',
       limit + 1,
     ) as Row[];
-    return page(
+    return pageOf(
       rows.map((r) => ({ TagKey: String(r.tag_key), TagValue: String(r.tag_value) })),
       limit,
       (t) => t.TagKey,
@@ -264,11 +264,6 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-function page<T>(rows: T[], limit: number, sortKey: (t: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: sortKey(items[items.length - 1]!) };
-}
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
