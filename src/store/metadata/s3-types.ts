@@ -129,8 +129,11 @@ export interface S3Store {
   getBucket(name: string): Promise<BucketRecord | undefined>;
   listBuckets(accountId: string): Promise<BucketRecord[]>;
   updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord | undefined>;
-  /** 'not-empty' while any object version or multipart upload remains. */
-  deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
+  /**
+   * 'not-empty' while any object version (or delete marker) remains. In-progress multipart uploads do not
+   * keep a bucket: they are aborted in the same transaction, and their parts are returned (their blobs can go).
+   */
+  deleteBucket(name: string): Promise<{ readonly abortedParts: StoredPart[] } | 'missing' | 'not-empty'>;
 
   /**
    * Writes a new version and makes it the latest. `versioned`: keep the versions before it; otherwise the

@@ -85,15 +85,18 @@ export class SqliteS3Store implements S3Store {
     });
   }
 
-  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+  async deleteBucket(name: string): Promise<{ readonly abortedParts: StoredPart[] } | 'missing' | 'not-empty'> {
     this.#buckets.delete(name);
     const d = this.database;
     return d.transaction(() => {
       if (!d.stmt('SELECT 1 FROM s3_buckets WHERE name = ?').get(name)) return 'missing';
       if (d.stmt('SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
-      if (d.stmt('SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1').get(name)) return 'not-empty';
+      // The uploads still in progress are aborted with the bucket, all or nothing (their parts cascade).
+      const abortedParts = (d.stmt('SELECT p.data FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?').all(name) as Row[])
+        .map((r) => JSON.parse(String(r.data)) as StoredPart);
+      d.stmt('DELETE FROM s3_uploads WHERE bucket = ?').run(name);
       d.stmt('DELETE FROM s3_buckets WHERE name = ?').run(name);
-      return 'deleted';
+      return { abortedParts };
     });
   }
 
