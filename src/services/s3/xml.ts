@@ -49,12 +49,21 @@ function clean(v: Record<string, XmlValue>): Record<string, unknown> {
   return out;
 }
 
-/** Parses a request document; anything that is not well-formed XML with `root` as its root is MalformedXML. */
+/**
+ * Parses a request document; anything that is not well-formed XML with `root` as its root is MalformedXML.
+ * Every S3 request document goes through here, and the bytes must mean one thing only:
+ * - invalid UTF-8 is refused, never replaced by U+FFFD (a DeleteObjects must not delete another key than sent);
+ * - a DOCTYPE (or any other markup declaration) is refused: S3's schemas have none, and an internal DTD
+ *   would define entities the parser expands (XML 1.0 §2.8, §4.2) — the same bytes naming another key;
+ * - entity references are XML's five predefined ones and character references to XML characters only
+ *   (XML 1.0 §4.1, §2.2): the parser's lenient HTML names (&nbsp;) are not XML.
+ */
 export function parseXmlDocument(body: Buffer, root: string): Record<string, unknown> {
-  const text = body.toString('utf8');
   let doc: Record<string, unknown>;
   try {
+    const text = strictUtf8.decode(body);
     if (!/^\s*(<\?xml[^>]*\?>\s*)?</.test(text)) throw new Error('not XML');
+    checkMarkup(text);
     doc = parser.parse(text, true) as Record<string, unknown>;
   } catch {
     throw malformed();
@@ -65,6 +74,45 @@ export function parseXmlDocument(body: Buffer, root: string): Record<string, unk
     throw malformed();
   }
   return value as Record<string, unknown>;
+}
+
+/** UTF-8 that throws on any invalid sequence (a leading BOM is dropped, as XML 1.0 §4.3.3 allows). */
+export const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Throws on a markup declaration (`<!DOCTYPE`, `<!ENTITY`, …) or an entity reference XML does not predefine,
+ * outside comments and CDATA sections (whose content is not markup).
+ */
+function checkMarkup(text: string): void {
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3c /* < */ && text.startsWith('<!', i)) {
+      if (text.startsWith('<!--', i)) i = skipPast(text, '-->', i + 4);
+      else if (text.startsWith('<![CDATA[', i)) i = skipPast(text, ']]>', i + 9);
+      else throw new Error('markup declaration');
+      continue;
+    }
+    if (c === 0x26 /* & */) {
+      const m = /^&(?:(lt|gt|amp|apos|quot)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/.exec(text.slice(i, i + 12));
+      if (!m) throw new Error('entity reference');
+      if (m[1] === undefined && !isXmlChar(m[2] !== undefined ? Number(m[2]) : parseInt(m[3]!, 16))) throw new Error('character reference');
+      i += m[0].length;
+      continue;
+    }
+    i++;
+  }
+}
+
+function skipPast(text: string, end: string, from: number): number {
+  const at = text.indexOf(end, from);
+  if (at < 0) throw new Error('unterminated');
+  return at + end.length;
+}
+
+/** XML 1.0 §2.2 Char. */
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
 export function malformed(): AwsError {

@@ -5,6 +5,7 @@ import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
 import { S3Access, S3Call, S3Input } from '../call.js';
 import { needBucket, onBucket } from '../resources.js';
+import { strictUtf8 } from '../xml.js';
 
 /** Bucket policies are at most 20 KB. https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html */
 const MAX_POLICY_BYTES = 20 * 1024;
@@ -18,7 +19,13 @@ export const PutBucketPolicy = defineOperation<S3Call, S3Input, { bucket: Bucket
     const bucket = await needBucket(call, input);
     const body = await input.body.bytes(MAX_POLICY_BYTES + 1);
     if (body.length > MAX_POLICY_BYTES) throw new AwsError(S3Errors.MalformedPolicy, 'Policies must be no more than 20 KB');
-    const policy = body.toString('utf8');
+    let policy: string;
+    try {
+      // Invalid UTF-8 is refused, not replaced: the stored policy is exactly what was sent.
+      policy = strictUtf8.decode(body);
+    } catch {
+      throw new AwsError(S3Errors.MalformedPolicy, 'The policy is not valid UTF-8');
+    }
     try {
       parsePolicy(policy, 'resource');
     } catch (err) {
