@@ -130,6 +130,19 @@ export function parseBool(v: string | undefined): boolean | undefined {
   return l === 'true';
 }
 
+/**
+ * GET, HEAD (and GetObjectAttributes) read an object as it was stored: its encryption cannot be chosen, so
+ * S3 refuses the headers that choose one (400 InvalidArgument, "x-amz-server-side-encryption header is not
+ * supported for this operation."; https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html:
+ * "If you include this header in a HEAD request for an object that uses these types of keys, you'll get an
+ * HTTP 400 Bad Request error"). The SSE-C customer-key headers are not among them: reads need those.
+ */
+export function refuseSseChoiceOnRead(h: IncomingHttpHeaders): void {
+  for (const name of [SSE, SSE_KMS_KEY_ID, SSE_CONTEXT, SSE_BUCKET_KEY]) {
+    needs(h[name] === undefined, S3Errors.InvalidArgument, `${name} header is not supported for this operation.`);
+  }
+}
+
 /** The encryption headers S3 answers with for an object (PUT, GET, HEAD, copy, multipart). */
 export function sseResponseHeaders(enc: ObjectEncryption | null, withContext = false): Record<string, string> {
   if (!enc) return {};

@@ -9,6 +9,7 @@ import { checkPreconditions, objectResponseHeaders, parseRange } from '../object
 import { partRange } from '../multipart.js';
 import { checkReadKey, findVersion, openObjectKey } from '../object-reads.js';
 import { resolveObject } from '../resources.js';
+import { refuseSseChoiceOnRead } from '../sse-headers.js';
 
 /** Query parameters that override response headers (presigned URLs use them). */
 const OVERRIDES: Record<string, string> = {
@@ -23,7 +24,8 @@ const OVERRIDES: Record<string, string> = {
 /**
  * GET and HEAD /{Bucket}/{Key+}: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
  * The object's key is opened (KMS Decrypt as the caller, or the SSE-C key the request carries) before
- * anything is sent; a Range decrypts only the packages it touches.
+ * anything is sent; a Range decrypts only the packages it touches. Headers that choose an encryption
+ * (x-amz-server-side-encryption, its KMS key, context, bucket key) are refused: an object is read as stored.
  */
 function objectRead(name: 'GetObject' | 'HeadObject') {
   return defineOperation<S3Call, S3Input, { bucket: BucketRecord; key: string }, S3Access>({
@@ -31,6 +33,7 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
     action: 's3:GetObject',
     readOnly: true,
     async resolve(input, call) {
+      refuseSseChoiceOnRead(input.headers);
       const action = input.query.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject';
       return resolveObject(call, input, action);
     },
