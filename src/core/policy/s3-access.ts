@@ -9,6 +9,13 @@ import { ContextKeys, PolicyRequest } from './request.js';
  * - Caller in the bucket owner's account: an Allow in either policy allows (the account's root user is
  *   allowed by its account without IAM policies).
  * - Caller from another account: the bucket policy must allow it and so must its own identity policies.
+ * - Except: the root user of the bucket owner's account may always Get/Put/DeleteBucketPolicy, whatever the
+ *   bucket policy says, so that no policy can lock the owner out of its bucket for good. "To ensure that
+ *   bucket owners don't inadvertently lock themselves out of their own buckets, the root principal in a
+ *   bucket owner's AWS account can perform the GetBucketPolicy, PutBucketPolicy, and DeleteBucketPolicy API
+ *   actions, even if their bucket policy explicitly denies the root principal's access."
+ *   (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketPolicy.html). Only those three actions,
+ *   only that root user: not the account's IAM users or roles, not another account.
  */
 export interface S3AccessInput {
   readonly bucketPolicy?: NamedPolicy;
@@ -23,7 +30,14 @@ export interface S3Decision {
   readonly matched: readonly StatementRef[];
 }
 
+/** What the bucket owner's root user may do whatever the bucket policy says. */
+const OWNER_ROOT_ALWAYS = new Set(['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy']);
+
 export function decideS3(input: S3AccessInput): S3Decision {
+  const { principal: caller, action } = input.request;
+  if (caller.type === 'Root' && caller.accountId === input.bucketOwnerAccountId && OWNER_ROOT_ALWAYS.has(action)) {
+    return { decision: 'Allow', reason: undefined, matched: [] };
+  }
   const keys = ContextKeys.of(input.request);
   const resource = input.bucketPolicy ? evaluate([input.bucketPolicy], input.request, keys) : undefined;
   const identity = evaluate(input.identityPolicies, input.request, keys);
