@@ -17,7 +17,7 @@ service = "kms"
 if args[:1] == ["--service"]:
     service, args = args[1], args[2:]
 CLOUDTRAIL_OPERATIONS = ["LookupEvents", "CreateTrail", "GetTrail", "DescribeTrails", "GetTrailStatus", "StartLogging", "StopLogging",
-                         "DeleteTrail", "PutEventSelectors", "GetEventSelectors", "ListPublicKeys"]
+                         "DeleteTrail", "PutEventSelectors", "GetEventSelectors", "ListPublicKeys", "UpdateTrail", "ListTrails"]
 OPERATIONS = args or (CLOUDTRAIL_OPERATIONS if service == "cloudtrail" else None) or [
     "CreateKey", "DescribeKey", "ListKeys", "EnableKey", "DisableKey", "UpdateKeyDescription",
     "ScheduleKeyDeletion", "CancelKeyDeletion", "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",

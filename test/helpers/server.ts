@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { App, AppOptions, buildApp } from '../../src/app.js';
-import { Config, DEFAULT_S3_CONFIG, S3Config, parseRegions } from '../../src/config/config.js';
+import { Config, DEFAULT_S3_CONFIG, S3Config, TrailConfig, parseRegions } from '../../src/config/config.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpsAgent } from 'node:https';
@@ -39,6 +39,8 @@ export interface TestServerOptions {
   tls?: { certFile: string; keyFile: string };
   auditSink?: AppOptions['auditSink'];
   s3?: Partial<S3Config>;
+  /** Trail delivery intervals (default: AWS's, 5 minutes and an hour). */
+  trails?: TrailConfig;
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -64,6 +66,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     logLevel: 'debug',
     sweepIntervalMs: 60_000,
     s3: { ...DEFAULT_S3_CONFIG, ...opts.s3 },
+    ...(opts.trails ? { trails: opts.trails } : {}),
   };
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),

@@ -208,7 +208,8 @@ export class TrailDelivery {
     for (const p of this.store.pending(trail.arn)) {
       if (kind === 'log' && p.kind !== 'log') continue;
       try {
-        await this.destination.put(trailTarget(trail), p.key, p.body, p.metadata);
+        // Where it was planned: an UpdateTrail since then moves the next files, not these (a digest may list them there).
+        await this.destination.put({ ...trailTarget(trail), bucket: p.bucket }, p.key, p.body, p.metadata);
       } catch (err) {
         this.store.failed(trail.arn, p.kind, err instanceof TrailDeliveryError ? err.code : 'InternalError');
         if (!(err instanceof TrailDeliveryError)) this.onError(err, trail.arn);

@@ -12,12 +12,14 @@ import { LookupEvents } from './operations/LookupEvents.js';
 import { PutEventSelectors } from './operations/PutEventSelectors.js';
 import { StartLogging } from './operations/StartLogging.js';
 import { StopLogging } from './operations/StopLogging.js';
+import { ListTrails } from './operations/ListTrails.js';
+import { UpdateTrail } from './operations/UpdateTrail.js';
 
 const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
 
 /** The CloudTrail operation table (scripts/gen-kms-model.py --service cloudtrail vendors the model subset). */
 export const CLOUDTRAIL_OPERATIONS: ReadonlyMap<string, CloudTrailOperation> = new Map(
-  [LookupEvents, CreateTrail, GetTrail, DescribeTrails, GetTrailStatus, StartLogging, StopLogging, DeleteTrail, PutEventSelectors, GetEventSelectors, ListPublicKeys].map((op) => [op.name, op as CloudTrailOperation]));
+  [LookupEvents, CreateTrail, GetTrail, DescribeTrails, GetTrailStatus, StartLogging, StopLogging, DeleteTrail, PutEventSelectors, GetEventSelectors, ListPublicKeys, UpdateTrail, ListTrails].map((op) => [op.name, op as CloudTrailOperation]));
 export const CLOUDTRAIL_MODEL = model;
 export const CLOUDTRAIL_CODEC = new ShapeCodec(model);
 export const CLOUDTRAIL_SIGNING_NAME = 'cloudtrail';

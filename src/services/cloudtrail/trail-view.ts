@@ -14,10 +14,17 @@ export function trailView(t: TrailRecord): Record<string, unknown> {
     HomeRegion: t.region,
     TrailARN: t.arn,
     LogFileValidationEnabled: t.logFileValidationEnabled,
+    ...(t.kmsKeyId !== null ? { KmsKeyId: t.kmsKeyId } : {}),
     HasCustomEventSelectors: t.eventSelectors !== null || t.advancedEventSelectors !== null,
     HasInsightSelectors: false,
     IsOrganizationTrail: false,
   };
+}
+
+/** A trail as CreateTrail and UpdateTrail answer it (their response shapes: no HomeRegion, no selector flags). */
+export function trailSettingsView(t: TrailRecord): Record<string, unknown> {
+  const { HasCustomEventSelectors: _h, HasInsightSelectors: _i, HomeRegion: _r, ...shown } = trailView(t);
+  return shown;
 }
 
 /** The trail's resource for authorization: `cloudtrail:<Action>` on its ARN. */

@@ -51,13 +51,33 @@ export interface SigningKeyRecord {
   readonly validTo: number;
 }
 
+/** What UpdateTrail, PutEventSelectors and Start/StopLogging change. */
+export type TrailPatch = Partial<
+  Pick<
+    TrailRecord,
+    | 's3BucketName'
+    | 's3KeyPrefix'
+    | 'includeGlobalServiceEvents'
+    | 'isMultiRegionTrail'
+    | 'logFileValidationEnabled'
+    | 'kmsKeyId'
+    | 'eventSelectors'
+    | 'advancedEventSelectors'
+    | 'isLogging'
+    | 'startLoggingTime'
+    | 'stopLoggingTime'
+  >
+>;
+
 export interface TrailStore {
   /** Inserts; false when the account already has a trail of that name in that region. */
   createTrail(trail: TrailRecord): boolean;
   getTrail(accountId: string, region: string, name: string): TrailRecord | undefined;
   /** The account's trails: those whose home is `region`, and multi-region trails from anywhere. */
   listTrails(accountId: string, region: string): TrailRecord[];
-  updateTrail(arn: string, patch: Partial<Pick<TrailRecord, 'eventSelectors' | 'advancedEventSelectors' | 'isLogging' | 'startLoggingTime' | 'stopLoggingTime'>>): void;
+  /** Every trail of the account, whatever its home region (ListTrails). */
+  listAccountTrails(accountId: string): TrailRecord[];
+  updateTrail(arn: string, patch: TrailPatch): void;
   deleteTrail(arn: string): void;
   /**
    * StartLogging: delivery starts after the last record committed now (the StartLogging record itself is

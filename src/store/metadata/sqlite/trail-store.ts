@@ -1,4 +1,4 @@
-import { SigningKeyRecord, TrailDeliveryState, TrailRecord, TrailStore } from '../trail-types.js';
+import { SigningKeyRecord, TrailDeliveryState, TrailPatch, TrailRecord, TrailStore } from '../trail-types.js';
 import { SqliteDatabase } from './database.js';
 
 type Row = Record<string, any>;
@@ -29,13 +29,19 @@ function toTrail(r: Row): TrailRecord {
   };
 }
 
-const PATCH_COLUMNS = {
+const PATCH_COLUMNS: Record<keyof TrailPatch, string> = {
+  s3BucketName: 's3_bucket_name',
+  s3KeyPrefix: 's3_key_prefix',
+  includeGlobalServiceEvents: 'include_global_service_events',
+  isMultiRegionTrail: 'is_multi_region_trail',
+  logFileValidationEnabled: 'log_file_validation_enabled',
+  kmsKeyId: 'kms_key_id',
   eventSelectors: 'event_selectors',
   advancedEventSelectors: 'advanced_event_selectors',
   isLogging: 'is_logging',
   startLoggingTime: 'start_logging_time',
   stopLoggingTime: 'stop_logging_time',
-} as const;
+};
 
 /** CloudTrail trails, their delivery state and the digest signing keys on the shared database (migration 007). */
 export class SqliteTrailStore implements TrailStore {
@@ -66,11 +72,16 @@ export class SqliteTrailStore implements TrailStore {
     return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? AND (region = ? OR is_multi_region_trail = 1) ORDER BY name, region').all(accountId, region) as Row[]).map(toTrail);
   }
 
-  updateTrail(arn: string, patch: Parameters<TrailStore['updateTrail']>[1]): void {
+  listAccountTrails(accountId: string): TrailRecord[] {
+    return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? ORDER BY name, region').all(accountId) as Row[]).map(toTrail);
+  }
+
+  updateTrail(arn: string, patch: TrailPatch): void {
     const sets: string[] = [];
     const args: unknown[] = [];
     for (const [k, v] of Object.entries(patch)) {
-      sets.push(`${PATCH_COLUMNS[k as keyof typeof PATCH_COLUMNS]} = ?`);
+      if (v === undefined) continue;
+      sets.push(`${PATCH_COLUMNS[k as keyof TrailPatch]} = ?`);
       args.push(typeof v === 'boolean' ? Number(v) : v);
     }
     if (sets.length > 0) this.database.stmt(`UPDATE cloudtrail_trails SET ${sets.join(', ')} WHERE arn = ?`).run(...args, arn);
