@@ -11,6 +11,8 @@ import { TrailDelivery } from './core/audit/trail-delivery.js';
 import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
+import { RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
+import { checkDataDirParts, wrongRootKey } from './data-dir.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
 import { Iam } from './core/iam/iam.js';
@@ -77,20 +79,31 @@ export interface App {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ level: config.logLevel });
+  // A data dir that is only part of a deployment is refused before anything is made or written in it.
+  checkDataDirParts(config.dataDir);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
   // Commits are made durable off the event loop (SqliteDatabase.durable): the audit log awaits it for every call.
   const stores = openStores(config.dataDir, { asyncDurability: true });
   const store = stores.metadata;
+
+  // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
+  // each group with a tree head signed by the audit key (made once, wrapped by the root of trust). Opened first:
+  // unwrapping it proves the root of trust is the one the database was made with, before anything is written
+  // with a wrong one (bootstrap would wrap configured root credentials with it).
+  let treeSigner: TreeHeadSigner;
+  try {
+    treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, root, clock.now());
+  } catch (err) {
+    await stores.close();
+    await root.close();
+    throw err instanceof RootOfTrustError ? wrongRootKey(config.dataDir, err) : err;
+  }
   const credentials = new CredentialStore(store, root, stores.iam);
   const deployment = await bootstrap(store, credentials, config, clock);
   await stores.database.durable(); // a new data dir's account and credentials, before anyone is told them
   const regions = config.regions ?? new Set([deployment.homeRegion]);
-
-  // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
-  // each group with a tree head signed by the audit key (made once, wrapped by the root of trust).
-  const treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, root, clock.now());
   const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, treeSigner, (err, records) =>
     log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
   );

@@ -5,18 +5,6 @@ import { Config } from './config/config.js';
 export async function main(config: Config): Promise<void> {
   const app = await buildApp(config);
   const url = await app.listen();
-  const d = app.deployment;
-  const out = process.stdout;
-  if (d.generatedRoot) {
-    out.write(
-      `Root credentials (shown once; also saved to ${config.dataDir}/credentials, mode 0600):\n` +
-        `  export AWS_ACCESS_KEY_ID=${d.generatedRoot.accessKeyId}\n` +
-        `  export AWS_SECRET_ACCESS_KEY=${d.generatedRoot.secretAccessKey}\n` +
-        `  export AWS_DEFAULT_REGION=${d.homeRegion}\n`,
-    );
-  }
-  // Last, so that a supervisor waiting for this line has everything above it.
-  out.write(`Strongroom listening on ${url} (account ${d.accountId}, region ${d.homeRegion}, data ${config.dataDir})\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -30,6 +18,19 @@ export async function main(config: Config): Promise<void> {
       },
     );
   };
+  // Before the listening line: a supervisor may signal as soon as it reads it.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const d = app.deployment;
+  const out = process.stdout;
+  if (d.generatedRoot) {
+    out.write(
+      `Root credentials (shown once; also saved to ${config.dataDir}/credentials, mode 0600):\n` +
+        `  export AWS_ACCESS_KEY_ID=${d.generatedRoot.accessKeyId}\n` +
+        `  export AWS_SECRET_ACCESS_KEY=${d.generatedRoot.secretAccessKey}\n` +
+        `  export AWS_DEFAULT_REGION=${d.homeRegion}\n`,
+    );
+  }
+  // Last, so that a supervisor waiting for this line has everything above it.
+  out.write(`Strongroom listening on ${url} (account ${d.accountId}, region ${d.homeRegion}, data ${config.dataDir})\n`);
 }
