@@ -20,8 +20,11 @@ describe('the KMS model and catalogs agree with botocore', () => {
     assert.deepEqual([...KMS_OPERATIONS.keys()].sort(), Object.keys(KMS_MODEL.operations).sort());
   });
 
-  it('every KMS error code in the catalog is an exception shape of the model', () => {
+  it('every KMS error code in the catalog is an exception shape of the model (but the one KMS answers unmodelled)', () => {
+    // NotAuthorizedException: KMS's answer to CreateAlias of an alias/aws/ name, absent from the model (errors/kms.ts).
+    const unmodelled = new Set(['NotAuthorizedException']);
     for (const code of Object.keys(KmsErrors)) {
+      if (unmodelled.has(code)) continue;
       assert.equal(KMS_MODEL.shapes[code]?.exception, true, `${code} is not an exception in the botocore model`);
     }
   });

@@ -25,6 +25,13 @@ export const KmsErrors = defineErrors({
   LimitExceededException: { status: 400, fault: 'client' },
   MalformedPolicyDocumentException: { status: 400, fault: 'client' },
   NotFoundException: { status: 400, fault: 'client' },
+  /**
+   * Not a shape of the model, but what KMS answers (400, `{"__type":"NotAuthorizedException"}`, no message) to
+   * CreateAlias with an `alias/aws/` name, as recorded in moto's tests of the KMS API
+   * (tests/test_kms: test__create_alias__raises_if_reserved_alias); Strongroom answers UpdateAlias and
+   * DeleteAlias of those aliases the same way (the aliases of AWS managed keys cannot be managed by callers).
+   */
+  NotAuthorizedException: { status: 400, fault: 'client' },
   TagException: { status: 400, fault: 'client' },
   UnsupportedOperationException: { status: 400, fault: 'client' },
 });

@@ -12,8 +12,18 @@ import { needsNotPendingDeletion } from './key-state.js';
 const ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/;
 
 export function checkAliasName(name: string): void {
+  needsNotReserved(name);
   needs(ALIAS_NAME.test(name), KmsErrors.InvalidAliasNameException, `Alias name ${name} must begin with 'alias/' followed by letters, digits, '/', '_' or '-'.`);
-  needs(!name.startsWith('alias/aws/'), KmsErrors.InvalidAliasNameException, `Alias names beginning with 'alias/aws/' are reserved for AWS managed keys.`);
+}
+
+/**
+ * `alias/aws/` names belong to AWS managed keys: CreateAlias, UpdateAlias and DeleteAlias of one are refused
+ * with KMS's NotAuthorizedException and no message, before the key or the caller's rights are looked at
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html: "The alias/aws/ prefix is reserved
+ * for AWS managed keys"; "You cannot manage aliases for AWS managed keys").
+ */
+export function needsNotReserved(name: string): void {
+  needs(!name.startsWith('alias/aws/'), KmsErrors.NotAuthorizedException, '');
 }
 
 export class Aliases {

@@ -157,7 +157,6 @@ describe('KMS key management over HTTP with @aws-sdk/client-kms', () => {
     const k = await newKey();
     const cases: [string, string][] = [
       ['payroll', 'InvalidAliasNameException'],
-      ['alias/aws/mine', 'InvalidAliasNameException'],
       ['alias/with space', 'ValidationException'],
     ];
     for (const [name, code] of cases) {
@@ -165,6 +164,25 @@ describe('KMS key management over HTTP with @aws-sdk/client-kms', () => {
     }
     const viaAlias = await rejection(kms.send(new CreateAliasCommand({ AliasName: 'alias/x', TargetKeyId: 'alias/other' })));
     assert.equal(viaAlias.name, 'NotFoundException');
+  });
+
+  it('alias/aws/ names are refused as KMS refuses them: CreateAlias, UpdateAlias and DeleteAlias answer 400 NotAuthorizedException with no message, and alias/aws/s3 keeps pointing to the AWS managed key', async () => {
+    const k = await newKey();
+    const managed = await server.app.kms.awsManaged.ensure({ accountId: TEST_ACCOUNT, region: 'us-east-1' }, 's3');
+    const refused = async (call: Promise<unknown>, what: string) => {
+      const err = await rejection(call);
+      assert.equal(err.name, 'NotAuthorizedException', what);
+      assert.equal(err.$metadata?.httpStatusCode, 400, what);
+      assert.equal(err.message, 'UnknownError', `${what}: no message (the SDK then shows UnknownError)`);
+    };
+    for (const name of ['alias/aws/mine', 'alias/aws/s3', 'alias/aws/']) {
+      await refused(kms.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: k.KeyId })), `CreateAlias ${name}`);
+    }
+    await refused(kms.send(new UpdateAliasCommand({ AliasName: 'alias/aws/s3', TargetKeyId: k.KeyId })), 'UpdateAlias alias/aws/s3');
+    await refused(kms.send(new UpdateAliasCommand({ AliasName: 'alias/aws/none', TargetKeyId: k.KeyId })), 'UpdateAlias alias/aws/none');
+    await refused(kms.send(new DeleteAliasCommand({ AliasName: 'alias/aws/s3' })), 'DeleteAlias alias/aws/s3');
+    assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/s3' }))).KeyMetadata!.KeyId, managed.keyId);
+    assert.deepEqual((await kms.send(new ListAliasesCommand({ KeyId: k.KeyId }))).Aliases, []);
   });
 
   it('keys are addressable only in the forms each operation accepts; unknown keys are NotFoundException', async () => {

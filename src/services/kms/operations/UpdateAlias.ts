@@ -1,5 +1,6 @@
 import { AwsError } from '../../../core/errors/aws-error.js';
 import { KmsErrors } from '../../../core/errors/kms.js';
+import { needsNotReserved } from '../../../core/kms/aliases.js';
 import { aliasArn } from '../../../core/kms/arn.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
 import { defineOperation } from '../../operation.js';
@@ -14,6 +15,7 @@ export const UpdateAlias = defineOperation<KmsCall, { AliasName: string; TargetK
   action: 'kms:UpdateAlias',
   readOnly: false,
   resolve: async (input, call) => {
+    needsNotReserved(input.AliasName);
     const arn = aliasArn(call.scope.region, call.scope.accountId, input.AliasName);
     const alias = await call.kms.aliases.get(call.scope, input.AliasName);
     if (!alias) throw new AwsError(KmsErrors.NotFoundException, `Alias ${arn} is not found.`);
