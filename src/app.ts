@@ -133,7 +133,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     digestKeys,
     clock,
     config.trails ?? DEFAULT_TRAIL_CONFIG,
-    (err, trailArn) => log.error({ err, trailArn }, 'trail delivery failed; it is retried at the next interval'),
+    {
+      failed: (err, trailArn) => log.error({ err, trailArn }, 'trail delivery failed; it is retried at the next interval'),
+      // What the trail's owner can fix (bucket gone, policy, KMS key): one warning per trail, kind and error per interval.
+      refused: (r) => log.warn({ trailArn: r.trailArn, kind: r.kind, error: r.code, bucket: r.bucket, key: r.key }, 'trail delivery refused; it is retried at the next interval'),
+      resumed: (trailArn, kind, bucket) => log.info({ trailArn, kind, bucket }, 'trail delivery resumed'),
+    },
   );
   const jsonServices = new Map<string, ServiceDefinition<unknown>>([
     [KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>],

@@ -53,6 +53,28 @@ export interface TrailDeliveryStore {
   chains(trailArn: string): DigestChain[];
 }
 
+/** A delivery the bucket refused (or could not take), as the server log shows it: no body, no secret. */
+export interface DeliveryRefusal {
+  readonly trailArn: string;
+  readonly kind: 'log' | 'digest';
+  /** What GetTrailStatus shows: NoSuchBucket, AccessDenied, KMS.… */
+  readonly code: string;
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** What the delivery loop tells the server's log. */
+export interface TrailDeliveryEvents {
+  /** An unexpected failure (a bug, the database): logged as an error. */
+  failed(err: unknown, trailArn: string): void;
+  /** A refusal the trail's owner can fix: at most once per trail, kind and code per delivery step (interval). */
+  refused(r: DeliveryRefusal): void;
+  /** The first file of that kind written after refusals. */
+  resumed(trailArn: string, kind: 'log' | 'digest', bucket: string): void;
+}
+
+const NO_EVENTS: TrailDeliveryEvents = { failed: () => {}, refused: () => {}, resumed: () => {} };
+
 export interface TrailDeliveryOptions {
   readonly logIntervalMs: number;
   readonly digestIntervalMs: number;
@@ -75,6 +97,10 @@ export class TrailDelivery {
   #timers: NodeJS.Timeout[] = [];
   /** Ticks run one after the other, never overlapping. */
   #queue: Promise<void> = Promise.resolve();
+  /** Refusals already logged in the running step (trail, kind, code): one line each per interval, not per retry. */
+  #toldThisStep = new Set<string>();
+  /** Trail and kind whose last write was refused: the next success is logged once. */
+  #refused = new Set<string>();
 
   constructor(
     private readonly trails: TrailStore,
@@ -83,7 +109,7 @@ export class TrailDelivery {
     private readonly keys: DigestSigningKeys,
     private readonly clock: Clock,
     private readonly options: TrailDeliveryOptions,
-    private readonly onError: (err: unknown, trailArn: string) => void = () => {},
+    private readonly events: TrailDeliveryEvents = NO_EVENTS,
   ) {}
 
   start(): void {
@@ -104,7 +130,12 @@ export class TrailDelivery {
   }
 
   #enqueue(f: () => Promise<void>): Promise<void> {
-    this.#queue = this.#queue.then(f).catch((err: unknown) => this.onError(err, ''));
+    this.#queue = this.#queue
+      .then(() => {
+        this.#toldThisStep.clear();
+        return f();
+      })
+      .catch((err: unknown) => this.events.failed(err, ''));
     return this.#queue;
   }
 
@@ -116,7 +147,7 @@ export class TrailDelivery {
         this.#planLogs(trail);
         await this.#flush(trail, 'log');
       } catch (err) {
-        this.onError(err, trail.arn);
+        this.events.failed(err, trail.arn);
       }
     }
   }
@@ -131,7 +162,7 @@ export class TrailDelivery {
         await this.#planDigests(trail);
         await this.#flush(trail, 'digest');
       } catch (err) {
-        this.onError(err, trail.arn);
+        this.events.failed(err, trail.arn);
       }
     }
   }
@@ -202,7 +233,8 @@ export class TrailDelivery {
 
   /**
    * Writes the trail's pending files of `kind` (log files also before digests), oldest first; stops at the
-   * first refusal, which GetTrailStatus then shows. True when nothing is left pending.
+   * first refusal, which GetTrailStatus then shows and the server log tells (once per step). True when
+   * nothing is left pending.
    */
   async #flush(trail: TrailRecord, kind: 'log' | 'digest'): Promise<boolean> {
     for (const p of this.store.pending(trail.arn)) {
@@ -211,11 +243,19 @@ export class TrailDelivery {
         // Where it was planned: an UpdateTrail since then moves the next files, not these (a digest may list them there).
         await this.destination.put({ ...trailTarget(trail), bucket: p.bucket }, p.key, p.body, p.metadata);
       } catch (err) {
-        this.store.failed(trail.arn, p.kind, err instanceof TrailDeliveryError ? err.code : 'InternalError');
-        if (!(err instanceof TrailDeliveryError)) this.onError(err, trail.arn);
+        const code = err instanceof TrailDeliveryError ? err.code : 'InternalError';
+        this.store.failed(trail.arn, p.kind, code);
+        if (!(err instanceof TrailDeliveryError)) this.events.failed(err, trail.arn);
+        const told = `${trail.arn}\n${p.kind}\n${code}`;
+        if (!this.#toldThisStep.has(told)) {
+          this.#toldThisStep.add(told);
+          this.events.refused({ trailArn: trail.arn, kind: p.kind, code, bucket: p.bucket, key: p.key });
+        }
+        this.#refused.add(`${trail.arn}\n${p.kind}`);
         return false;
       }
       this.store.delivered(p, trail.logFileValidationEnabled, this.clock.now());
+      if (this.#refused.delete(`${trail.arn}\n${p.kind}`)) this.events.resumed(trail.arn, p.kind, p.bucket);
     }
     return true;
   }
