@@ -6,7 +6,7 @@ import { TrailStore } from '../../store/metadata/trail-types.js';
 import { CommonErrors } from '../../core/errors/common.js';
 import { authorizeByIdentity } from '../../core/iam/authorize.js';
 import { IdentityPolicySource } from '../../core/policy/sources.js';
-import { awsConditions } from '../aws-conditions.js';
+import { requestConditions } from '../request-conditions.js';
 import { ServiceDefinition } from '../service.js';
 import { CloudTrailCall } from './call.js';
 import { CLOUDTRAIL_CODEC, CLOUDTRAIL_OPERATIONS, CLOUDTRAIL_SIGNING_NAME } from './index.js';
@@ -34,7 +34,7 @@ export function cloudTrailService(events: AuditReader, identityPolicies: Identit
     internalError: CommonErrors.InternalFailure,
     context: (request) => ({ events, trails: deps.trails, signingKeys: deps.signingKeys, bucketCheck, clock, request }),
     authorize: async (call, accesses) => {
-      const context = awsConditions(call.request, clock.now());
+      const context = requestConditions(CLOUDTRAIL_SIGNING_NAME, call.request, clock.now());
       for (const a of accesses) {
         await authorizeByIdentity(identityPolicies, { principal: call.request.principal, action: a.action, resource: a.resource, context }, CommonErrors.AccessDeniedException);
       }

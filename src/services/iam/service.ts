@@ -3,7 +3,7 @@ import { IamErrors } from '../../core/errors/iam.js';
 import { QueryErrors } from '../../core/errors/query.js';
 import { authorizeByIdentity } from '../../core/iam/authorize.js';
 import { Iam } from '../../core/iam/iam.js';
-import { awsConditions } from '../aws-conditions.js';
+import { requestConditions } from '../request-conditions.js';
 import { ServiceDefinition } from '../service.js';
 import { IamCall } from './call.js';
 import { IAM_CODEC, IAM_OPERATIONS, IAM_SIGNING_NAME } from './index.js';
@@ -21,7 +21,7 @@ export function iamService(iam: Iam, clock: Clock): ServiceDefinition<IamCall> &
     internalError: IamErrors.ServiceFailure,
     context: (request) => ({ iam, request, accountId: request.principal.accountId }),
     authorize: async (call, accesses) => {
-      const context = awsConditions(call.request, clock.now());
+      const context = requestConditions(IAM_SIGNING_NAME, call.request, clock.now());
       for (const a of accesses) {
         await authorizeByIdentity(iam.identityPolicies, { principal: call.request.principal, action: a.action, resource: a.resource, context }, QueryErrors.AccessDenied);
       }

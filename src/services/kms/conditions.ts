@@ -1,28 +1,13 @@
 import { EncryptionContext } from '../../core/crypto/encryption-context.js';
 import { ContextValue } from '../../core/policy/index.js';
 import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
-import { RequestContext } from '../operation.js';
 
 type Conditions = Record<string, ContextValue>;
 
 /**
- * Condition keys a KMS request carries, as AWS sets them:
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html (aws:*)
- * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html (kms:*)
- * aws:PrincipalArn, aws:PrincipalAccount, aws:username, aws:userid and aws:PrincipalTag/* come from the
- * principal (core/policy fills them in).
+ * KMS's own condition keys of a key and a request (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html);
+ * the request's global keys and kms:CallerAccount / kms:ViaService come from services/request-conditions.ts.
  */
-export function requestConditions(request: RequestContext, now: number): Conditions {
-  return {
-    'aws:SourceIp': request.sourceIp.replace(/^::ffff:/, ''),
-    'aws:CurrentTime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    'aws:EpochTime': String(Math.floor(now / 1000)),
-    'aws:SecureTransport': String(request.secureTransport),
-    'aws:RequestedRegion': request.region,
-    'kms:CallerAccount': request.principal.accountId,
-    ...(request.viaService !== undefined ? { 'kms:ViaService': request.viaService } : {}),
-  };
-}
 
 /** What the key is: kms:KeySpec, kms:KeyUsage, kms:KeyOrigin (Strongroom's keys are symmetric, AWS_KMS). */
 export function keyConditions(_key: KeyRecord): Conditions {

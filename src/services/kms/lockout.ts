@@ -1,7 +1,8 @@
 import { needs } from '../../core/errors/aws-error.js';
 import { KmsErrors } from '../../core/errors/kms.js';
 import { KmsCall } from './call.js';
-import { requestConditions } from './conditions.js';
+import { requestConditions } from '../request-conditions.js';
+import { KMS_SIGNING_NAME } from './index.js';
 
 /**
  * CreateKey and PutKeyPolicy refuse a policy that would lock the caller out of the key (it could no
@@ -10,7 +11,7 @@ import { requestConditions } from './conditions.js';
  */
 export async function needsNoLockout(call: KmsCall, policy: string, keyArn: string, bypass: boolean | undefined): Promise<void> {
   if (bypass === true) return;
-  const conditions = requestConditions(call.request, call.kms.deps.clock.now());
+  const conditions = requestConditions(KMS_SIGNING_NAME, call.request, call.kms.deps.clock.now());
   const ok = await call.access.keepsPolicyAdmin(call.request.principal, policy, keyArn, call.scope.accountId, conditions);
   needs(
     ok,

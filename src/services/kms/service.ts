@@ -6,7 +6,8 @@ import { Kms } from '../../core/kms/kms.js';
 import { auditView } from '../audit.js';
 import { ServiceDefinition } from '../service.js';
 import { KmsAccess, KmsCall } from './call.js';
-import { encryptionAlgorithmCondition, encryptionContextConditions, keyConditions, requestConditions } from './conditions.js';
+import { requestConditions } from '../request-conditions.js';
+import { encryptionAlgorithmCondition, encryptionContextConditions, keyConditions } from './conditions.js';
 import { KMS_CODEC, KMS_MODEL, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
 
 export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinition<KmsCall, KmsAccess> {
@@ -17,7 +18,7 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
     internalError: KmsErrors.KMSInternalException,
     context: (request) => ({ kms, access, request, scope: { accountId: request.principal.accountId, region: request.region } }),
     authorize: async (call, accesses, input) => {
-      const base = requestConditions(call.request, kms.deps.clock.now());
+      const base = requestConditions(KMS_SIGNING_NAME, call.request, kms.deps.clock.now());
       const grantTokens = input.GrantTokens as string[] | undefined;
       // A malformed grant token is InvalidGrantTokenException whether or not a grant is needed.
       grantIdsOfTokens(grantTokens);

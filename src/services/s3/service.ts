@@ -1,6 +1,6 @@
 import { S3Errors } from '../../core/errors/s3.js';
 import { Kms } from '../../core/kms/kms.js';
-import { awsConditions } from '../aws-conditions.js';
+import { requestConditions } from '../request-conditions.js';
 import { KmsInternalClient } from '../kms/internal-client.js';
 import { RequestContext } from '../operation.js';
 import { ServiceDefinition } from '../service.js';
@@ -16,7 +16,7 @@ import { s3AuditDetails } from './audit-view.js';
  */
 export function s3Service(deps: S3Deps, kms: Kms, kmsClient: KmsInternalClient, access: S3AccessControl): ServiceDefinition<S3Call, S3Access> {
   const decide = async (request: RequestContext, accesses: readonly S3Access[]): Promise<void> => {
-    const base = awsConditions(request, deps.clock.now());
+    const base = requestConditions(S3_SIGNING_NAME, request, deps.clock.now());
     for (const a of accesses) {
       await access.authorize({
         principal: request.principal,

@@ -2,8 +2,12 @@ import { TrailBucketVerdict, TrailDeliveryError, TrailDestination, TrailTarget }
 import { bucketArn, objectArn } from '../../core/s3/names.js';
 import { ContextValue, PolicyCache, evaluate } from '../../core/policy/index.js';
 import { BucketRecord } from '../../store/metadata/s3-types.js';
+import { requestConditions } from '../request-conditions.js';
 import { S3Deps } from './call.js';
+import { S3_SIGNING_NAME } from './index.js';
 import { ServiceWriteUnsupported, putServiceObject } from './service-writes.js';
+
+const SERVICE_UNKNOWN = new Set(['sourceIp', 'userAgent', 'region'] as const);
 
 /** The service principal CloudTrail writes as, which bucket policies name. */
 export const CLOUDTRAIL_PRINCIPAL = 'cloudtrail.amazonaws.com';
@@ -52,9 +56,8 @@ export class S3TrailDestination implements TrailDestination {
       'aws:SourceArn': t.trailArn,
       'aws:SourceAccount': t.accountId,
       'aws:PrincipalServiceName': CLOUDTRAIL_PRINCIPAL,
-      'aws:SecureTransport': 'true',
-      'aws:CurrentTime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      'aws:EpochTime': String(Math.floor(now / 1000)),
+      // CloudTrail writes over TLS from its own network: no source IP or user agent a policy could name.
+      ...requestConditions(S3_SIGNING_NAME, { principal: { awsService: true }, secureTransport: true, unknown: SERVICE_UNKNOWN }, now),
       ...(action === 's3:PutObject' ? { 's3:x-amz-acl': 'bucket-owner-full-control' } : {}),
     };
     const policy = this.policies.get(bucket.policy, 'resource');

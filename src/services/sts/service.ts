@@ -6,7 +6,7 @@ import { authorizeByIdentity } from '../../core/iam/authorize.js';
 import { Iam } from '../../core/iam/iam.js';
 import { SessionIssuer } from '../../core/identity/sessions.js';
 import { ContextValue } from '../../core/policy/index.js';
-import { awsConditions } from '../aws-conditions.js';
+import { requestConditions } from '../request-conditions.js';
 import { ServiceDefinition } from '../service.js';
 import { StsAccess, StsCall } from './call.js';
 import { STS_CODEC, STS_OPERATIONS, STS_SIGNING_NAME } from './index.js';
@@ -26,7 +26,7 @@ export function stsService(iam: Iam, sessions: SessionIssuer, clock: Clock): Ser
     authorize: async (call, accesses, input) => {
       const principal = call.request.principal;
       const context: Record<string, ContextValue> = {
-        ...awsConditions(call.request, clock.now()),
+        ...requestConditions(STS_SIGNING_NAME, call.request, clock.now()),
         ...(typeof input.ExternalId === 'string' ? { 'sts:ExternalId': input.ExternalId } : {}),
         ...(typeof input.RoleSessionName === 'string' ? { 'sts:RoleSessionName': input.RoleSessionName } : {}),
         ...(typeof input.SourceIdentity === 'string' ? { 'sts:SourceIdentity': input.SourceIdentity } : {}),
