@@ -91,6 +91,8 @@ export interface SignOptions {
   headers?: Record<string, string>;
   method?: string;
   path?: string;
+  /** Headers sent but left out of the signature (lower-case names), as a client that signs only some would. */
+  unsigned?: string[];
 }
 
 /**
@@ -121,7 +123,7 @@ export async function signedJsonRequest(baseUrl: string, target: string, body: B
     service: opts.service ?? 'kms',
     sha256: Sha256,
   });
-  const signed = await signer.sign(unsigned, { signingDate: opts.signingDate ?? new Date() });
+  const signed = await signer.sign(unsigned, { signingDate: opts.signingDate ?? new Date(), ...(opts.unsigned ? { unsignableHeaders: new Set(opts.unsigned) } : {}) });
   return { method: signed.method, path: signed.path, headers: { ...signed.headers }, body: bytes };
 }
 

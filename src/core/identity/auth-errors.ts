@@ -12,6 +12,7 @@ const JSON_AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
   expired: CommonErrors.InvalidSignatureException,
   scope: CommonErrors.InvalidSignatureException,
   'payload-hash': CommonErrors.InvalidSignatureException,
+  'unsigned-headers': CommonErrors.IncompleteSignatureException,
   'expired-token': CommonErrors.ExpiredTokenException,
 };
 

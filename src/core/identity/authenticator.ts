@@ -22,11 +22,13 @@ export class Authenticator {
 
   /**
    * `body`: the whole body, or (S3 streaming uploads) a function giving the SHA-256 the client claims —
-   * the caller then checks the bytes against it as they stream.
+   * the caller then checks the bytes against it as they stream. `mustSign`: the headers the protocol acts on
+   * (they are refused unless signed).
    */
-  authenticate(req: SignableRequest, body: Buffer | (() => string), service: string, s3: boolean): Promise<Verified> {
+  authenticate(req: SignableRequest, body: Buffer | (() => string), service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<Verified> {
     return verifySigV4(req, {
       s3,
+      ...(mustSign ? { mustSign } : {}),
       now: Date.now(),
       sessionNow: this.clock.now(),
       bodySha256: typeof body === 'function' ? body : () => sha256Hex(body),

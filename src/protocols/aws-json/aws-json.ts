@@ -17,6 +17,11 @@ import { ServiceDefinition, dispatch } from '../../services/service.js';
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
+/**
+ * X-Amz-Target selects the operation: a target outside the signature would let a captured request
+ * (DescribeKey) be replayed as another operation on the same body (DisableKey).
+ */
+const jsonMustSign = (name: string): boolean => name === 'x-amz-target';
 
 export class AwsJsonProtocol implements Protocol {
   readonly name = 'aws-json';
@@ -69,6 +74,7 @@ export class AwsJsonProtocol implements Protocol {
       body,
       service.signingName,
       false,
+      jsonMustSign,
     );
     ex.note.principal = verified.principal.arn;
 

@@ -35,6 +35,7 @@ const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
   expired: QueryErrors.SignatureDoesNotMatch,
   scope: QueryErrors.SignatureDoesNotMatch,
   'payload-hash': QueryErrors.SignatureDoesNotMatch,
+  'unsigned-headers': QueryErrors.IncompleteSignature,
   'expired-token': QueryErrors.ExpiredToken,
 };
 
@@ -82,6 +83,9 @@ export class QueryProtocol implements Protocol {
       ex.note.service = service.signingName;
       ex.note.operation = opName.slice(0, 64);
 
+      // The operation (Action) and every input are in the query string or the form body, both covered by the
+      // signature; no header selects anything here (an added X-Amz-Target hands the request to the JSON
+      // protocol, which requires it signed), so no header is declared must-sign.
       const verified = await this.authenticator.authenticate(
         { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
         body,

@@ -31,6 +31,7 @@ const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
   expired: S3Errors.RequestTimeTooSkewed,
   scope: S3Errors.AuthorizationHeaderMalformed,
   'payload-hash': S3Errors.XAmzContentSHA256Mismatch,
+  'unsigned-headers': S3Errors.AccessDenied,
   'expired-token': S3Errors.ExpiredToken,
 };
 
@@ -125,6 +126,7 @@ export class RestXmlProtocol implements Protocol {
       () => claimed ?? UNSIGNED_PAYLOAD,
       's3',
       true,
+      s3MustSign,
     );
   }
 
@@ -193,7 +195,9 @@ export class RestXmlProtocol implements Protocol {
     if (err instanceof AwsError) return err;
     if (err instanceof SigV4Error) {
       const presignedExpired = err.kind === 'expired' && (ex.req.url ?? '').includes('X-Amz-Algorithm=');
-      return new AwsError(presignedExpired ? S3Errors.AccessDenied : AUTH_ERRORS[err.kind], err.kind === 'missing' ? 'Access Denied' : err.message);
+      const aws = new AwsError(presignedExpired ? S3Errors.AccessDenied : AUTH_ERRORS[err.kind], err.kind === 'missing' ? 'Access Denied' : err.message);
+      // S3 names the unsigned headers in the error document: <HeadersNotSigned>x-amz-acl, x-amz-meta-a</HeadersNotSigned>.
+      return err.kind === 'unsigned-headers' ? Object.assign(aws, { details: { HeadersNotSigned: err.unsignedHeaders.join(', ') } }) : aws;
     }
     if (err instanceof SealedDataError) {
       this.log.error({ err, requestId: ex.requestId }, 'stored object failed authentication');
@@ -205,6 +209,17 @@ export class RestXmlProtocol implements Protocol {
     this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
     return new AwsError(S3Errors.InternalError, 'We encountered an internal error. Please try again.');
   }
+}
+
+/**
+ * S3 acts on every x-amz-* request header (copy source, SSE and SSE-C keys, ACLs, metadata, checksums…), so
+ * each one present must be signed, in the Authorization header or in X-Amz-SignedHeaders of a presigned URL;
+ * S3 refuses others with AccessDenied and <HeadersNotSigned>. x-amz-content-sha256 is the exception: its
+ * value is the payload line of the canonical request, so it is covered by the signature either way.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+ */
+function s3MustSign(name: string): boolean {
+  return name.startsWith('x-amz-') && name !== 'x-amz-content-sha256';
 }
 
 function hasBody(ex: Exchange): boolean {

@@ -24,12 +24,15 @@ export type SigV4FailureKind =
   | 'expired' // outside the clock-skew window, or presigned URL expired
   | 'scope' // credential scope names a region or service this server does not serve here
   | 'payload-hash' // x-amz-content-sha256 does not match the body
+  | 'unsigned-headers' // a header the protocol acts on is present but not signed
   | 'expired-token'; // the session token (STS temporary credentials) has expired
 
 export class SigV4Error extends Error {
   constructor(
     readonly kind: SigV4FailureKind,
     message: string,
+    /** 'unsigned-headers': the names (lower case, sorted) present but not signed. */
+    readonly unsignedHeaders: readonly string[] = [],
   ) {
     super(message);
     this.name = 'SigV4Error';
@@ -61,6 +64,11 @@ export interface VerifyOptions {
   readonly checkScope: (region: string, service: string) => void;
   /** Domain-clock now, in ms, for session expiry (tests move it); defaults to `now`. */
   readonly sessionNow?: number;
+  /**
+   * The headers (lower-case name) the protocol acts on, which must therefore be signed when present: a
+   * header outside the signature could be added or changed by anyone replaying the request.
+   */
+  readonly mustSign?: (name: string) => boolean;
 }
 
 export interface Verified {
@@ -115,6 +123,7 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
     );
   }
   opts.checkScope(parsed.region, parsed.service);
+  if (opts.mustSign) checkSignedHeaders(headers, parsed.signedHeaders, opts.mustSign, opts.s3);
 
   const credential = await opts.lookup(parsed.accessKeyId);
   if (!credential) throw new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
@@ -163,6 +172,27 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
     signingKey,
     amzDate: parsed.amzDate,
   };
+}
+
+/**
+ * Every header present that the protocol acts on must be among the signed ones. S3 words it as
+ * "There were headers present in the request which were not signed" (AccessDenied, with the names in
+ * <HeadersNotSigned>); the other services as an incomplete signature naming the header.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html ("Any x-amz-* headers that
+ * you plan to include in your request must also be added")
+ */
+function checkSignedHeaders(headers: Map<string, string>, signed: readonly string[], mustSign: (name: string) => boolean, s3: boolean): void {
+  let unsigned: string[] | undefined;
+  for (const name of headers.keys()) {
+    if (mustSign(name) && !signed.includes(name)) (unsigned ??= []).push(name);
+  }
+  if (unsigned === undefined) return;
+  unsigned.sort();
+  throw new SigV4Error(
+    'unsigned-headers',
+    s3 ? 'There were headers present in the request which were not signed' : unsigned.map((h) => `'${h}' must be a 'SignedHeader' in the AWS Authorization.`).join(' '),
+    unsigned,
+  );
 }
 
 /**
