@@ -1,4 +1,4 @@
-import { createHash, Hash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, Hash, Hmac, randomBytes } from 'node:crypto';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AwsError } from '../errors/aws-error.js';
@@ -21,8 +21,20 @@ export interface BodyTap {
 }
 
 export interface WrittenPart extends StoredPart {
-  /** MD5 of the plaintext (the ETag of an SSE-S3 object); only computed when asked for. */
-  readonly md5: Buffer | undefined;
+  /** The digest of the plaintext `writePart` was asked for (see PlaintextDigest); undefined when none was. */
+  readonly digest: Buffer | undefined;
+}
+
+/**
+ * A digest of the plaintext computed in the same pass that seals it (it becomes the ETag):
+ * `'md5'` the MD5 (SSE-S3 ETags), `{ hmacKey }` an HMAC-SHA256 under that key (a value deterministic in
+ * the bytes that tells nothing about them to whoever lacks the key), undefined none at all.
+ */
+export type PlaintextDigest = 'md5' | { readonly hmacKey: Buffer } | undefined;
+
+function startDigest(d: PlaintextDigest): Hash | Hmac | undefined {
+  if (d === undefined) return undefined;
+  return d === 'md5' ? createHash('md5') : createHmac('sha256', d.hmacKey);
 }
 
 /**
@@ -41,20 +53,20 @@ export async function writePart(
   maxBytes = MAX_PUT_BYTES,
   /** The plaintext length when known up front (lets the blob store place a small body in the database). */
   plainLength?: number,
-  /** Whether to compute the plaintext's MD5 (SSE-S3 ETags are MD5s; SSE-KMS and SSE-C ETags are not). */
-  computeMd5 = true,
+  /** Which digest of the plaintext to compute (the ETag's material); none by default. */
+  digest: PlaintextDigest = undefined,
 ): Promise<WrittenPart> {
   const salt = randomBytes(16);
   const key = partKey(objectKey, partNumber, salt);
   if (plainLength !== undefined && plainLength <= SMALL_BODY_BYTES) {
     try {
-      return await writeSmallPart(blobs, plain, key, partBinding(id, partNumber, salt), partNumber, salt, taps, Math.min(maxBytes, SMALL_BODY_BYTES), computeMd5);
+      return await writeSmallPart(blobs, plain, key, partBinding(id, partNumber, salt), partNumber, salt, taps, Math.min(maxBytes, SMALL_BODY_BYTES), digest);
     } finally {
       key.fill(0);
     }
   }
-  const md5 = computeMd5 ? createHash('md5') : undefined;
-  const meter = new Meter(md5, taps, maxBytes);
+  const hash = startDigest(digest);
+  const meter = new Meter(hash, taps, maxBytes);
   const writer = await blobs.create(plainLength === undefined ? undefined : sealedLength(plainLength));
   try {
     await pipeline(plain, meter, createSealer(key, partBinding(id, partNumber, salt)), writer.stream);
@@ -66,8 +78,7 @@ export async function writePart(
   } finally {
     key.fill(0);
   }
-  const digest = md5?.digest();
-  return { partNumber, blobId: writer.id, size: meter.bytes, etag: digest?.toString('hex') ?? '', salt: salt.toString('base64'), md5: digest };
+  return { partNumber, blobId: writer.id, size: meter.bytes, etag: '', salt: salt.toString('base64'), digest: hash?.digest() };
 }
 
 /** Bodies up to this size (one package) are read whole and sealed in one call: no stream stages per request. */
@@ -83,7 +94,7 @@ async function writeSmallPart(
   salt: Buffer,
   taps: readonly BodyTap[],
   maxBytes: number,
-  computeMd5: boolean,
+  digest: PlaintextDigest,
 ): Promise<WrittenPart> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -98,7 +109,7 @@ async function writeSmallPart(
   }
   const body = Buffer.concat(chunks, size);
   for (const t of taps) t.verify();
-  const digest = computeMd5 ? createHash('md5').update(body).digest() : undefined;
+  const value = startDigest(digest)?.update(body).digest();
   const sealed = sealBuffer(key, binding, body);
   const writer = await blobs.create(sealed.length);
   try {
@@ -108,7 +119,7 @@ async function writeSmallPart(
     await writer.abort().catch(() => undefined);
     throw err;
   }
-  return { partNumber, blobId: writer.id, size, etag: digest?.toString('hex') ?? '', salt: salt.toString('base64'), md5: digest };
+  return { partNumber, blobId: writer.id, size, etag: '', salt: salt.toString('base64'), digest: value };
 }
 
 /** The plaintext bytes [start, end] of a stored part. */
@@ -136,12 +147,12 @@ export function readObject(blobs: BlobStore, parts: readonly StoredPart[], objec
   return Readable.from(chunks(), { objectMode: false });
 }
 
-/** Counts bytes, feeds the MD5 and the taps, and stops a body that grows past the limit. */
+/** Counts bytes, feeds the digest and the taps, and stops a body that grows past the limit. */
 class Meter extends Transform {
   bytes = 0;
 
   constructor(
-    private readonly md5: Hash | undefined,
+    private readonly hash: Hash | Hmac | undefined,
     private readonly taps: readonly BodyTap[],
     private readonly max: number,
   ) {
@@ -154,7 +165,7 @@ class Meter extends Transform {
       done(new AwsError(S3Errors.EntityTooLarge, 'Your proposed upload exceeds the maximum allowed size'));
       return;
     }
-    this.md5?.update(chunk);
+    this.hash?.update(chunk);
     try {
       for (const t of this.taps) t.update(chunk);
     } catch (err) {

@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
-import { BodyTap, MAX_PUT_BYTES, writePart } from '../../core/s3/bodies.js';
+import { BodyTap, MAX_PUT_BYTES, WrittenPart, writePart } from '../../core/s3/bodies.js';
 import { ObjectVersionRecord, StoredPart, UploadRecord } from '../../store/metadata/s3-types.js';
 import { S3Call, S3Input } from './call.js';
-import { etagIsMd5, etagOf, removeBlobs } from './object-writes.js';
+import { partDigest, partEtagOf, removeBlobs } from './object-writes.js';
 import { canonicalUserId } from './resources.js';
 import { customerKeyOf } from './sse-headers.js';
 
@@ -74,8 +74,9 @@ export async function openUploadKey(call: S3Call, input: S3Input, upload: Upload
 /**
  * Seals `body` as part `partNumber` of the upload and records it, replacing a part of the same number
  * (whose blob then goes). The part's key is derived from the upload's object key, its number and a fresh
- * salt (writePart). Its ETag is its MD5 under SSE-S3, an opaque value under SSE-KMS and SSE-C, as for
- * single objects. An upload completed or aborted while the part streamed leaves no blob behind.
+ * salt (writePart). Its ETag is its MD5 under SSE-S3; under SSE-KMS and SSE-C an HMAC of its bytes keyed
+ * per upload (partDigest): opaque, yet the same for the same bytes, so a retried part keeps the ETag the
+ * client already holds. An upload completed or aborted while the part streamed leaves no blob behind.
  */
 export async function storePart(
   call: S3Call,
@@ -86,12 +87,18 @@ export async function storePart(
   taps: readonly BodyTap[],
   checksum: () => Readonly<Record<string, string>> | undefined,
 ): Promise<StoredPart> {
-  const written = await writePart(call.deps.blobs, body, objectKey, { bucket: upload.bucket, key: upload.key }, partNumber, taps, MAX_PUT_BYTES, undefined, etagIsMd5(upload.encryption));
-  const { md5, ...rest } = written;
+  const digest = partDigest(upload.encryption, objectKey);
+  let written: WrittenPart;
+  try {
+    written = await writePart(call.deps.blobs, body, objectKey, { bucket: upload.bucket, key: upload.key }, partNumber, taps, MAX_PUT_BYTES, undefined, digest);
+  } finally {
+    if (typeof digest === 'object') digest.hmacKey.fill(0);
+  }
+  const { digest: value, ...rest } = written;
   const sums = checksum();
   const part: StoredPart = {
     ...rest,
-    etag: etagOf(upload.encryption, md5, objectKey, rest.salt),
+    etag: partEtagOf(value),
     lastModified: call.deps.clock.now(),
     ...(sums ? { checksum: sums } : {}),
   };

@@ -3,7 +3,7 @@ import { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { AwsError } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
-import { BodyTap, MAX_PUT_BYTES, writePart } from '../../core/s3/bodies.js';
+import { BodyTap, MAX_PUT_BYTES, PlaintextDigest, writePart } from '../../core/s3/bodies.js';
 import { SseChoice } from '../../core/s3/sse.js';
 import { BucketRecord, ObjectChecksum, ObjectEncryption, ObjectVersionRecord, StoredPart } from '../../store/metadata/s3-types.js';
 import { S3Call } from './call.js';
@@ -15,21 +15,39 @@ export const newVersionId = (): string => randomBytes(24).toString('base64url');
 export const keepsVersions = (bucket: BucketRecord): boolean => bucket.versioning === 'Enabled';
 
 /**
- * The ETag of a single-part object (or a part): the MD5 of its bytes for SSE-S3 objects; for SSE-KMS and
- * SSE-C an opaque value that is not the MD5 — as S3 documents
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html, "ETag") — derived from the object key
- * and the part's random salt, so no MD5 of the plaintext is computed for them at all.
+ * The ETag of a single-part object: the MD5 of its bytes for SSE-S3 objects; for SSE-KMS and SSE-C an
+ * opaque value that is not the MD5 — as S3 documents (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html,
+ * "ETag") — derived from the object's fresh key and the part's random salt, so no digest of the plaintext
+ * is computed for them at all. `digest`: what writePart computed as `objectDigest` asked.
  */
-export function etagOf(encryption: ObjectEncryption, md5: Buffer | undefined, objectKey: Buffer, salt: string): string {
+export function etagOf(encryption: ObjectEncryption, digest: Buffer | undefined, objectKey: Buffer, salt: string): string {
   if (encryption.algorithm === 'AES256') {
-    if (!md5) throw new Error('an SSE-S3 ETag needs the MD5 of the body');
-    return md5.toString('hex');
+    if (!digest) throw new Error('an SSE-S3 ETag needs the MD5 of the body');
+    return digest.toString('hex');
   }
   return createHmac('sha256', objectKey).update('strongroom s3 etag').update(salt).digest('hex').slice(0, 32);
 }
 
-/** Whether ETags of objects encrypted this way are MD5s (and the body's MD5 must be computed). */
-export const etagIsMd5 = (encryption: ObjectEncryption): boolean => encryption.algorithm === 'AES256';
+/** The plaintext digest a single-part object's ETag needs (the MD5 for SSE-S3, none otherwise). */
+export const objectDigest = (encryption: ObjectEncryption): PlaintextDigest => (encryption.algorithm === 'AES256' ? 'md5' : undefined);
+
+/**
+ * The plaintext digest a multipart part's ETag is made of. SSE-S3: the MD5, as S3. SSE-KMS and SSE-C: an
+ * HMAC-SHA256 of the bytes under a key derived from the upload's object key, so that a part re-sent with the
+ * same bytes (a client's retry) gets the same ETag and CompleteMultipartUpload still accepts the part list the
+ * client holds — while the value, keyed per upload, tells nothing about the plaintext (no MD5 to guess
+ * against). One pass over the bytes, in the stream that seals them (SHA-256 is also cheaper than MD5 here).
+ */
+export function partDigest(encryption: ObjectEncryption, objectKey: Buffer): PlaintextDigest {
+  if (encryption.algorithm === 'AES256') return 'md5';
+  return { hmacKey: createHmac('sha256', objectKey).update('strongroom s3 part etag').digest() };
+}
+
+/** A part's ETag from the digest `partDigest` asked for: 32 hex characters either way. */
+export function partEtagOf(digest: Buffer | undefined): string {
+  if (!digest) throw new Error('a part ETag needs the digest of the part');
+  return digest.toString('hex').slice(0, 32);
+}
 
 /** Content-MD5: a base64 MD5 the body must match (BadDigest), checked before the object is committed. */
 export function contentMd5Tap(headers: IncomingHttpHeaders): BodyTap | undefined {
@@ -67,8 +85,8 @@ export async function putObject(call: S3Call, o: NewObject, body: Readable): Pro
   const id = { bucket: o.bucket.name, key: o.key };
   const { objectKey, encryption } = await call.deps.keys.create(o.sse, id, call.kms);
   try {
-    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES, o.length, etagIsMd5(encryption));
-    const { md5, ...stored } = part;
+    const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES, o.length, objectDigest(encryption));
+    const { digest, ...stored } = part;
     const checksum = o.checksum?.();
     const version: ObjectVersionRecord = {
       bucket: o.bucket.name,
@@ -78,7 +96,7 @@ export async function putObject(call: S3Call, o: NewObject, body: Readable): Pro
       deleteMarker: false,
       lastModified: call.deps.clock.now(),
       size: part.size,
-      etag: etagOf(encryption, md5, objectKey, stored.salt),
+      etag: etagOf(encryption, digest, objectKey, stored.salt),
       ownerAccountId: call.request.principal.accountId,
       headers: o.headers,
       metadata: o.metadata,

@@ -3,7 +3,7 @@ import { writePart } from '../../core/s3/bodies.js';
 import { KmsForS3 } from '../../core/s3/sse.js';
 import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
 import { S3Deps } from './call.js';
-import { etagOf, keepsVersions, newVersionId } from './object-writes.js';
+import { etagOf, keepsVersions, newVersionId, objectDigest } from './object-writes.js';
 import { effectiveSse } from './sse-headers.js';
 
 /** An object an AWS service writes on its own behalf (CloudTrail's log and digest files). */
@@ -44,7 +44,7 @@ export async function putServiceObject(deps: S3Deps, o: ServiceObject): Promise<
   const id = { bucket: o.bucket.name, key: o.key };
   const { objectKey, encryption } = await deps.keys.create(sse, id, NO_KMS);
   try {
-    const { md5, ...stored } = await writePart(deps.blobs, Readable.from([o.body]), objectKey, id, 1, [], undefined, o.body.length);
+    const { digest, ...stored } = await writePart(deps.blobs, Readable.from([o.body]), objectKey, id, 1, [], undefined, o.body.length, objectDigest(encryption));
     const version: ObjectVersionRecord = {
       bucket: o.bucket.name,
       key: o.key,
@@ -53,7 +53,7 @@ export async function putServiceObject(deps: S3Deps, o: ServiceObject): Promise<
       deleteMarker: false,
       lastModified: deps.clock.now(),
       size: stored.size,
-      etag: etagOf(encryption, md5, objectKey, stored.salt),
+      etag: etagOf(encryption, digest, objectKey, stored.salt),
       // bucket-owner-full-control, and S3's default BucketOwnerEnforced: the bucket owner owns what services write.
       ownerAccountId: o.bucket.accountId,
       headers: o.headers,
