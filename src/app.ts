@@ -144,7 +144,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     [KMS_TARGET_PREFIX, kmsDefinition as ServiceDefinition<unknown>],
     ...CLOUDTRAIL_TARGET_PREFIXES.map((prefix) => [prefix, cloudTrailDefinition] as const),
   ]);
-  const authenticator = new Authenticator(credentials, regions, clock);
+  const regionsSetting = regions === '*' ? '*' : [...regions].join(',');
+  const authenticator = new Authenticator(credentials, regions, clock, regionsSetting);
   const iam = new Iam(stores.iam, stores.identityPolicies, credentials, clock, store);
   const sessions = new SessionIssuer(stores.iam, credentials, clock);
   const queryServices = [{ ...iamService(iam, clock), audit }, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
@@ -162,7 +163,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   };
   const protocols = [
     new AwsJsonProtocol(jsonServices, authenticator, log),
-    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock), log),
+    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log),
     // S3 last: it claims whatever the JSON and Query protocols did not.
     new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log),
   ];

@@ -18,6 +18,8 @@ export class Authenticator {
     private readonly regions: RegionSet,
     /** The domain clock: STS sessions expire by it (the signature's clock skew is checked on the wall clock). */
     private readonly clock: Clock = systemClock,
+    /** The regions the operator configured (STRONGROOM_REGIONS), named in the wrong-region error; default `regions`. */
+    private readonly regionsSetting: string = regions === '*' ? '*' : [...regions].join(','),
   ) {}
 
   /**
@@ -49,7 +51,11 @@ export class Authenticator {
   #checkScope(region: string, scopeService: string, service: string): void {
     if (scopeService !== service) throw new SigV4Error('scope', `Credential should be scoped to correct service: '${service}'. `);
     if (this.regions !== '*' && !this.regions.has(region)) {
-      throw new SigV4Error('scope', `Credential should be scoped to a valid region. '${region}' is not served by this deployment.`);
+      // Say what to do: the region, the regions served, and the setting that adds one.
+      throw new SigV4Error(
+        'scope',
+        `Credential should be scoped to a valid region. '${region.slice(0, 64)}' is not served by this deployment (STRONGROOM_REGIONS: ${this.regionsSetting}); sign for a served region, or add '${region.slice(0, 64)}' to STRONGROOM_REGIONS.`,
+      );
     }
   }
 }

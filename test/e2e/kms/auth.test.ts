@@ -1,6 +1,7 @@
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, ListKeysCommand,
 } from '@aws-sdk/client-kms';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -236,6 +237,28 @@ describe('KMS regions', () => {
       assert.match(refused.message, /ap-south-1/);
     } finally {
       await server.destroy();
+    }
+  });
+
+  it('a request signed for a region not served names the region, the regions served and STRONGROOM_REGIONS (KMS and S3)', async () => {
+    const server = await startServer({ regions: 'us-east-1,eu-west-1' });
+    try {
+      const refused = await rejection(server.kms({ region: 'us-west-2' }).send(new ListKeysCommand({})));
+      assert.equal(refused.name, 'InvalidSignatureException');
+      assert.match(refused.message, /'us-west-2' is not served by this deployment \(STRONGROOM_REGIONS: us-east-1,eu-west-1\); sign for a served region, or add 'us-west-2' to STRONGROOM_REGIONS/);
+      const s3 = await rejection(server.s3({ region: 'us-west-2' }).send(new ListBucketsCommand({})));
+      assert.equal(s3.$metadata?.httpStatusCode, 400);
+      assert.match(s3.message, /'us-west-2' is not served by this deployment \(STRONGROOM_REGIONS: us-east-1,eu-west-1\)/);
+    } finally {
+      await server.destroy();
+    }
+    // Without STRONGROOM_REGIONS the home region alone is served, and the message says so.
+    const home = await startServer();
+    try {
+      const refused = await rejection(home.kms({ region: 'eu-west-1' }).send(new ListKeysCommand({})));
+      assert.match(refused.message, /'eu-west-1' is not served by this deployment \(STRONGROOM_REGIONS: us-east-1\)/);
+    } finally {
+      await home.destroy();
     }
   });
 
