@@ -5,6 +5,7 @@ import { TLSSocket } from 'node:tls';
 import { Logger } from 'pino';
 import { TlsDetails } from '../core/audit/record.js';
 import { Exchange, Protocol } from './exchange.js';
+import { answerUnservedService } from './unserved-service.js';
 
 export interface TlsFiles {
   readonly cert: Buffer;
@@ -59,6 +60,7 @@ export function createEdge(opts: {
       if (route) return route(req, res);
       return sendJson(res, 404, { error: 'no such endpoint' });
     }
+    if (answerUnservedService(req, res, requestId)) return;
     const protocol = opts.protocols.find((p) => p.claims(req));
     if (!protocol) return sendJson(res, 400, { error: 'This request is not an AWS API request that this server serves.' });
     protocol.handle(ex).catch((err: unknown) => {
