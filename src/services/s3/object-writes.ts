@@ -5,8 +5,9 @@ import { AwsError } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
 import { BodyTap, MAX_PUT_BYTES, PlaintextDigest, writePart } from '../../core/s3/bodies.js';
 import { SseChoice } from '../../core/s3/sse.js';
-import { BucketRecord, ObjectChecksum, ObjectEncryption, ObjectVersionRecord, StoredPart } from '../../store/metadata/s3-types.js';
+import { BucketRecord, ObjectChecksum, ObjectEncryption, ObjectVersionRecord, StoredPart, WriteCondition } from '../../store/metadata/s3-types.js';
 import { S3Call } from './call.js';
+import { committing } from './write-conditions.js';
 
 /** A new version id: 32 URL-safe characters, as S3's look. */
 export const newVersionId = (): string => randomBytes(24).toString('base64url');
@@ -74,6 +75,8 @@ export interface NewObject {
   readonly checksum?: () => ObjectChecksum | undefined;
   /** The body's length when the request declared it. */
   readonly length?: number;
+  /** If-None-Match / If-Match (write-conditions.ts), checked again in the commit. */
+  readonly condition?: WriteCondition;
 }
 
 /**
@@ -104,18 +107,21 @@ export async function putObject(call: S3Call, o: NewObject, body: Readable): Pro
       encryption,
       parts: [stored],
     };
-    await commitVersion(call, version, o.bucket);
+    await commitVersion(call, version, o.bucket, o.condition);
     return version;
   } finally {
     objectKey.fill(0);
   }
 }
 
-/** Makes `version` the latest of its key and removes the blobs of what it replaced. */
-export async function commitVersion(call: S3Call, version: ObjectVersionRecord, bucket: BucketRecord): Promise<void> {
+/**
+ * Makes `version` the latest of its key (when `condition` holds at that moment) and removes the blobs of
+ * what it replaced; on failure its own blobs go.
+ */
+export async function commitVersion(call: S3Call, version: ObjectVersionRecord, bucket: BucketRecord, condition?: WriteCondition): Promise<void> {
   let replaced: ObjectVersionRecord[];
   try {
-    replaced = await call.deps.store.putVersion(version, keepsVersions(bucket));
+    replaced = await committing(condition, () => call.deps.store.putVersion(version, keepsVersions(bucket), condition));
   } catch (err) {
     await removeBlobs(call, version.parts);
     throw err;

@@ -109,6 +109,26 @@ export interface UploadRecord {
   readonly encryption: ObjectEncryption;
 }
 
+/**
+ * A conditional write (If-None-Match: * / If-Match: <etag>), checked against the key's current version in
+ * the transaction that commits the new one, so that two writers cannot both pass it.
+ */
+export interface WriteCondition {
+  /** If-None-Match: * — the key has no current version, or a delete marker. */
+  readonly ifNoneMatch?: true;
+  /** If-Match — the key's current version is an object with this ETag (unquoted). */
+  readonly ifMatch?: string;
+}
+
+/** A WriteCondition that did not hold at commit: 'exists' (If-None-Match), 'missing' or 'etag' (If-Match). */
+export class WriteConditionFailed extends Error {
+  override readonly name = 'WriteConditionFailed';
+
+  constructor(readonly reason: 'exists' | 'missing' | 'etag') {
+    super(`write condition failed: ${reason}`);
+  }
+}
+
 export interface ListQuery {
   readonly prefix: string;
   /** Keys strictly after this one. */
@@ -137,9 +157,10 @@ export interface S3Store {
 
   /**
    * Writes a new version and makes it the latest. `versioned`: keep the versions before it; otherwise the
-   * 'null' version is replaced. Returns the versions it removed (their blobs can go).
+   * 'null' version is replaced. Returns the versions it removed (their blobs can go). `condition`: checked
+   * in the same transaction; rejects with WriteConditionFailed (nothing written) when it does not hold.
    */
-  putVersion(version: ObjectVersionRecord, versioned: boolean): Promise<ObjectVersionRecord[]>;
+  putVersion(version: ObjectVersionRecord, versioned: boolean, condition?: WriteCondition): Promise<ObjectVersionRecord[]>;
   /** The latest version (undefined when none), or a given one. */
   getVersion(bucket: string, key: string, versionId?: string): Promise<ObjectVersionRecord | undefined>;
   /** Removes one version; the next newest becomes latest. */
@@ -158,9 +179,9 @@ export interface S3Store {
   /**
    * Completes an upload atomically: the upload and its parts go, the object version is written.
    * Returns the replaced versions and the uploaded parts the object did not use (their blobs can go),
-   * or undefined when the upload no longer exists.
+   * or undefined when the upload no longer exists. `condition` as for putVersion (the upload then stays).
    */
-  completeUpload(uploadId: string, version: ObjectVersionRecord, versioned: boolean): Promise<{ replaced: ObjectVersionRecord[]; unused: StoredPart[] } | undefined>;
+  completeUpload(uploadId: string, version: ObjectVersionRecord, versioned: boolean, condition?: WriteCondition): Promise<{ replaced: ObjectVersionRecord[]; unused: StoredPart[] } | undefined>;
   /** Removes the upload; returns its parts (their blobs can go), undefined when it did not exist. */
   abortUpload(uploadId: string): Promise<StoredPart[] | undefined>;
 

@@ -11,6 +11,7 @@ import { keepsVersions, newVersionId, removeBlobs } from '../object-writes.js';
 import { resolveObject } from '../resources.js';
 import { customerKeyOf, sseResponseHeaders } from '../sse-headers.js';
 import { malformed, parseXmlDocument, xmlDocument } from '../xml.js';
+import { committing, conditionalReadAccess, conditionalWriteKeys, precheckWrite, writeConditionOf } from '../write-conditions.js';
 
 /** 10,000 <Part> elements with every checksum fit well within this. */
 const MAX_DOCUMENT_BYTES = 8 * 1024 * 1024;
@@ -23,21 +24,24 @@ const one = (v: string | string[] | undefined): string | undefined => (Array.isA
  * and, all but the last, at least 5 MiB (EntityTooSmall). The object is made of those parts as they are
  * stored — no byte is copied or re-encrypted — and becomes the latest version in the same transaction that
  * ends the upload; the parts it does not use are removed after. Its ETag is the MD5 of the parts' binary
- * ETags, `-<count>`. Needs s3:PutObject.
+ * ETags, `-<count>`. If-None-Match: * / If-Match are decided atomically at commit (write-conditions.ts).
+ * Needs s3:PutObject.
  */
 export const CompleteMultipartUpload = defineOperation<S3Call, S3Input, { bucket: BucketRecord; key: string }, S3Access>({
   name: 'CompleteMultipartUpload',
   action: 's3:PutObject',
   readOnly: false,
   async resolve(input, call) {
-    return resolveObject(call, input, 's3:PutObject');
+    const target = await resolveObject(call, input, 's3:PutObject', conditionalWriteKeys(input.headers));
+    return { ...target, access: [...target.access, ...conditionalReadAccess(input.headers, target.state.bucket, target.state.key)] };
   },
   async handle(input, call, { bucket, key }) {
     const h = input.headers;
     const upload = await needUpload(call, bucket.name, key, input.query.get('uploadId'));
     const requested = requestedParts(await input.body.bytes(MAX_DOCUMENT_BYTES));
     checkCustomerKey(input, call, upload);
-    await checkPreconditions(input, call, bucket, key);
+    const condition = writeConditionOf(h);
+    await precheckWrite(call, bucket, key, condition);
 
     const stored = new Map((await call.deps.store.listParts(upload.uploadId, 0, MAX_PART_NUMBER)).map((p) => [p.partNumber, p]));
     const chosen: StoredPart[] = requested.map((r) => {
@@ -75,7 +79,8 @@ export const CompleteMultipartUpload = defineOperation<S3Call, S3Input, { bucket
       encryption: upload.encryption,
       parts: chosen,
     };
-    const done = await call.deps.store.completeUpload(upload.uploadId, version, keepsVersions(bucket));
+    // The condition is decided in the commit: a failed one leaves the upload in place (AWS: retry after 412).
+    const done = await committing(condition, () => call.deps.store.completeUpload(upload.uploadId, version, keepsVersions(bucket), condition));
     if (!done) throw noSuchUpload();
     for (const r of done.replaced) await removeBlobs(call, r.parts);
     await removeBlobs(call, done.unused);
@@ -140,28 +145,6 @@ function checkCustomerKey(input: S3Input, call: S3Call, upload: UploadRecord): v
   if (!customer) return;
   needs(upload.encryption.algorithm === 'SSE-C', S3Errors.InvalidRequest, 'The multipart upload initiate did not request encryption with customer provided keys.');
   needs(ObjectKeys.customerKeyMatches(upload.encryption, customer.key), S3Errors.AccessDenied, 'The provided encryption parameters did not match the ones used originally.');
-}
-
-/**
- * Conditional writes: If-None-Match: * fails (412) when the key has an object; If-Match needs the current
- * object's ETag (404 NoSuchKey when there is none).
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
- */
-async function checkPreconditions(input: S3Input, call: S3Call, bucket: BucketRecord, key: string): Promise<void> {
-  const ifNoneMatch = one(input.headers['if-none-match']);
-  const ifMatch = one(input.headers['if-match']);
-  if (ifNoneMatch === undefined && ifMatch === undefined) return;
-  const current = await call.deps.store.getVersion(bucket.name, key);
-  const exists = current !== undefined && !current.deleteMarker;
-  const failed = () => new AwsError(S3Errors.PreconditionFailed, 'At least one of the pre-conditions you specified did not hold');
-  if (ifNoneMatch !== undefined) {
-    needs(ifNoneMatch.trim() === '*', S3Errors.NotImplemented, 'If-None-Match on writes takes only the value *.');
-    if (exists) throw failed();
-  }
-  if (ifMatch !== undefined) {
-    if (!exists) throw new AwsError(S3Errors.NoSuchKey, 'The specified key does not exist.');
-    if (unquote(ifMatch) !== current.etag) throw failed();
-  }
 }
 
 /** <Location>: the object's URL as the client addressed the bucket (path or virtual-hosted style). */

@@ -12,6 +12,7 @@ import { openObjectKey } from '../object-reads.js';
 import { putObject } from '../object-writes.js';
 import { needBucket, needKey, onObject } from '../resources.js';
 import { SSE, SSE_BUCKET_KEY, SSE_CONTEXT, SSE_C_ALGORITHM, SSE_KMS_KEY_ID, effectiveSse, sseConditions, sseResponseHeaders } from '../sse-headers.js';
+import { conditionalReadAccess, conditionalWriteKeys, precheckWrite, writeConditionOf } from '../write-conditions.js';
 import { xmlDocument, xmlTime } from '../xml.js';
 
 const WEBSITE_REDIRECT = 'x-amz-website-redirect-location';
@@ -51,11 +52,13 @@ export const CopyObject = defineOperation<S3Call, S3Input, State, S3Access>({
       ...sseConditions(h),
       's3:x-amz-copy-source': `${source.bucket}/${source.key}`,
       ...(directive !== undefined ? { 's3:x-amz-metadata-directive': directive } : {}),
+      ...conditionalWriteKeys(h),
     };
     return {
       access: [
         onObject(sourceBucket, source.key, source.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject'),
         onObject(bucket, key, 's3:PutObject', conditions),
+        ...conditionalReadAccess(h, bucket, key),
       ],
       state: { bucket, key, sourceBucket, source, replace: directive === 'REPLACE' },
     };
@@ -76,6 +79,8 @@ export const CopyObject = defineOperation<S3Call, S3Input, State, S3Access>({
     const headers = replace ? storedHeadersOf(h) : copiedHeaders(v.headers, h);
     const metadata = replace ? userMetadataOf(h) : v.metadata;
 
+    const condition = writeConditionOf(h);
+    await precheckWrite(call, bucket, key, condition);
     const objectKey = await openObjectKey(call, input, v, true);
     const hasher = algorithm ? createChecksum(algorithm) : undefined;
     let checksum: ObjectChecksum | undefined;
@@ -83,7 +88,7 @@ export const CopyObject = defineOperation<S3Call, S3Input, State, S3Access>({
     let version;
     try {
       const body = readObject(call.deps.blobs, v.parts, objectKey, { bucket: sourceBucket.name, key: source.key });
-      version = await putObject(call, { bucket, key, sse, headers, metadata, taps, checksum: () => checksum }, body);
+      version = await putObject(call, { bucket, key, sse, headers, metadata, taps, checksum: () => checksum, ...(condition ? { condition } : {}) }, body);
     } finally {
       objectKey.fill(0);
     }

@@ -1,5 +1,6 @@
 import {
-  BucketPatch, BucketRecord, ListQuery, ObjectVersionRecord, S3Store, StoredPart, UploadRecord, VersionListQuery,
+  BucketPatch, BucketRecord, ListQuery, ObjectVersionRecord, S3Store, StoredPart, UploadRecord, VersionListQuery, WriteCondition,
+  WriteConditionFailed,
 } from '../s3-types.js';
 import { SqliteDatabase } from './database.js';
 
@@ -100,14 +101,31 @@ export class SqliteS3Store implements S3Store {
     });
   }
 
-  async putVersion(version: ObjectVersionRecord, versioned: boolean): Promise<ObjectVersionRecord[]> {
+  async putVersion(version: ObjectVersionRecord, versioned: boolean, condition?: WriteCondition): Promise<ObjectVersionRecord[]> {
     // Grouped: concurrent PUTs share one commit (one fsync) instead of paying one each.
-    return this.database.grouped(() => this.#insertVersion(version, versioned), NOT_YET_DURABLE);
+    return this.database.grouped(() => this.#insertVersion(version, versioned, condition), NOT_YET_DURABLE);
   }
 
-  #insertVersion(version: ObjectVersionRecord, versioned: boolean): ObjectVersionRecord[] {
+  /**
+   * A conditional write's check, inside the write's own transaction (savepoint): SQLite runs one writer at
+   * a time, so of two creates of one key the second sees the first's version and fails.
+   */
+  #checkCondition(bucket: string, key: Buffer, condition: WriteCondition): void {
+    const current = this.database
+      .stmt("SELECT delete_marker, json_extract(data, '$.etag') AS etag FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1")
+      .get(bucket, key) as Row | undefined;
+    const exists = current !== undefined && current.delete_marker === 0;
+    if (condition.ifNoneMatch && exists) throw new WriteConditionFailed('exists');
+    if (condition.ifMatch !== undefined) {
+      if (!exists) throw new WriteConditionFailed('missing');
+      if (current.etag !== condition.ifMatch) throw new WriteConditionFailed('etag');
+    }
+  }
+
+  #insertVersion(version: ObjectVersionRecord, versioned: boolean, condition?: WriteCondition): ObjectVersionRecord[] {
     const d = this.database;
     const key = keyBytes(version.key);
+    if (condition) this.#checkCondition(version.bucket, key, condition);
     let replaced: ObjectVersionRecord[] = [];
     if (!versioned || version.versionId === 'null') {
       replaced = (d.stmt("SELECT * FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'").all(version.bucket, key) as Row[]).map(toVersion);
@@ -210,7 +228,7 @@ export class SqliteS3Store implements S3Store {
     return rows.map((r) => JSON.parse(String(r.data)) as UploadRecord);
   }
 
-  async completeUpload(uploadId: string, version: ObjectVersionRecord, versioned: boolean): Promise<{ replaced: ObjectVersionRecord[]; unused: StoredPart[] } | undefined> {
+  async completeUpload(uploadId: string, version: ObjectVersionRecord, versioned: boolean, condition?: WriteCondition): Promise<{ replaced: ObjectVersionRecord[]; unused: StoredPart[] } | undefined> {
     const d = this.database;
     return d.grouped(() => {
       if (!d.stmt('SELECT 1 FROM s3_uploads WHERE upload_id = ?').get(uploadId)) return undefined;
@@ -219,6 +237,8 @@ export class SqliteS3Store implements S3Store {
       // A part replaced since the caller read it has lost its blob: refuse rather than commit a broken object.
       const current = new Set(all.map((p) => p.blobId));
       if (![...used].every((id) => current.has(id))) throw new Error('completeUpload: a part was replaced while the upload completed');
+      // Checked before the upload goes: a failed condition leaves the upload as it was (the savepoint rolls back).
+      if (condition) this.#checkCondition(version.bucket, keyBytes(version.key), condition);
       d.stmt('DELETE FROM s3_uploads WHERE upload_id = ?').run(uploadId);
       const replaced = this.#insertVersion(version, versioned);
       return { replaced, unused: all.filter((p) => !used.has(p.blobId)) };
