@@ -9,6 +9,18 @@ import { S3Errors } from '../../core/errors/s3.js';
  */
 const NOT_CHECKED = new Set(['policy', 'x-amz-signature', 'file', 'x-amz-security-token']);
 
+/**
+ * Fields whose values are secrets (the SSE-C key): a failed condition on one is reported by operator and
+ * field only, so that the key reaches neither the answer nor the audit record's error message.
+ */
+const SECRET_FIELDS = new Set(['x-amz-server-side-encryption-customer-key', 'x-amz-copy-source-server-side-encryption-customer-key']);
+
+/** A condition as an error message shows it: `["op", "$field", value]`, the value left out for a secret field. */
+function shown(op: string, field: string, expected: unknown): string {
+  const head = `[${JSON.stringify(op)}, ${JSON.stringify(`$${field}`)}`;
+  return SECRET_FIELDS.has(field.toLowerCase()) ? `${head}]` : `${head}, ${JSON.stringify(expected)}]`.slice(0, 200);
+}
+
 export function checkPostPolicy(policyB64: string, fields: ReadonlyMap<string, string>, bucket: string, now: number): { min: number; max: number } {
   let policy: { expiration?: unknown; conditions?: unknown };
   try {
@@ -33,19 +45,22 @@ export function checkPostPolicy(policyB64: string, fields: ReadonlyMap<string, s
         range = { min, max };
         continue;
       }
-      if (typeof a !== 'string' || !a.startsWith('$') || typeof b !== 'string') throw invalid(`Invalid Policy: Invalid Condition ${JSON.stringify(c).slice(0, 100)}`);
+      if (typeof a !== 'string' || !a.startsWith('$') || typeof b !== 'string') {
+        const secret = typeof a === 'string' && SECRET_FIELDS.has(a.slice(1).toLowerCase());
+        throw invalid(`Invalid Policy: Invalid Condition${secret ? '' : ` ${JSON.stringify(c).slice(0, 100)}`}`);
+      }
       const name = a.slice(1).toLowerCase();
       covered.add(name);
       const actual = value(name) ?? '';
       if (opName === 'eq' ? actual !== b : opName === 'starts-with' ? !actual.startsWith(b) : true) {
         if (opName !== 'eq' && opName !== 'starts-with') throw invalid(`Invalid Policy: Invalid Condition operator ${String(op).slice(0, 32)}`);
-        throw denied(`Policy Condition failed: ${JSON.stringify(c).slice(0, 200)}`);
+        throw denied(`Policy Condition failed: ${shown(String(op), a.slice(1), b)}`);
       }
     } else if (c !== null && typeof c === 'object') {
       for (const [k, v] of Object.entries(c as Record<string, unknown>)) {
         const name = k.toLowerCase();
         covered.add(name);
-        if (value(name) !== String(v)) throw denied(`Policy Condition failed: ["eq", "$${k}", ${JSON.stringify(v)}]`);
+        if (value(name) !== String(v)) throw denied(`Policy Condition failed: ${shown('eq', k, v)}`);
       }
     } else {
       throw invalid('Invalid Policy: Invalid Condition.');
