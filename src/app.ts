@@ -3,7 +3,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Logger, pino } from 'pino';
 import { Deployment, bootstrap } from './bootstrap.js';
-import { Config, DEFAULT_TRAIL_CONFIG, readTls } from './config/config.js';
+import { Config, DEFAULT_BODY_LIMITS, DEFAULT_TRAIL_CONFIG, readTls } from './config/config.js';
 import { AuditLog, AuditSink } from './core/audit/audit-log.js';
 import { DigestSigningKeys } from './core/audit/digest-keys.js';
 import { auditedKeyLifecycle } from './core/audit/service-events.js';
@@ -20,6 +20,7 @@ import { SessionIssuer } from './core/identity/sessions.js';
 import { IdentityPolicySource } from './core/policy/sources.js';
 import { KmsAccessControl } from './core/kms/access-control.js';
 import { Kms } from './core/kms/kms.js';
+import { BodyGuard, UnverifiedBodyBudget } from './http/body.js';
 import { explainRoute } from './http/explain-route.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
@@ -161,9 +162,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ),
     audit,
   };
+  // One budget for every body buffered before its signature is verified (KMS, CloudTrail, IAM, STS, explain).
+  const bodyLimits = config.bodies ?? DEFAULT_BODY_LIMITS;
+  const bodyGuard: BodyGuard = { budget: new UnverifiedBodyBudget(bodyLimits.unverifiedBudgetBytes), idleMs: bodyLimits.idleTimeoutMs };
   const protocols = [
-    new AwsJsonProtocol(jsonServices, authenticator, log),
-    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log),
+    new AwsJsonProtocol(jsonServices, authenticator, log, bodyGuard),
+    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log, bodyGuard),
     // S3 last: it claims whatever the JSON and Query protocols did not.
     new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log),
   ];
@@ -174,7 +178,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(config.tls ? { tls: readTls(config)! } : {}),
     routes: new Map([
       ['health', (_req, res) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
-      ['explain', explainRoute(authenticator, store, kmsAccess)],
+      ['explain', explainRoute(authenticator, store, kmsAccess, bodyGuard)],
     ]),
   });
 

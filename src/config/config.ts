@@ -22,7 +22,22 @@ export interface Config {
   readonly s3: S3Config;
   /** Trail delivery intervals (absent: AWS's, DEFAULT_TRAIL_CONFIG). */
   readonly trails?: TrailConfig;
+  /** Bounds on request bodies read before their signature is verified (absent: DEFAULT_BODY_LIMITS). */
+  readonly bodies?: BodyLimits;
 }
+
+/**
+ * KMS, CloudTrail, IAM and STS sign the body's hash, so a body is buffered whole before its signature can be
+ * checked. What unverified bodies may hold, process-wide (STRONGROOM_UNVERIFIED_BODY_BUDGET_BYTES, over it:
+ * the service's throttling error), and how long a body may send nothing before its connection is cut
+ * (STRONGROOM_BODY_IDLE_TIMEOUT_SECONDS).
+ */
+export interface BodyLimits {
+  readonly unverifiedBudgetBytes: number;
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_BODY_LIMITS: BodyLimits = { unverifiedBudgetBytes: 64 * 1024 * 1024, idleTimeoutMs: 20_000 };
 
 /**
  * How often trails deliver log files and digest files: about every 5 minutes and every hour at AWS
@@ -96,6 +111,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       logIntervalMs: seconds(env.STRONGROOM_TRAIL_LOG_INTERVAL_SECONDS, 'STRONGROOM_TRAIL_LOG_INTERVAL_SECONDS') ?? DEFAULT_TRAIL_CONFIG.logIntervalMs,
       digestIntervalMs: seconds(env.STRONGROOM_TRAIL_DIGEST_INTERVAL_SECONDS, 'STRONGROOM_TRAIL_DIGEST_INTERVAL_SECONDS') ?? DEFAULT_TRAIL_CONFIG.digestIntervalMs,
     },
+    bodies: {
+      unverifiedBudgetBytes: positiveInt(env.STRONGROOM_UNVERIFIED_BODY_BUDGET_BYTES, 'STRONGROOM_UNVERIFIED_BODY_BUDGET_BYTES') ?? DEFAULT_BODY_LIMITS.unverifiedBudgetBytes,
+      idleTimeoutMs: seconds(env.STRONGROOM_BODY_IDLE_TIMEOUT_SECONDS, 'STRONGROOM_BODY_IDLE_TIMEOUT_SECONDS') ?? DEFAULT_BODY_LIMITS.idleTimeoutMs,
+    },
     s3: {
       domains: (env.STRONGROOM_S3_DOMAINS ?? 'localhost,s3.localhost').split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== ''),
       blockSseCForNewBuckets: flag(env.STRONGROOM_S3_BLOCK_SSE_C, 'STRONGROOM_S3_BLOCK_SSE_C'),
@@ -129,6 +148,14 @@ function seconds(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number of seconds`);
   return Math.round(n * 1000);
+}
+
+/** A positive whole number; undefined when unset. */
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number`);
+  return n;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -7,7 +7,8 @@ import { SigV4Error } from '../core/identity/sigv4/verify.js';
 import { KmsAccessControl } from '../core/kms/access-control.js';
 import { explainKmsAccess, principalFromArn } from '../core/kms/explain.js';
 import { MetadataStore } from '../store/metadata/types.js';
-import { BodyTooLargeError, readBody } from './body.js';
+import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from './body.js';
+import { sha256Hex } from '../core/identity/sigv4/canonical-request.js';
 import { splitUrl } from './exchange.js';
 import { sendJson } from './server.js';
 
@@ -18,23 +19,33 @@ import { sendJson } from './server.js';
  * answers the decision and the statements behind it. A caller may explain its own access, and an
  * account's root user any principal of its account.
  */
-export function explainRoute(authenticator: Authenticator, store: MetadataStore, access: KmsAccessControl) {
+export function explainRoute(authenticator: Authenticator, store: MetadataStore, access: KmsAccessControl, bodyGuard: BodyGuard) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
+      if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
+        res.destroy();
+        return;
+      }
       const aws =
         err instanceof AwsError ? err
         : err instanceof SigV4Error ? jsonAuthError(err)
         : err instanceof BodyTooLargeError ? new AwsError(CommonErrors.RequestEntityTooLargeException, err.message)
+        : err instanceof BodyBudgetExceededError ? new AwsError(CommonErrors.ThrottlingException, 'Rate exceeded')
         : new AwsError(CommonErrors.InternalFailure, 'An internal error occurred.');
-      if (!res.headersSent) sendJson(res, aws.status, { __type: aws.code, message: aws.message });
+      if (res.headersSent) return;
+      // A body not read to its end is not drained: close the connection.
+      if (!req.complete) res.setHeader('connection', 'close');
+      sendJson(res, aws.status, { __type: aws.code, message: aws.message });
     });
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') throw new AwsError(CommonErrors.ValidationException, 'Use POST with a JSON body.');
-    const body = await readBody(req, 64 * 1024);
     const { rawPath, rawQuery } = splitUrl(req.url ?? '/');
-    const verified = await authenticator.authenticate({ method: 'POST', rawPath, rawQuery, rawHeaders: req.rawHeaders }, body, 'kms', false);
+    // Signature checks that need no body come first: nothing is buffered for a request refused by them.
+    const pending = await authenticator.begin({ method: 'POST', rawPath, rawQuery, rawHeaders: req.rawHeaders }, 'kms', false);
+    const body = await readBody(req, 64 * 1024, bodyGuard);
+    const verified = pending.finish(() => sha256Hex(body));
     let q: { principal?: unknown; action?: unknown; key?: unknown; context?: unknown };
     try {
       q = JSON.parse(body.toString('utf8')) as typeof q;

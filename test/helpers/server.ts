@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { App, AppOptions, buildApp } from '../../src/app.js';
-import { Config, DEFAULT_S3_CONFIG, S3Config, TrailConfig, parseRegions } from '../../src/config/config.js';
+import { BodyLimits, Config, DEFAULT_BODY_LIMITS, DEFAULT_S3_CONFIG, S3Config, TrailConfig, parseRegions } from '../../src/config/config.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpsAgent } from 'node:https';
@@ -41,6 +41,8 @@ export interface TestServerOptions {
   s3?: Partial<S3Config>;
   /** Trail delivery intervals (default: AWS's, 5 minutes and an hour). */
   trails?: TrailConfig;
+  /** Bounds on bodies read before their signature is verified (small values make the tests fast). */
+  bodies?: Partial<BodyLimits>;
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -67,6 +69,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     sweepIntervalMs: 60_000,
     s3: { ...DEFAULT_S3_CONFIG, ...opts.s3 },
     ...(opts.trails ? { trails: opts.trails } : {}),
+    ...(opts.bodies ? { bodies: { ...DEFAULT_BODY_LIMITS, ...opts.bodies } } : {}),
   };
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),

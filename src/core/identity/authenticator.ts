@@ -1,5 +1,5 @@
 import { SignableRequest, sha256Hex } from './sigv4/canonical-request.js';
-import { SigV4Error, Verified, verifySigV4 } from './sigv4/verify.js';
+import { PendingSigV4, SigV4Error, Verified, precheckSigV4 } from './sigv4/verify.js';
 import { CredentialStore } from './credentials.js';
 import { Clock, systemClock } from '../clock.js';
 import { verifyPostSignature } from './sigv4/post-policy.js';
@@ -27,13 +27,21 @@ export class Authenticator {
    * the caller then checks the bytes against it as they stream. `mustSign`: the headers the protocol acts on
    * (they are refused unless signed).
    */
-  authenticate(req: SignableRequest, body: Buffer | (() => string), service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<Verified> {
-    return verifySigV4(req, {
+  async authenticate(req: SignableRequest, body: Buffer | (() => string), service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<Verified> {
+    const pending = await this.begin(req, service, s3, mustSign);
+    return pending.finish(typeof body === 'function' ? body : () => sha256Hex(body));
+  }
+
+  /**
+   * The checks that do not need the body (scheme, date, scope, must-sign headers, the key, its session):
+   * a protocol that buffers bodies calls this before reading one, and `finish`es with the body.
+   */
+  begin(req: SignableRequest, service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<PendingSigV4> {
+    return precheckSigV4(req, {
       s3,
       ...(mustSign ? { mustSign } : {}),
       now: Date.now(),
       sessionNow: this.clock.now(),
-      bodySha256: typeof body === 'function' ? body : () => sha256Hex(body),
       lookup: (id) => this.credentials.lookup(id),
       checkScope: (region, scopeService) => this.#checkScope(region, scopeService, service),
     });

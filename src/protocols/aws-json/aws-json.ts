@@ -4,7 +4,8 @@ import { CommonErrors } from '../../core/errors/common.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error } from '../../core/identity/sigv4/verify.js';
 import { jsonAuthError } from '../../core/identity/auth-errors.js';
-import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { sha256Hex } from '../../core/identity/sigv4/canonical-request.js';
 import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -31,6 +32,8 @@ export class AwsJsonProtocol implements Protocol {
     private readonly services: ReadonlyMap<string, ServiceDefinition<unknown>>,
     private readonly authenticator: Authenticator,
     private readonly log: Logger,
+    /** Bounds bodies held before their signature is verified (process-wide budget, idle timeout). */
+    private readonly bodyGuard: BodyGuard,
   ) {
     this.#bySigningName = new Map([...services.values()].map((s) => [s.signingName, s]));
   }
@@ -46,14 +49,16 @@ export class AwsJsonProtocol implements Protocol {
       const body = await this.#serve(ex);
       this.#send(ex, 200, body);
     } catch (err) {
-      if (err instanceof BodyAbortedError) {
+      if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
+        // The client went away, or stalled mid-body past the idle timeout: nothing to answer.
+        this.log.debug({ requestId: ex.requestId, reason: err.name }, 'request body not received; connection closed');
         ex.res.destroy();
         return;
       }
       const aws = this.#toAwsError(err, ex);
       ex.note.errorCode = aws.code;
-      // The rest of an oversize body is never read: close the connection instead of draining it.
-      if (err instanceof BodyTooLargeError) ex.res.setHeader('connection', 'close');
+      // A body not read to its end (refused before or while reading it) is not drained: close the connection.
+      if (!ex.req.complete) ex.res.setHeader('connection', 'close');
       this.#send(ex, aws.status, JSON.stringify({ __type: aws.code, message: aws.message }));
     }
   }
@@ -67,15 +72,17 @@ export class AwsJsonProtocol implements Protocol {
     ex.note.service = service.signingName;
     ex.note.operation = opName;
 
-    const body = await readBody(ex.req, MAX_JSON_BODY_BYTES);
+    // Everything the signature says without the body is checked before the body is read: an unknown key,
+    // a wrong date or scope is refused without buffering anything.
     const { rawPath, rawQuery } = splitUrl(ex.req.url ?? '/');
-    const verified = await this.authenticator.authenticate(
+    const pending = await this.authenticator.begin(
       { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
-      body,
       service.signingName,
       false,
       jsonMustSign,
     );
+    const body = await readBody(ex.req, MAX_JSON_BODY_BYTES, this.bodyGuard);
+    const verified = pending.finish(() => sha256Hex(body));
     ex.note.principal = verified.principal.arn;
 
     const op = service.operations.get(opName);
@@ -97,6 +104,7 @@ export class AwsJsonProtocol implements Protocol {
     if (err instanceof BodyTooLargeError) {
       return new AwsError(CommonErrors.RequestEntityTooLargeException, `Request body must be at most ${err.limit} bytes.`);
     }
+    if (err instanceof BodyBudgetExceededError) return new AwsError(CommonErrors.ThrottlingException, 'Rate exceeded');
     // Unexpected: log the error (never the request body) and answer a retryable internal error.
     this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
     const spec = (ex.note.service && this.#bySigningName.get(ex.note.service)?.internalError) || CommonErrors.InternalFailure;

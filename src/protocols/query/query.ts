@@ -4,7 +4,8 @@ import { AwsError, ErrorSpec } from '../../core/errors/aws-error.js';
 import { QueryErrors } from '../../core/errors/query.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
-import { BodyAbortedError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { sha256Hex } from '../../core/identity/sigv4/canonical-request.js';
 import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -52,6 +53,8 @@ export class QueryProtocol implements Protocol {
     services: readonly QueryService[],
     private readonly authenticator: Authenticator,
     private readonly log: Logger,
+    /** Bounds bodies held before their signature is verified (process-wide budget, idle timeout). */
+    private readonly bodyGuard: BodyGuard,
   ) {
     this.#bySigningName = new Map(services.map((s) => [s.signingName, s]));
   }
@@ -72,27 +75,27 @@ export class QueryProtocol implements Protocol {
     let opName = '';
     try {
       const { rawPath, rawQuery } = splitUrl(ex.req.url ?? '/');
-      const body = ex.req.method === 'POST' ? await readBody(ex.req, MAX_QUERY_BODY_BYTES) : Buffer.alloc(0);
-      const params = queryParams(rawQuery, ex.req.method === 'POST' ? body : undefined);
-      opName = params.get('Action') ?? '';
       const auth = ex.req.headers.authorization;
       const scope = scopeService(typeof auth === 'string' ? auth : undefined, rawQuery);
-      // Unsigned: any service will do, authentication fails (MissingAuthenticationToken) in its namespace.
+      // Unsigned: any service will do, authentication fails (MissingAuthenticationToken) in its namespace — the
+      // one of the action named in the query string, if any (the body is not read for an unsigned request).
+      opName = new URLSearchParams(rawQuery).get('Action') ?? '';
       service = scope !== undefined ? this.#bySigningName.get(scope) : (this.#guessService(opName) ?? this.#first());
       if (!service) throw new AwsError(QueryErrors.InvalidClientTokenId, 'The request is not signed for a service this endpoint serves.');
       ex.note.service = service.signingName;
-      ex.note.operation = opName.slice(0, 64);
+      if (opName !== '') ex.note.operation = opName.slice(0, 64);
 
       // The operation (Action) and every input are in the query string or the form body, both covered by the
       // signature; no header selects anything here (an added X-Amz-Target hands the request to the JSON
-      // protocol, which requires it signed), so no header is declared must-sign.
-      const verified = await this.authenticator.authenticate(
-        { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
-        body,
-        service.signingName,
-        false,
-      );
+      // protocol, which requires it signed), so no header is declared must-sign. Everything the signature
+      // says without the body is checked before the body is read (nothing is buffered for an unknown key).
+      const pending = await this.authenticator.begin({ method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders }, service.signingName, false);
+      const body = ex.req.method === 'POST' ? await readBody(ex.req, MAX_QUERY_BODY_BYTES, this.bodyGuard) : Buffer.alloc(0);
+      const verified = pending.finish(() => sha256Hex(body));
       ex.note.principal = verified.principal.arn;
+      const params = queryParams(rawQuery, ex.req.method === 'POST' ? body : undefined);
+      opName = params.get('Action') ?? '';
+      ex.note.operation = opName.slice(0, 64);
 
       const op = service.operations.get(opName);
       const version = params.get('Version');
@@ -112,13 +115,16 @@ export class QueryProtocol implements Protocol {
         },
       });
     } catch (err) {
-      if (err instanceof BodyAbortedError) {
+      if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
+        // The client went away, or stalled mid-body past the idle timeout: nothing to answer.
+        this.log.debug({ requestId: ex.requestId, reason: err.name }, 'request body not received; connection closed');
         ex.res.destroy();
         return;
       }
       const aws = this.#toAwsError(err, ex, service);
       ex.note.errorCode = aws.code;
-      if (err instanceof BodyTooLargeError) ex.res.setHeader('connection', 'close');
+      // A body not read to its end (refused before or while reading it) is not drained: close the connection.
+      if (!ex.req.complete) ex.res.setHeader('connection', 'close');
       const namespace = (service ?? this.#guessService(opName) ?? this.#first())?.codec.namespace;
       this.#send(ex, aws.status, {
         ErrorResponse: {
@@ -144,6 +150,7 @@ export class QueryProtocol implements Protocol {
     if (err instanceof AwsError) return err;
     if (err instanceof SigV4Error) return new AwsError(AUTH_ERRORS[err.kind], err.message);
     if (err instanceof BodyTooLargeError) return new AwsError(QueryErrors.RequestEntityTooLarge, `Request body must be at most ${err.limit} bytes.`);
+    if (err instanceof BodyBudgetExceededError) return new AwsError(QueryErrors.Throttling, 'Rate exceeded');
     // Unexpected: log the error (never the request body) and answer a retryable internal error.
     this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
     return new AwsError(service?.internalError ?? QueryErrors.InternalFailure, 'An internal error occurred. Retry the request.');

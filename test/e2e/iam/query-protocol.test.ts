@@ -156,11 +156,14 @@ describe('AWS Query protocol (IAM, STS) on the wire', () => {
     }
   });
 
-  it('a body over 1 MiB is RequestEntityTooLarge (413)', async () => {
-    const body = `Action=ListUsers&Version=2010-05-08&Pad=${'x'.repeat(1024 * 1024)}`;
-    const res = await sendRaw(server.url, { headers: { 'content-type': FORM_CONTENT_TYPE, 'content-length': String(body.length) }, body });
+  it('a signed body over 1 MiB is RequestEntityTooLarge (413); unsigned, it is refused before its body is read', async () => {
+    const res = await sendRaw(server.url, await signedQueryRequest(server.url, { Action: 'ListUsers', Version: '2010-05-08', Pad: 'x'.repeat(1024 * 1024) }));
     assert.equal(res.status, 413);
     assert.equal(xmlError(res).code, 'RequestEntityTooLarge');
+    const body = `Action=ListUsers&Version=2010-05-08&Pad=${'x'.repeat(1024 * 1024)}`;
+    const unsigned = await sendRaw(server.url, { headers: { 'content-type': FORM_CONTENT_TYPE, 'content-length': String(body.length) }, body });
+    assert.equal(unsigned.status, 403);
+    assert.equal(xmlError(unsigned).code, 'MissingAuthenticationToken');
   });
 });
 

@@ -99,7 +99,28 @@ interface Parsed {
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+/** The options of the checks made before the body is read: all of VerifyOptions but the body's hash. */
+export type PrecheckOptions = Omit<VerifyOptions, 'bodySha256'>;
+
+/**
+ * A request whose signature has passed every check that does not need the body (scheme, parameters, date
+ * and skew, scope, must-sign headers, the key and its session token): `finish` with the body completes it.
+ */
+export interface PendingSigV4 {
+  readonly principal: Principal;
+  finish(bodySha256: () => string): Verified;
+}
+
 export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Promise<Verified> {
+  return (await precheckSigV4(req, opts)).finish(opts.bodySha256);
+}
+
+/**
+ * Everything SigV4 can check without the body, so that a request that will be refused is refused before
+ * its body is read (and buffered): https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html
+ * lists the same failures; none of them depend on the payload.
+ */
+export async function precheckSigV4(req: SignableRequest, opts: PrecheckOptions): Promise<PendingSigV4> {
   const headers = headerMap(req.rawHeaders);
   const parsed = req.rawQuery.includes('X-Amz-Algorithm=') ? parsePresigned(new URLSearchParams(req.rawQuery)) : parseHeader(headers);
 
@@ -129,17 +150,21 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
   if (!credential) throw new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
   if (!credential.active) throw new SigV4Error('inactive-key', 'The security token included in the request is invalid.');
   checkSessionToken(credential, parsed.securityToken ?? headers.get('x-amz-security-token'), opts.sessionNow ?? opts.now);
+  return { principal: credential.principal, finish: (bodySha256) => finishSigV4(req, headers, parsed, credential, opts.s3, bodySha256) };
+}
 
+/** The checks that need the body: its hash against x-amz-content-sha256, then the signature itself. */
+function finishSigV4(req: SignableRequest, headers: Map<string, string>, parsed: Parsed, credential: Credential, s3: boolean, bodySha256: () => string): Verified {
   let payloadHash: string;
-  if (parsed.presigned && opts.s3) {
+  if (parsed.presigned && s3) {
     // S3 presigned URLs sign UNSIGNED-PAYLOAD unless the client put a hash in the header.
     payloadHash = headers.get('x-amz-content-sha256')?.trim() ?? UNSIGNED_PAYLOAD;
   } else {
     const claimed = headers.get('x-amz-content-sha256')?.trim();
-    if (claimed !== undefined && opts.s3 && (claimed === UNSIGNED_PAYLOAD || claimed.startsWith('STREAMING-'))) {
+    if (claimed !== undefined && s3 && (claimed === UNSIGNED_PAYLOAD || claimed.startsWith('STREAMING-'))) {
       payloadHash = claimed;
     } else {
-      const actual = opts.bodySha256();
+      const actual = bodySha256();
       if (claimed !== undefined && claimed !== actual) {
         throw new SigV4Error('payload-hash', "The provided 'x-amz-content-sha256' header does not match what was computed.");
       }
@@ -148,7 +173,7 @@ export async function verifySigV4(req: SignableRequest, opts: VerifyOptions): Pr
   }
 
   const canonical = canonicalRequest(req, headers, parsed.signedHeaders, payloadHash, {
-    s3: opts.s3,
+    s3: s3,
     ...(parsed.presigned ? { excludeQuery: 'X-Amz-Signature' } : {}),
   });
   const scope = `${parsed.date}/${parsed.region}/${parsed.service}/aws4_request`;
