@@ -14,7 +14,7 @@ import { S3Input, S3Reply } from './call.js';
 const DATA_EVENTS = new Set([
   'PutObject', 'PostObject', 'GetObject', 'HeadObject', 'DeleteObject', 'DeleteObjects', 'CopyObject', 'ListObjects', 'ListObjectsV2',
   'ListObjectVersions', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
-  'ListMultipartUploads', 'GetObjectTagging',
+  'ListMultipartUploads', 'GetObjectTagging', 'GetObjectAttributes',
 ]);
 /** Request headers shown in requestParameters (never the customer key itself). */
 const SHOWN_HEADERS = [

@@ -15,6 +15,7 @@ import { GetBucketLocation } from './operations/GetBucketLocation.js';
 import { GetBucketPolicy } from './operations/GetBucketPolicy.js';
 import { GetBucketVersioning } from './operations/GetBucketVersioning.js';
 import { GetObject, HeadObject } from './operations/GetObject.js';
+import { GetObjectAttributes } from './operations/GetObjectAttributes.js';
 import { GetObjectTagging } from './operations/GetObjectTagging.js';
 import { HeadBucket } from './operations/HeadBucket.js';
 import { ListBuckets } from './operations/ListBuckets.js';
@@ -39,7 +40,7 @@ export const S3_OPERATIONS: ReadonlyMap<string, S3Operation> = new Map(
     PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy,
     PutBucketVersioning, GetBucketVersioning,
     PutObject, PostObject, GetObject, HeadObject, DeleteObject, ListObjects, ListObjectsV2,
-    ListObjectVersions, DeleteObjects, CopyObject, GetObjectTagging,
+    ListObjectVersions, DeleteObjects, CopyObject, GetObjectTagging, GetObjectAttributes,
     CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads,
   ].map((op) => [op.name, op as S3Operation]),
 );

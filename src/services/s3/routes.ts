@@ -44,6 +44,7 @@ export function routeS3(method: string, bucket: string | undefined, key: string 
     case 'GET':
       if (has('uploadId')) return 'ListParts';
       if (has('tagging')) return 'GetObjectTagging';
+      if (has('attributes')) return 'GetObjectAttributes';
       return isSubresourceRequest(query) ? undefined : 'GetObject';
     case 'HEAD':
       return 'HeadObject';
