@@ -22,6 +22,7 @@ import { KmsAccessControl } from './core/kms/access-control.js';
 import { Kms } from './core/kms/kms.js';
 import { BodyGuard, UnverifiedBodyBudget } from './http/body.js';
 import { explainRoute } from './http/explain-route.js';
+import { explainService } from './services/explain/service.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { QueryProtocol, QueryService } from './protocols/query/query.js';
@@ -149,7 +150,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const authenticator = new Authenticator(credentials, regions, clock, regionsSetting);
   const iam = new Iam(stores.iam, stores.identityPolicies, credentials, clock, store);
   const sessions = new SessionIssuer(stores.iam, credentials, clock);
-  const queryServices = [{ ...iamService(iam, clock), audit }, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
+  const iamDefinition = { ...iamService(iam, clock), audit };
+  const queryServices = [iamDefinition, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
   const kmsInternal = new KmsInternalClient(kmsDefinition);
@@ -165,8 +167,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // One budget for every body buffered before its signature is verified (KMS, CloudTrail, IAM, STS, explain).
   const bodyLimits = config.bodies ?? DEFAULT_BODY_LIMITS;
   const bodyGuard: BodyGuard = { budget: new UnverifiedBodyBudget(bodyLimits.unverifiedBudgetBytes), idleMs: bodyLimits.idleTimeoutMs };
+  const jsonProtocol = new AwsJsonProtocol(jsonServices, authenticator, log, bodyGuard);
+  // POST /_strongroom/explain: an operation of its own service, through the same dispatch (authorization, audit).
+  const explainDefinition = {
+    ...explainService({ kms, access: kmsAccess, kmsService: kmsDefinition, iamService: iamDefinition }),
+    audit,
+  } as ServiceDefinition<unknown>;
   const protocols = [
-    new AwsJsonProtocol(jsonServices, authenticator, log, bodyGuard),
+    jsonProtocol,
     new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log, bodyGuard),
     // S3 last: it claims whatever the JSON and Query protocols did not.
     new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log),
@@ -177,8 +185,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log,
     ...(config.tls ? { tls: readTls(config)! } : {}),
     routes: new Map([
-      ['health', (_req, res) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
-      ['explain', explainRoute(authenticator, store, kmsAccess, bodyGuard)],
+      ['health', (ex) => sendJson(ex.res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
+      ['explain', explainRoute(jsonProtocol, explainDefinition)],
     ]),
   });
 

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { KmsAccessControl } from '../core/kms/access-control.js';
-import { explainKmsAccess } from '../core/kms/explain.js';
-import { keyResourceConditions } from '../services/kms/conditions.js';
+import { explainKmsAccess, findKey, principalFromArn } from '../core/kms/explain.js';
+import { kmsConditions, keyResourceConditions } from '../services/kms/conditions.js';
+import { KMS_SIGNING_NAME } from '../services/kms/index.js';
+import { requestConditions } from '../services/request-conditions.js';
 import { openStores } from '../stores.js';
 
 export interface ExplainFlags {
@@ -26,11 +28,14 @@ export async function explainCommand(flags: ExplainFlags): Promise<number> {
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     );
-    const e = await explainKmsAccess(stores.metadata, new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(stores.metadata, key)), {
-      principalArn: flags.principal,
+    const principal = principalFromArn(flags.principal);
+    const key = await findKey(stores.metadata, flags.key, principal.accountId, region);
+    const base = requestConditions(KMS_SIGNING_NAME, { principal, region: key.region }, Date.now());
+    const e = await explainKmsAccess(new KmsAccessControl(stores.identityPolicies, stores.grants, (k) => keyResourceConditions(stores.metadata, k)), {
+      principal,
       action: flags.action,
-      keyRef: flags.key,
-      region,
+      key,
+      conditions: kmsConditions(base, { action: flags.action, key, encryptionContext: flags.context ? encryptionContext : undefined }),
       ...(flags.context ? { encryptionContext } : {}),
     });
     if (flags.json) {

@@ -15,7 +15,7 @@ export interface TlsFiles {
 /** Our own endpoints live under /_strongroom/ (S3 bucket names cannot begin with '_'). */
 export const OWN_PREFIX = '/_strongroom/';
 
-export type OwnRoute = (req: IncomingMessage, res: ServerResponse) => void;
+export type OwnRoute = (ex: Exchange) => void;
 
 /**
  * The HTTP edge: one port for every protocol. It gives each request an id (x-amzn-RequestId), serves /_strongroom/*, hands everything else to the first protocol
@@ -57,7 +57,7 @@ export function createEdge(opts: {
     const url = req.url ?? '/';
     if (url.startsWith(OWN_PREFIX)) {
       const route = opts.routes.get(url.split('?')[0]!.slice(OWN_PREFIX.length));
-      if (route) return route(req, res);
+      if (route) return route(ex);
       return sendJson(res, 404, { error: 'no such endpoint' });
     }
     if (answerUnservedService(req, res, requestId)) return;

@@ -14,14 +14,12 @@ import { keyArn, parseKmsArn } from './arn.js';
  * Read-only: the key is looked up as it is stored, nothing is rotated or deleted on the way.
  */
 export interface ExplainQuery {
-  readonly principalArn: string;
+  readonly principal: Principal;
   readonly action: string;
-  /** Key id, key ARN, alias name or alias ARN. */
-  readonly keyRef: string;
-  readonly region: string;
+  readonly key: KeyRecord;
   readonly encryptionContext?: EncryptionContext;
-  /** Further condition keys, e.g. aws:SourceIp. */
-  readonly conditions?: Readonly<Record<string, ContextValue>>;
+  /** The request's condition keys, as the KMS service builds them (services/kms/conditions.ts#kmsConditions). */
+  readonly conditions: Readonly<Record<string, ContextValue>>;
 }
 
 export interface Explanation {
@@ -57,25 +55,14 @@ export function principalFromArn(arn: string): Principal {
   return { ...base, type: 'AssumedRole', arn: `arn:aws:sts::${accountId}:assumed-role/${m[8]!}/explain`, roleArn, sessionName: 'explain' };
 }
 
-export async function explainKmsAccess(store: MetadataStore, access: KmsAccessControl, q: ExplainQuery): Promise<Explanation> {
-  const principal = principalFromArn(q.principalArn);
-  const key = await findKey(store, q.keyRef, principal.accountId, q.region);
-  const conditions: Record<string, ContextValue> = {
-    'aws:RequestedRegion': q.region,
-    'kms:CallerAccount': principal.accountId,
-    'kms:KeySpec': 'SYMMETRIC_DEFAULT',
-    'kms:KeyUsage': 'ENCRYPT_DECRYPT',
-    'kms:KeyOrigin': 'AWS_KMS',
-    ...Object.fromEntries(Object.entries(q.encryptionContext ?? {}).map(([k, v]) => [`kms:EncryptionContext:${k}`, v])),
-    ...(q.encryptionContext && Object.keys(q.encryptionContext).length > 0 ? { 'kms:EncryptionContextKeys': Object.keys(q.encryptionContext) } : {}),
-    ...q.conditions,
-  };
+export async function explainKmsAccess(access: KmsAccessControl, q: ExplainQuery): Promise<Explanation> {
+  const { principal, key } = q;
   const result = await access.decide({
     principal,
     action: q.action,
     resource: key.arn,
     key,
-    conditions,
+    conditions: q.conditions,
     ...(q.encryptionContext ? { encryptionContext: q.encryptionContext } : {}),
   });
   return {
@@ -90,7 +77,8 @@ export async function explainKmsAccess(store: MetadataStore, access: KmsAccessCo
   };
 }
 
-async function findKey(store: MetadataStore, ref: string, accountId: string, region: string): Promise<KeyRecord> {
+/** The key a reference names, read straight from the store (the CLI's offline path: it has the data dir). */
+export async function findKey(store: MetadataStore, ref: string, accountId: string, region: string): Promise<KeyRecord> {
   const notFound = () => new AwsError(KmsErrors.NotFoundException, `Key '${ref}' does not exist`);
   const arn = ref.startsWith('arn:') ? parseKmsArn(ref) : undefined;
   if (ref.startsWith('arn:') && !arn) throw notFound();

@@ -15,6 +15,17 @@ export interface Accepts {
 const notFound = (msg: string) => new AwsError(KmsErrors.NotFoundException, msg);
 
 /**
+ * A key ARN of another account names no key. Another account's keys answer only through their key policy:
+ * KMS tells a caller AccessDeniedException whether or not the key exists (services/kms/service.ts turns this
+ * into that answer, with the operation's action), so key ids cannot be probed across accounts.
+ */
+export class ForeignKeyNotFound extends AwsError {
+  constructor(readonly keyArn: string) {
+    super(KmsErrors.NotFoundException, `Key '${keyArn}' does not exist`);
+  }
+}
+
+/**
  * Finds the key a KeyId names, in the caller's region: a key id (caller's account), a key ARN (any
  * account: authorization decides), an alias name (caller's account) or an alias ARN.
  * The key returned has had its due lifecycle transitions applied.
@@ -34,7 +45,11 @@ export class KeyResolver {
         if (!accepts.aliases) throw notFound(`Invalid keyId ${ref}`);
         return this.#viaAlias({ accountId: arn.accountId, region: arn.region }, arn.resource, ref);
       }
-      return this.#byId(arn.resource, arn.accountId, scope.region, ref);
+      const key = this.#byId(arn.resource, arn.accountId, scope.region, ref);
+      if (arn.accountId === scope.accountId) return key;
+      return key.catch((err: unknown) => {
+        throw err instanceof AwsError && err.code === KmsErrors.NotFoundException.code ? new ForeignKeyNotFound(ref) : err;
+      });
     }
     if (ref.startsWith('alias/')) {
       if (!accepts.aliases) throw notFound(`Invalid keyId ${ref}`);

@@ -44,9 +44,25 @@ export class AwsJsonProtocol implements Protocol {
     return req.method === 'POST' && typeof req.headers['x-amz-target'] === 'string';
   }
 
-  async handle(ex: Exchange): Promise<void> {
+  handle(ex: Exchange): Promise<void> {
+    return this.#answer(ex, () => this.#serve(ex));
+  }
+
+  /**
+   * Serves `opName` of `service`, named by the route rather than by X-Amz-Target (Strongroom's own
+   * POST /_strongroom/explain): the same body limits, authentication, dispatch (authorization and audit) and
+   * error answers as every AWS JSON call.
+   */
+  handleOperation(ex: Exchange, service: ServiceDefinition<unknown>, opName: string): Promise<void> {
+    return this.#answer(ex, async () => {
+      if (ex.req.method !== 'POST') throw new AwsError(CommonErrors.ValidationException, 'Use POST with a JSON body.');
+      return this.#serveOperation(ex, service, opName);
+    });
+  }
+
+  async #answer(ex: Exchange, serve: () => Promise<string>): Promise<void> {
     try {
-      const body = await this.#serve(ex);
+      const body = await serve();
       this.#send(ex, 200, body);
     } catch (err) {
       if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
@@ -69,6 +85,10 @@ export class AwsJsonProtocol implements Protocol {
     const service = dot > 0 ? this.services.get(target.slice(0, dot)) : undefined;
     const opName = target.slice(dot + 1);
     if (!service) throw new AwsError(CommonErrors.UnknownOperationException, 'The action or operation requested is invalid.');
+    return this.#serveOperation(ex, service, opName);
+  }
+
+  async #serveOperation(ex: Exchange, service: ServiceDefinition<unknown>, opName: string): Promise<string> {
     ex.note.service = service.signingName;
     ex.note.operation = opName;
 

@@ -1,6 +1,7 @@
 import { EncryptionContext } from '../../core/crypto/encryption-context.js';
 import { ContextValue } from '../../core/policy/index.js';
 import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
+import { KmsAccess } from './call.js';
 
 type Conditions = Record<string, ContextValue>;
 
@@ -47,4 +48,15 @@ const SYMMETRIC: Conditions = { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' }
 /** kms:EncryptionAlgorithm for cryptographic operations (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-algorithm). */
 export function encryptionAlgorithmCondition(action: string): Conditions {
   return CRYPTO_ACTIONS.has(action) ? SYMMETRIC : {};
+}
+
+/** Every condition key of one KMS access: the request's (`base`), the key's, the encryption context's, the operation's. */
+export function kmsConditions(base: Conditions, a: Pick<KmsAccess, 'action' | 'key' | 'encryptionContext' | 'conditions'>): Conditions {
+  return {
+    ...base,
+    ...(a.key ? keyConditions(a.key) : {}),
+    ...encryptionContextConditions(a.encryptionContext),
+    ...encryptionAlgorithmCondition(a.action),
+    ...a.conditions,
+  };
 }

@@ -6,14 +6,15 @@ import { Kms } from '../../core/kms/kms.js';
 import { auditView } from '../audit.js';
 import { ServiceDefinition } from '../service.js';
 import { KmsAccess, KmsCall } from './call.js';
+import { foreignKeysDenied } from './foreign-keys.js';
 import { requestConditions } from '../request-conditions.js';
-import { encryptionAlgorithmCondition, encryptionContextConditions, keyConditions } from './conditions.js';
+import { kmsConditions } from './conditions.js';
 import { KMS_CODEC, KMS_MODEL, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
 
 export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinition<KmsCall, KmsAccess> {
   return {
     signingName: KMS_SIGNING_NAME,
-    operations: KMS_OPERATIONS,
+    operations: foreignKeysDenied(KMS_OPERATIONS),
     codec: KMS_CODEC,
     internalError: KmsErrors.KMSInternalException,
     context: (request) => ({ kms, access, request, scope: { accountId: request.principal.accountId, region: request.region } }),
@@ -28,13 +29,7 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
           action: a.action,
           resource: a.resource,
           ...(a.key ? { key: a.key } : {}),
-          conditions: {
-            ...base,
-            ...(a.key ? keyConditions(a.key) : {}),
-            ...encryptionContextConditions(a.encryptionContext),
-            ...encryptionAlgorithmCondition(a.action),
-            ...a.conditions,
-          },
+          conditions: kmsConditions(base, a),
           ...(a.encryptionContext ? { encryptionContext: a.encryptionContext } : {}),
           ...(grantTokens ? { grantTokens } : {}),
           ...(a.createGrant ? { createGrant: a.createGrant } : {}),

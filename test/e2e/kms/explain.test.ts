@@ -93,7 +93,7 @@ describe('explain: why a KMS call is allowed or denied', () => {
     }
   });
 
-  it('POST /_strongroom/explain answers the same over SigV4, and only for the caller or its account root', async () => {
+  it('POST /_strongroom/explain answers the same over SigV4, and another account\'s principals only as far as the caller may read them', async () => {
     const body = JSON.stringify({ principal: ROOT, action: 'kms:Decrypt', key: keyArn, context: { dept: 'ops' } });
     const req = await signedJsonRequest(server.url, 'explain', body, { path: '/_strongroom/explain' });
     const res = await sendRaw(server.url, req);
@@ -101,10 +101,16 @@ describe('explain: why a KMS call is allowed or denied', () => {
     const e = JSON.parse(res.body.toString());
     assert.equal(e.decision, 'Deny');
     assert.equal(e.resource, keyArn);
-    const other = JSON.stringify({ principal: 'arn:aws:iam::999999999999:root', action: 'kms:Decrypt', key: keyArn });
+    // Another account's user: its policies are that account's (iam:SimulatePrincipalPolicy cannot be allowed across accounts).
+    const other = JSON.stringify({ principal: 'arn:aws:iam::999999999999:user/x', action: 'kms:Decrypt', key: keyArn });
     const refused = await sendRaw(server.url, await signedJsonRequest(server.url, 'explain', other, { path: '/_strongroom/explain' }));
     assert.equal(refused.status, 400);
     assert.equal(JSON.parse(refused.body.toString()).__type, 'AccessDeniedException');
+    // Another account's root has no identity-based policies: its access to this key is this key policy's answer, which the caller may read.
+    const otherRoot = JSON.stringify({ principal: 'arn:aws:iam::999999999999:root', action: 'kms:Decrypt', key: keyArn });
+    const answered = await sendRaw(server.url, await signedJsonRequest(server.url, 'explain', otherRoot, { path: '/_strongroom/explain' }));
+    assert.equal(answered.status, 200);
+    assert.equal(JSON.parse(answered.body.toString()).decision, 'Deny');
     const unsigned = await fetch(`${server.url}/_strongroom/explain`, { method: 'POST', body });
     assert.equal(unsigned.status, 400);
     assert.equal(((await unsigned.json()) as { __type: string }).__type, 'MissingAuthenticationTokenException');

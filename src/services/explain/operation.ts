@@ -1,0 +1,81 @@
+import { AwsError } from '../../core/errors/aws-error.js';
+import { CommonErrors } from '../../core/errors/common.js';
+import { EncryptionContext } from '../../core/crypto/encryption-context.js';
+import { Principal } from '../../core/identity/principal.js';
+import { KmsAccessControl } from '../../core/kms/access-control.js';
+import { explainKmsAccess, principalFromArn } from '../../core/kms/explain.js';
+import { Kms } from '../../core/kms/kms.js';
+import { ForeignKeyNotFound } from '../../core/kms/resolver.js';
+import { KeyRecord } from '../../store/metadata/types.js';
+import { KmsAccess, onKey } from '../kms/call.js';
+import { kmsConditions } from '../kms/conditions.js';
+import { foreignKeyDenial } from '../kms/foreign-keys.js';
+import { KMS_SIGNING_NAME } from '../kms/index.js';
+import { Operation, RequestContext, defineOperation } from '../operation.js';
+import { requestConditions } from '../request-conditions.js';
+
+/** What the Explain operation works with: the caller's request, KMS (to find the key) and KMS's access control. */
+export interface ExplainCall {
+  readonly request: RequestContext;
+  readonly kms: Kms;
+  readonly access: KmsAccessControl;
+  readonly now: () => number;
+}
+
+export interface ExplainInput {
+  readonly principal: string;
+  readonly action: string;
+  readonly key: string;
+  readonly context?: EncryptionContext;
+}
+
+/**
+ * What reading an explanation needs — the rights AWS asks for to read what it shows:
+ * - kms:GetKeyPolicy on the key (the answer carries the key policy), decided exactly as GetKeyPolicy is;
+ * - kms:ListGrants on the key (the answer says whether a grant allows);
+ * - iam:SimulatePrincipalPolicy on the subject's IAM user or role, the action of AWS's own "what would this
+ *   principal's policies decide" (the answer names the subject's policies and statements). Not asked for an
+ *   account root subject, which has no identity-based policies.
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+ */
+export const EXPLAIN_ACTIONS = ['kms:GetKeyPolicy', 'kms:ListGrants', 'iam:SimulatePrincipalPolicy'] as const;
+
+export const Explain: Operation<ExplainCall, ExplainInput, { key: KeyRecord; subject: Principal }, KmsAccess> = defineOperation({
+  name: 'Explain',
+  action: 'kms:GetKeyPolicy',
+  readOnly: true,
+  resolve: async (input: ExplainInput, call: ExplainCall) => {
+    const subject = principalFromArn(input.principal);
+    const key = await findKey(call, input.key);
+    const access: KmsAccess[] = [onKey(key, 'kms:GetKeyPolicy'), onKey(key, 'kms:ListGrants')];
+    const entity = subject.type === 'Root' ? undefined : (subject.roleArn ?? subject.arn);
+    if (entity !== undefined) access.push({ action: 'iam:SimulatePrincipalPolicy', resource: entity, ownerAccountId: subject.accountId });
+    return { access, state: { key, subject } };
+  },
+  handle: async (input, call, { key, subject }) => {
+    const base = requestConditions(KMS_SIGNING_NAME, { principal: subject, region: key.region }, call.now());
+    const explanation = await explainKmsAccess(call.access, {
+      principal: subject,
+      action: input.action,
+      key,
+      conditions: kmsConditions(base, { action: input.action, key, encryptionContext: input.context }),
+      ...(input.context ? { encryptionContext: input.context } : {}),
+    });
+    return explanation as unknown as Record<string, unknown>;
+  },
+});
+
+/**
+ * The key as GetKeyPolicy finds it: a key id or alias of the caller's account, or a key ARN (another
+ * account's too: its key policy decides); another account's key ARN that names no key is refused as an
+ * existing key would be, so the answer does not tell whether it exists.
+ */
+async function findKey(call: ExplainCall, ref: string): Promise<KeyRecord> {
+  const scope = { accountId: call.request.principal.accountId, region: call.request.region };
+  try {
+    return await call.kms.resolver.resolve(scope, ref, { aliases: true });
+  } catch (err) {
+    if (err instanceof ForeignKeyNotFound) throw new AwsError(CommonErrors.AccessDeniedException, foreignKeyDenial(call.request.principal.arn, 'kms:GetKeyPolicy', err.keyArn));
+    throw err;
+  }
+}
