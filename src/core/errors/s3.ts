@@ -49,6 +49,7 @@ export const S3Errors = defineErrors({
   NoSuchVersion: { status: 404, fault: 'client' },
   NotImplemented: { status: 501, fault: 'server' },
   NotModified: { status: 304, fault: 'client' },
+  PermanentRedirect: { status: 301, fault: 'client' },
   PreconditionFailed: { status: 412, fault: 'client' },
   RequestTimeTooSkewed: { status: 403, fault: 'client' },
   ServerSideEncryptionConfigurationNotFoundError: { status: 404, fault: 'client' },

@@ -68,8 +68,12 @@ export interface S3Options {
 export interface S3Call {
   readonly deps: S3Deps;
   readonly request: RequestContext;
-  /** KMS as S3 calls it for this requester (kms:ViaService). */
-  readonly kms: KmsForS3;
+  /**
+   * KMS as S3 calls it for this requester, in `bucket`'s Region (kms:ViaService = s3.<that Region>…): an
+   * object's keys live in its bucket's Region — the aws/s3 key, a key id or alias given without a Region,
+   * Decrypt of a copy source in another Region — whatever Region the request was signed for.
+   */
+  kmsFor(bucket: BucketRecord): KmsForS3;
   /**
    * Decides one more access inside a handler, exactly as the dispatcher decides those `resolve` returned
    * (bucket policy + IAM, same condition keys); throws AccessDenied. For operations whose accesses are

@@ -7,18 +7,21 @@ import { KmsInternalClient } from '../kms/internal-client.js';
 import { RequestContext } from '../operation.js';
 
 /**
- * KMS as S3 calls it for one request: GenerateDataKey / Decrypt through KMS's own dispatch (validation,
- * key policy + IAM + grants, audit record with invokedBy s3.amazonaws.com), as the requester, with
- * kms:ViaService = s3.<region>.amazonaws.com — so a user with every S3 right but no kms:GenerateDataKey or
- * kms:Decrypt on the key is refused (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
+ * KMS as S3 calls it for one request, in the Region of the bucket concerned (`region`: an object's keys are
+ * in its bucket's Region, so the aws/s3 key and key ids or aliases without a Region are that Region's, and
+ * a copy source in another Region is decrypted there): GenerateDataKey / Decrypt through KMS's own dispatch
+ * (validation, key policy + IAM + grants, audit record with invokedBy s3.amazonaws.com, awsRegion = that
+ * Region), as the requester, with kms:ViaService = s3.<region>.amazonaws.com — so a user with every S3
+ * right but no kms:GenerateDataKey or kms:Decrypt on the key is refused (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
  * A KMS failure reaches the S3 client as S3 reports it: AccessDenied (403) for a refusal, otherwise
  * KMS's code prefixed `KMS.` with KMS's status (KMS.NotFoundException, KMS.DisabledException, …).
  */
-export function kmsForS3(kms: Kms, client: KmsInternalClient, request: RequestContext): KmsForS3 {
-  const via = `s3.${request.region}.amazonaws.com`;
+export function kmsForS3(kms: Kms, client: KmsInternalClient, request: RequestContext, region: string): KmsForS3 {
+  const via = `s3.${region}.amazonaws.com`;
+  const inRegion: RequestContext = { ...request, region };
   const call = async (op: string, input: Record<string, unknown>) => {
     try {
-      return await client.call(op, input, request, via);
+      return await client.call(op, input, inRegion, via);
     } catch (err) {
       throw s3ErrorOf(err);
     }
@@ -26,7 +29,7 @@ export function kmsForS3(kms: Kms, client: KmsInternalClient, request: RequestCo
   return {
     callerArn: request.principal.arn,
     async generateDataKey(keyId, context) {
-      const target = keyId ?? (await kms.awsManaged.ensure({ accountId: request.principal.accountId, region: request.region }, 's3')).arn;
+      const target = keyId ?? (await kms.awsManaged.ensure({ accountId: request.principal.accountId, region }, 's3')).arn;
       const out = await call('GenerateDataKey', { KeyId: target, KeySpec: 'AES_256', EncryptionContext: context });
       return {
         plaintext: SecretBytes.adopt(Buffer.from(String(out.Plaintext), 'base64')),

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
 import { BodyTap, MAX_PUT_BYTES, WrittenPart, writePart } from '../../core/s3/bodies.js';
-import { ObjectVersionRecord, StoredPart, UploadRecord } from '../../store/metadata/s3-types.js';
+import { BucketRecord, ObjectVersionRecord, StoredPart, UploadRecord } from '../../store/metadata/s3-types.js';
 import { S3Call, S3Input } from './call.js';
 import { partDigest, partEtagOf, removeBlobs } from './object-writes.js';
 import { canonicalUserId } from './resources.js';
@@ -61,14 +61,14 @@ export function integerParam(value: string | null, name: string, fallback: numbe
  * data key as the requester, which is why S3 requires kms:Decrypt for multipart uploads
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
  */
-export async function openUploadKey(call: S3Call, input: S3Input, upload: UploadRecord): Promise<Buffer> {
+export async function openUploadKey(call: S3Call, input: S3Input, bucket: BucketRecord, upload: UploadRecord): Promise<Buffer> {
   const customer = customerKeyOf(input.headers, call.request.secureTransport);
   if (upload.encryption.algorithm === 'SSE-C') {
     needs(customer, S3Errors.InvalidRequest, 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.');
   } else {
     needs(!customer, S3Errors.InvalidRequest, 'The multipart upload initiate did not request encryption with customer provided keys. Subsequent part requests must not include them.');
   }
-  return call.deps.keys.open(upload.encryption, { bucket: upload.bucket, key: upload.key }, call.kms, customer);
+  return call.deps.keys.open(upload.encryption, { bucket: upload.bucket, key: upload.key }, call.kmsFor(bucket), customer);
 }
 
 /**

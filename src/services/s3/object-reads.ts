@@ -63,10 +63,11 @@ export function checkReadKey(call: S3Call, input: S3Input, v: ObjectVersionRecor
   }
 }
 
-export async function openObjectKey(call: S3Call, input: S3Input, v: ObjectVersionRecord, copySource = false): Promise<Buffer> {
+/** The object key of `v`, a version in `bucket` (whose Region's KMS opens an SSE-KMS key). */
+export async function openObjectKey(call: S3Call, input: S3Input, bucket: BucketRecord, v: ObjectVersionRecord, copySource = false): Promise<Buffer> {
   const customer = customerKeyOf(input.headers, call.request.secureTransport, copySource);
   if (customer && v.encryption?.algorithm !== 'SSE-C') {
     throw new AwsError(S3Errors.InvalidRequest, 'The encryption parameters are not applicable to this object.');
   }
-  return call.deps.keys.open(v.encryption!, { bucket: v.bucket, key: v.key }, call.kms, customer);
+  return call.deps.keys.open(v.encryption!, { bucket: v.bucket, key: v.key }, call.kmsFor(bucket), customer);
 }

@@ -86,7 +86,7 @@ export interface NewObject {
  */
 export async function putObject(call: S3Call, o: NewObject, body: Readable): Promise<ObjectVersionRecord> {
   const id = { bucket: o.bucket.name, key: o.key };
-  const { objectKey, encryption } = await call.deps.keys.create(o.sse, id, call.kms);
+  const { objectKey, encryption } = await call.deps.keys.create(o.sse, id, call.kmsFor(o.bucket));
   try {
     const part = await writePart(call.deps.blobs, body, objectKey, id, 1, o.taps ?? [], MAX_PUT_BYTES, o.length, objectDigest(encryption));
     const { digest, ...stored } = part;

@@ -6,14 +6,45 @@ import { ContextValue } from '../../core/policy/index.js';
 import { BucketRecord } from '../../store/metadata/s3-types.js';
 import { S3Access, S3Call, S3Input } from './call.js';
 
-/** The bucket an operation addresses; NoSuchBucket when it does not exist. */
+/**
+ * The bucket an operation addresses; NoSuchBucket when it does not exist, and refused (wrongRegion) when
+ * the request is signed for another Region than the bucket's: a bucket is served in its own Region only.
+ */
 export async function needBucket(call: S3Call, input: S3Input): Promise<BucketRecord> {
   const name = input.bucket;
   if (name === undefined) throw new AwsError(S3Errors.MethodNotAllowed, 'The specified method is not allowed against this resource.');
+  const bucket = await findBucket(call, name);
+  if (bucket.region !== call.request.region) throw wrongRegion(bucket, call.request.region, input.host);
+  return bucket;
+}
+
+/** A bucket by name, in any Region (a copy source may be in another Region); NoSuchBucket when it does not exist. */
+export async function findBucket(call: S3Call, name: string): Promise<BucketRecord> {
   checkBucketName(name);
   const bucket = await call.deps.store.getBucket(name);
   if (!bucket) throw new AwsError(S3Errors.NoSuchBucket, 'The specified bucket does not exist');
   return bucket;
+}
+
+/**
+ * A request to a bucket signed for another Region: S3 answers it as an endpoint of the wrong Region does,
+ * 301 PermanentRedirect with the bucket's Region in `x-amz-bucket-region` (HEAD: the header alone), which
+ * is what the SDKs' region redirects follow — @aws-sdk/client-s3 with followRegionRedirects (a 301 with
+ * that header) and botocore / the aws CLI (PermanentRedirect or any 301) re-sign for that Region and retry.
+ * (S3's other answer, 400 AuthorizationHeaderMalformed, is not followed by @aws-sdk/client-s3 except for
+ * HeadBucket; one endpoint serves every Region here, so the redirect is the answer every client follows.)
+ * The body names the Region in the message and in <Region>, as AuthorizationHeaderMalformed does, and
+ * <Endpoint> is this server: only the signing Region must change.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList (PermanentRedirect)
+ */
+export function wrongRegion(bucket: BucketRecord, signedFor: string, host: string): AwsError {
+  const err = new AwsError(
+    S3Errors.PermanentRedirect,
+    `The bucket you are attempting to access must be addressed using the specified endpoint and Region; the region '${signedFor}' is wrong; expecting '${bucket.region}'`,
+  );
+  (err as AwsError & { headers?: Record<string, string> }).headers = { 'x-amz-bucket-region': bucket.region };
+  (err as AwsError & { details?: Record<string, string> }).details = { Endpoint: host, Bucket: bucket.name, Region: bucket.region };
+  return err;
 }
 
 /** The object key an operation addresses, checked. */

@@ -32,7 +32,7 @@ export function s3Service(deps: S3Deps, kms: Kms, kmsClient: KmsInternalClient, 
     operations: S3_OPERATIONS,
     codec: S3_CODEC,
     internalError: S3Errors.InternalError,
-    context: (request) => ({ deps, request, kms: kmsForS3(kms, kmsClient, request), authorize: (a) => decide(request, [a]) }),
+    context: (request) => ({ deps, request, kmsFor: (bucket) => kmsForS3(kms, kmsClient, request, bucket.region), authorize: (a) => decide(request, [a]) }),
     authorize: (call, accesses) => decide(call.request, accesses),
     auditDetails: s3AuditDetails,
   };

@@ -10,7 +10,7 @@ import { CopyObjectSource, checkCopySourceConditions, findCopyObjectSource, pars
 import { storedHeadersOf, userMetadataOf } from '../object-headers.js';
 import { openObjectKey } from '../object-reads.js';
 import { putObject } from '../object-writes.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { findBucket, needBucket, needKey, onObject } from '../resources.js';
 import { SSE, SSE_BUCKET_KEY, SSE_CONTEXT, SSE_C_ALGORITHM, SSE_KMS_KEY_ID, effectiveSse, sseConditions, sseResponseHeaders } from '../sse-headers.js';
 import { conditionalReadAccess, conditionalWriteKeys, precheckWrite, writeConditionOf } from '../write-conditions.js';
 import { xmlDocument, xmlTime } from '../xml.js';
@@ -47,7 +47,8 @@ export const CopyObject = defineOperation<S3Call, S3Input, State, S3Access>({
     const source = parseCopyObjectSource(h['x-amz-copy-source']);
     const directive = one(h['x-amz-metadata-directive']);
     needs(directive === undefined || directive === 'COPY' || directive === 'REPLACE', S3Errors.InvalidArgument, 'Unknown metadata directive.');
-    const sourceBucket = source.bucket === bucket.name ? bucket : await needBucket(call, { ...input, bucket: source.bucket });
+    // The source may be in another Region (a cross-Region copy); it is read with that Region's keys.
+    const sourceBucket = source.bucket === bucket.name ? bucket : await findBucket(call, source.bucket);
     const conditions = {
       ...sseConditions(h),
       's3:x-amz-copy-source': `${source.bucket}/${source.key}`,
@@ -81,7 +82,7 @@ export const CopyObject = defineOperation<S3Call, S3Input, State, S3Access>({
 
     const condition = writeConditionOf(h);
     await precheckWrite(call, bucket, key, condition);
-    const objectKey = await openObjectKey(call, input, v, true);
+    const objectKey = await openObjectKey(call, input, sourceBucket, v, true);
     const hasher = algorithm ? createChecksum(algorithm) : undefined;
     let checksum: ObjectChecksum | undefined;
     const taps = hasher ? [{ update: (c: Buffer) => hasher.update(c), verify: () => void (checksum = { algorithm: hasher.algorithm, value: hasher.digest(), type: 'FULL_OBJECT' }) }] : [];

@@ -27,7 +27,7 @@ export const CreateMultipartUpload = defineOperation<S3Call, S3Input, { bucket: 
     const checksum = uploadChecksumOf(h);
     const headers = storedHeadersOf(h);
     const metadata = userMetadataOf(h);
-    const { objectKey, encryption } = await call.deps.keys.create(sse, { bucket: bucket.name, key }, call.kms);
+    const { objectKey, encryption } = await call.deps.keys.create(sse, { bucket: bucket.name, key }, call.kmsFor(bucket));
     objectKey.fill(0);
     const now = call.deps.clock.now();
     const upload: UploadRecord = {

@@ -41,7 +41,7 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
       const v = await findVersion(call, bucket, key, input.query.get('versionId'));
       checkPreconditions(v, input.headers);
       if (name === 'HeadObject') checkReadKey(call, input, v);
-      const objectKey = name === 'GetObject' ? await openObjectKey(call, input, v) : undefined;
+      const objectKey = name === 'GetObject' ? await openObjectKey(call, input, bucket, v) : undefined;
       const partNumber = input.query.get('partNumber');
       needs(partNumber === null || input.headers.range === undefined, S3Errors.InvalidRequest, 'Cannot specify both Range header and partNumber query parameter');
       // ?partNumber=N reads the object's Nth part (206 with its Content-Range), as S3 does for multipart objects.

@@ -29,7 +29,7 @@ export const UploadPart = defineOperation<S3Call, S3Input, { bucket: BucketRecor
     needs(input.body.length !== undefined, S3Errors.MissingContentLength, 'You must provide the Content-Length HTTP header.');
     const md5 = contentMd5Tap(h);
     const checksums = partChecksumTaps(h, upload, false, input.body);
-    const objectKey = await openUploadKey(call, input, upload);
+    const objectKey = await openUploadKey(call, input, bucket, upload);
     try {
       const part = await storePart(call, upload, partNumber, input.body.stream(), objectKey, [...(md5 ? [md5] : []), ...checksums.taps], () => checksums.result());
       return { headers: { etag: `"${part.etag}"`, ...sseResponseHeaders(upload.encryption), ...partChecksumHeaders(part) } };

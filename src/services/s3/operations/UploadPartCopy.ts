@@ -1,5 +1,3 @@
-import { AwsError } from '../../../core/errors/aws-error.js';
-import { S3Errors } from '../../../core/errors/s3.js';
 import { readObject } from '../../../core/s3/bodies.js';
 import { BucketRecord } from '../../../store/metadata/s3-types.js';
 import { defineOperation } from '../../operation.js';
@@ -8,7 +6,7 @@ import { needUpload, openUploadKey, partNumberOf, storePart } from '../multipart
 import { partChecksumElements, partChecksumTaps } from '../multipart-checksums.js';
 import { CopyObjectSource, checkCopySourceConditions, parseCopyObjectSource } from '../copy-object-source.js';
 import { openObjectKey } from '../object-reads.js';
-import { needBucket, needKey, onObject } from '../resources.js';
+import { findBucket, needBucket, needKey, onObject } from '../resources.js';
 import { sseResponseHeaders } from '../sse-headers.js';
 import { copySourceRange, findPartCopySource } from '../upload-copy-source.js';
 import { xmlDocument, xmlTime } from '../xml.js';
@@ -36,8 +34,8 @@ export const UploadPartCopy = defineOperation<S3Call, S3Input, State, S3Access>(
     const bucket = await needBucket(call, input);
     const key = needKey(input);
     const source = parseCopyObjectSource(input.headers['x-amz-copy-source']);
-    const sourceBucket = await call.deps.store.getBucket(source.bucket);
-    if (!sourceBucket) throw new AwsError(S3Errors.NoSuchBucket, 'The specified bucket does not exist');
+    // The source may be in another Region; it is read with that Region's keys.
+    const sourceBucket = await findBucket(call, source.bucket);
     const read = source.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject';
     return {
       access: [onObject(bucket, key, 's3:PutObject'), onObject(sourceBucket, source.key, read)],
@@ -52,10 +50,10 @@ export const UploadPartCopy = defineOperation<S3Call, S3Input, State, S3Access>(
     checkCopySourceConditions(v, h);
     const range = copySourceRange(h, v.size);
     const checksums = partChecksumTaps(h, upload, true);
-    const sourceKey = await openObjectKey(call, input, v, true);
+    const sourceKey = await openObjectKey(call, input, sourceBucket, v, true);
     let objectKey: Buffer | undefined;
     try {
-      objectKey = await openUploadKey(call, input, upload);
+      objectKey = await openUploadKey(call, input, bucket, upload);
       const body = readObject(call.deps.blobs, v.parts, sourceKey, { bucket: v.bucket, key: v.key }, range);
       const part = await storePart(call, upload, partNumber, body, objectKey, checksums.taps, () => checksums.result());
       return {
