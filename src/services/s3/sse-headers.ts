@@ -5,6 +5,7 @@ import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
 import { SseChoice } from '../../core/s3/sse.js';
 import { BucketEncryption, ObjectEncryption } from '../../store/metadata/s3-types.js';
+import { strictUtf8 } from './xml.js';
 
 /**
  * Server-side encryption request and response headers.
@@ -113,7 +114,8 @@ export function effectiveSse(h: IncomingHttpHeaders, secure: boolean, bucket: Bu
 function parseContext(b64: string): Record<string, string> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(b64, 'base64').toString('utf8'));
+    // Invalid UTF-8 is refused, not replaced: the context bound to the object is exactly the one sent.
+    value = JSON.parse(strictUtf8.decode(Buffer.from(b64, 'base64')));
   } catch {
     value = undefined;
   }

@@ -1,8 +1,8 @@
 // Request documents mean one thing only: every S3 body parsed as XML (DeleteObjects, CompleteMultipartUpload,
 // PutBucketEncryption, PutBucketVersioning, CreateBucketConfiguration) refuses a DOCTYPE / internal DTD (whose
 // entities the parser would expand), entity references XML does not define, and invalid UTF-8 (which would be
-// replaced by U+FFFD) with 400 MalformedXML; the JSON bucket policy refuses invalid UTF-8 too. Nothing is done
-// on a refused document.
+// replaced by U+FFFD) with 400 MalformedXML; the JSON bucket policy and the encryption-context header refuse
+// invalid UTF-8 too. Nothing is done on a refused document.
 import {
   CreateBucketCommand, CreateMultipartUploadCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, HeadObjectCommand,
   PutObjectCommand, S3Client, UploadPartCommand,
@@ -109,6 +109,14 @@ describe('S3 request documents: no DTD, no undefined entities, no invalid UTF-8'
     const create = '<!DOCTYPE C [<!ENTITY r "">]><CreateBucketConfiguration><LocationConstraint>&r;</LocationConstraint></CreateBucketConfiguration>';
     expectMalformedXml(await raw('PUT', '/dtd-bucket', create));
     assert.equal((await rejection(s3.send(new GetBucketVersioningCommand({ Bucket: 'dtd-bucket' })))).name, 'NoSuchBucket');
+  });
+
+  it('an SSE-KMS encryption context header whose JSON is not valid UTF-8: InvalidArgument, nothing written', async () => {
+    const context = Buffer.concat([Buffer.from('{"project":"a'), Buffer.from([0xff]), Buffer.from('"}')]).toString('base64');
+    const res = await raw('PUT', '/docs/ctx.txt', 'x', { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-context': context });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(s3XmlError(res).code, 'InvalidArgument');
+    assert.equal(await exists('docs', 'ctx.txt'), false);
   });
 
   it('PutBucketPolicy with invalid UTF-8: MalformedPolicy, no policy stored', async () => {
