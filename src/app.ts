@@ -23,6 +23,7 @@ import { Kms } from './core/kms/kms.js';
 import { BodyGuard, UnverifiedBodyBudget } from './http/body.js';
 import { explainRoute } from './http/explain-route.js';
 import { explainService } from './services/explain/service.js';
+import { ensureSelfSignedCertificate } from './http/self-signed.js';
 import { createEdge, sendJson } from './http/server.js';
 import { AwsJsonProtocol } from './protocols/aws-json/aws-json.js';
 import { QueryProtocol, QueryService } from './protocols/query/query.js';
@@ -84,6 +85,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // A data dir that is only part of a deployment is refused before anything is made or written in it.
   checkDataDirParts(config.dataDir);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (config.tls?.selfSigned) ensureSelfSignedCertificate(config.dataDir, config.host);
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
   // Commits are made durable off the event loop (SqliteDatabase.durable): the audit log awaits it for every call.

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
@@ -6,8 +7,22 @@ import { AuditExportPublicKeyFlags, AuditProofFlags, AuditVerifyFlags, auditExpo
 import { ExplainFlags, explainCommand } from './explain.js';
 import { S3EncryptFlags, s3EncryptCommand } from './s3-encrypt.js';
 
+// A reader that went away (`strongroom explain … | head`) ends the command quietly, with the status of a
+// process killed by SIGPIPE (128 + 13) as Unix tools have: Node ignores SIGPIPE, so without this the failed
+// write surfaced as an unhandled EPIPE error with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
+/** package.json's version (dist/src/cli/index.js → the package root). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const program = new Command()
   .name('strongroom')
+  .version(VERSION, '-V, --version', 'print the version')
   .description('Self-hosted AWS KMS, IAM, CloudTrail and S3 with server-side encryption: the real AWS wire protocols, keys wrapped by a root of trust.');
 
 program
@@ -18,7 +33,8 @@ program
   .option('--data-dir <dir>', 'where keys and metadata live (STRONGROOM_DATA_DIR)', undefined)
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
-  .action(async (flags: { host?: string; port?: string; dataDir?: string; tlsCert?: string; tlsKey?: string }) => {
+  .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made on first start in <data-dir>/tls (runs openssl; STRONGROOM_TLS_SELF_SIGNED)')
+  .action(async (flags: { host?: string; port?: string; dataDir?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
     await main(loadConfig(flags));
   });
 

@@ -51,6 +51,9 @@ export async function s3EncryptCommand(flags: S3EncryptFlags): Promise<number> {
   }
   const endpoint = flags.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
   const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The SDK's own notices (that its next versions need a newer Node) are about Strongroom's dependencies, not
+  // about anything the user asked: they would only be noise in this command's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const s3 = new S3Client({ endpoint, region, forcePathStyle: true });
   const prefix = flags.prefix ?? '';
   const stateFile = resolve(flags.stateFile ?? `.strongroom-s3-encrypt-${flags.bucket}.json`);
@@ -59,8 +62,9 @@ export async function s3EncryptCommand(flags: S3EncryptFlags): Promise<number> {
   try {
     const total = await countObjects(s3, flags.bucket, prefix, state.lastKey);
     let seen = 0;
+    // The bar only on a terminal and unless --no-progress; the summary line (stdout) says the same at the end.
     const show = (final = false) => {
-      if (!progress && !final) return;
+      if (!progress) return;
       const width = 30;
       const filled = total === 0 ? width : Math.round((seen / total) * width);
       process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${seen}/${total}  encrypted ${state.encrypted}, already ${state.already}, skipped ${state.skipped}${final ? '\n' : ''}`);

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RegionSet } from '../core/identity/authenticator.js';
+import { selfSignedFiles } from '../http/self-signed.js';
 
 /** Strongroom's configuration. Precedence: flags > environment (STRONGROOM_*) > defaults. */
 export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** `selfSigned`: the files are made on first start (src/http/self-signed.ts). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly selfSigned?: boolean };
   /** Used only when the data dir is created. */
   readonly accountId?: string;
   /** The home region (used only when the data dir is created). */
@@ -70,6 +72,7 @@ export interface Flags {
   dataDir?: string;
   tlsCert?: string;
   tlsKey?: string;
+  tlsSelfSigned?: boolean;
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -91,6 +94,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   const certFile = flags.tlsCert ?? env.STRONGROOM_TLS_CERT;
   const keyFile = flags.tlsKey ?? env.STRONGROOM_TLS_KEY;
   if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  const selfSigned = flags.tlsSelfSigned === true || flag(env.STRONGROOM_TLS_SELF_SIGNED, 'STRONGROOM_TLS_SELF_SIGNED');
+  if (selfSigned && certFile !== undefined) throw new ConfigError('--tls-self-signed makes its own certificate: leave out --tls-cert and --tls-key');
+  const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
   const rootAccessKeyId = nonEmpty(env.STRONGROOM_ROOT_ACCESS_KEY_ID);
   const rootSecretAccessKey = nonEmpty(env.STRONGROOM_ROOT_SECRET_ACCESS_KEY);
   if ((rootAccessKeyId === undefined) !== (rootSecretAccessKey === undefined)) {
@@ -99,8 +105,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   return {
     host: flags.host ?? env.STRONGROOM_HOST ?? '127.0.0.1',
     port,
-    dataDir: resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data'),
+    dataDir,
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
+    ...(selfSigned ? { tls: { ...selfSignedFiles(dataDir), selfSigned: true } } : {}),
     ...(accountId !== undefined ? { accountId } : {}),
     region,
     ...(env.STRONGROOM_REGIONS !== undefined ? { regions: parseRegions(env.STRONGROOM_REGIONS) } : {}),
