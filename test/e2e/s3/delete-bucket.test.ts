@@ -7,16 +7,18 @@ import {
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { signedS3Request } from '../../helpers/raw-request.js';
 import { TestServer, rejection, startServer } from '../../helpers/server.js';
 
-/** Files under <dataDir>/blobs, not counting writes in progress. */
-function blobCount(dataDir: string): number {
+/** Files under <dataDir>/blobs, not counting writes in progress (or, with `incoming`, only those). */
+function blobCount(dataDir: string, incoming = false): number {
   const root = join(dataDir, 'blobs');
   if (!existsSync(root)) return 0;
   let n = 0;
-  for (const d of readdirSync(root)) if (!d.startsWith('.')) n += readdirSync(join(root, d)).length;
+  for (const d of readdirSync(root)) if (d.startsWith('.') === incoming) n += readdirSync(join(root, d)).length;
   return n;
 }
 
@@ -52,6 +54,41 @@ describe('DeleteBucket with multipart uploads in progress', () => {
     assert.equal((await rejection(s3.send(new UploadPartCommand({ Bucket, Key: 'a.bin', UploadId: a.UploadId, PartNumber: 3, Body: 'x' })))).name, 'NoSuchUpload');
     assert.equal((await rejection(s3.send(new AbortMultipartUploadCommand({ Bucket, Key: 'a.bin', UploadId: a.UploadId })))).name, 'NoSuchUpload');
     await s3.send(new DeleteBucketCommand({ Bucket }));
+  });
+
+  it('a part still streaming when the bucket is deleted: the delete succeeds, the part answers NoSuchUpload and leaves no blob', async () => {
+    const Bucket = 'racing-part';
+    const Key = 'slow.bin';
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const before = blobCount(server.dataDir);
+    const half = randomBytes(512 * 1024);
+    const signed = await signedS3Request(server.url, {
+      method: 'PUT', path: `/${Bucket}/${Key}?partNumber=1&uploadId=${encodeURIComponent(UploadId!)}`,
+      headers: { 'content-length': String(2 * half.length) }, payloadHash: 'UNSIGNED-PAYLOAD',
+    });
+    const url = new URL(server.url);
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: signed.path, headers: signed.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.write(half);
+      // The second half only once the bucket is gone: the part is mid-stream while DeleteBucket commits.
+      setTimeout(() => {
+        s3.send(new DeleteBucketCommand({ Bucket })).then((out) => {
+          assert.equal(out.$metadata.httpStatusCode, 204);
+          req.end(half);
+        }, reject);
+      }, 300);
+    });
+    const res = await answer;
+    assert.equal(res.status, 404, res.text);
+    assert.match(res.text, /<Code>NoSuchUpload<\/Code>/);
+    assert.equal(blobCount(server.dataDir), before, 'no blob of the part remains');
+    assert.equal(blobCount(server.dataDir, true), 0, 'nor a half-written one');
   });
 
   it('an object beside an upload still makes BucketNotEmpty, and nothing is aborted', async () => {
