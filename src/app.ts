@@ -33,6 +33,7 @@ import { iamService } from './services/iam/service.js';
 import { stsService } from './services/sts/service.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
 import { KmsInternalClient } from './services/kms/internal-client.js';
+import { KmsServicePrincipalClient } from './services/kms/service-principal-client.js';
 import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
@@ -123,7 +124,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const s3Deps = { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 };
   // CloudTrail trails deliver into S3 buckets as the CloudTrail service: CreateTrail checks the bucket and its
   // policy, the delivery loop writes log and digest files (src/core/audit/trail-delivery.ts).
-  const trailDestination = new S3TrailDestination(s3Deps);
+  // SSE-KMS log files (a trail's KmsKeyId, or the bucket's default): KMS called as cloudtrail.amazonaws.com.
+  const trailDestination = new S3TrailDestination(s3Deps, new KmsServicePrincipalClient(kms, audit));
   const trails = new SqliteTrailStore(stores.database);
   const digestKeys = new DigestSigningKeys(trails, root);
   const cloudTrailDefinition = {

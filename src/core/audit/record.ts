@@ -25,6 +25,16 @@ export interface UserIdentity {
 }
 
 /**
+ * The userIdentity of a call an AWS service made as itself, not for a caller (CloudTrail asking KMS for the
+ * data key of a trail's log file): the service principal, no account, no access key.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html#cloudtrail-event-reference-user-identity-fields
+ */
+export interface AwsServiceIdentity {
+  type: 'AWSService';
+  invokedBy: string;
+}
+
+/**
  * The userIdentity of an event AWS made on its own (eventType AwsServiceEvent): only the account and
  * `invokedBy`, which AWS's KMS examples show as "AWS Internal".
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html
@@ -70,7 +80,7 @@ export interface TlsDetails {
 /** A call of the API by a principal. */
 export interface ApiCallRecord extends RecordCommon {
   eventType: 'AwsApiCall';
-  userIdentity: UserIdentity;
+  userIdentity: UserIdentity | AwsServiceIdentity;
   errorCode?: string;
   errorMessage?: string;
   additionalEventData?: Record<string, unknown>;
@@ -124,15 +134,15 @@ export function userIdentityOf(p: Principal, viaService?: string): UserIdentity 
  * The Username LookupEvents shows and filters on: the user name, the role session's name, or "root";
  * none for a service event.
  */
-export function lookupUsername(id: UserIdentity | ServiceIdentity): string | undefined {
-  if (!('type' in id)) return undefined;
+export function lookupUsername(id: UserIdentity | AwsServiceIdentity | ServiceIdentity): string | undefined {
+  if (!('type' in id) || id.type === 'AWSService') return undefined;
   if (id.type === 'Root') return 'root';
   if (id.type === 'AssumedRole') return id.arn.slice(id.arn.lastIndexOf('/') + 1);
   return id.userName ?? id.arn.slice(id.arn.lastIndexOf('/') + 1);
 }
 
 /** The access key that signed the call; none for a service event. */
-export function lookupAccessKeyId(id: UserIdentity | ServiceIdentity): string | undefined {
+export function lookupAccessKeyId(id: UserIdentity | AwsServiceIdentity | ServiceIdentity): string | undefined {
   return 'accessKeyId' in id ? id.accessKeyId : undefined;
 }
 

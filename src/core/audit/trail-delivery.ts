@@ -241,7 +241,9 @@ export class TrailDelivery {
       if (kind === 'log' && p.kind !== 'log') continue;
       try {
         // Where it was planned: an UpdateTrail since then moves the next files, not these (a digest may list them there).
-        await this.destination.put({ ...trailTarget(trail), bucket: p.bucket }, p.key, p.body, p.metadata);
+        // Log files under the trail's KMS key when it has one; digest files never (AWS: SSE-S3, or the bucket's default).
+        const kmsKeyId = p.kind === 'log' && trail.kmsKeyId !== null ? trail.kmsKeyId : undefined;
+        await this.destination.put({ ...trailTarget(trail), bucket: p.bucket }, p.key, p.body, p.metadata, kmsKeyId);
       } catch (err) {
         const code = err instanceof TrailDeliveryError ? err.code : 'InternalError';
         this.store.failed(trail.arn, p.kind, code);

@@ -22,17 +22,31 @@ export type TrailBucketVerdict = 'ok' | 'NoSuchBucket' | 'InsufficientPolicy';
  */
 export interface TrailBucketCheck {
   check(target: TrailTarget): Promise<TrailBucketVerdict>;
+  /**
+   * Whether CloudTrail may encrypt the target's log files under the KMS key `keyRef` names (key id, key ARN,
+   * alias name or alias ARN, in the bucket's region): CloudTrail asks KMS for a data key as
+   * cloudtrail.amazonaws.com, as CreateTrail and UpdateTrail do at AWS, and answers the key's ARN — or why not.
+   * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-kms-works-with-cloudtrail.html
+   */
+  checkKey(target: TrailTarget, keyRef: string): Promise<TrailKeyVerdict>;
 }
 
-export const ACCEPT_ANY_BUCKET: TrailBucketCheck = { check: async () => 'ok' };
+/** The key's ARN, or what KMS refused: no such key, a key policy that does not let CloudTrail in, a key not usable now. */
+export type TrailKeyVerdict =
+  | { readonly keyArn: string }
+  | { readonly refused: 'KmsKeyNotFound' | 'InsufficientEncryptionPolicy' | 'KmsKeyUnusable'; readonly keyArn: string; readonly message: string };
+
+export const ACCEPT_ANY_BUCKET: TrailBucketCheck = { check: async () => 'ok', checkKey: async (_t, keyRef) => ({ keyArn: keyRef }) };
 
 /**
  * Where a trail's files go: an object written into the trail's bucket as the CloudTrail service (not as any
- * caller), encrypted as new objects of that bucket are, with `metadata` as x-amz-meta-*; all or nothing.
+ * caller), encrypted under the trail's KMS key (log files of a trail that has one) or as new objects of that
+ * bucket are, with `metadata` as x-amz-meta-*; all or nothing.
  * Throws TrailDeliveryError when the bucket is missing or refuses.
  */
 export interface TrailDestination extends TrailBucketCheck {
-  put(target: TrailTarget, key: string, body: Buffer, metadata: Readonly<Record<string, string>>): Promise<void>;
+  /** `kmsKeyId` (a key ARN): SSE-KMS under that key, as CloudTrail writes a trail's log files when it has one. */
+  put(target: TrailTarget, key: string, body: Buffer, metadata: Readonly<Record<string, string>>, kmsKeyId?: string): Promise<void>;
 }
 
 /** A delivery that failed for a reason the trail's owner can fix (GetTrailStatus shows it as LatestDeliveryError). */

@@ -25,4 +25,8 @@ export const CloudTrailErrors = defineErrors({
   InvalidParameterCombinationException: { status: 400, fault: 'client' },
   InvalidTokenException: { status: 400, fault: 'client' },
   UnsupportedOperationException: { status: 400, fault: 'client' },
+  InvalidKmsKeyIdException: { status: 400, fault: 'client' },
+  KmsKeyNotFoundException: { status: 400, fault: 'client' },
+  InsufficientEncryptionPolicyException: { status: 400, fault: 'client' },
+  KmsException: { status: 400, fault: 'client' },
 });

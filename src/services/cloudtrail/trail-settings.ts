@@ -65,3 +65,24 @@ export async function checkDestination(call: CloudTrailCall, trailArn: string, b
   needs(verdict !== 'NoSuchBucket', CloudTrailErrors.S3BucketDoesNotExistException, `S3 bucket ${bucket} does not exist.`);
   needs(verdict === 'ok', CloudTrailErrors.InsufficientS3BucketPolicyException, `Incorrect S3 bucket policy is detected for bucket: ${bucket}`);
 }
+
+/** A KmsKeyId as CloudTrail takes it: a key id (GUID or mrk-), a key ARN, an alias name or an alias ARN. */
+const KMS_KEY_REF = /^(alias\/[a-zA-Z0-9/_-]{1,250}|(mrk-)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[A-Za-z0-9-]+|alias\/[a-zA-Z0-9/_-]+))$/;
+
+/**
+ * A trail's KMS key, checked as CloudTrail checks it before it takes it: KMS must know the key in the bucket's
+ * region and its key policy must let cloudtrail.amazonaws.com GenerateDataKey for this trail. Answers the key's
+ * ARN, which the trail keeps (and GetTrail shows as KmsKeyId).
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html
+ */
+export async function checkTrailKey(call: CloudTrailCall, trailArn: string, bucket: string, prefix: string | null, keyRef: string): Promise<string> {
+  needs(KMS_KEY_REF.test(keyRef), CloudTrailErrors.InvalidKmsKeyIdException, `Invalid KmsKeyId ${keyRef.slice(0, 256)}`);
+  const { accountId } = call.request.principal;
+  const verdict = await call.bucketCheck.checkKey({ trailArn, accountId, region: call.request.region, bucket, prefix }, keyRef);
+  if ('refused' in verdict) {
+    needs(verdict.refused !== 'KmsKeyNotFound', CloudTrailErrors.KmsKeyNotFoundException, `KMS key not found: ${verdict.keyArn}`);
+    needs(verdict.refused !== 'InsufficientEncryptionPolicy', CloudTrailErrors.InsufficientEncryptionPolicyException, `Insufficient permissions to access S3 bucket ${bucket} or KMS key ${verdict.keyArn}.`);
+    needs(false, CloudTrailErrors.KmsException, verdict.message);
+  }
+  return (verdict as { keyArn: string }).keyArn;
+}

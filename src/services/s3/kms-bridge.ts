@@ -44,7 +44,8 @@ export function kmsForS3(kms: Kms, client: KmsInternalClient, request: RequestCo
   };
 }
 
-function s3ErrorOf(err: unknown): unknown {
+/** A KMS error as S3 reports it to its caller (AccessDenied, KMS.<code>, InternalError). */
+export function s3ErrorOf(err: unknown): unknown {
   if (!(err instanceof AwsError)) return err;
   if (err.code === 'AccessDeniedException') return new AwsError(S3Errors.AccessDenied, err.message);
   if (err.fault === 'server') return new AwsError(S3Errors.InternalError, 'We encountered an internal error. Please try again.');

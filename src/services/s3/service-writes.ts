@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { writePart } from '../../core/s3/bodies.js';
-import { KmsForS3 } from '../../core/s3/sse.js';
+import { KmsForS3, SseChoice } from '../../core/s3/sse.js';
 import { BucketRecord, ObjectVersionRecord } from '../../store/metadata/s3-types.js';
 import { S3Deps } from './call.js';
 import { etagOf, keepsVersions, newVersionId, objectDigest } from './object-writes.js';
@@ -15,16 +15,20 @@ export interface ServiceObject {
   readonly headers: Readonly<Record<string, string>>;
   /** x-amz-meta-* without the prefix. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** The encryption the writer asks for (CloudTrail: SSE-KMS under the trail's key); absent: the bucket's default. */
+  readonly sse?: SseChoice;
+  /** KMS as the writing service calls it (its own service principal), for SSE-KMS; absent: SSE-KMS is refused. */
+  readonly kms?: KmsForS3;
 }
 
-/** The service writers never reach KMS: SSE-S3 seals with the service key (see below for SSE-KMS). */
+/** A writer without KMS: SSE-S3 seals with the service key; SSE-KMS is refused (ServiceWriteUnsupported). */
 const NO_KMS: KmsForS3 = {
   callerArn: 'strongroom:service-write',
   generateDataKey: () => Promise.reject(new Error('service writes do not call KMS')),
   decrypt: () => Promise.reject(new Error('service writes do not call KMS')),
 };
 
-/** Why a service write was refused (the bucket's default encryption asks for what this writer cannot do). */
+/** Why a service write was refused (SSE-KMS asked of a writer that has no way to KMS). */
 export class ServiceWriteUnsupported extends Error {}
 
 /**
@@ -35,14 +39,14 @@ export class ServiceWriteUnsupported extends Error {}
  * (object-writes.ts): a fresh object key sealed as the bucket's default encryption asks (SSE-S3 when none),
  * the body sealed into a blob, one metadata transaction making it the latest version; nothing is visible
  * before that commit, and a failure before it leaves no blob behind.
- * SSE-KMS bucket defaults are refused: S3 would call KMS as the writing service, whose key policy would
- * have to allow cloudtrail.amazonaws.com — not modelled yet.
+ * SSE-KMS (asked, or the bucket's default) calls KMS through `o.kms` — as the writing service, whose key
+ * policy must let it in (S3 calls KMS as the requester, and here the requester is the service).
  */
 export async function putServiceObject(deps: S3Deps, o: ServiceObject): Promise<ObjectVersionRecord> {
-  const sse = effectiveSse({}, true, o.bucket.encryption);
-  if (sse.kind !== 'AES256') throw new ServiceWriteUnsupported(`the bucket's default encryption ${o.bucket.encryption?.algorithm ?? ''} is not supported for service deliveries`);
+  const sse = o.sse ?? effectiveSse({}, true, o.bucket.encryption);
+  if (sse.kind === 'SSE-C' || (sse.kind === 'kms' && !o.kms)) throw new ServiceWriteUnsupported(`${sse.kind} is not supported for this service delivery`);
   const id = { bucket: o.bucket.name, key: o.key };
-  const { objectKey, encryption } = await deps.keys.create(sse, id, NO_KMS);
+  const { objectKey, encryption } = await deps.keys.create(sse, id, o.kms ?? NO_KMS);
   try {
     const { digest, ...stored } = await writePart(deps.blobs, Readable.from([o.body]), objectKey, id, 1, [], undefined, o.body.length, objectDigest(encryption));
     const version: ObjectVersionRecord = {

@@ -4,12 +4,13 @@ import { CloudTrailErrors } from '../../../core/errors/cloudtrail.js';
 import { TrailRecord } from '../../../store/metadata/trail-types.js';
 import { defineOperation } from '../../operation.js';
 import { CloudTrailCall } from '../call.js';
-import { TrailSettingsInput, checkBucketName, checkDestination, checkPrefix, checkRegionScope, refuseUnsupported } from '../trail-settings.js';
+import { TrailSettingsInput, checkBucketName, checkDestination, checkPrefix, checkRegionScope, checkTrailKey, refuseUnsupported } from '../trail-settings.js';
 import { trailAccess, trailSettingsView } from '../trail-view.js';
 
 /**
  * CreateTrail: a trail in the request's region (its home region), not logging until StartLogging.
- * What we cannot deliver is refused, not ignored (trail-settings.ts), and tags.
+ * What we cannot deliver is refused, not ignored (trail-settings.ts), and tags. A KmsKeyId is checked
+ * (checkTrailKey) and kept as the key's ARN: the trail's log files are then SSE-KMS under it.
  * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
  */
 interface Input extends TrailSettingsInput {
@@ -31,7 +32,6 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
     const { accountId } = call.request.principal;
     const region = call.request.region;
     refuseUnsupported(input);
-    needs(input.KmsKeyId === undefined, CloudTrailErrors.UnsupportedOperationException, 'SSE-KMS encryption of log files are not supported by this server.');
     needs(!input.TagsList || input.TagsList.length === 0, CloudTrailErrors.UnsupportedOperationException, 'Trail tags are not supported by this server.');
     checkBucketName(input.S3BucketName);
     const prefix = input.S3KeyPrefix || null;
@@ -40,6 +40,7 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
     const isMultiRegionTrail = input.IsMultiRegionTrail ?? false;
     checkRegionScope(isMultiRegionTrail, includeGlobalServiceEvents);
     await checkDestination(call, arn, input.S3BucketName, prefix);
+    const kmsKeyId = input.KmsKeyId ? await checkTrailKey(call, arn, input.S3BucketName, prefix, input.KmsKeyId) : null;
     needs(
       call.trails.listTrails(accountId, region).filter((t) => t.region === region).length < MAX_TRAILS_PER_REGION,
       CloudTrailErrors.MaximumNumberOfTrailsExceededException,
@@ -58,7 +59,7 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
       logFileValidationEnabled: input.EnableLogFileValidation ?? false,
       cloudWatchLogsLogGroupArn: null,
       cloudWatchLogsRoleArn: null,
-      kmsKeyId: null,
+      kmsKeyId,
       eventSelectors: null,
       advancedEventSelectors: null,
       isLogging: false,
