@@ -42,12 +42,20 @@ export interface CodecErrors {
 
 const JSON_ERRORS: CodecErrors = { validation: CommonErrors.ValidationException, serialization: CommonErrors.SerializationException };
 
+/**
+ * Constraints a service adds to shapes of its model, by shape name, beyond what the model states (KMS: the
+ * size of an EncryptionContextType map wherever it appears). Given the decoded value, answers the
+ * constraint it fails ("Member must have …"), or undefined. Never given the value to echo.
+ */
+export type ShapeConstraints = Readonly<Record<string, (value: unknown) => string | undefined>>;
+
 export class ShapeCodec {
   readonly #patterns = new Map<string, RegExp>();
 
   constructor(
     readonly model: ServiceModel<unknown>,
     private readonly errors: CodecErrors = JSON_ERRORS,
+    private readonly constraints: ShapeConstraints = {},
   ) {
     for (const [name, shape] of Object.entries(model.shapes)) {
       // botocore patterns are Java regexes; the ones in the KMS model are valid JS with the u flag.
@@ -75,6 +83,13 @@ export class ShapeCodec {
   }
 
   #decode(shapeName: string, v: unknown, path: string, errors: string[]): unknown {
+    const decoded = this.#decodeShape(shapeName, v, path, errors);
+    const failed = this.constraints[shapeName]?.(decoded);
+    if (failed !== undefined) errors.push(`Value at '${path}' failed to satisfy constraint: ${failed}`);
+    return decoded;
+  }
+
+  #decodeShape(shapeName: string, v: unknown, path: string, errors: string[]): unknown {
     const shape = this.model.shapes[shapeName]!;
     const at = path === '' ? '' : ` at '${path}'`;
     // Only scalar, non-sensitive values are echoed (never a blob, a secret, or a structure: String() of a

@@ -18,3 +18,21 @@ function u32(n: number): Buffer {
   b.writeUInt32BE(n);
   return b;
 }
+
+/**
+ * The most an encryption context may hold: 8,192 bytes, counting the UTF-8 bytes of every key and value.
+ * AWS bounds the context it accepts but its KMS documentation publishes no figure for a request's context
+ * (only for grant constraints: 8 pairs, values of at most 384 characters, see grant-request.ts); 8 KB is
+ * the bound other KMS implementations document and the size of S3's whole request-header block. Without a
+ * bound, a request's context is limited only by the 1 MiB body, and every policy condition on
+ * kms:EncryptionContext:* or kms:EncryptionContextKeys is evaluated against it, on the event loop every
+ * tenant shares (issue 9, item 4).
+ */
+export const ENCRYPTION_CONTEXT_MAX_BYTES = 8_192;
+
+/** The size counted against ENCRYPTION_CONTEXT_MAX_BYTES. */
+export function encryptionContextBytes(context: EncryptionContext): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(context)) n += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8');
+  return n;
+}

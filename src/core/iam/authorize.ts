@@ -1,6 +1,6 @@
 import { AwsError, ErrorSpec } from '../errors/aws-error.js';
 import { Principal } from '../identity/principal.js';
-import { ContextValue, NamedPolicy, PolicyRequest, evaluate } from '../policy/index.js';
+import { ContextValue, NamedPolicy, OVER_BUDGET_REASON, PolicyRequest, evaluate } from '../policy/index.js';
 import { IdentityPolicySource } from '../policy/sources.js';
 
 /**
@@ -31,6 +31,7 @@ export function denialReason(policies: readonly NamedPolicy[], q: IdentityAccess
   if (q.resource !== '*' && resourceAccount(q.resource) !== q.principal.accountId) return `because no resource-based policy allows the ${q.action} action`;
   const request: PolicyRequest = { principal: q.principal, action: q.action, resource: q.resource, context: q.context };
   const result = evaluate(policies, request);
+  if (result.overBudget) return OVER_BUDGET_REASON;
   if (result.decision === 'Deny') return 'with an explicit deny in an identity-based policy';
   if (q.principal.type === 'Root') return undefined;
   if (result.decision === 'Allow') return undefined;

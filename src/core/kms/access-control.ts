@@ -3,7 +3,7 @@ import { CommonErrors } from '../errors/common.js';
 import { EncryptionContext } from '../crypto/encryption-context.js';
 import { Principal } from '../identity/principal.js';
 import {
-  CompiledPolicy, ContextValue, KmsDecision, NamedPolicy, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
+  CompiledPolicy, ContextValue, KmsDecision, NamedPolicy, OVER_BUDGET_REASON, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
   withGrantAllowing,
 } from '../policy/index.js';
 import { GrantQuery, GrantSource, IdentityPolicySource } from '../policy/sources.js';
@@ -93,7 +93,8 @@ export class KmsAccessControl {
   #identityOnly(request: PolicyRequest, identityPolicies: readonly NamedPolicy[]): KmsAccessResult {
     const result = evaluate(identityPolicies, request);
     if (result.decision === 'Deny') {
-      return { decision: 'Deny', basis: undefined, reason: 'with an explicit deny in an identity-based policy', matched: result.matched };
+      const reason = result.overBudget ? OVER_BUDGET_REASON : 'with an explicit deny in an identity-based policy';
+      return { decision: 'Deny', basis: undefined, reason, matched: result.matched };
     }
     const sameAccount = request.principal.accountId !== undefined && request.resource.split(':')[4] === request.principal.accountId;
     if (request.principal.type === 'Root' && (request.resource === '*' || sameAccount)) {

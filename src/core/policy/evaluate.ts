@@ -1,6 +1,7 @@
 import { CompiledPolicy } from './parse-policy.js';
 import { ContextKeys, PolicyRequest } from './request.js';
 import { Effect, MatchedVia, statementApplies } from './statement.js';
+import { WorkBudgetExceeded, metered } from './work-budget.js';
 
 /**
  * Evaluating a set of policies against one request: an explicit Deny in any applicable statement wins;
@@ -32,18 +33,35 @@ export interface EvaluationResult {
   readonly decision: Decision;
   /** Every applicable statement, Deny and Allow, in policy and document order. */
   readonly matched: readonly StatementRef[];
+  /**
+   * Set when evaluation stopped because the request's work budget ran out (work-budget.ts): the decision is
+   * then Deny, whatever the statements say. Failing closed is the only safe answer: an unevaluated Deny
+   * statement might have applied.
+   */
+  readonly overBudget?: true;
 }
 
+/** The reason AccessDenied messages give for an evaluation that ran out of budget. */
+export const OVER_BUDGET_REASON = 'because evaluating the policies that apply to this request exceeded the policy evaluation work limit';
+
 /**
- * `keys` lets a caller that evaluates several policy sets for one request fold its context once.
+ * `keys` lets a caller that evaluates several policy sets for one request fold its context once; they
+ * share its work budget.
  */
 export function evaluate(policies: readonly NamedPolicy[], request: PolicyRequest, keys: ContextKeys = ContextKeys.of(request)): EvaluationResult {
   const matched: StatementRef[] = [];
-  for (const { name, policy } of policies) {
-    for (const st of policy.statements) {
-      const via = statementApplies(st, request, keys);
-      if (via !== undefined) matched.push({ policy: name, index: st.index, sid: st.sid, effect: st.effect, via });
-    }
+  try {
+    metered(keys.meter, () => {
+      for (const { name, policy } of policies) {
+        for (const st of policy.statements) {
+          const via = statementApplies(st, request, keys);
+          if (via !== undefined) matched.push({ policy: name, index: st.index, sid: st.sid, effect: st.effect, via });
+        }
+      }
+    });
+  } catch (err) {
+    if (err instanceof WorkBudgetExceeded) return { decision: 'Deny', matched, overBudget: true };
+    throw err;
   }
   const decision: Decision = matched.some((m) => m.effect === 'Deny')
     ? 'Deny'

@@ -18,7 +18,7 @@ export type { CompiledStatement, Effect, MatchedVia, PolicyKind } from './statem
 export type { PrincipalMatch } from './principal-matcher.js';
 export { ContextKeys } from './request.js';
 export type { ContextValue, PolicyRequest, PrincipalType, RequestContext, RequestPrincipal } from './request.js';
-export { evaluate } from './evaluate.js';
+export { OVER_BUDGET_REASON, evaluate } from './evaluate.js';
 export type { Decision, EvaluationResult, NamedPolicy, StatementRef } from './evaluate.js';
 export { accessDeniedMessage, decideKms, withGrantAllowing } from './kms-access.js';
 export type { KmsAccessInput, KmsAllowBasis, KmsDecision } from './kms-access.js';

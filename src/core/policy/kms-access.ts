@@ -1,4 +1,4 @@
-import { Decision, NamedPolicy, StatementRef, evaluate } from './evaluate.js';
+import { Decision, NamedPolicy, OVER_BUDGET_REASON, StatementRef, evaluate } from './evaluate.js';
 import { ContextKeys, PolicyRequest } from './request.js';
 
 /**
@@ -49,6 +49,7 @@ export function decideKms(input: KmsAccessInput): KmsDecision {
   const deny = (reason: string): KmsDecision => ({ decision: 'Deny', basis: undefined, reason, matched });
   const allow = (basis: KmsAllowBasis): KmsDecision => ({ decision: 'Allow', basis, reason: undefined, matched });
 
+  if (key.overBudget || identity.overBudget) return deny(OVER_BUDGET_REASON);
   if (key.decision === 'Deny') return deny('with an explicit deny in a resource-based policy');
   if (identity.decision === 'Deny') return deny('with an explicit deny in an identity-based policy');
 

@@ -1,5 +1,6 @@
 import { Glob, globPredicate, globTokens, isLiteral, literalText } from './glob.js';
 import { Template, VariableScope, resolveVariable } from './variables.js';
+import { UNITS, spend } from './work-budget.js';
 
 /**
  * Lists of policy strings compiled into one test. The entries that need no request (no variables) are
@@ -27,7 +28,13 @@ export type Dialect = 'exact' | 'glob' | 'arn';
 
 /** `ignoreCase` folds both sides to lower case (action names). */
 export function compileMatcher(templates: readonly Template[], dialect: Dialect, ignoreCase = false): ValueMatcher {
-  const fold = ignoreCase ? (s: string) => s.toLowerCase() : (s: string) => s;
+  // Folding copies the value: charged by its length (work-budget.ts).
+  const fold = ignoreCase
+    ? (s: string) => {
+        spend(s.length);
+        return s.toLowerCase();
+      }
+    : (s: string) => s;
   const plain = new Set<string>();
   const patterns: Predicate[] = [];
   const dynamic: Template[] = [];
@@ -64,9 +71,16 @@ const COLON = 0x3a;
 /** A colon written in the pattern itself (not one from a variable): a segment separator in `arn`. */
 const SEPARATOR = -3;
 
+/** Each test is charged a set lookup; the glob predicates charge their own work. */
 function union(plain: ReadonlySet<string>, patterns: readonly Predicate[], fold: (s: string) => string): Predicate {
-  if (patterns.length === 0) return (v) => plain.has(fold(v));
+  if (patterns.length === 0) {
+    return (v) => {
+      spend(UNITS.LOOKUP);
+      return plain.has(fold(v));
+    };
+  }
   return (v) => {
+    spend(UNITS.LOOKUP);
     const f = fold(v);
     return plain.has(f) || patterns.some((p) => p(f));
   };
@@ -87,6 +101,8 @@ function compileProgram(t: Template, dialect: Dialect, fold: (s: string) => stri
       tokens.push(...globTokens(fold(text), false));
     }
   }
+  // Compiled per request when the template has variables (their values come from the request).
+  spend(tokens.length);
   const separators = tokens.filter((c) => c === SEPARATOR).length;
   if (separators < 5) {
     const glob = tokens.map((c) => (c === SEPARATOR ? COLON : c));
@@ -111,16 +127,30 @@ function arnSegments(tokens: readonly number[]): Glob[] {
   return segments;
 }
 
+/** The last value split, and its parts: one value is usually tested against many ARN patterns in a row. */
+let lastArn: string | undefined;
+let lastParts: string[] | undefined;
+
 /** arn:partition:service:region:account:resource, the resource part keeping any further colons. */
 function splitArn(value: string): string[] | undefined {
+  if (value === lastArn) {
+    spend(UNITS.LOOKUP);
+    return lastParts;
+  }
   const parts: string[] = [];
   let start = 0;
-  for (let k = 0; k < 5; k++) {
+  let complete = true;
+  for (let k = 0; k < 5 && complete; k++) {
     const i = value.indexOf(':', start);
-    if (i < 0) return undefined;
-    parts.push(value.slice(start, i));
-    start = i + 1;
+    if (i < 0) complete = false;
+    else {
+      parts.push(value.slice(start, i));
+      start = i + 1;
+    }
   }
-  parts.push(value.slice(start));
-  return parts;
+  spend(UNITS.CALL + (complete ? start : value.length));
+  if (complete) parts.push(value.slice(start));
+  lastArn = value;
+  lastParts = complete ? parts : undefined;
+  return lastParts;
 }

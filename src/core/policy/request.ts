@@ -1,4 +1,5 @@
 import { VariableScope } from './variables.js';
+import { WorkMeter } from './work-budget.js';
 
 /**
  * What a policy is asked about: who, doing what, to which resource, in which request context.
@@ -59,6 +60,8 @@ export interface PolicyRequest {
  */
 export class ContextKeys implements VariableScope {
   #map: Map<string, readonly string[]> | undefined;
+  /** The request's evaluation work budget, shared by every policy set evaluated for it (work-budget.ts). */
+  readonly meter = new WorkMeter();
 
   private constructor(private readonly request: PolicyRequest) {}
 

@@ -1,4 +1,4 @@
-import { Decision, NamedPolicy, StatementRef, evaluate } from './evaluate.js';
+import { Decision, NamedPolicy, OVER_BUDGET_REASON, StatementRef, evaluate } from './evaluate.js';
 import { ContextKeys, PolicyRequest } from './request.js';
 
 /**
@@ -42,6 +42,7 @@ export function decideS3(input: S3AccessInput): S3Decision {
   const resource = input.bucketPolicy ? evaluate([input.bucketPolicy], input.request, keys) : undefined;
   const identity = evaluate(input.identityPolicies, input.request, keys);
   const matched = [...(resource?.matched ?? []), ...identity.matched];
+  if (resource?.overBudget || identity.overBudget) return { decision: 'Deny', reason: OVER_BUDGET_REASON, matched };
   if (resource?.decision === 'Deny') return { decision: 'Deny', reason: 'with an explicit deny in a resource-based policy', matched };
   if (identity.decision === 'Deny') return { decision: 'Deny', reason: 'with an explicit deny in an identity-based policy', matched };
   const { principal } = input.request;

@@ -27,7 +27,12 @@ export interface VariableScope {
 
 const FIXED: Readonly<Record<string, string>> = { '*': '*', '?': '?', $: '$' };
 const VARIABLE = /\$\{([^{}]*)\}/g;
-const WITH_DEFAULT = /^(.*?)\s*,\s*'([^']*)'$/s;
+/**
+ * The default of `${key, 'default'}`: the first comma followed only by a quoted string. Not written as
+ * /^(.*?)\s*,\s*'([^']*)'$/: its lazy prefix and the whitespace run around the comma overlap, which costs
+ * a backtracking engine O(n²) on a long run of spaces (the policy author chooses the text).
+ */
+const DEFAULT_TAIL = /,\s*'([^']*)'$/;
 
 export function parseTemplate(source: string, variablesEnabled: boolean): Template {
   if (!variablesEnabled || !source.includes('${')) {
@@ -40,9 +45,9 @@ export function parseTemplate(source: string, variablesEnabled: boolean): Templa
     if (inner === '') continue;
     if (m.index > last) parts.push({ kind: 'text', text: source.slice(last, m.index) });
     const fixed = FIXED[inner];
-    const withDefault = WITH_DEFAULT.exec(inner);
+    const withDefault = DEFAULT_TAIL.exec(inner);
     if (fixed !== undefined) parts.push({ kind: 'fixed', text: fixed });
-    else if (withDefault) parts.push({ kind: 'variable', key: withDefault[1]!.toLowerCase(), fallback: withDefault[2]! });
+    else if (withDefault) parts.push({ kind: 'variable', key: inner.slice(0, withDefault.index).trimEnd().toLowerCase(), fallback: withDefault[1]! });
     else parts.push({ kind: 'variable', key: inner.toLowerCase(), fallback: undefined });
     last = m.index + m[0].length;
   }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { ENCRYPTION_CONTEXT_MAX_BYTES, encryptionContextBytes } from '../../core/crypto/encryption-context.js';
 import { ServiceModel, ShapeCodec } from '../shapes.js';
 import { KmsOperation } from './call.js';
 import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
@@ -50,7 +51,16 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
 );
 
 export const KMS_MODEL = model;
-export const KMS_CODEC = new ShapeCodec(model);
+/**
+ * Every EncryptionContextType in the model — the EncryptionContext of Encrypt, Decrypt, GenerateDataKey*,
+ * ReEncrypt's source and destination contexts, CreateGrant's constraints — is bounded in size.
+ */
+export const KMS_CODEC = new ShapeCodec(model, undefined, {
+  EncryptionContextType: (value) =>
+    encryptionContextBytes(value as Record<string, string>) > ENCRYPTION_CONTEXT_MAX_BYTES
+      ? `Member must have a total size of keys and values less than or equal to ${ENCRYPTION_CONTEXT_MAX_BYTES} bytes`
+      : undefined,
+});
 /** SigV4 signing name and the X-Amz-Target prefix of AWS JSON 1.1. */
 export const KMS_SIGNING_NAME = 'kms';
 export const KMS_TARGET_PREFIX = model.metadata.targetPrefix;

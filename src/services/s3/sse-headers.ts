@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IncomingHttpHeaders } from 'node:http';
+import { ENCRYPTION_CONTEXT_MAX_BYTES, encryptionContextBytes } from '../../core/crypto/encryption-context.js';
 import { SecretBytes } from '../../core/crypto/secret-bytes.js';
 import { AwsError, needs } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
@@ -122,6 +123,12 @@ function parseContext(b64: string): Record<string, string> {
   const ok = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((v) => typeof v === 'string');
   needs(ok, S3Errors.InvalidArgument, 'The header x-amz-server-side-encryption-context must be base64-encoded UTF-8 JSON of string key-value pairs.');
   needs(!Object.keys(value as object).includes('aws:s3:arn'), S3Errors.InvalidArgument, 'The encryption context may not contain the reserved key aws:s3:arn.');
+  // KMS's bound on a context (core/crypto/encryption-context.ts), checked before any KMS call.
+  needs(
+    encryptionContextBytes(value as Record<string, string>) <= ENCRYPTION_CONTEXT_MAX_BYTES,
+    S3Errors.InvalidArgument,
+    `The encryption context in x-amz-server-side-encryption-context must be at most ${ENCRYPTION_CONTEXT_MAX_BYTES} bytes of keys and values.`,
+  );
   return Object.assign(Object.create(null), value) as Record<string, string>;
 }
 
