@@ -95,7 +95,8 @@ export function readBody(req: IncomingMessage, limit: number, guard?: BodyGuard)
       idle?.refresh();
     };
     const onEnd = () => finish();
-    const onError = (err: Error) => finish(err);
+    // The request stream fails only when its socket does (client reset, "aborted"): the client went away.
+    const onError = () => finish(new BodyAbortedError());
     const onClose = () => finish(new BodyAbortedError());
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });

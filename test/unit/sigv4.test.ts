@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { SecretBytes } from '../../src/core/crypto/secret-bytes.js';
 import { SignableRequest, sha256Hex } from '../../src/core/identity/sigv4/canonical-request.js';
 import {
-  Credential, MAX_SKEW_MS, SigV4Error, SigV4FailureKind, UNSIGNED_PAYLOAD, Verified, VerifyOptions, verifySigV4,
+  Credential, MAX_SKEW_MS, SigV4Error, SigV4FailureKind, UNSIGNED_PAYLOAD, Verified, VerifyOptions, parseAmzDate, verifySigV4,
 } from '../../src/core/identity/sigv4/verify.js';
 
 const Sha256 = Hash.bind(null, 'sha256');
@@ -556,5 +556,31 @@ describe('verifySigV4 in s3 mode', () => {
     const kms = await sign(signedPayload, { service: 's3', s3: false });
     await verify(kms.wire, kms.body, { s3: false, checkScope: () => {} });
     await assertKind(verify(kms.wire, kms.body, { s3: true }), 'mismatch', 'double-encoded signature, s3 rules');
+  });
+});
+
+describe('parseAmzDate accepts only real instants', () => {
+  it('refuses a month, day, hour, minute or second out of range instead of rolling it over', () => {
+    for (const bad of [
+      '20240101T820000Z', // hour 82: Date.UTC would make it 2024-01-04T10:00
+      '20240101T240000Z',
+      '20240101T006000Z',
+      '20240101T000060Z', // no leap second
+      '20241301T000000Z',
+      '20240001T000000Z',
+      '20240132T000000Z',
+      '20240100T000000Z',
+      '20240431T000000Z',
+      '20230229T000000Z', // not a leap year
+      '21000229T000000Z', // nor is 2100
+      '00990101T000000Z', // Date.UTC maps years 0-99 to 1900-1999
+      '2024-01-01T00:00:00Z',
+      '20240101T000000',
+    ]) {
+      assert.throws(() => parseAmzDate(bad), (err: unknown) => err instanceof SigV4Error && err.kind === 'incomplete', bad);
+    }
+    assert.equal(parseAmzDate('20240229T235959Z'), Date.UTC(2024, 1, 29, 23, 59, 59));
+    assert.equal(parseAmzDate('20000229T000000Z'), Date.UTC(2000, 1, 29));
+    assert.equal(parseAmzDate('20241231T235959Z'), Date.UTC(2024, 11, 31, 23, 59, 59));
   });
 });

@@ -10,6 +10,7 @@ import { defineErrors } from './aws-error.js';
 export const S3Errors = defineErrors({
   AccessDenied: { status: 403, fault: 'client' },
   AuthorizationHeaderMalformed: { status: 400, fault: 'client' },
+  AuthorizationQueryParametersError: { status: 400, fault: 'client' },
   BadDigest: { status: 400, fault: 'client' },
   BucketAlreadyExists: { status: 409, fault: 'client' },
   BucketAlreadyOwnedByYou: { status: 409, fault: 'client' },

@@ -6,6 +6,7 @@ import { S3Errors } from '../../core/errors/s3.js';
 import { RequestBody } from '../../services/s3/call.js';
 import { AwsChunkedDecoder, ChunkSigning, isAwsChunkedMode } from './aws-chunked.js';
 import { UNSIGNED_PAYLOAD } from '../../core/identity/sigv4/verify.js';
+import { MAX_PUT_BYTES } from '../../core/s3/bodies.js';
 
 /**
  * The body of an S3 request as operations read it. What the client signed decides how it is checked:
@@ -20,6 +21,12 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
   const declared = chunked ? h['x-amz-decoded-content-length'] : h['content-length'];
   const length = declared === undefined ? undefined : Number(declared);
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new AwsError(S3Errors.InvalidArgument, 'Content-Length is not a valid length.');
+  // No S3 request body may exceed an object's (or a part's) 5 GiB: refused before a byte of it is read.
+  if (length !== undefined && length > MAX_PUT_BYTES) {
+    throw Object.assign(new AwsError(S3Errors.EntityTooLarge, 'Your proposed upload exceeds the maximum allowed size'), {
+      details: { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PUT_BYTES) },
+    });
+  }
   let used = false;
   const take = (): Readable => {
     if (used) throw new Error('request body already consumed');

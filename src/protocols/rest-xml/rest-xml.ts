@@ -10,7 +10,7 @@ import { S3Input, S3Reply } from '../../services/s3/call.js';
 import { routeS3 } from '../../services/s3/routes.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
 import { xmlDocument } from '../../services/s3/xml.js';
-import { isAwsChunkedMode } from './aws-chunked.js';
+import { STREAMING_UNSIGNED_TRAILER, isAwsChunkedMode } from './aws-chunked.js';
 import { s3Address } from './addressing.js';
 import { requestBody, streamBody } from './request-body.js';
 import { PostForm, readPostForm } from './post-form.js';
@@ -121,13 +121,19 @@ export class RestXmlProtocol implements Protocol {
       throw new AwsError(S3Errors.InvalidArgument, 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a valid sha256 value.');
     }
     // The body is checked against the signed hash as it streams (request-body.ts), not read up front.
-    return this.authenticator.authenticate(
+    const verified = await this.authenticator.authenticate(
       { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
       () => claimed ?? UNSIGNED_PAYLOAD,
       's3',
       true,
       s3MustSign,
     );
+    // Signed chunks chain from the seed signature of an Authorization header; a presigned URL has none.
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+    if (verified.presigned && isAwsChunkedMode(verified.payloadHash) && verified.payloadHash !== STREAMING_UNSIGNED_TRAILER) {
+      throw new AwsError(S3Errors.InvalidRequest, `x-amz-content-sha256 ${verified.payloadHash} (a signed aws-chunked upload) needs the Authorization header's signature; it cannot be used with a presigned URL.`);
+    }
+    return verified;
   }
 
   async #send(ex: Exchange, reply: S3Reply): Promise<void> {
@@ -194,8 +200,12 @@ export class RestXmlProtocol implements Protocol {
   #toAwsError(err: unknown, ex: Exchange): AwsError {
     if (err instanceof AwsError) return err;
     if (err instanceof SigV4Error) {
-      const presignedExpired = err.kind === 'expired' && (ex.req.url ?? '').includes('X-Amz-Algorithm=');
-      const aws = new AwsError(presignedExpired ? S3Errors.AccessDenied : AUTH_ERRORS[err.kind], err.kind === 'missing' ? 'Access Denied' : err.message);
+      const presigned = (ex.req.url ?? '').includes('X-Amz-Algorithm=');
+      const spec =
+        presigned && err.kind === 'expired' ? S3Errors.AccessDenied
+        : presigned && err.kind === 'incomplete' ? S3Errors.AuthorizationQueryParametersError
+        : AUTH_ERRORS[err.kind];
+      const aws = new AwsError(spec, err.kind === 'missing' ? 'Access Denied' : err.message);
       // S3 names the unsigned headers in the error document: <HeadersNotSigned>x-amz-acl, x-amz-meta-a</HeadersNotSigned>.
       return err.kind === 'unsigned-headers' ? Object.assign(aws, { details: { HeadersNotSigned: err.unsignedHeaders.join(', ') } }) : aws;
     }
@@ -203,7 +213,9 @@ export class RestXmlProtocol implements Protocol {
       this.log.error({ err, requestId: ex.requestId }, 'stored object failed authentication');
       return new AwsError(S3Errors.InternalError, 'We encountered an internal error. Please try again.');
     }
-    if ((err as { code?: string }).code === 'ECONNRESET' || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    if (clientWentAway(err, ex)) {
+      // Not an internal error: one short line, no stack (a client cutting connections must not flood the log).
+      this.log.debug({ requestId: ex.requestId, operation: ex.note.operation, code: (err as { code?: string }).code }, 'client closed the connection');
       return new AwsError(S3Errors.IncompleteBody, 'The request body terminated unexpectedly');
     }
     this.log.error({ err, requestId: ex.requestId, operation: ex.note.operation }, 'internal error');
@@ -220,6 +232,13 @@ export class RestXmlProtocol implements Protocol {
  */
 function s3MustSign(name: string): boolean {
   return name.startsWith('x-amz-') && name !== 'x-amz-content-sha256';
+}
+
+const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** The failure comes from the client's side of the connection (reset, closed mid-body or mid-answer). */
+function clientWentAway(err: unknown, ex: Exchange): boolean {
+  return CLIENT_GONE_CODES.has((err as { code?: string }).code ?? '') || ex.req.socket.destroyed;
 }
 
 function hasBody(ex: Exchange): boolean {

@@ -5,7 +5,9 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { JSON_CONTENT_TYPE, awsJsonError, sendRaw, signedJsonRequest } from '../../helpers/raw-request.js';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { JSON_CONTENT_TYPE, Sha256, awsJsonError, sendRaw, signedJsonRequest } from '../../helpers/raw-request.js';
 import { TEST_CREDENTIALS, TestServer, rejection, startServer } from '../../helpers/server.js';
 
 const MIN = 60_000;
@@ -101,6 +103,30 @@ describe('KMS authentication over HTTP (SigV4)', () => {
     const err = awsJsonError(res);
     assert.equal(err.__type, 'InvalidSignatureException');
     assert.match(err.message, /Signature expired/);
+  });
+
+  it('an X-Amz-Date with hour 82 (which Date.UTC rolls over to now, three days after its scope date) is IncompleteSignatureException', async () => {
+    const now = new Date();
+    const shortDate = new Date(now.getTime() - 3 * 24 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
+    const longDate = `${shortDate}T${72 + now.getUTCHours()}${now.toISOString().slice(14, 16)}${now.toISOString().slice(17, 19)}Z`;
+    class RolledOver extends SignatureV4 {
+      override formatDate(): { longDate: string; shortDate: string } {
+        return { longDate, shortDate };
+      }
+    }
+    const url = new URL(server.url);
+    const signed = await new RolledOver({ credentials: TEST_CREDENTIALS, region: 'us-east-1', service: 'kms', sha256: Sha256 }).sign(
+      new HttpRequest({
+        method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/',
+        headers: { host: url.host, 'content-type': JSON_CONTENT_TYPE, 'x-amz-target': 'TrentService.ListKeys' }, body: '{}',
+      }),
+    );
+    assert.equal(signed.headers['x-amz-date'], longDate);
+    const res = await sendRaw(server.url, { method: 'POST', path: '/', headers: { ...signed.headers }, body: '{}' });
+    assert.equal(res.status, 400, res.text);
+    const err = awsJsonError(res);
+    assert.equal(err.__type, 'IncompleteSignatureException');
+    assert.match(err.message, /X-Amz-Date must be a valid date/);
   });
 
   it('X-Amz-Date 20 minutes ahead is InvalidSignatureException "Signature not yet current"', async () => {

@@ -95,6 +95,8 @@ interface Parsed {
   expiresS?: number;
   /** X-Amz-Security-Token: the session token of temporary credentials. */
   securityToken?: string;
+  /** Presigned: X-Amz-Content-Sha256 of the query (SDKs that hoist the header put it there). */
+  contentSha256?: string;
 }
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
@@ -157,8 +159,8 @@ export async function precheckSigV4(req: SignableRequest, opts: PrecheckOptions)
 function finishSigV4(req: SignableRequest, headers: Map<string, string>, parsed: Parsed, credential: Credential, s3: boolean, bodySha256: () => string): Verified {
   let payloadHash: string;
   if (parsed.presigned && s3) {
-    // S3 presigned URLs sign UNSIGNED-PAYLOAD unless the client put a hash in the header.
-    payloadHash = headers.get('x-amz-content-sha256')?.trim() ?? UNSIGNED_PAYLOAD;
+    // S3 presigned URLs sign UNSIGNED-PAYLOAD unless the client put a hash in the header (or the query).
+    payloadHash = headers.get('x-amz-content-sha256')?.trim() ?? parsed.contentSha256 ?? UNSIGNED_PAYLOAD;
   } else {
     const claimed = headers.get('x-amz-content-sha256')?.trim();
     if (claimed !== undefined && s3 && (claimed === UNSIGNED_PAYLOAD || claimed.startsWith('STREAMING-'))) {
@@ -299,6 +301,7 @@ function parsePresigned(query: URLSearchParams): Parsed {
     presigned: true,
     expiresS: expires,
     ...(query.get('X-Amz-Security-Token') !== null ? { securityToken: query.get('X-Amz-Security-Token')! } : {}),
+    ...(query.get('X-Amz-Content-Sha256') ? { contentSha256: query.get('X-Amz-Content-Sha256')! } : {}),
   };
 }
 
@@ -327,12 +330,23 @@ function parseSignature(value: string): string {
   return value;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * X-Amz-Date (header, presigned URL, POST form) as ms since the epoch. Only a real instant is accepted:
+ * Date.UTC would roll hour 82 or day 32 over into a later day, letting a day-scoped signing key sign for
+ * days after its date, so each field is range-checked (no leap second: AWS's clocks do not show one).
+ */
 export function parseAmzDate(value: string): number {
   const m = AMZ_DATE.exec(value);
-  if (!m) throw new SigV4Error('incomplete', `X-Amz-Date must be in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z'), got '${value.slice(0, 32)}'`);
-  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  if (Number.isNaN(t)) throw new SigV4Error('incomplete', 'X-Amz-Date is not a valid date');
-  return t;
+  if (m) {
+    const [y, mo, d, h, mi, s] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
+    const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+    if (y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && d <= DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0) && h <= 23 && mi <= 59 && s <= 59) {
+      return Date.UTC(y, mo - 1, d, h, mi, s);
+    }
+  }
+  throw new SigV4Error('incomplete', `X-Amz-Date must be a valid date in ISO 8601 basic format (YYYYMMDD'T'HHMMSS'Z'), got '${value.slice(0, 32)}'`);
 }
 
 export function formatAmzDate(ms: number): string {
