@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import { KmsAccessControl } from '../core/kms/access-control.js';
-import { explainKmsAccess, findKey, principalFromArn } from '../core/kms/explain.js';
+import { Explanation, explainKmsAccess, findKey, principalFromArn } from '../core/kms/explain.js';
+import { SuppliedFacts, explainConditions, howToSupply } from '../services/explain/facts.js';
 import { kmsConditions, keyResourceConditions } from '../services/kms/conditions.js';
-import { KMS_SIGNING_NAME } from '../services/kms/index.js';
-import { requestConditions } from '../services/request-conditions.js';
 import { openStores } from '../stores.js';
 
 export interface ExplainFlags {
@@ -14,10 +13,20 @@ export interface ExplainFlags {
   region?: string;
   dataDir?: string;
   json?: boolean;
+  sourceIp?: string;
+  userAgent?: string;
+  secureTransport?: string;
+  viaService?: string;
 }
 
-/** `strongroom explain`: the decision KMS makes for a principal, an action and a key, and why. */
+/**
+ * `strongroom explain`: the decision KMS makes for a principal, an action and a key, and why — evaluated now,
+ * with what the flags say of the call (--source-ip, --secure-transport, --via-service, --user-agent). A
+ * condition on something not said is not guessed: if the decision depends on it the answer is UNDETERMINED,
+ * naming the statement, the key and the flag. Exit status: 0 allowed, 1 denied, 2 undetermined.
+ */
 export async function explainCommand(flags: ExplainFlags): Promise<number> {
+  const supplied = suppliedFacts(flags);
   const stores = openStores(resolve(flags.dataDir ?? process.env.STRONGROOM_DATA_DIR ?? 'data'));
   try {
     const region = flags.region ?? process.env.STRONGROOM_REGION ?? ((await stores.metadata.getSetting('home_region')) || 'us-east-1');
@@ -30,27 +39,46 @@ export async function explainCommand(flags: ExplainFlags): Promise<number> {
     );
     const principal = principalFromArn(flags.principal);
     const key = await findKey(stores.metadata, flags.key, principal.accountId, region);
-    const base = requestConditions(KMS_SIGNING_NAME, { principal, region: key.region }, Date.now());
+    const { conditions, unknownKeys } = explainConditions(principal, key.region, supplied, Date.now());
     const e = await explainKmsAccess(new KmsAccessControl(stores.identityPolicies, stores.grants, (k) => keyResourceConditions(stores.metadata, k)), {
       principal,
       action: flags.action,
       key,
-      conditions: kmsConditions(base, { action: flags.action, key, encryptionContext: flags.context ? encryptionContext : undefined }),
+      conditions: kmsConditions(conditions, { action: flags.action, key, encryptionContext: flags.context ? encryptionContext : undefined }),
+      unknownKeys,
       ...(flags.context ? { encryptionContext } : {}),
     });
-    if (flags.json) {
-      process.stdout.write(JSON.stringify(e, null, 2) + '\n');
-    } else {
-      process.stdout.write(`${e.decision.toUpperCase()}: ${e.principal} → ${e.action} on ${e.resource}\n`);
-      if (e.basis) process.stdout.write(`  allowed by: ${e.basis}\n`);
-      if (e.reason) process.stdout.write(`  ${e.reason}\n`);
-      for (const s of e.statements) {
-        process.stdout.write(`  ${s.effect.padEnd(5)} ${s.policy} statement ${s.index}${s.sid ? ` (Sid ${s.sid})` : ''}, principal matched via ${s.via}\n`);
-      }
-      if (e.statements.length === 0) process.stdout.write('  no statement applies\n');
-    }
-    return e.decision === 'Allow' ? 0 : 1;
+    process.stdout.write(flags.json ? JSON.stringify(e, null, 2) + '\n' : text(e));
+    return e.decision === 'Allow' ? 0 : e.decision === 'Undetermined' ? 2 : 1;
   } finally {
     await stores.close();
   }
+}
+
+function suppliedFacts(flags: ExplainFlags): SuppliedFacts {
+  const secure = flags.secureTransport;
+  if (secure !== undefined && secure !== 'true' && secure !== 'false') throw new Error(`--secure-transport takes true or false, got '${secure}'`);
+  return {
+    ...(flags.sourceIp !== undefined ? { sourceIp: flags.sourceIp } : {}),
+    ...(flags.userAgent !== undefined ? { userAgent: flags.userAgent } : {}),
+    ...(secure !== undefined ? { secureTransport: secure === 'true' } : {}),
+    ...(flags.viaService !== undefined ? { viaService: flags.viaService } : {}),
+  };
+}
+
+function text(e: Explanation): string {
+  const lines = [`${e.decision.toUpperCase()}: ${e.principal} → ${e.action} on ${e.resource}`];
+  if (e.basis) lines.push(`  allowed by: ${e.basis}`);
+  if (e.reason) lines.push(`  ${e.reason}`);
+  if (e.possibleDecisions) lines.push(`  could be: ${e.possibleDecisions.join(' or ')}, depending on values not supplied`);
+  for (const s of e.statements) {
+    lines.push(`  ${s.effect.padEnd(5)} ${s.policy} statement ${s.index}${s.sid ? ` (Sid ${s.sid})` : ''}, principal matched via ${s.via}`);
+  }
+  if (e.statements.length === 0 && !e.dependsOn?.length) lines.push('  no statement applies');
+  for (const d of e.dependsOn ?? []) {
+    const keys = d.keys.map((k) => `${k}, which was not supplied${howToSupply(k) ? ` (${howToSupply(k)!.flag})` : ' (a role session\'s own value)'}`);
+    const prefix = e.decision === 'Undetermined' ? 'UNDETERMINED' : 'note (does not change the decision)';
+    lines.push(`  ${prefix}: ${d.effect} ${d.policy} statement ${d.index}${d.sid ? ` (Sid ${d.sid})` : ''}'s condition depends on ${keys.join(' and on ')}`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -46,6 +46,10 @@ program
   .requiredOption('--key <key>', 'key id, key ARN, alias name or alias ARN')
   .option('--context <k=v...>', 'encryption context pairs')
   .option('--region <region>', 'region of the key (default: the home region)')
+  .option('--source-ip <ip>', 'the caller\'s address (aws:SourceIp)')
+  .option('--secure-transport <true|false>', 'whether the call comes over HTTPS (aws:SecureTransport)')
+  .option('--via-service <endpoint|none>', 'the service calling KMS for the principal, e.g. s3.us-east-1.amazonaws.com, or none (kms:ViaService, aws:ViaAWSService)')
+  .option('--user-agent <text>', 'the caller\'s User-Agent (aws:UserAgent)')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .option('--json', 'print JSON')
   .action(async (flags: ExplainFlags) => {

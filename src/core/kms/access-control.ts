@@ -3,7 +3,7 @@ import { CommonErrors } from '../errors/common.js';
 import { EncryptionContext } from '../crypto/encryption-context.js';
 import { Principal } from '../identity/principal.js';
 import {
-  CompiledPolicy, ContextValue, KmsDecision, NamedPolicy, OVER_BUDGET_REASON, PolicyCache, PolicyRequest, StatementRef, accessDeniedMessage, decideKms, evaluate,
+  CompiledPolicy, ContextValue, KmsDecision, NamedPolicy, OVER_BUDGET_REASON, PolicyCache, PolicyRequest, StatementRef, UnknownKeys, accessDeniedMessage, decideKms, evaluate,
   withGrantAllowing,
 } from '../policy/index.js';
 import { GrantQuery, GrantSource, IdentityPolicySource } from '../policy/sources.js';
@@ -23,6 +23,8 @@ export interface KmsAccessQuery {
   readonly grantTokens?: readonly string[];
   /** For CreateGrant: the grant it would create (see GrantQuery.createGrant). */
   readonly createGrant?: GrantQuery['createGrant'];
+  /** Only for explanations: condition keys whose value is not known. */
+  readonly unknown?: UnknownKeys;
 }
 
 export interface KmsAccessResult extends Pick<KmsDecision, 'decision' | 'basis' | 'reason'> {
@@ -46,7 +48,7 @@ export class KmsAccessControl {
   ) {}
 
   async decide(q: KmsAccessQuery): Promise<KmsAccessResult> {
-    let request: PolicyRequest = { principal: q.principal, action: q.action, resource: q.resource, context: q.conditions };
+    let request: PolicyRequest = { principal: q.principal, action: q.action, resource: q.resource, context: q.conditions, ...(q.unknown ? { unknown: q.unknown } : {}) };
     const identityPolicies = q.principal.type === 'Root' ? [] : await this.identity.policiesFor(q.principal);
     if (!q.key) return this.#identityOnly(request, identityPolicies);
     const keyPolicy: NamedPolicy = { name: 'key policy', policy: this.policies.get(q.key.policy, 'resource') };

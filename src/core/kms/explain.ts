@@ -3,9 +3,9 @@ import { AwsError } from '../errors/aws-error.js';
 import { CommonErrors } from '../errors/common.js';
 import { KmsErrors } from '../errors/kms.js';
 import { Principal } from '../identity/principal.js';
-import { ContextValue, StatementRef } from '../policy/index.js';
+import { ContextValue, StatementRef, UnknownKeys } from '../policy/index.js';
 import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
-import { KmsAccessControl } from './access-control.js';
+import { KmsAccessControl, KmsAccessResult } from './access-control.js';
 import { keyArn, parseKmsArn } from './arn.js';
 
 /**
@@ -20,16 +20,31 @@ export interface ExplainQuery {
   readonly encryptionContext?: EncryptionContext;
   /** The request's condition keys, as the KMS service builds them (services/kms/conditions.ts#kmsConditions). */
   readonly conditions: Readonly<Record<string, ContextValue>>;
+  /**
+   * Condition keys the asker did not supply (no --source-ip: aws:SourceIp). A condition on one is not
+   * guessed: when the decision depends on it the answer is Undetermined, naming the statements and keys.
+   */
+  readonly unknownKeys?: readonly string[];
+}
+
+/** A statement whose applying depends on condition keys that were not supplied. */
+export interface DependentStatement extends Omit<StatementRef, 'assumed' | 'via'> {
+  readonly keys: readonly string[];
 }
 
 export interface Explanation {
   readonly principal: string;
   readonly action: string;
   readonly resource: string;
-  readonly decision: 'Allow' | 'Deny' | 'ImplicitDeny';
+  readonly decision: 'Allow' | 'Deny' | 'ImplicitDeny' | 'Undetermined';
   readonly basis?: string;
   readonly reason?: string;
+  /** The statements that apply whatever the unsupplied keys' values. */
   readonly statements: readonly StatementRef[];
+  /** Statements that apply or not depending on unsupplied keys (whether or not that changes the decision). */
+  readonly dependsOn?: readonly DependentStatement[];
+  /** For Undetermined: the decisions the unsupplied values could lead to. */
+  readonly possibleDecisions?: readonly ('Allow' | 'Deny' | 'ImplicitDeny')[];
   /** The key policy, so the statement indexes can be read against it. */
   readonly keyPolicy: unknown;
 }
@@ -57,24 +72,40 @@ export function principalFromArn(arn: string): Principal {
 
 export async function explainKmsAccess(access: KmsAccessControl, q: ExplainQuery): Promise<Explanation> {
   const { principal, key } = q;
-  const result = await access.decide({
-    principal,
-    action: q.action,
-    resource: key.arn,
-    key,
-    conditions: q.conditions,
-    ...(q.encryptionContext ? { encryptionContext: q.encryptionContext } : {}),
-  });
-  return {
-    principal: principal.arn,
-    action: q.action,
-    resource: key.arn,
-    decision: result.decision,
-    ...(result.basis ? { basis: result.basis } : {}),
-    ...(result.reason ? { reason: result.reason } : {}),
-    statements: result.matched,
-    keyPolicy: JSON.parse(key.policy) as unknown,
-  };
+  const ask = (unknown?: UnknownKeys) =>
+    access.decide({
+      principal,
+      action: q.action,
+      resource: key.arn,
+      key,
+      conditions: q.conditions,
+      ...(q.encryptionContext ? { encryptionContext: q.encryptionContext } : {}),
+      ...(unknown ? { unknown } : {}),
+    });
+  const common = { principal: principal.arn, action: q.action, resource: key.arn, keyPolicy: JSON.parse(key.policy) as unknown };
+  const unknownKeys = new Set((q.unknownKeys ?? []).map((k) => k.toLowerCase()));
+  if (unknownKeys.size === 0) {
+    const result = await ask();
+    return { ...common, ...decisionOf(result), statements: result.matched };
+  }
+  // The most and the least permissive answers the unknown values could give: when they agree, so does
+  // every value in between; when not, the answer is Undetermined.
+  const permissive = await ask({ keys: unknownKeys, assume: 'allow' });
+  const restrictive = await ask({ keys: unknownKeys, assume: 'deny' });
+  const id = (m: StatementRef) => `${m.policy}#${m.index}`;
+  const inBoth = new Set(permissive.matched.filter((m) => m.assumed === undefined).map(id));
+  const dependsOn: DependentStatement[] = [...permissive.matched, ...restrictive.matched]
+    .filter((m) => m.assumed !== undefined)
+    .map(({ assumed, via: _via, ...ref }) => ({ ...ref, keys: [...new Set(assumed)] }));
+  const statements = restrictive.matched.filter((m) => m.assumed === undefined && inBoth.has(id(m)));
+  if (permissive.decision === restrictive.decision && permissive.basis === restrictive.basis) {
+    return { ...common, ...decisionOf(restrictive), statements, dependsOn };
+  }
+  return { ...common, decision: 'Undetermined', statements, dependsOn, possibleDecisions: [...new Set([permissive.decision, restrictive.decision])] };
+}
+
+function decisionOf(result: KmsAccessResult): Pick<Explanation, 'decision' | 'basis' | 'reason'> {
+  return { decision: result.decision, ...(result.basis ? { basis: result.basis } : {}), ...(result.reason ? { reason: result.reason } : {}) };
 }
 
 /** The key a reference names, read straight from the store (the CLI's offline path: it has the data dir). */

@@ -27,6 +27,8 @@ export interface StatementRef {
    * root: a delegation to the account, which the caller's identity-based policies must then confirm.
    */
   readonly via: MatchedVia;
+  /** Only for explanations: the unknown condition keys this statement was assumed to meet (PolicyRequest.unknown). */
+  readonly assumed?: readonly string[];
 }
 
 export interface EvaluationResult {
@@ -54,8 +56,11 @@ export function evaluate(policies: readonly NamedPolicy[], request: PolicyReques
     metered(keys.meter, () => {
       for (const { name, policy } of policies) {
         for (const st of policy.statements) {
-          const via = statementApplies(st, request, keys);
-          if (via !== undefined) matched.push({ policy: name, index: st.index, sid: st.sid, effect: st.effect, via });
+          const assumed: string[] | undefined = request.unknown ? [] : undefined;
+          const via = statementApplies(st, request, keys, assumed);
+          if (via === undefined) continue;
+          const ref: StatementRef = { policy: name, index: st.index, sid: st.sid, effect: st.effect, via };
+          matched.push(assumed?.length ? { ...ref, assumed } : ref);
         }
       }
     });

@@ -17,7 +17,7 @@ export type { CompiledPolicy, PolicyVersion } from './parse-policy.js';
 export type { CompiledStatement, Effect, MatchedVia, PolicyKind } from './statement.js';
 export type { PrincipalMatch } from './principal-matcher.js';
 export { ContextKeys } from './request.js';
-export type { ContextValue, PolicyRequest, PrincipalType, RequestContext, RequestPrincipal } from './request.js';
+export type { ContextValue, PolicyRequest, PrincipalType, RequestContext, RequestPrincipal, UnknownKeys } from './request.js';
 export { OVER_BUDGET_REASON, evaluate } from './evaluate.js';
 export type { Decision, EvaluationResult, NamedPolicy, StatementRef } from './evaluate.js';
 export { accessDeniedMessage, decideKms, withGrantAllowing } from './kms-access.js';

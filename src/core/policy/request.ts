@@ -40,6 +40,18 @@ export interface RequestPrincipal {
 export type ContextValue = string | readonly string[] | undefined;
 export type RequestContext = ReadonlyMap<string, ContextValue> | Readonly<Record<string, ContextValue>>;
 
+/**
+ * Condition keys whose value the asker does not know (`explain` without --source-ip, …). A condition on one
+ * of them is neither true nor false: evaluation assumes it whichever way `assume` leans — 'allow' makes
+ * such Allow statements apply and such Deny statements not, 'deny' the reverse — so the two answers bound
+ * every answer the unknown values could give (policies are monotone: more Allows never deny, more Denies
+ * never allow). Keys are lower-case.
+ */
+export interface UnknownKeys {
+  readonly keys: ReadonlySet<string>;
+  readonly assume: 'allow' | 'deny';
+}
+
 export interface PolicyRequest {
   readonly principal: RequestPrincipal;
   /** service:Action, e.g. kms:Decrypt. */
@@ -48,6 +60,8 @@ export interface PolicyRequest {
   readonly resource: string;
   /** Condition keys (aws:SourceIp, kms:EncryptionContext:Department, …); names are case-insensitive. */
   readonly context?: RequestContext;
+  /** Only for explanations: keys whose value is not known (see UnknownKeys). */
+  readonly unknown?: UnknownKeys;
 }
 
 /**

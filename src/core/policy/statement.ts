@@ -95,8 +95,10 @@ export function compileStatement(raw: unknown, path: string, index: number, kind
  * Whether the statement applies to the request, and how its principal was named. Action first (cheapest),
  * then resource, principal and conditions. A policy variable that cannot be resolved makes the statement
  * not apply, whatever its effect and whether or not it sits in a Not… element.
+ * With `request.unknown`, a condition on an unknown key is assumed as UnknownKeys says, and the keys so
+ * assumed for a statement that applies are pushed to `assumed`.
  */
-export function statementApplies(st: CompiledStatement, request: PolicyRequest, scope: VariableScope): MatchedVia | undefined {
+export function statementApplies(st: CompiledStatement, request: PolicyRequest, scope: VariableScope, assumed?: string[]): MatchedVia | undefined {
   if (st.action.test(request.action) === st.action.negated) return undefined;
   if (st.resource !== undefined) {
     const test = st.resource.matcher.bind(scope);
@@ -114,7 +116,15 @@ export function statementApplies(st: CompiledStatement, request: PolicyRequest, 
       via = m;
     }
   }
-  for (const c of st.conditions) if (!c.test(scope)) return undefined;
+  const unknown = request.unknown;
+  for (const c of st.conditions) {
+    if (unknown !== undefined && unknown.keys.has(c.key.toLowerCase())) {
+      if ((st.effect === 'Allow') !== (unknown.assume === 'allow')) return undefined;
+      assumed?.push(c.key);
+      continue;
+    }
+    if (!c.test(scope)) return undefined;
+  }
   return via;
 }
 

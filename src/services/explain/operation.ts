@@ -10,9 +10,8 @@ import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsAccess, onKey } from '../kms/call.js';
 import { kmsConditions } from '../kms/conditions.js';
 import { foreignKeyDenial } from '../kms/foreign-keys.js';
-import { KMS_SIGNING_NAME } from '../kms/index.js';
 import { Operation, RequestContext, defineOperation } from '../operation.js';
-import { requestConditions } from '../request-conditions.js';
+import { SuppliedFacts, explainConditions, howToSupply } from './facts.js';
 
 /** What the Explain operation works with: the caller's request, KMS (to find the key) and KMS's access control. */
 export interface ExplainCall {
@@ -22,7 +21,7 @@ export interface ExplainCall {
   readonly now: () => number;
 }
 
-export interface ExplainInput {
+export interface ExplainInput extends SuppliedFacts {
   readonly principal: string;
   readonly action: string;
   readonly key: string;
@@ -53,15 +52,20 @@ export const Explain: Operation<ExplainCall, ExplainInput, { key: KeyRecord; sub
     return { access, state: { key, subject } };
   },
   handle: async (input, call, { key, subject }) => {
-    const base = requestConditions(KMS_SIGNING_NAME, { principal: subject, region: key.region }, call.now());
+    const { conditions, unknownKeys } = explainConditions(subject, key.region, input, call.now());
     const explanation = await explainKmsAccess(call.access, {
       principal: subject,
       action: input.action,
       key,
-      conditions: kmsConditions(base, { action: input.action, key, encryptionContext: input.context }),
+      conditions: kmsConditions(conditions, { action: input.action, key, encryptionContext: input.context }),
+      unknownKeys,
       ...(input.context ? { encryptionContext: input.context } : {}),
     });
-    return explanation as unknown as Record<string, unknown>;
+    // Which body field supplies each key the answer depends on.
+    const notSupplied = Object.fromEntries(
+      [...new Set(explanation.dependsOn?.flatMap((d) => d.keys) ?? [])].map((k) => [k, howToSupply(k)?.field ?? null]),
+    );
+    return { ...explanation, ...(Object.keys(notSupplied).length > 0 ? { notSupplied } : {}) } as unknown as Record<string, unknown>;
   },
 });
 
