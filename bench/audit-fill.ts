@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { buildCommit } from '../src/core/audit/audit-log.js';
 import { ApiCallRecord, CloudTrailRecord, EVENT_VERSION, UserIdentity, trailTime } from '../src/core/audit/record.js';
 import { TreeHeadSigner } from '../src/core/audit/tree-head-key.js';
-import { SqliteAuditStore } from '../src/store/metadata/sqlite/audit-store.js';
+import { AuditStore } from '../src/store/metadata/audit-types.js';
 
 /**
  * Synthetic CloudTrail records for bench:audit, shaped like the ones services/audit.ts writes: a few dozen
@@ -142,7 +142,7 @@ export function recordAt(spec: FillSpec, i: number): CloudTrailRecord {
  * a signed tree head per transaction as the server writes them, so `strongroom audit verify` passes on the
  * result), `batch` per transaction.
  */
-export function fill(store: SqliteAuditStore, signer: TreeHeadSigner, spec: FillSpec, batch = 20_000, progress: (done: number) => void = () => {}): void {
+export function fill(store: AuditStore, signer: TreeHeadSigner, spec: FillSpec, batch = 20_000, progress: (done: number) => void = () => {}): void {
   for (let start = 0; start < spec.records; start += batch) {
     const end = Math.min(spec.records, start + batch);
     const records: CloudTrailRecord[] = [];

@@ -4,6 +4,7 @@ import { GrantSource } from './core/policy/sources.js';
 import { GrantStore } from './store/metadata/grant-types.js';
 import { IamStore } from './store/metadata/iam-types.js';
 import { KeyCachingStore } from './store/metadata/cached-store.js';
+import { AuditStore } from './store/metadata/audit-types.js';
 import { SqliteAuditStore } from './store/metadata/sqlite/audit-store.js';
 import { SqliteDatabase } from './store/metadata/sqlite/database.js';
 import { sqliteGrantStore } from './store/metadata/sqlite/grant-store.js';
@@ -25,7 +26,7 @@ export interface Stores {
   readonly grantStore: GrantStore;
   readonly grants: GrantSource;
   /** The audit log: where records are committed, and the LookupEvents index. */
-  readonly audit: SqliteAuditStore;
+  readonly audit: AuditStore;
   /** S3 buckets, object versions and multipart uploads (bodies are in the blob store). */
   readonly s3: S3Store;
   close(): Promise<void>;

@@ -1,8 +1,10 @@
-import { AuditCommit, AuditSink, LogHead } from '../../../core/audit/audit-log.js';
-import { AuditReader, LookupKey, LookupQuery, StoredEvent } from '../../../core/audit/lookup.js';
+import { AuditCommit, LogHead } from '../../../core/audit/audit-log.js';
+import { LookupKey, LookupQuery, StoredEvent } from '../../../core/audit/lookup.js';
 import { MerkleFrontier, leafHash } from '../../../core/audit/merkle.js';
 import { GENESIS_HASH, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
-import { StoredTreeHeadKey, TreeHeadKeyStore } from '../../../core/audit/tree-head-key.js';
+import { StoredTreeHeadKey } from '../../../core/audit/tree-head-key.js';
+import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../../core/audit/verify.js';
+import { AuditStore } from '../audit-types.js';
 import { SqliteDatabase } from './database.js';
 
 /**
@@ -31,7 +33,7 @@ export const TREE_HEAD_RETENTION_MS = 60_000;
  * The audit log in the metadata database (migrations 006, 007, 010): the durable sink, the LookupEvents
  * index and the audit signing key.
  */
-export class SqliteAuditStore implements AuditSink, AuditReader, TreeHeadKeyStore {
+export class SqliteAuditStore implements AuditStore {
   constructor(private readonly database: SqliteDatabase) {}
 
   durable(): Promise<void> {
@@ -84,6 +86,18 @@ export class SqliteAuditStore implements AuditSink, AuditReader, TreeHeadKeyStor
     for (const row of this.database.stmt('SELECT record FROM audit_events WHERE seq <= ? ORDER BY seq').iterate(seq) as IterableIterator<{ record: string }>) tree.append(leafHash(row.record));
     if (tree.size !== seq) throw new Error(`the audit checkpoint names record ${seq} but the log holds ${tree.size} records up to it`);
     return tree;
+  }
+
+  checkpoint(): StoredCheckpoint | undefined {
+    return this.database.stmt('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as StoredCheckpoint | undefined;
+  }
+
+  links(afterSeq: number, limit: number): StoredLink[] {
+    return this.database.stmt('SELECT seq, hash, record FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as StoredLink[];
+  }
+
+  treeHeads(): StoredTreeHead[] {
+    return this.database.stmt('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY id').all() as StoredTreeHead[];
   }
 
   treeHeadKey(): StoredTreeHeadKey | undefined {
