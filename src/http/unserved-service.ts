@@ -4,9 +4,14 @@ import { ErrorSpec } from '../core/errors/aws-error.js';
 import { QueryErrors } from '../core/errors/query.js';
 import { S3Errors } from '../core/errors/s3.js';
 import { isFormContentType, scopeService } from '../protocols/query/request-params.js';
+import { CLOUDTRAIL_TARGET_PREFIXES } from '../services/cloudtrail/index.js';
+import { KMS_TARGET_PREFIX } from '../services/kms/index.js';
 
 /** The SigV4 signing names of the services Strongroom serves (app.ts wires their protocols). */
 export const SERVED_SERVICES: readonly string[] = ['kms', 's3', 'iam', 'sts', 'cloudtrail'];
+
+/** The X-Amz-Target prefixes of the served JSON services: a request with one is meant for them. */
+const SERVED_TARGET_PREFIXES = new Set([KMS_TARGET_PREFIX, ...CLOUDTRAIL_TARGET_PREFIXES]);
 
 /** Services whose REST protocol is XML (S3's family, Route 53, CloudFront); other REST services speak JSON. */
 const REST_XML_SERVICES = new Set(['s3-object-lambda', 's3-outposts', 's3express', 'route53', 'cloudfront']);
@@ -17,8 +22,9 @@ const REST_XML_SERVICES = new Set(['s3-object-lambda', 's3-outposts', 's3express
  * client speaks so that it prints the message: without this it fell through to S3 and was answered
  * "Unknown" or a misleading S3 error. The service is the credential scope's (`…/<date>/<region>/<service>/
  * aws4_request`, in the Authorization header or X-Amz-Credential); unsigned requests and malformed scopes
- * are left to the protocols, which answer them as they do today. Nothing is authenticated: the answer only
- * says what this server serves.
+ * are left to the protocols, which answer them as they do today, and so are requests for a served service
+ * signed with a wrong scope (a served name in another case, or an X-Amz-Target of a served service): those
+ * are signature errors of that service. Nothing is authenticated: the answer only says what this server serves.
  *
  * Answers: AWS JSON (X-Amz-Target) and REST-JSON: `UnknownOperationException`, as a JSON endpoint answers a
  * target it does not know; RPC v2 CBOR (`smithy-protocol: rpc-v2-cbor`, CloudWatch's SDKs): the same in CBOR;
@@ -32,13 +38,14 @@ export function answerUnservedService(req: IncomingMessage, res: ServerResponse,
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
   const auth = req.headers.authorization;
   const service = scopeService(typeof auth === 'string' ? auth : undefined, rawQuery);
-  if (service === undefined || service === '' || SERVED_SERVICES.includes(service)) return false;
+  if (service === undefined || service === '' || SERVED_SERVICES.includes(service.toLowerCase())) return false;
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string' && SERVED_TARGET_PREFIXES.has(target.slice(0, Math.max(0, target.lastIndexOf('.'))))) return false;
 
   const shown = service.replace(/[^a-zA-Z0-9._-]/g, '?').slice(0, 64);
   const message = `Strongroom does not serve the '${shown}' service; served: ${SERVED_SERVICES.join(', ')}`;
   // The body (if any) is not read: the connection closes after the answer instead of draining it.
   res.setHeader('connection', 'close');
-  const target = req.headers['x-amz-target'];
   if (req.headers['smithy-protocol'] === 'rpc-v2-cbor') {
     send(res, CommonErrors.UnknownOperationException, 'application/cbor', cborTextMap({ __type: CommonErrors.UnknownOperationException.code, message }), {
       'smithy-protocol': 'rpc-v2-cbor',

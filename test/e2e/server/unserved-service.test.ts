@@ -81,6 +81,14 @@ describe('a request for a service Strongroom does not serve', () => {
     assert.equal(JSON.parse(viaQuery.text).message, notServed('lambda'));
   });
 
+  it('a request for a served service signed with a wrong scope (KMS, kmss with a TrentService target) stays that service\'s signature error', async () => {
+    for (const service of ['KMS', 'kmss']) {
+      const res = await sendRaw(server.url, await signedJsonRequest(server.url, 'TrentService.ListKeys', '{}', { service }));
+      assert.equal(res.status, 400, service);
+      assert.equal(awsJsonError(res).__type, 'InvalidSignatureException', service);
+    }
+  });
+
   it('the served services are not affected (KMS, and S3 on the same port)', async () => {
     const kms = server.kms();
     assert.ok(Array.isArray((await kms.send(new ListKeysCommand({}))).Keys));
