@@ -73,4 +73,26 @@ describe('evaluating policies', () => {
     );
     assert.equal(evaluate([p], ask()).decision, 'Allow');
   });
+
+  it('a condition on an unknown key is assumed both ways: the permissive and the restrictive answer bound every value (explain)', () => {
+    const policy = named(
+      'p',
+      doc(
+        { Sid: 'FromOffice', Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+        { Sid: 'HttpsOnly', Effect: 'Deny', Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      ),
+    );
+    const unknown = (assume: 'allow' | 'deny') => ({ ...ask({ 'aws:SecureTransport': 'true' }), unknown: { keys: new Set(['aws:sourceip', 'aws:securetransport']), assume } });
+    const permissive = evaluate([policy], unknown('allow'));
+    assert.equal(permissive.decision, 'Allow');
+    assert.deepEqual(permissive.matched, [{ policy: 'p', index: 0, sid: 'FromOffice', effect: 'Allow', via: 'identity', assumed: ['aws:SourceIp'] }]);
+    const restrictive = evaluate([policy], unknown('deny'));
+    assert.equal(restrictive.decision, 'Deny');
+    // A key's value in the context does not count when the key is said to be unknown.
+    assert.deepEqual(restrictive.matched, [{ policy: 'p', index: 1, sid: 'HttpsOnly', effect: 'Deny', via: 'identity', assumed: ['aws:SecureTransport'] }]);
+    // Known keys are evaluated as always: no `assumed`, the same answer either way.
+    assert.deepEqual(evaluate([policy], ask({ 'aws:SourceIp': '10.1.1.1', 'aws:SecureTransport': 'true' })).matched, [
+      { policy: 'p', index: 0, sid: 'FromOffice', effect: 'Allow', via: 'identity' },
+    ]);
+  });
 });
