@@ -23,7 +23,10 @@ export interface RequestContext {
 export interface ResourceAccess {
   readonly action: string;
   readonly resource: string;
-  /** The account that owns the resource (its policy decides about callers from other accounts). */
+  /**
+   * The account that owns the resource, when it exists (its policy decides about callers from other
+   * accounts). When it is not the caller's, that account gets its own copy of the call's record.
+   */
   readonly ownerAccountId?: string;
 }
 

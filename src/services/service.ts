@@ -1,4 +1,5 @@
 import { AuditLog } from '../core/audit/audit-log.js';
+import { recipientCopies } from '../core/audit/cross-account.js';
 import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
 import { AuditDetails, AuditModel, CallOutcome, auditRecord } from './audit.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
@@ -38,7 +39,8 @@ export interface ServiceDefinition<C, A extends ResourceAccess = ResourceAccess>
  * another as the user, e.g. S3 calling KMS with kms:ViaService):
  * validate → resolve resources → authorize each → handle → encode → audit record committed.
  * Every call that reached an operation — allowed, denied, invalid or failed — gets one CloudTrail record,
- * committed before the answer leaves. Fail closed: when the record cannot be committed, the caller gets the
+ * committed before the answer leaves (and a copy for each other account whose existing resource it reached:
+ * core/audit/cross-account.ts; ResourceAccess.ownerAccountId names them). Fail closed: when the record cannot be committed, the caller gets the
  * service's internal error (retryable), never an unrecorded answer. (Requests that fail authentication never
  * get here and are not recorded, as AWS does not record requests with invalid signatures.)
  */
@@ -66,7 +68,9 @@ export async function dispatch<C, A extends ResourceAccess>(
   }
   try {
     if (!service.audit) throw new Error('no audit log');
-    await service.audit.append(auditRecord(service, op, request, outcome, Date.now()));
+    // The caller's account gets the record; the owner of each other account's resource the call reached gets its copy.
+    const owners = outcome.access.flatMap((a) => (a.ownerAccountId !== undefined ? [a.ownerAccountId] : []));
+    await service.audit.appendAll(recipientCopies(auditRecord(service, op, request, outcome, Date.now()), owners));
   } catch {
     throw new AwsError(service.internalError, 'An internal error occurred. Retry the request.');
   }

@@ -87,14 +87,18 @@ export class AuditLog {
   ) {}
 
   append(record: CloudTrailRecord): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
-      if (this.#queue.length >= MAX_GROUP) this.#flush();
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    return this.appendAll([record]);
+  }
+
+  /** Several records of one event (a cross-account call's copies): queued together, so committed in one transaction. */
+  appendAll(records: readonly CloudTrailRecord[]): Promise<void> {
+    const done = Promise.all(records.map((record) => new Promise<void>((resolve, reject) => this.#queue.push({ record, resolve, reject }))));
+    if (this.#queue.length >= MAX_GROUP) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    return done.then(() => undefined);
   }
 
   /** Commits whatever is queued (close() calls it before the stores close). */

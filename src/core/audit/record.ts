@@ -35,6 +35,18 @@ export interface AwsServiceIdentity {
 }
 
 /**
+ * Who called, as the resource owner's copy of a cross-account call shows it: the caller's account and
+ * principal id only (not its ARN, user name or access key), and the service that called for it if any.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html (AWSAccount)
+ */
+export interface AwsAccountIdentity {
+  type: 'AWSAccount';
+  principalId: string;
+  accountId: string;
+  invokedBy?: string;
+}
+
+/**
  * The userIdentity of an event AWS made on its own (eventType AwsServiceEvent): only the account and
  * `invokedBy`, which AWS's KMS examples show as "AWS Internal".
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html
@@ -67,6 +79,11 @@ interface RecordCommon {
   /** False for data events (S3 object-level calls), which LookupEvents never returns, as AWS. */
   managementEvent: boolean;
   recipientAccountId: string;
+  /**
+   * Set when the call was delivered to more than one account (the caller's and a resource owner's): the same
+   * on every copy, each with its own eventID and recipientAccountId. Absent for a single-account call.
+   */
+  sharedEventID?: string;
   eventCategory: 'Management' | 'Data';
 }
 
@@ -80,7 +97,7 @@ export interface TlsDetails {
 /** A call of the API by a principal. */
 export interface ApiCallRecord extends RecordCommon {
   eventType: 'AwsApiCall';
-  userIdentity: UserIdentity | AwsServiceIdentity;
+  userIdentity: UserIdentity | AwsServiceIdentity | AwsAccountIdentity;
   errorCode?: string;
   errorMessage?: string;
   additionalEventData?: Record<string, unknown>;
@@ -134,15 +151,15 @@ export function userIdentityOf(p: Principal, viaService?: string): UserIdentity 
  * The Username LookupEvents shows and filters on: the user name, the role session's name, or "root";
  * none for a service event.
  */
-export function lookupUsername(id: UserIdentity | AwsServiceIdentity | ServiceIdentity): string | undefined {
-  if (!('type' in id) || id.type === 'AWSService') return undefined;
+export function lookupUsername(id: UserIdentity | AwsServiceIdentity | AwsAccountIdentity | ServiceIdentity): string | undefined {
+  if (!('type' in id) || id.type === 'AWSService' || id.type === 'AWSAccount') return undefined;
   if (id.type === 'Root') return 'root';
   if (id.type === 'AssumedRole') return id.arn.slice(id.arn.lastIndexOf('/') + 1);
   return id.userName ?? id.arn.slice(id.arn.lastIndexOf('/') + 1);
 }
 
 /** The access key that signed the call; none for a service event. */
-export function lookupAccessKeyId(id: UserIdentity | AwsServiceIdentity | ServiceIdentity): string | undefined {
+export function lookupAccessKeyId(id: UserIdentity | AwsServiceIdentity | AwsAccountIdentity | ServiceIdentity): string | undefined {
   return 'accessKeyId' in id ? id.accessKeyId : undefined;
 }
 

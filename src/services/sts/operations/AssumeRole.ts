@@ -43,7 +43,9 @@ export const AssumeRole = defineOperation<StsCall, Input, IamRoleRecord | undefi
     const found = await call.iam.roles.find(named.accountId, named.roleName);
     // The ARN must be the role's own (path included), not merely name a role of that name.
     const role = found && found.arn === input.RoleArn ? found : undefined;
-    return { access: [{ action: 'sts:AssumeRole', resource: input.RoleArn, ownerAccountId: named.accountId, role: { record: role } }], state: role };
+    // Only an existing role's account is its owner (and gets a copy of the record): AWS does not tell an
+    // account of attempts on roles it does not have.
+    return { access: [{ action: 'sts:AssumeRole', resource: input.RoleArn, ...(role ? { ownerAccountId: named.accountId } : {}), role: { record: role } }], state: role };
   },
   handle: async (input, call, role) => {
     const caller = call.request.principal;
