@@ -3,14 +3,15 @@ import { ApiCallRecord, AuditResource, EVENT_VERSION, trailTime, userIdentityOf 
 import { SecretBytes } from '../core/crypto/secret-bytes.js';
 import { AwsError } from '../core/errors/aws-error.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
+import { SECRET_MEMBERS, isSecretShape } from './secret-members.js';
 import { Shape } from './shapes.js';
 
 /**
  * What the audit record shows of a call, by the service's botocore model: CloudTrail's
  * requestParameters/responseElements are the wire members with the first letter lower-cased
  * (`KeyId` → `keyId`, `AWSAccountId` → `aWSAccountId`), map keys as sent.
- * Never recorded: members of `sensitive` shapes (Plaintext, SecretAccessKey…), blobs of any kind
- * (CiphertextBlob, data keys, even when not flagged), and, belt and braces, the member names below.
+ * Never recorded: the secret values of secret-members.ts (sensitive shapes, blobs, secret members such as
+ * SessionToken and an MFA TokenCode), the same rule that keeps them out of validation messages.
  * https://docs.aws.amazon.com/kms/latest/developerguide/logging-using-cloudtrail.html
  */
 export interface AuditModel {
@@ -18,18 +19,16 @@ export interface AuditModel {
   readonly shapes: Readonly<Record<string, Shape>>;
 }
 
-const NEVER = new Set(['Plaintext', 'CiphertextBlob', 'SecretAccessKey', 'SessionToken', 'Password', 'NewPassword', 'OldPassword', 'PrivateKeyPlaintext', 'PrivateKey', 'CustomerKey']);
-
 export function auditView(model: AuditModel, shapeName: string | null, value: unknown): unknown {
   if (shapeName === null || value === undefined || value === null) return undefined;
   const shape = model.shapes[shapeName];
-  if (!shape || shape.sensitive || shape.type === 'blob' || value instanceof SecretBytes || Buffer.isBuffer(value)) return undefined;
+  if (!shape || isSecretShape(shape) || value instanceof SecretBytes || Buffer.isBuffer(value)) return undefined;
   switch (shape.type) {
     case 'structure': {
       if (typeof value !== 'object') return undefined;
       const out: Record<string, unknown> = {};
       for (const [name, ref] of Object.entries(shape.members ?? {})) {
-        if (NEVER.has(name)) continue;
+        if (SECRET_MEMBERS.has(name)) continue;
         const v = auditView(model, ref.shape, (value as Record<string, unknown>)[name]);
         if (v !== undefined) out[name.charAt(0).toLowerCase() + name.slice(1)] = v;
       }

@@ -1,12 +1,14 @@
 import { SecretBytes } from '../core/crypto/secret-bytes.js';
 import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
 import { CommonErrors } from '../core/errors/common.js';
+import { SECRET_MEMBERS, isSecretShape } from './secret-members.js';
 
 /**
  * Input validation and output serialization driven by a botocore service model (JSON protocols).
  * The model is the specification: member names, types, required members, enums, lengths, ranges and
- * patterns are checked exactly as it states, with AWS's ValidationException wording. Values of
- * `sensitive` shapes and blobs are never echoed in messages. Compiled once per model.
+ * patterns are checked exactly as it states, with AWS's ValidationException wording. Secret values —
+ * `sensitive` shapes, blobs and the members of secret-members.ts, and whatever they contain — are never
+ * echoed in messages ("Value at 'tokenCode' failed to satisfy constraint: …"). Compiled once per model.
  */
 export interface ShapeRef {
   shape: string;
@@ -82,20 +84,21 @@ export class ShapeCodec {
     return value as Record<string, unknown>;
   }
 
-  #decode(shapeName: string, v: unknown, path: string, errors: string[]): unknown {
-    const decoded = this.#decodeShape(shapeName, v, path, errors);
+  /** `secret`: the value is, or is inside, a secret member (never echoed). */
+  #decode(shapeName: string, v: unknown, path: string, errors: string[], secret = false): unknown {
+    const decoded = this.#decodeShape(shapeName, v, path, errors, secret || isSecretShape(this.model.shapes[shapeName]));
     const failed = this.constraints[shapeName]?.(decoded);
     if (failed !== undefined) errors.push(`Value at '${path}' failed to satisfy constraint: ${failed}`);
     return decoded;
   }
 
-  #decodeShape(shapeName: string, v: unknown, path: string, errors: string[]): unknown {
+  #decodeShape(shapeName: string, v: unknown, path: string, errors: string[], secret: boolean): unknown {
     const shape = this.model.shapes[shapeName]!;
     const at = path === '' ? '' : ` at '${path}'`;
-    // Only scalar, non-sensitive values are echoed (never a blob, a secret, or a structure: String() of a
-    // deeply nested array would recurse without bound).
+    // Only scalar values that are not secret are echoed (never a blob, a secret, or a structure: String() of
+    // a deeply nested array would recurse without bound).
     const show = (x: unknown) =>
-      shape.sensitive || (typeof x !== 'string' && typeof x !== 'number') ? `Value${at}` : `Value '${String(x).slice(0, 256)}'${at}`;
+      secret || (typeof x !== 'string' && typeof x !== 'number') ? `Value${at}` : `Value '${String(x).slice(0, 256)}'${at}`;
     const mismatch = () =>
       new AwsError(this.errors.serialization, `Unexpected value type${at}: expected ${shape.type}`);
     switch (shape.type) {
@@ -109,14 +112,14 @@ export class ShapeCodec {
         for (const [name, ref] of Object.entries(shape.members ?? {})) {
           const mv = obj[name];
           if (mv === undefined || mv === null) continue;
-          out[name] = this.#decode(ref.shape, mv, join(path, name), errors);
+          out[name] = this.#decode(ref.shape, mv, join(path, name), errors, secret || SECRET_MEMBERS.has(name));
         }
         return out;
       }
       case 'list': {
         if (!Array.isArray(v)) throw mismatch();
         this.#length(shape, v.length, show(v), errors, 'length');
-        return v.map((item, i) => this.#decode(shape.member!.shape, item, `${path}.${i + 1}.member`, errors));
+        return v.map((item, i) => this.#decode(shape.member!.shape, item, `${path}.${i + 1}.member`, errors, secret));
       }
       case 'map': {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw mismatch();
@@ -124,8 +127,8 @@ export class ShapeCodec {
         // {"__proto__": "x"} must be bound, not silently dropped into the prototype).
         const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
         for (const [k, mv] of Object.entries(v as Record<string, unknown>)) {
-          this.#decode(shape.key!.shape, k, `${path}.key`, errors);
-          out[k] = this.#decode(shape.value!.shape, mv, `${path}.${k}.value`, errors);
+          this.#decode(shape.key!.shape, k, `${path}.key`, errors, secret);
+          out[k] = this.#decode(shape.value!.shape, mv, `${path}.${secret ? '(key)' : k}.value`, errors, secret);
         }
         return out;
       }

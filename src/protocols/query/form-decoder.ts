@@ -1,5 +1,6 @@
 import { AwsError } from '../../core/errors/aws-error.js';
 import { QueryErrors } from '../../core/errors/query.js';
+import { SECRET_MEMBERS, isSecretShape } from '../../services/secret-members.js';
 import { QueryServiceModel, QueryShape } from './query-model.js';
 
 /**
@@ -33,14 +34,15 @@ class Decoder {
     private readonly prefixes: ReadonlySet<string>,
   ) {}
 
-  structure(shapeName: string, prefix: string): Record<string, unknown> | undefined {
+  /** `secret`: inside a secret member (secret-members.ts), whose values messages never echo. */
+  structure(shapeName: string, prefix: string, secret = false): Record<string, unknown> | undefined {
     const shape = this.#shape(shapeName);
     const out: Record<string, unknown> = {};
     let any = false;
     for (const [name, ref] of Object.entries(shape.members ?? {})) {
       const key = join(prefix, ref.locationName ?? name);
       if (!this.prefixes.has(key)) continue;
-      const v = this.value(ref.shape, key);
+      const v = this.value(ref.shape, key, secret || SECRET_MEMBERS.has(name));
       if (v !== undefined) {
         out[name] = v;
         any = true;
@@ -49,34 +51,35 @@ class Decoder {
     return any || prefix === '' ? out : undefined;
   }
 
-  value(shapeName: string, key: string): unknown {
+  value(shapeName: string, key: string, secret = false): unknown {
     const shape = this.#shape(shapeName);
+    const hidden = secret || isSecretShape(shape);
     switch (shape.type) {
       case 'structure':
-        return this.structure(shapeName, key);
+        return this.structure(shapeName, key, hidden);
       case 'list':
-        return this.#list(shape, key);
+        return this.#list(shape, key, hidden);
       case 'map':
-        return this.#map(shape, key);
+        return this.#map(shape, key, hidden);
       default: {
         const raw = this.params.get(key);
-        return raw === undefined ? undefined : scalar(shape, raw, key);
+        return raw === undefined ? undefined : scalar(shape, raw, key, hidden);
       }
     }
   }
 
-  #list(shape: QueryShape, key: string): unknown[] | undefined {
+  #list(shape: QueryShape, key: string, secret: boolean): unknown[] | undefined {
     if (this.params.get(key) === '') return [];
     const base = shape.flattened ? key : join(key, shape.member!.locationName ?? 'member');
     const items: unknown[] = [];
     for (let i = 1; this.prefixes.has(`${base}.${i}`); i++) {
       if (i > MAX_LIST_ITEMS) throw new AwsError(QueryErrors.ValidationError, `Too many list members at '${lowerFirst(key)}'.`);
-      items.push(this.value(shape.member!.shape, `${base}.${i}`));
+      items.push(this.value(shape.member!.shape, `${base}.${i}`, secret));
     }
     return items.length > 0 ? items : undefined;
   }
 
-  #map(shape: QueryShape, key: string): Record<string, unknown> | undefined {
+  #map(shape: QueryShape, key: string, secret: boolean): Record<string, unknown> | undefined {
     const base = shape.flattened ? key : join(key, 'entry');
     const keyName = shape.key!.locationName ?? 'key';
     const valueName = shape.value!.locationName ?? 'value';
@@ -87,7 +90,7 @@ class Decoder {
       if (i > MAX_LIST_ITEMS) throw new AwsError(QueryErrors.ValidationError, `Too many map entries at '${lowerFirst(key)}'.`);
       const k = this.params.get(`${base}.${i}.${keyName}`);
       if (k === undefined) continue;
-      out[k] = this.value(shape.value!.shape, `${base}.${i}.${valueName}`);
+      out[k] = this.value(shape.value!.shape, `${base}.${i}.${valueName}`, secret);
       any = true;
     }
     return any ? out : undefined;
@@ -100,11 +103,11 @@ class Decoder {
   }
 }
 
-function scalar(shape: QueryShape, raw: string, key: string): unknown {
+function scalar(shape: QueryShape, raw: string, key: string, secret: boolean): unknown {
   const bad = (what: string) =>
     new AwsError(
       QueryErrors.ValidationError,
-      `1 validation error detected: Value ${shape.sensitive ? '' : `'${raw.slice(0, 64)}' `}at '${lowerFirst(key)}' failed to satisfy constraint: Member must be ${what}`,
+      `1 validation error detected: Value ${secret ? '' : `'${raw.slice(0, 64)}' `}at '${lowerFirst(key)}' failed to satisfy constraint: Member must be ${what}`,
     );
   switch (shape.type) {
     case 'integer':
