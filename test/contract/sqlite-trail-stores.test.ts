@@ -7,6 +7,7 @@ import { SqliteDatabase } from '../../src/store/metadata/sqlite/database.js';
 import { SqliteTrailDeliveryStore } from '../../src/store/metadata/sqlite/trail-delivery-store.js';
 import { SqliteTrailStore } from '../../src/store/metadata/sqlite/trail-store.js';
 import { OpenFresh } from './reopenable.js';
+import { trailDeliveryStoreContract } from './trail-delivery-store.contract.js';
 import { trailStoreContract } from './trail-store.contract.js';
 import { TrailStores } from './trail-stores.js';
 
@@ -42,5 +43,12 @@ for (const [title, options] of [
       for (const d of opened) if (d.db.open) d.close();
     });
     trailStoreContract(sqlite(options, opened));
+  });
+  describe(`SQLite trail-delivery store (${title})`, () => {
+    const opened: SqliteDatabase[] = [];
+    after(() => {
+      for (const d of opened) if (d.db.open) d.close();
+    });
+    trailDeliveryStoreContract(sqlite(options, opened));
   });
 }
