@@ -40,12 +40,19 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
     const isMultiRegionTrail = input.IsMultiRegionTrail ?? false;
     checkRegionScope(isMultiRegionTrail, includeGlobalServiceEvents);
     await checkDestination(call, arn, input.S3BucketName, prefix);
-    const kmsKeyId = input.KmsKeyId ? await checkTrailKey(call, arn, input.S3BucketName, prefix, input.KmsKeyId) : null;
     needs(
       call.trails.listTrails(accountId, region).filter((t) => t.region === region).length < MAX_TRAILS_PER_REGION,
       CloudTrailErrors.MaximumNumberOfTrailsExceededException,
       `User: ${accountId} already has ${MAX_TRAILS_PER_REGION} trails in ${region}.`,
     );
+    needs(
+      // A multi-region trail of that name homed elsewhere is also seen here.
+      !call.trails.listTrails(accountId, region).some((t) => t.name === input.Name),
+      CloudTrailErrors.TrailAlreadyExistsException,
+      `Trail ${input.Name} already exists for customer: ${accountId}`,
+    );
+    // Last: the key check asks KMS for a data key (and is recorded in the key owner's account).
+    const kmsKeyId = input.KmsKeyId ? await checkTrailKey(call, arn, input.S3BucketName, prefix, input.KmsKeyId) : null;
     const trail: TrailRecord = {
       accountId,
       region,
@@ -67,12 +74,6 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
       stopLoggingTime: null,
       createdAt: call.clock.now(),
     };
-    needs(
-      // A multi-region trail of that name homed elsewhere is also seen here.
-      !call.trails.listTrails(accountId, region).some((t) => t.name === input.Name),
-      CloudTrailErrors.TrailAlreadyExistsException,
-      `Trail ${input.Name} already exists for customer: ${accountId}`,
-    );
     needs(call.trails.createTrail(trail), CloudTrailErrors.TrailAlreadyExistsException, `Trail ${input.Name} already exists for customer: ${accountId}`);
     return trailSettingsView(trail);
   },
