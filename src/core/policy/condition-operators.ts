@@ -36,7 +36,24 @@ function strings(dialect: Dialect, ignoreCase: boolean, negated: boolean, cost: 
   };
 }
 
-function ordered(parse: (s: string) => number | undefined, what: string, compare: Compare, negated = false): OperatorSpec {
+/**
+ * `parse`, remembering its last answer: one request value is usually compared by many conditions in a
+ * row (a statement per value in a long policy), and parsing is linear in the value's length.
+ */
+function rememberingLast(parse: (s: string) => number | undefined): (s: string) => number | undefined {
+  let lastText: string | undefined;
+  let lastValue: number | undefined;
+  return (text) => {
+    if (text !== lastText) {
+      lastValue = parse(text);
+      lastText = text;
+    }
+    return lastValue;
+  };
+}
+
+function ordered(exactParse: (s: string) => number | undefined, what: string, compare: Compare, negated = false): OperatorSpec {
+  const parse = rememberingLast(exactParse);
   return {
     negated,
     cost: 2,
