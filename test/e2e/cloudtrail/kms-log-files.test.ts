@@ -195,7 +195,18 @@ describe('trails with SSE-KMS log files', () => {
   });
 
   it('a key that stops letting CloudTrail in, or is disabled: KmsException at UpdateTrail, LatestDeliveryError at delivery', async () => {
-    await ct().send(new UpdateTrailCommand({ Name: TRAIL, KmsKeyId: cloudTrailKey }));
+    if (skip) await ct().send(new UpdateTrailCommand({ Name: TRAIL, KmsKeyId: cloudTrailKey }));
+    else {
+      // The aws CLI's --kms-key-id, by alias: the trail answers the key's ARN.
+      const env = { ...awsClientEnv(), AWS_ENDPOINT_URL: server.url };
+      const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile('aws', ['cloudtrail', 'update-trail', '--name', TRAIL, '--kms-key-id', 'alias/trail-logs', '--output', 'json'], { env, timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(JSON.parse(out.stdout).KmsKeyId, cloudTrailKey);
+    }
     const noCloudTrail = JSON.stringify({ Version: '2012-10-17', Statement: [JSON.parse(KEY_POLICY).Statement[0]] });
     await clients.kms().send(new PutKeyPolicyCommand({ KeyId: cloudTrailKey, PolicyName: 'default', Policy: noCloudTrail }));
     await clients.iam().send(new CreateUserCommand({ UserName: 'while-key-refuses' }));
