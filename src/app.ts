@@ -181,7 +181,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     jsonProtocol,
     new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log, bodyGuard),
     // S3 last: it claims whatever the JSON and Query protocols did not.
-    new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log),
+    new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log, bodyLimits.idleTimeoutMs),
   ];
   let ready = false;
   const server = createEdge({

@@ -20,6 +20,7 @@ export const S3Errors = defineErrors({
   ExpiredToken: { status: 400, fault: 'client' },
   IllegalLocationConstraintException: { status: 400, fault: 'client' },
   IncompleteBody: { status: 400, fault: 'client' },
+  RequestTimeout: { status: 400, fault: 'client' },
   InternalError: { status: 500, fault: 'server', retryable: true },
   InvalidAccessKeyId: { status: 403, fault: 'client' },
   InvalidArgument: { status: 400, fault: 'client' },

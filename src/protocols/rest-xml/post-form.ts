@@ -3,6 +3,7 @@ import { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { AwsError } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
+import { requestTimeout } from './request-body.js';
 
 /** The form fields of a POST Object upload are at most 20 KB (https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html). */
 const MAX_FIELDS_BYTES = 20 * 1024;
@@ -19,14 +20,31 @@ export interface PostForm {
  * Reads a multipart/form-data POST up to its `file` field and hands the file over as a stream (it is
  * never buffered whole). Fields after the file are ignored, as S3 ignores them.
  */
-export function readPostForm(req: IncomingMessage): Promise<PostForm> {
+export function readPostForm(req: IncomingMessage, idleMs: number): Promise<PostForm> {
   return new Promise((resolve, reject) => {
     const fields = new Map<string, string>();
     let size = 0;
     let done = false;
+    // The fields are read before the policy's signature can be checked: a form that stalls is cut off, and
+    // so is its file (failed with RequestTimeout) if it stalls while being read.
+    let file: Readable | undefined;
+    const idle = setTimeout(function check() {
+      if (file === undefined) return fail(requestTimeout());
+      if (req.isPaused()) return void idle.refresh();
+      file.destroy(requestTimeout());
+    }, idleMs);
+    const onData = () => idle.refresh();
+    req.on('data', onData);
+    const settle = () => {
+      clearTimeout(idle);
+      req.off('data', onData);
+    };
+    req.once('end', settle);
+    req.once('close', settle);
     const fail = (err: unknown) => {
       if (done) return;
       done = true;
+      settle();
       req.unpipe();
       reject(err instanceof AwsError ? err : new AwsError(S3Errors.MalformedPOSTRequest, 'The body of your POST request is not well-formed multipart/form-data.'));
     };
@@ -52,6 +70,8 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
         return;
       }
       done = true;
+      file = stream;
+      stream.once('close', settle);
       resolve({ fields, file: stream, filename: filename ?? '' });
     });
     parser.on('finish', () => fail(new AwsError(S3Errors.InvalidArgument, 'POST requires exactly one file upload per request.')));

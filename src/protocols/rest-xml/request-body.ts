@@ -15,7 +15,7 @@ import { MAX_PUT_BYTES } from '../../core/s3/bodies.js';
  * - STREAMING-*: the aws-chunked framing is removed, each chunk's signature (and the trailer's) checked;
  * - UNSIGNED-PAYLOAD: taken as it comes (TLS or the checksums protect it).
  */
-export function requestBody(req: IncomingMessage, payloadHash: string, signing: ChunkSigning | undefined): RequestBody {
+export function requestBody(req: IncomingMessage, payloadHash: string, signing: ChunkSigning | undefined, idleMs: number): RequestBody {
   const h = req.headers;
   const chunked = isAwsChunkedMode(payloadHash);
   const declared = chunked ? h['x-amz-decoded-content-length'] : h['content-length'];
@@ -40,12 +40,12 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
         ...(typeof trailer === 'string' ? { declaredTrailers: trailer.split(',').map((t) => t.trim().toLowerCase()) } : {}),
       });
       chunkDecoder = decoder;
-      return piped(req, decoder);
+      return piped(req, decoder, idleMs);
     }
     if (payloadHash !== UNSIGNED_PAYLOAD && /^[0-9a-f]{64}$/.test(payloadHash)) {
-      return piped(req, new Sha256Check(payloadHash));
+      return piped(req, new Sha256Check(payloadHash), idleMs);
     }
-    return piped(req, new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }));
+    return piped(req, new PassThrough({ highWaterMark: BODY_BUFFER_BYTES }), idleMs);
   };
   let chunkDecoder: AwsChunkedDecoder | undefined;
   const body: RequestBody = {
@@ -67,12 +67,30 @@ export function requestBody(req: IncomingMessage, payloadHash: string, signing: 
  * `req` piped into `stage`: a failure of the request (client gone) fails the stage; the stage's own
  * failure reaches whoever consumes it (their pipeline), and is not re-thrown by pipe() once that consumer
  * has stopped listening. The request is not destroyed: its error answer still has to go out.
+ * A client that sends nothing for `idleMs` while we are reading fails the stage with S3's RequestTimeout
+ * (time spent with the request paused because we are the slow side does not count).
  */
-function piped(req: IncomingMessage, stage: Transform): Readable {
+function piped(req: IncomingMessage, stage: Transform, idleMs: number): Readable {
+  const idle = setTimeout(function check() {
+    if (req.readableEnded || stage.destroyed) return;
+    if (req.isPaused()) {
+      idle.refresh();
+      return;
+    }
+    stage.destroy(requestTimeout());
+  }, idleMs);
+  req.on('data', () => idle.refresh());
+  req.once('end', () => clearTimeout(idle));
+  req.once('close', () => clearTimeout(idle));
+  stage.once('close', () => clearTimeout(idle));
   req.once('error', (err) => stage.destroy(err));
   stage.on('error', () => req.unpipe(stage));
   return req.pipe(stage);
 }
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (RequestTimeout, 400). */
+export const requestTimeout = () =>
+  new AwsError(S3Errors.RequestTimeout, 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.');
 
 /** A body that is already a stream (the file of a POST Object form): length unknown. */
 export function streamBody(source: Readable): RequestBody {

@@ -44,6 +44,8 @@ export class RestXmlProtocol implements Protocol {
     /** Host names under which `<bucket>.<domain>` addresses a bucket (virtual-hosted style). */
     private readonly domains: readonly string[],
     private readonly log: Logger,
+    /** A body (or a POST form) that sends nothing for this long is answered RequestTimeout and cut. */
+    private readonly bodyIdleMs: number,
   ) {}
 
   claims(): boolean {
@@ -69,7 +71,7 @@ export class RestXmlProtocol implements Protocol {
       let form: PostForm | undefined;
       if (opName === 'PostObject') {
         // Browser uploads: the signature is over the form's policy, not over the request.
-        form = await readPostForm(ex.req);
+        form = await readPostForm(ex.req, this.bodyIdleMs);
         const fields = form.fields;
         verified = await this.authenticator.authenticatePostPolicy((name) => fields.get(name), 's3');
         body = streamBody(form.file);
@@ -82,7 +84,7 @@ export class RestXmlProtocol implements Protocol {
           scope: `${v.amzDate.slice(0, 8)}/${v.region}/${v.service}/aws4_request`,
           seedSignature: v.signature,
         };
-        body = requestBody(ex.req, v.payloadHash, signing);
+        body = requestBody(ex.req, v.payloadHash, signing, this.bodyIdleMs);
       }
       ex.note.principal = verified.principal.arn;
       const op = opName === undefined ? undefined : this.service.operations.get(opName);

@@ -1,7 +1,7 @@
 // The S3 request edge: X-Amz-Date must be a real instant (header, presigned URL, POST policy form), a
 // presigned URL cannot carry a signed aws-chunked body, and a body declared over 5 GiB is refused before a
-// byte of it is read.
-import { CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// byte of it is read; a body that stalls is cut off.
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import assert from 'node:assert/strict';
@@ -176,5 +176,82 @@ describe('S3 request edge', () => {
     // Exactly 5 GiB is not refused for its size (the answer waits for the body: no immediate 400).
     const limit = await signedS3Request(server.url, { method: 'PUT', path: '/edge/limit', payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': String(5 * GiB) } });
     await assert.rejects(headersOnly(server.url, limit, 500), /waited for the body/);
+  });
+});
+
+describe('S3 bodies that stall are cut off (idle timeout)', () => {
+  const IDLE_MS = 1000;
+  let server: TestServer;
+  let s3: S3Client;
+  before(async () => {
+    server = await startServer({ bodies: { idleTimeoutMs: IDLE_MS } });
+    s3 = server.s3();
+    await s3.send(new CreateBucketCommand({ Bucket: 'slow' }));
+  });
+  after(() => server.destroy());
+
+  /** Sends the headers, then `chunks` (each after `gapMs`), then stalls or ends; collects the answer. */
+  function trickle(req: RawRequest, chunks: Buffer[], gapMs: number, end: boolean): Promise<{ status: number; headers: IncomingHttpHeaders; text: string; ms: number }> {
+    const url = new URL(server.url);
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const r = request({ host: url.hostname, port: url.port, method: req.method ?? 'PUT', path: req.path ?? '/', headers: req.headers, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, ms: Date.now() - started });
+        });
+      });
+      const timer = setTimeout(() => {
+        r.destroy();
+        reject(new Error('no answer within 10 s'));
+      }, 10_000);
+      r.on('error', () => undefined);
+      r.flushHeaders();
+      let i = 0;
+      const next = () => {
+        if (i < chunks.length) {
+          r.write(chunks[i++]!);
+          setTimeout(next, gapMs);
+        } else if (end) r.end();
+      };
+      next();
+    });
+  }
+
+  it('a PutObject whose body stops arriving is 400 RequestTimeout after the idle timeout, and nothing is stored', async () => {
+    const put = await signedS3Request(server.url, { method: 'PUT', path: '/slow/stalled', payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': '1000' } });
+    const res = await trickle(put, [Buffer.alloc(10, 0x61)], 0, false);
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /<Code>RequestTimeout<\/Code>/);
+    assert.equal(res.headers.connection, 'close');
+    assert.ok(res.ms >= IDLE_MS - 100 && res.ms < IDLE_MS + 3000, `after ${res.ms} ms`);
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'slow', Key: 'stalled' })), { name: 'NotFound' });
+  });
+
+  it('a POST form that stops arriving in its fields is 400 RequestTimeout', async () => {
+    const boundary = 'strongroom-boundary';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nposted\r\n--${boundary}\r\nContent-Disposition: form-data; name="po`;
+    const res = await trickle(
+      { method: 'POST', path: '/slow', headers: { host: new URL(server.url).host, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': '5000' } },
+      [Buffer.from(head)],
+      0,
+      false,
+    );
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /<Code>RequestTimeout<\/Code>/);
+  });
+
+  it('a slow but steady upload (longer than the idle timeout, never idle that long) is stored', async () => {
+    const chunks = Array.from({ length: 6 }, (_, i) => Buffer.alloc(100, 0x61 + i));
+    const body = Buffer.concat(chunks);
+    const put = await signedS3Request(server.url, { method: 'PUT', path: '/slow/steady', payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': String(body.length) } });
+    const res = await trickle(put, chunks, IDLE_MS / 2, true);
+    assert.equal(res.status, 200, res.text);
+    assert.ok(res.ms > IDLE_MS * 2, `took ${res.ms} ms`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'slow', Key: 'steady' }));
+    assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), body);
   });
 });
