@@ -7,6 +7,7 @@ import { SqliteS3Store } from '../../src/store/metadata/sqlite/s3-store.js';
 import { S3Store } from '../../src/store/metadata/s3-types.js';
 import { OpenFresh } from './reopenable.js';
 import { s3StoreContract } from './s3-store.contract.js';
+import { crashContract } from './crash-contract.js';
 
 /** A fresh data dir; reopen closes every database open on it first. */
 function sqlite(options: { asyncDurability?: boolean }, opened: SqliteDatabase[]): OpenFresh<S3Store> {
@@ -42,3 +43,7 @@ for (const [title, options] of [
     s3StoreContract(sqlite(options, opened));
   });
 }
+
+describe('SQLite data dir killed mid-burst (S3 and audit stores, as the server opens them)', () => {
+  crashContract({ module: new URL('./sqlite-location.js', import.meta.url).href, fresh: async () => mkdtempSync(join(tmpdir(), 'sr-crash-')) });
+});
