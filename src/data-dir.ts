@@ -45,6 +45,16 @@ export function checkDataDirParts(dataDir: string): void {
   }
 }
 
+/**
+ * Offline commands (explain, account create) work on a deployment that exists: a data dir with its database and
+ * its root-of-trust.key. Opening the stores of anything else would create an empty database there — which
+ * `serve` would then refuse as a database without its key. Returns the message to print, or undefined.
+ */
+export function notADataDir(dataDir: string): string | undefined {
+  if (existsSync(join(dataDir, SQLITE_FILE)) && existsSync(join(dataDir, ROOT_KEY_FILE))) return undefined;
+  return `${dataDir} is not a Strongroom data dir (no ${SQLITE_FILE} and ${ROOT_KEY_FILE}; start \`strongroom serve\` on it once first)`;
+}
+
 /** The error for a root-of-trust.key that does not open what the database holds wrapped (see app.ts). */
 export function wrongRootKey(dataDir: string, err: RootOfTrustError): DataDirError {
   return new DataDirError(

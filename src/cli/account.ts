@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { systemClock } from '../core/clock.js';
-import { FileRootOfTrust, ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
+import { FileRootOfTrust } from '../core/crypto/root-of-trust/file.js';
 import { createAccount } from '../core/identity/accounts.js';
 import { CredentialStore } from '../core/identity/credentials.js';
-import { SQLITE_FILE } from '../store/metadata/sqlite/database.js';
+import { notADataDir } from '../data-dir.js';
 import { openStores } from '../stores.js';
 
 export interface AccountCreateFlags {
@@ -18,8 +17,9 @@ export interface AccountCreateFlags {
  */
 export async function accountCreateCommand(flags: AccountCreateFlags): Promise<number> {
   const dataDir = resolve(flags.dataDir ?? process.env.STRONGROOM_DATA_DIR ?? 'data');
-  if (!existsSync(join(dataDir, SQLITE_FILE)) || !existsSync(join(dataDir, ROOT_KEY_FILE))) {
-    process.stderr.write(`strongroom: ${dataDir} is not a Strongroom data dir (start \`strongroom serve\` on it once first)\n`);
+  const notDataDir = notADataDir(dataDir);
+  if (notDataDir !== undefined) {
+    process.stderr.write(`strongroom: ${notDataDir}\n`);
     return 1;
   }
   if (flags.accountId !== undefined && !/^\d{12}$/.test(flags.accountId)) {

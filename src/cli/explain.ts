@@ -3,6 +3,7 @@ import { KmsAccessControl } from '../core/kms/access-control.js';
 import { Explanation, explainKmsAccess, findKey, principalFromArn } from '../core/kms/explain.js';
 import { SuppliedFacts, explainConditions, howToSupply } from '../services/explain/facts.js';
 import { kmsConditions, keyResourceConditions } from '../services/kms/conditions.js';
+import { notADataDir } from '../data-dir.js';
 import { openStores } from '../stores.js';
 
 export interface ExplainFlags {
@@ -27,7 +28,13 @@ export interface ExplainFlags {
  */
 export async function explainCommand(flags: ExplainFlags): Promise<number> {
   const supplied = suppliedFacts(flags);
-  const stores = openStores(resolve(flags.dataDir ?? process.env.STRONGROOM_DATA_DIR ?? 'data'));
+  const dataDir = resolve(flags.dataDir ?? process.env.STRONGROOM_DATA_DIR ?? 'data');
+  const notDataDir = notADataDir(dataDir);
+  if (notDataDir !== undefined) {
+    process.stderr.write(`strongroom: ${notDataDir}\n`);
+    return 1;
+  }
+  const stores = openStores(dataDir);
   try {
     const region = flags.region ?? process.env.STRONGROOM_REGION ?? ((await stores.metadata.getSetting('home_region')) || 'us-east-1');
     const encryptionContext = Object.fromEntries(

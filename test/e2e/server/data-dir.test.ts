@@ -106,3 +106,22 @@ describe('strongroom serve refuses a data dir whose parts do not belong together
     assert.equal(code, 0, `signal ${proc.child.signalCode}; stderr: ${proc.stderr()}`);
   });
 });
+
+describe('offline commands work only on an existing data dir', () => {
+  it('`strongroom explain` on a folder that is not a data dir: one line, exit 1, and no database is created there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sr-not-datadir-'));
+    try {
+      const run = await runCli(['explain', '--data-dir', dir, '--principal', 'arn:aws:iam::111122223333:root', '--action', 'kms:Decrypt', '--key', 'alias/x']);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /is not a Strongroom data dir/);
+      assert.doesNotMatch(run.stderr, /\n\s+at /);
+      assert.deepEqual(readdirSync(dir), []);
+      const missing = join(dir, 'nothing-here');
+      const again = await runCli(['explain', '--data-dir', missing, '--principal', 'arn:aws:iam::111122223333:root', '--action', 'kms:Decrypt', '--key', 'alias/x']);
+      assert.equal(again.code, 1);
+      assert.equal(existsSync(missing), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
