@@ -2,11 +2,20 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { PendingObject, PlannedObject } from '../../src/core/audit/trail-delivery.js';
 import { canonicalJson } from '../../src/core/audit/record.js';
+import { TrailRecord } from '../../src/store/metadata/trail-types.js';
 import { OpenFresh } from './reopenable.js';
 import { ACCOUNT, OTHER, T0, TrailStores, auditRecord, commitRecords } from './trail-stores.js';
 
 const ARN = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/t`;
 const ARN2 = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/u`;
+
+const arnOf = (name: string) => `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/${name}`;
+
+const trail = (name: string): TrailRecord => ({
+  accountId: ACCOUNT, region: 'us-east-1', name, arn: arnOf(name), s3BucketName: 'logs', s3KeyPrefix: null, snsTopicName: null, includeGlobalServiceEvents: true,
+  isMultiRegionTrail: false, logFileValidationEnabled: true, cloudWatchLogsLogGroupArn: null, cloudWatchLogsRoleArn: null, kmsKeyId: null, eventSelectors: null,
+  advancedEventSelectors: null, isLogging: true, startLoggingTime: 1, stopLoggingTime: null, createdAt: 1,
+});
 
 const log = (key: string, overrides: Partial<PlannedObject> = {}): PlannedObject => ({
   kind: 'log',
@@ -81,7 +90,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     await s.delivery.delivered(a!, true, 200);
     await s.delivery.delivered(b!, true, 201);
     await s.delivery.delivered(c!, false, 202);
-    // A retry after a crash between the write and this call: delivered again, listed once.
+    // Reported again (a second writer, a retry): it is no longer pending, so nothing changes.
     await s.delivery.delivered(a!, true, 203);
     assert.deepEqual(await s.delivery.pending(ARN), []);
     assert.deepEqual(await s.delivery.undigested(ARN, 'us-east-1'), [{ bucket: 'logs', key: 'a', sha256: 'sha-a', oldestEventTime: T0, newestEventTime: T0 + 1000 }]);
@@ -89,12 +98,33 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     assert.deepEqual(await s.delivery.undigested(ARN2, 'us-east-1'), []);
     const state = await s.trails.delivery(ARN);
     assert.equal(state?.deliveredSeq, 3);
-    assert.equal(state?.lastLogDeliveryTime, 203);
+    assert.equal(state?.lastLogDeliveryTime, 202);
     assert.equal(state?.lastLogDeliveryError, null);
+  });
+
+  it('a file reported delivered after its trail was deleted changes nothing: not the pending file that took its number, not a new trail of the same name', async () => {
+    const { store: s } = await open();
+    await s.trails.createTrail(trail('old'));
+    await s.trails.startDelivery(arnOf('old'));
+    await s.delivery.planLogs(arnOf('old'), [log('old/1.json.gz')], 0, 100);
+    const [inFlight] = await s.delivery.pending(arnOf('old'));
+    // DeleteTrail while the file is being written; another trail plans a file meanwhile.
+    await s.trails.deleteTrail(arnOf('old'));
+    await s.trails.createTrail(trail('other'));
+    await s.delivery.planLogs(arnOf('other'), [log('other/1.json.gz')], 0, 101);
+    await s.delivery.delivered(inFlight!, true, 200);
+    await s.delivery.failed(arnOf('old'), 'log', 'AccessDenied');
+    assert.deepEqual((await s.delivery.pending(arnOf('other'))).map((p) => p.key), ['other/1.json.gz']);
+    // A new trail of the old name starts with no memory of the old one.
+    await s.trails.createTrail(trail('old'));
+    assert.equal(await s.trails.delivery(arnOf('old')), undefined);
+    assert.deepEqual(await s.delivery.undigested(arnOf('old'), 'us-east-1'), []);
+    assert.deepEqual(await s.delivery.pending(arnOf('old')), []);
   });
 
   it('a failure is recorded beside the last successful delivery time, and the next delivery clears it', async () => {
     const { store: s } = await open();
+    await s.trails.createTrail(trail('t'));
     await s.delivery.failed(ARN, 'log', 'AccessDenied');
     let state = await s.trails.delivery(ARN);
     assert.equal(state?.lastLogDeliveryError, 'AccessDenied');
@@ -150,6 +180,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     const s = opened.store;
     await s.delivery.planLogs(ARN, [log('a'), log('b')], 6, 100);
     await s.delivery.delivered((await s.delivery.pending(ARN))[0]!, true, 200);
+    await s.trails.createTrail(trail('u'));
     await s.delivery.planDigest(ARN2, digest('d'), 700, 'sig', [], 300);
     await s.delivery.failed(ARN2, 'digest', 'AccessDenied');
     const before = {
@@ -161,6 +192,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
       state2: await s.trails.delivery(ARN2),
     };
     assert.equal(before.pending.length, 1);
+    assert.equal(before.state2?.lastDigestDeliveryError, 'AccessDenied');
     assert.deepEqual(before.pending[0]!.body, log('b').body);
     const check = async (x: TrailStores) => {
       assert.equal(await x.delivery.deliveredSeq(ARN), 6);

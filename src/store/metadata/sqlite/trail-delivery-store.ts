@@ -71,9 +71,15 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
     }));
   }
 
+  /**
+   * Only a file still pending is recorded. Its trail may have been deleted while it was written (its pending
+   * rows went with it, and their ids can be taken again by another trail's plan: the row is matched on trail
+   * and key too), or another writer may have recorded it: then nothing changes, so that neither another
+   * trail's pending file is dropped (a log file never written) nor a new trail of the same name inherits it.
+   */
   delivered(p: PendingObject, digested: boolean, now: number): void {
     this.database.transaction(() => {
-      this.database.stmt('DELETE FROM cloudtrail_pending_objects WHERE id = ?').run(p.id);
+      if (this.database.stmt('DELETE FROM cloudtrail_pending_objects WHERE id = ? AND trail_arn = ? AND key = ?').run(p.id, p.trailArn, p.key).changes === 0) return;
       if (p.kind === 'log' && digested) {
         this.database
           .stmt(
@@ -89,12 +95,18 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
     });
   }
 
-  /** Keeps the time of the last successful delivery (LatestDeliveryTime); sets the error GetTrailStatus shows. */
+  /**
+   * Keeps the time of the last successful delivery (LatestDeliveryTime); sets the error GetTrailStatus shows.
+   * Only for a trail that still exists (one deleted while its file was being written leaves no state behind).
+   */
   failed(trailArn: string, kind: 'log' | 'digest', message: string): void {
     const error = kind === 'log' ? 'last_log_delivery_error' : 'last_digest_delivery_error';
     this.database
-      .stmt(`INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq, ${error}) VALUES (?, 0, ?) ON CONFLICT (trail_arn) DO UPDATE SET ${error} = excluded.${error}`)
-      .run(trailArn, message);
+      .stmt(
+        `INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq, ${error}) SELECT ?, 0, ? WHERE EXISTS (SELECT 1 FROM cloudtrail_trails WHERE arn = ?)
+         ON CONFLICT (trail_arn) DO UPDATE SET ${error} = excluded.${error}`,
+      )
+      .run(trailArn, message, trailArn);
   }
 
   undigested(trailArn: string, region: string): DigestedLogFile[] {
