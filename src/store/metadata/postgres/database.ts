@@ -1,0 +1,131 @@
+import pg from 'pg';
+import { MIGRATIONS } from './migrations.js';
+
+/** What runs a query: the pool (one statement, autocommit) or the client of a transaction. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface PostgresOptions {
+  /** Connections in the pool (default 10). */
+  readonly maxConnections?: number;
+  /** How long to wait for a connection before failing (default 5 s): a database that is down fails fast. */
+  readonly connectionTimeoutMs?: number;
+}
+
+/**
+ * Session-level advisory lock key held while migrating ("SRMIG" in ASCII), so that nodes starting together
+ * on an empty database migrate it once, one after the other:
+ * https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+ */
+const MIGRATION_LOCK = 0x53524d4947;
+
+/** SQLSTATE unique_violation: https://www.postgresql.org/docs/current/errcodes-appendix.html */
+export const UNIQUE_VIOLATION = '23505';
+
+/**
+ * One PostgreSQL database behind a `pg` pool, migrated at open. Every PostgreSQL-backed store shares it.
+ * Durability is PostgreSQL's: a statement or transaction that returned is committed (synchronous_commit on,
+ * the server's default). Queries are parameterised ($1, $2 …); no value is ever spliced into SQL text.
+ */
+export class PostgresDatabase {
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects and brings the schema up to date (safe when several nodes open the same database at once). */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresDatabase> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    });
+    // An idle connection that breaks (server restart, network) emits 'error' on the pool; unhandled, that
+    // would end the process. The pool drops the connection; the next query opens a new one or fails itself.
+    pool.on('error', () => undefined);
+    const db = new PostgresDatabase(pool);
+    try {
+      await db.#migrate();
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return db;
+  }
+
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.#pool.query<R>(sql, params);
+  }
+
+  /**
+   * Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws
+   * (and the error rethrown). READ COMMITTED, PostgreSQL's default: a caller that reads before it writes
+   * locks what it reads (SELECT … FOR UPDATE) or relies on a constraint.
+   */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error; // the connection is unusable: the pool must not hand it out again
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)',
+        );
+        const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+        const applied = new Set(rows.map((r) => r.version));
+        const newest = rows.length > 0 ? rows[rows.length - 1]!.version : 0;
+        if (newest > MIGRATIONS.length) {
+          // A newer Strongroom migrated this database: running older code on it could corrupt what it added.
+          throw new Error(
+            `the database schema is at version ${newest}, newer than this Strongroom knows (${MIGRATIONS.length}): upgrade this node`,
+          );
+        }
+        for (let i = 0; i < MIGRATIONS.length; i++) {
+          if (applied.has(i + 1)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(MIGRATIONS[i]!); // no parameters: the simple protocol runs every statement
+            await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()]);
+            await client.query('COMMIT');
+          } catch (e) {
+            await client.query('ROLLBACK');
+            throw e;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      }
+    } catch (e) {
+      broken = e as Error; // do not return a connection that may still hold the lock or a transaction
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,321 @@
+import {
+  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
+  MetadataStore, Page, RotationType, Tag, pageOf,
+} from '../types.js';
+import { PostgresDatabase, Queryable } from './database.js';
+import { num } from './rows.js';
+
+type Row = Record<string, unknown>;
+
+/** KeyPatch fields and their columns; a patch only ever names these (never caller text in SQL). */
+const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
+  description: 'description',
+  keyState: 'key_state',
+  deletionDate: 'deletion_date',
+  pendingWindowInDays: 'pending_window_in_days',
+  policy: 'policy',
+  currentMaterialId: 'current_material_id',
+  rotationEnabled: 'rotation_enabled',
+  rotationPeriodInDays: 'rotation_period_in_days',
+  nextRotationDate: 'next_rotation_date',
+  onDemandRotationStartDate: 'on_demand_rotation_start_date',
+};
+
+/**
+ * The metadata store on PostgreSQL (schema: migrations/001-kms.ts). Writes that SQLite makes in one
+ * transaction are one transaction here too (createKey, addMaterial, putTags, removeTags); single statements
+ * are atomic on their own. Alias uniqueness is the primary key's, so two nodes creating the same alias at
+ * once get one success and one AliasExistsError.
+ */
+export class PostgresMetadataStore implements MetadataStore {
+  readonly #db: PostgresDatabase;
+
+  constructor(db: PostgresDatabase) {
+    this.#db = db;
+  }
+
+  /** Opens (and migrates) the database at `url` for this store alone; close() closes it. */
+  static async open(url: string): Promise<PostgresMetadataStore> {
+    return new PostgresMetadataStore(await PostgresDatabase.open(url));
+  }
+
+  async #one(sql: string, params: unknown[]): Promise<Row | undefined> {
+    return (await this.#db.query(sql, params)).rows[0];
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = await this.#one('SELECT value FROM settings WHERE name = $1', [name]);
+    return row ? String(row.value) : undefined;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    await this.#db.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
+    return (await this.getSetting(name))!;
+  }
+
+  async createAccount(a: AccountRecord): Promise<void> {
+    await this.#db.query('INSERT INTO accounts (account_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [a.accountId, a.createdAt]);
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const row = await this.#one('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
+    return row ? { accountId: String(row.account_id), createdAt: Number(row.created_at) } : undefined;
+  }
+
+  async putAccessKey(k: AccessKeyRecord): Promise<void> {
+    // SQLite's INSERT OR REPLACE: every column takes the new record's value.
+    await this.#db.query(
+      `INSERT INTO access_keys
+         (access_key_id, account_id, principal_arn, principal_type, principal_id, secret_wrapped, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, principal_arn = excluded.principal_arn,
+         principal_type = excluded.principal_type, principal_id = excluded.principal_id,
+         secret_wrapped = excluded.secret_wrapped, status = excluded.status, created_at = excluded.created_at`,
+      [k.accessKeyId, k.accountId, k.principalArn, k.principalType, k.principalId, k.secretWrapped, k.status, k.createdAt],
+    );
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    const row = await this.#one('SELECT * FROM access_keys WHERE access_key_id = $1', [accessKeyId]);
+    return row ? toAccessKey(row) : undefined;
+  }
+
+  async listAccessKeys(accountId: string): Promise<AccessKeyRecord[]> {
+    const { rows } = await this.#db.query('SELECT * FROM access_keys WHERE account_id = $1 ORDER BY access_key_id', [accountId]);
+    return rows.map(toAccessKey);
+  }
+
+  async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
+           deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
+           rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [
+          key.keyId, key.accountId, key.region, key.arn, key.description, key.keyState, key.keyManager, key.createdAt,
+          key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled,
+          key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate,
+        ],
+      );
+      await insertMaterial(tx, material);
+      for (const t of tags) await putTag(tx, key.keyId, t);
+    });
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const row = await this.#one('SELECT * FROM kms_keys WHERE key_id = $1', [keyId]);
+    return row ? toKey(row) : undefined;
+  }
+
+  async listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
+    const { rows } = await this.#db.query(
+      'SELECT * FROM kms_keys WHERE account_id = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4',
+      [accountId, region, after ?? '', limit + 1],
+    );
+    return pageOf(rows.map(toKey), limit, (k) => k.keyId);
+  }
+
+  async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    const row = await applyPatch(this.#db, keyId, patch);
+    return row ? toKey(row) : undefined;
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    // Materials, aliases and tags go with it (ON DELETE CASCADE), in the statement's transaction.
+    await this.#db.query('DELETE FROM kms_keys WHERE key_id = $1', [keyId]);
+  }
+
+  async listKeysDue(now: number): Promise<KeyRecord[]> {
+    const { rows } = await this.#db.query(
+      `SELECT * FROM kms_keys WHERE deletion_date <= $1
+       UNION SELECT * FROM kms_keys WHERE next_rotation_date <= $1 AND rotation_enabled`,
+      [now],
+    );
+    return rows.map(toKey);
+  }
+
+  async addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord> {
+    const row = await this.#db.transaction(async (tx) => {
+      // Lock the key first: two rotations of one key at once (two nodes) then number their materials one
+      // after the other instead of both taking the same seq.
+      await tx.query('SELECT 1 FROM kms_keys WHERE key_id = $1 FOR UPDATE', [material.keyId]);
+      await insertMaterial(tx, material);
+      return applyPatch(tx, material.keyId, patch);
+    });
+    return toKey(row!);
+  }
+
+  async getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined> {
+    const row = await this.#one('SELECT * FROM kms_key_materials WHERE key_id = $1 AND material_id = $2', [keyId, materialId]);
+    return row ? toMaterial(row) : undefined;
+  }
+
+  async listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>> {
+    const { rows } = await this.#db.query(
+      'SELECT * FROM kms_key_materials WHERE key_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [keyId, after === undefined ? 0 : Number(after), limit + 1],
+    );
+    const items = rows.map((r) => ({ ...toMaterial(r), seq: Number(r.seq) }));
+    const p = pageOf(items, limit, (m) => String(m.seq));
+    return { items: p.items.map(({ seq: _seq, ...m }) => m), ...(p.next !== undefined ? { next: p.next } : {}) };
+  }
+
+  async countMaterials(keyId: string, rotationType: RotationType): Promise<number> {
+    const row = await this.#one('SELECT COUNT(*) AS n FROM kms_key_materials WHERE key_id = $1 AND rotation_type = $2', [keyId, rotationType]);
+    return Number(row!.n);
+  }
+
+  async createAlias(a: AliasRecord): Promise<void> {
+    const res = await this.#db.query(
+      `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt],
+    );
+    if (res.rowCount === 0) throw new AliasExistsError();
+  }
+
+  async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const row = await this.#one('SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [accountId, region, aliasName]);
+    return row ? toAlias(row) : undefined;
+  }
+
+  async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<boolean> {
+    const res = await this.#db.query(
+      'UPDATE kms_aliases SET target_key_id = $1, updated_at = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5',
+      [targetKeyId, updatedAt, accountId, region, aliasName],
+    );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async deleteAlias(accountId: string, region: string, aliasName: string): Promise<boolean> {
+    const res = await this.#db.query('DELETE FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3', [accountId, region, aliasName]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async listAliases(
+    accountId: string,
+    region: string,
+    keyId: string | undefined,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Page<AliasRecord>> {
+    const { rows } = await this.#db.query(
+      `SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND ($3::text IS NULL OR target_key_id = $3)
+         AND alias_name > $4 ORDER BY alias_name LIMIT $5`,
+      [accountId, region, keyId ?? null, after ?? '', limit + 1],
+    );
+    return pageOf(rows.map(toAlias), limit, (a) => a.aliasName);
+  }
+
+  async putTags(keyId: string, tags: readonly Tag[]): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const t of tags) await putTag(tx, keyId, t);
+    });
+  }
+
+  async removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> {
+    // One statement: atomic on its own.
+    await this.#db.query('DELETE FROM kms_tags WHERE key_id = $1 AND tag_key = ANY($2::text[])', [keyId, [...tagKeys]]);
+  }
+
+  async listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>> {
+    const { rows } = await this.#db.query(
+      'SELECT tag_key, tag_value FROM kms_tags WHERE key_id = $1 AND tag_key > $2 ORDER BY tag_key LIMIT $3',
+      [keyId, after ?? '', limit + 1],
+    );
+    return pageOf(
+      rows.map((r) => ({ TagKey: String(r.tag_key), TagValue: String(r.tag_value) })),
+      limit,
+      (t) => t.TagKey,
+    );
+  }
+
+  async countTags(keyId: string): Promise<number> {
+    return Number((await this.#one('SELECT COUNT(*) AS n FROM kms_tags WHERE key_id = $1', [keyId]))!.n);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}
+
+/** Applies the patch's set fields and returns the key's row afterwards (undefined: no such key). */
+async function applyPatch(q: Queryable, keyId: string, patch: KeyPatch): Promise<Row | undefined> {
+  const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof KeyPatch, unknown][];
+  if (entries.length === 0) return (await q.query('SELECT * FROM kms_keys WHERE key_id = $1', [keyId])).rows[0];
+  const sets = entries.map(([k], i) => `${KEY_COLUMNS[k]} = $${i + 2}`).join(', ');
+  const { rows } = await q.query(`UPDATE kms_keys SET ${sets} WHERE key_id = $1 RETURNING *`, [keyId, ...entries.map(([, v]) => v)]);
+  return rows[0];
+}
+
+function insertMaterial(q: Queryable, m: MaterialRecord): Promise<unknown> {
+  return q.query(
+    `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type)
+     VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kms_key_materials WHERE key_id = $1), $5)`,
+    [m.keyId, m.materialId, m.wrapped, m.createdAt, m.rotationType],
+  );
+}
+
+function putTag(q: Queryable, keyId: string, t: Tag): Promise<unknown> {
+  return q.query(
+    `INSERT INTO kms_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)
+     ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
+    [keyId, t.TagKey, t.TagValue],
+  );
+}
+
+function toAccessKey(r: Row): AccessKeyRecord {
+  return {
+    accessKeyId: String(r.access_key_id),
+    accountId: String(r.account_id),
+    principalArn: String(r.principal_arn),
+    principalType: r.principal_type as AccessKeyRecord['principalType'],
+    principalId: String(r.principal_id),
+    secretWrapped: r.secret_wrapped as Buffer,
+    status: r.status as AccessKeyRecord['status'],
+    createdAt: Number(r.created_at),
+  };
+}
+
+function toKey(r: Row): KeyRecord {
+  return {
+    keyId: String(r.key_id),
+    accountId: String(r.account_id),
+    region: String(r.region),
+    arn: String(r.arn),
+    description: String(r.description),
+    keyState: r.key_state as KeyRecord['keyState'],
+    keyManager: r.key_manager as KeyRecord['keyManager'],
+    createdAt: Number(r.created_at),
+    deletionDate: num(r.deletion_date),
+    pendingWindowInDays: num(r.pending_window_in_days),
+    policy: String(r.policy),
+    currentMaterialId: String(r.current_material_id),
+    rotationEnabled: r.rotation_enabled === true,
+    rotationPeriodInDays: num(r.rotation_period_in_days),
+    nextRotationDate: num(r.next_rotation_date),
+    onDemandRotationStartDate: num(r.on_demand_rotation_start_date),
+  };
+}
+
+function toMaterial(r: Row): MaterialRecord {
+  return {
+    keyId: String(r.key_id),
+    materialId: String(r.material_id),
+    wrapped: r.wrapped as Buffer,
+    createdAt: Number(r.created_at),
+    rotationType: (r.rotation_type ?? null) as RotationType | null,
+  };
+}
+
+function toAlias(r: Row): AliasRecord {
+  return {
+    accountId: String(r.account_id),
+    region: String(r.region),
+    aliasName: String(r.alias_name),
+    targetKeyId: String(r.target_key_id),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
