@@ -29,10 +29,12 @@ export class SqliteDatabase {
     this.#walPath = `${path}-wal`;
     this.#asyncDurability = options.asyncDurability ?? false;
     this.db = new Database(path);
+    // First: another process opening the same file at the same time (switching it to WAL, migrating it) makes
+    // this one wait instead of failing with SQLITE_BUSY.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(this.#asyncDurability ? 'synchronous = NORMAL' : 'synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.#migrate();
   }
 
@@ -133,7 +135,7 @@ export class SqliteDatabase {
             outcomes.push({ ok: false, error });
           }
         }
-      })();
+      }).immediate();
     } catch (error) {
       for (const item of group) item.reject(error);
       return;
@@ -153,18 +155,28 @@ export class SqliteDatabase {
     });
   }
 
-  /** Runs `fn` in one transaction (all or nothing). */
+  /**
+   * Runs `fn` in one transaction (all or nothing). BEGIN IMMEDIATE: the write lock is taken first, waiting
+   * (busy_timeout) for another process's writer. A deferred transaction reads first and then upgrades to a
+   * writer, which SQLite refuses at once (SQLITE_BUSY, or SQLITE_BUSY_SNAPSHOT when another process committed
+   * since its read: https://www.sqlite.org/lang_transaction.html#deferred_immediate_and_exclusive_transactions),
+   * so two processes on one data dir failed each other's audit commits and read-then-write changes.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
+  /** One migration per transaction, the version read under the write lock: two processes opening a new data dir at once migrate it once. */
   #migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let i = version; i < MIGRATIONS.length; i++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[i]!);
-        this.db.pragma(`user_version = ${i + 1}`);
-      })();
+    for (;;) {
+      const done = this.db.transaction(() => {
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version >= MIGRATIONS.length) return true;
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.pragma(`user_version = ${version + 1}`);
+        return false;
+      }).immediate();
+      if (done) return;
     }
   }
 }

@@ -90,7 +90,7 @@ export class SqliteMetadataStore implements MetadataStore {
       );
       this.#insertMaterial(material);
       for (const t of tags) this.#putTag(key.keyId, t);
-    })();
+    }).immediate();
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
@@ -135,7 +135,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.transaction(() => {
       this.#insertMaterial(material);
       this.#applyPatch(material.keyId, patch);
-    })();
+    }).immediate();
     return (await this.getKey(material.keyId))!;
   }
 
@@ -226,7 +226,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async putTags(keyId: string, tags: readonly Tag[]): Promise<void> {
     this.#db.transaction(() => {
       for (const t of tags) this.#putTag(keyId, t);
-    })();
+    }).immediate();
   }
 
   #putTag(keyId: string, t: Tag): void {
@@ -239,7 +239,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> {
     this.#db.transaction(() => {
       for (const k of tagKeys) this.#stmt('DELETE FROM kms_tags WHERE key_id = ? AND tag_key = ?').run(keyId, k);
-    })();
+    }).immediate();
   }
 
   async listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>> {
