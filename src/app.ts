@@ -38,8 +38,6 @@ import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
-import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
-import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
 import { FsBlobStore } from './store/blob/fs/fs-blob-store.js';
 import { SqliteBlobStore } from './store/blob/sqlite/sqlite-blob-store.js';
 import { TieredBlobStore } from './store/blob/tiered-blob-store.js';
@@ -126,7 +124,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // policy, the delivery loop writes log and digest files (src/core/audit/trail-delivery.ts).
   // SSE-KMS log files (a trail's KmsKeyId, or the bucket's default): KMS called as cloudtrail.amazonaws.com.
   const trailDestination = new S3TrailDestination(s3Deps, new KmsServicePrincipalClient(kms, audit));
-  const trails = new SqliteTrailStore(stores.database);
+  const trails = stores.trails;
   const digestKeys = new DigestSigningKeys(trails, root);
   const cloudTrailDefinition = {
     ...cloudTrailService(stores.audit, stores.identityPolicies, clock, { trails, signingKeys: digestKeys, bucketCheck: trailDestination }),
@@ -134,7 +132,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   } as ServiceDefinition<unknown>;
   const trailDelivery = new TrailDelivery(
     trails,
-    new SqliteTrailDeliveryStore(stores.database),
+    stores.trailDelivery,
     trailDestination,
     digestKeys,
     clock,

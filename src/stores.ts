@@ -11,6 +11,10 @@ import { sqliteGrantStore } from './store/metadata/sqlite/grant-store.js';
 import { SqliteIamStore } from './store/metadata/sqlite/iam-store.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 import { SqliteS3Store } from './store/metadata/sqlite/s3-store.js';
+import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
+import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
+import { TrailStore } from './store/metadata/trail-types.js';
+import { TrailDeliveryStore } from './core/audit/trail-delivery.js';
 import { S3Store } from './store/metadata/s3-types.js';
 import { MetadataStore } from './store/metadata/types.js';
 
@@ -29,6 +33,10 @@ export interface Stores {
   readonly audit: AuditStore;
   /** S3 buckets, object versions and multipart uploads (bodies are in the blob store). */
   readonly s3: S3Store;
+  /** CloudTrail trails, their delivery state and the digest signing keys. */
+  readonly trails: TrailStore;
+  /** What trail delivery remembers: positions, planned files, undigested log files, digest chains. */
+  readonly trailDelivery: TrailDeliveryStore;
   close(): Promise<void>;
 }
 
@@ -47,6 +55,8 @@ export function openStores(dataDir: string, options: { asyncDurability?: boolean
     grants: new KmsGrantSource(grantStore),
     audit: new SqliteAuditStore(database),
     s3: new SqliteS3Store(database),
+    trails: new SqliteTrailStore(database),
+    trailDelivery: new SqliteTrailDeliveryStore(database),
     close: () => metadata.close(),
   };
 }
