@@ -3,7 +3,7 @@ import {
   MetadataStore, Page, RotationType, Tag, pageOf,
 } from '../types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-import { num } from './rows.js';
+import { num, seqAfter } from './rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -153,8 +153,8 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>> {
     const { rows } = await this.#db.query(
-      'SELECT * FROM kms_key_materials WHERE key_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [keyId, after === undefined ? 0 : Number(after), limit + 1],
+      'SELECT * FROM kms_key_materials WHERE key_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3',
+      [keyId, seqAfter(after), limit + 1],
     );
     const items = rows.map((r) => ({ ...toMaterial(r), seq: Number(r.seq) }));
     const p = pageOf(items, limit, (m) => String(m.seq));
