@@ -32,7 +32,7 @@ import { cloudTrailService } from './services/cloudtrail/service.js';
 import { iamService } from './services/iam/service.js';
 import { stsService } from './services/sts/service.js';
 import { KMS_TARGET_PREFIX } from './services/kms/index.js';
-import { KmsInternalClient } from './services/kms/internal-client.js';
+import { KmsClient } from './services/kms/kms-client.js';
 import { KmsServicePrincipalClient } from './services/kms/service-principal-client.js';
 import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
@@ -66,7 +66,8 @@ export interface App {
   readonly deployment: Deployment;
   readonly kms: Kms;
   /** KMS as other services call it on a user's behalf (kms:ViaService). */
-  readonly kmsInternal: KmsInternalClient;
+  /** KMS as the services in this process call it (typed, through the one dispatch path). */
+  readonly kmsClient: KmsClient;
   readonly log: Logger;
   readonly iam: Iam;
   /** The callers' IAM policies, for every service's authorizer (KMS's included). */
@@ -156,12 +157,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const queryServices = [iamDefinition, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
-  const kmsInternal = new KmsInternalClient(kmsDefinition);
+  const kmsClient = new KmsClient(kms, kmsDefinition);
   const s3Definition = {
     ...s3Service(
       s3Deps,
-      kms,
-      kmsInternal,
+      kmsClient,
       new S3AccessControl(stores.identityPolicies),
     ),
     audit,
@@ -199,7 +199,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     server,
     deployment,
     kms,
-    kmsInternal,
+    kmsClient,
     log,
     iam,
     identityPolicies: stores.identityPolicies,

@@ -1,5 +1,6 @@
 import { AuditLog } from '../core/audit/audit-log.js';
 import { recipientCopies } from '../core/audit/cross-account.js';
+import { SecretBytes } from '../core/crypto/secret-bytes.js';
 import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
 import { AuditDetails, AuditModel, CallOutcome, auditRecord } from './audit.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
@@ -8,6 +9,11 @@ import { Operation, RequestContext, ResourceAccess } from './operation.js';
 export interface OperationCodec {
   /** Validates against the model; throws ValidationException/SerializationException-style AwsErrors. */
   decodeInput(operation: string, raw: unknown): Record<string, unknown>;
+  /**
+   * The typed entry's validation (dispatchTyped): the input is already in decodeInput's output form and is
+   * checked against the same constraints, with the same errors. A codec without it has no typed entry.
+   */
+  checkInput?(operation: string, input: Record<string, unknown>): Record<string, unknown>;
   encodeOutput(operation: string, output: Record<string, unknown>): unknown;
   /** The botocore model: the audit record shows its non-sensitive members. */
   readonly model: AuditModel;
@@ -43,6 +49,7 @@ export interface ServiceDefinition<C, A extends ResourceAccess = ResourceAccess>
  * core/audit/cross-account.ts; ResourceAccess.ownerAccountId names them). Fail closed: when the record cannot be committed, the caller gets the
  * service's internal error (retryable), never an unrecorded answer. (Requests that fail authentication never
  * get here and are not recorded, as AWS does not record requests with invalid signatures.)
+ * This is the wire entry: `rawInput` is the protocol's decoded body, the answer the operation's wire form.
  */
 export async function dispatch<C, A extends ResourceAccess>(
   service: ServiceDefinition<C, A>,
@@ -50,10 +57,53 @@ export async function dispatch<C, A extends ResourceAccess>(
   rawInput: unknown,
   request: RequestContext,
 ): Promise<unknown> {
+  return run(service, op, request, () => service.codec.decodeInput(op.name, rawInput), (output) => service.codec.encodeOutput(op.name, output), DURABLE);
+}
+
+/** How a call's record must be committed before dispatch returns. */
+export interface RecordDurability {
+  /**
+   * true: dispatch returns once the record is committed (in the log's order, after every earlier one) but
+   * before it is durable. Only for a call made inside another call whose own record is committed later and
+   * awaited durable before its answer leaves (S3's dispatch, for the KMS calls of an SSE-KMS request): that
+   * one sync covers this record too, so the request pays one fsync, not one per record. If the commit
+   * itself fails the call fails (fail closed), as always.
+   */
+  readonly durableWithCaller: boolean;
+}
+const DURABLE: RecordDurability = { durableWithCaller: false };
+
+/**
+ * The typed entry, for a service calling another in-process (services/kms/kms-client.ts): the same path as
+ * dispatch — the same resolve, authorize, handle and audit record — but `input` is already in the decoded
+ * form (Buffers, SecretBytes; no base64 or JSON) and is checked once by the codec's typed check of the same
+ * constraints, and the answer is the handler's own output (a data key stays SecretBytes, for the caller to
+ * wipe). Nothing here bypasses authorization or audit: only the decoding and encoding are skipped.
+ */
+export async function dispatchTyped<C, A extends ResourceAccess>(
+  service: ServiceDefinition<C, A>,
+  op: Operation<C, any, any, A>,
+  input: Record<string, unknown>,
+  request: RequestContext,
+  durability: RecordDurability = DURABLE,
+): Promise<Record<string, unknown>> {
+  const check = service.codec.checkInput?.bind(service.codec);
+  if (!check) throw new Error(`${service.signingName} has no typed entry`);
+  return run(service, op, request, () => check(op.name, input), (output) => output, durability);
+}
+
+async function run<C, A extends ResourceAccess, R>(
+  service: ServiceDefinition<C, A>,
+  op: Operation<C, any, any, A>,
+  request: RequestContext,
+  validate: () => Record<string, unknown>,
+  answer: (output: Record<string, unknown>) => R,
+  durability: RecordDurability,
+): Promise<R> {
   let outcome: CallOutcome = { access: [] };
-  let encoded: unknown;
+  let result: R | undefined;
   try {
-    const input = service.codec.decodeInput(op.name, rawInput);
+    const input = validate();
     outcome = { input, access: [] };
     const call = service.context(request);
     const { access, state } = await op.resolve(input, call);
@@ -61,7 +111,7 @@ export async function dispatch<C, A extends ResourceAccess>(
     await service.authorize(call, access, input);
     service.beforeHandle?.(input);
     const output = await op.handle(input, call, state);
-    encoded = service.codec.encodeOutput(op.name, output);
+    result = answer(output);
     outcome = { input, access, output };
   } catch (err) {
     outcome = { ...outcome, error: err };
@@ -70,10 +120,17 @@ export async function dispatch<C, A extends ResourceAccess>(
     if (!service.audit) throw new Error('no audit log');
     // The caller's account gets the record; the owner of each other account's resource the call reached gets its copy.
     const owners = outcome.access.flatMap((a) => (a.ownerAccountId !== undefined ? [a.ownerAccountId] : []));
-    await service.audit.appendAll(recipientCopies(auditRecord(service, op, request, outcome, Date.now()), owners));
+    const records = recipientCopies(auditRecord(service, op, request, outcome, Date.now()), owners);
+    await (durability.durableWithCaller ? service.audit.appendCommitted(records) : service.audit.appendAll(records));
   } catch {
+    wipeSecrets(outcome.output);
     throw new AwsError(service.internalError, 'An internal error occurred. Retry the request.');
   }
   if (outcome.error !== undefined) throw outcome.error;
-  return encoded;
+  return result as R;
+}
+
+/** An answer that will not leave (its record failed): its secrets (a data key, a plaintext) are wiped now. */
+function wipeSecrets(output: Record<string, unknown> | undefined): void {
+  for (const v of Object.values(output ?? {})) if (v instanceof SecretBytes) v.wipe();
 }

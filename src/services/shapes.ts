@@ -70,10 +70,24 @@ export class ShapeCodec {
    * blobs become Buffers (SecretBytes for sensitive blobs), timestamps Dates.
    */
   decodeInput(operation: string, body: unknown): Record<string, unknown> {
+    return this.#check(operation, body, false);
+  }
+
+  /**
+   * The typed entry's check (an in-process caller, e.g. S3 calling KMS): `input` is already in the decoded
+   * form decodeInput returns — Buffers for blobs (SecretBytes for sensitive ones), Dates for timestamps — and
+   * is checked against the very constraints decodeInput applies (required members, lengths, enums, patterns,
+   * the service's own constraints), with the same errors. Nothing is base64-encoded or parsed on the way.
+   */
+  checkInput(operation: string, input: Record<string, unknown>): Record<string, unknown> {
+    return this.#check(operation, input, true);
+  }
+
+  #check(operation: string, body: unknown, typed: boolean): Record<string, unknown> {
     const op = this.model.operations[operation];
     if (!op) throw new Error(`no operation ${operation} in the model`);
     const errors: string[] = [];
-    const value = this.#decode(op.input, body ?? {}, '', errors);
+    const value = this.#decode(op.input, body ?? {}, '', errors, false, typed);
     if (errors.length > 0) {
       const shown = errors.slice(0, MAX_ERRORS_SHOWN);
       throw new AwsError(
@@ -84,15 +98,15 @@ export class ShapeCodec {
     return value as Record<string, unknown>;
   }
 
-  /** `secret`: the value is, or is inside, a secret member (never echoed). */
-  #decode(shapeName: string, v: unknown, path: string, errors: string[], secret = false): unknown {
-    const decoded = this.#decodeShape(shapeName, v, path, errors, secret || isSecretShape(this.model.shapes[shapeName]));
+  /** `secret`: the value is, or is inside, a secret member (never echoed). `typed`: already decoded (checkInput). */
+  #decode(shapeName: string, v: unknown, path: string, errors: string[], secret: boolean, typed: boolean): unknown {
+    const decoded = this.#decodeShape(shapeName, v, path, errors, secret || isSecretShape(this.model.shapes[shapeName]), typed);
     const failed = this.constraints[shapeName]?.(decoded);
     if (failed !== undefined) errors.push(`Value at '${path}' failed to satisfy constraint: ${failed}`);
     return decoded;
   }
 
-  #decodeShape(shapeName: string, v: unknown, path: string, errors: string[], secret: boolean): unknown {
+  #decodeShape(shapeName: string, v: unknown, path: string, errors: string[], secret: boolean, typed: boolean): unknown {
     const shape = this.model.shapes[shapeName]!;
     const at = path === '' ? '' : ` at '${path}'`;
     // Only scalar values that are not secret are echoed (never a blob, a secret, or a structure: String() of
@@ -112,14 +126,14 @@ export class ShapeCodec {
         for (const [name, ref] of Object.entries(shape.members ?? {})) {
           const mv = obj[name];
           if (mv === undefined || mv === null) continue;
-          out[name] = this.#decode(ref.shape, mv, join(path, name), errors, secret || SECRET_MEMBERS.has(name));
+          out[name] = this.#decode(ref.shape, mv, join(path, name), errors, secret || SECRET_MEMBERS.has(name), typed);
         }
         return out;
       }
       case 'list': {
         if (!Array.isArray(v)) throw mismatch();
         this.#length(shape, v.length, show(v), errors, 'length');
-        return v.map((item, i) => this.#decode(shape.member!.shape, item, `${path}.${i + 1}.member`, errors, secret));
+        return v.map((item, i) => this.#decode(shape.member!.shape, item, `${path}.${i + 1}.member`, errors, secret, typed));
       }
       case 'map': {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw mismatch();
@@ -127,8 +141,8 @@ export class ShapeCodec {
         // {"__proto__": "x"} must be bound, not silently dropped into the prototype).
         const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
         for (const [k, mv] of Object.entries(v as Record<string, unknown>)) {
-          this.#decode(shape.key!.shape, k, `${path}.key`, errors, secret);
-          out[k] = this.#decode(shape.value!.shape, mv, `${path}.${secret ? '(key)' : k}.value`, errors, secret);
+          this.#decode(shape.key!.shape, k, `${path}.key`, errors, secret, typed);
+          out[k] = this.#decode(shape.value!.shape, mv, `${path}.${secret ? '(key)' : k}.value`, errors, secret, typed);
         }
         return out;
       }
@@ -145,6 +159,12 @@ export class ShapeCodec {
         return v;
       }
       case 'blob': {
+        if (typed) {
+          // Decoded form: a sensitive blob only as SecretBytes (its holder wipes it), any other as a Buffer.
+          if (shape.sensitive ? !(v instanceof SecretBytes) : !Buffer.isBuffer(v)) throw mismatch();
+          this.#length(shape, (v as Buffer | SecretBytes).length, show(v), errors, 'length');
+          return v;
+        }
         if (typeof v !== 'string' || !BASE64.test(v)) {
           throw new AwsError(this.errors.serialization, `Value${at} is not valid base64`);
         }
@@ -166,6 +186,10 @@ export class ShapeCodec {
         if (typeof v !== 'boolean') throw mismatch();
         return v;
       case 'timestamp':
+        if (typed) {
+          if (!(v instanceof Date) || Number.isNaN(v.getTime())) throw mismatch();
+          return v;
+        }
         if (typeof v !== 'number') throw mismatch();
         return new Date(v * 1000);
     }

@@ -73,7 +73,7 @@ const MAX_GROUP = 512;
  * durability costs one fsync per turn, not per request.
  */
 export class AuditLog {
-  #queue: { record: CloudTrailRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #queue: { record: CloudTrailRecord; durable: boolean; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #scheduled = false;
 
   constructor(
@@ -92,7 +92,23 @@ export class AuditLog {
 
   /** Several records of one event (a cross-account call's copies): queued together, so committed in one transaction. */
   appendAll(records: readonly CloudTrailRecord[]): Promise<void> {
-    const done = Promise.all(records.map((record) => new Promise<void>((resolve, reject) => this.#queue.push({ record, resolve, reject }))));
+    return this.#enqueue(records, true);
+  }
+
+  /**
+   * Like appendAll, but resolves once the records are committed — in the log, in order, after every earlier
+   * record — without waiting for them to be durable (rejects when the commit failed). Only for records of a
+   * call made inside another call whose own record is appended afterwards with appendAll and awaited before
+   * its answer leaves: the sink's durability is a prefix of its commits (`durable()` covers every commit made
+   * before it), so that one wait makes these durable too — one fsync for the whole request, and still no
+   * answer before all of its records are on disk (S3 calling KMS: services/service.ts#dispatchTyped).
+   */
+  appendCommitted(records: readonly CloudTrailRecord[]): Promise<void> {
+    return this.#enqueue(records, false);
+  }
+
+  #enqueue(records: readonly CloudTrailRecord[], durable: boolean): Promise<void> {
+    const done = Promise.all(records.map((record) => new Promise<void>((resolve, reject) => this.#queue.push({ record, durable, resolve, reject }))));
     if (this.#queue.length >= MAX_GROUP) this.#flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -125,19 +141,22 @@ export class AuditLog {
       for (const b of batch) b.reject(err);
       return;
     }
-    if (!this.sink.durable) {
-      for (const b of batch) b.resolve();
-      return;
+    // Committed: records that need not wait for durability are done (a sink without durable() is durable now).
+    const waiting: typeof batch = [];
+    for (const b of batch) {
+      if (this.sink.durable && b.durable) waiting.push(b);
+      else b.resolve();
     }
+    if (!this.sink.durable || waiting.length === 0) return;
     // The fsync runs on the thread pool: the event loop serves other requests meanwhile, and the next
     // groups' fsyncs coalesce behind this one. No answer leaves before its record is on disk.
     this.sink.durable().then(
       () => {
-        for (const b of batch) b.resolve();
+        for (const b of waiting) b.resolve();
       },
       (err: unknown) => {
-        this.onFailure(err, batch.length);
-        for (const b of batch) b.reject(err);
+        this.onFailure(err, waiting.length);
+        for (const b of waiting) b.reject(err);
       },
     );
   }

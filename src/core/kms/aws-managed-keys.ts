@@ -51,8 +51,13 @@ export class AwsManagedKeys {
     private readonly getKey: (keyId: string) => Promise<KeyRecord | undefined>,
   ) {}
 
-  /** The account's `alias/aws/<service>` key in the scope's region, created on first use (single flight). */
-  async ensure(scope: KmsScope, service: string): Promise<KeyRecord> {
+  /**
+   * The account's `alias/aws/<service>` key in the scope's region, created on first use (single flight).
+   * `recordCreation` commits the creation's audit record (a CreateKey the service made for its caller): it
+   * runs after the key is made and before its alias, so a key is never found by its alias without its
+   * record; when it fails, so does this call (the key stays unaliased and unused, the next call makes another).
+   */
+  async ensure(scope: KmsScope, service: string, recordCreation: (key: KeyRecord) => Promise<void>): Promise<KeyRecord> {
     const aliasName = `alias/aws/${service}`;
     const existing = await this.aliases.get(scope, aliasName);
     if (existing) {
@@ -62,18 +67,20 @@ export class AwsManagedKeys {
     const flight = `${scope.accountId}/${scope.region}/${service}`;
     let p = this.#creating.get(flight);
     if (!p) {
-      p = this.#create(scope, service, aliasName).finally(() => this.#creating.delete(flight));
+      p = this.#create(scope, service, aliasName, recordCreation).finally(() => this.#creating.delete(flight));
       this.#creating.set(flight, p);
     }
     return p;
   }
 
-  async #create(scope: KmsScope, service: string, aliasName: string): Promise<KeyRecord> {
+  async #create(scope: KmsScope, service: string, aliasName: string, recordCreation: (key: KeyRecord) => Promise<void>): Promise<KeyRecord> {
     const description = AWS_MANAGED_DESCRIPTIONS[service];
     if (description === undefined) throw new AwsError(KmsErrors.NotFoundException, `Alias ${aliasName} is not found.`);
     const key = await this.keys.create(scope, { description, policy: awsManagedKeyPolicy(service, scope), keyManager: 'AWS' });
     await this.keys.enableRotation(key, DEFAULT_ROTATION_PERIOD_DAYS);
+    const created = (await this.getKey(key.keyId)) ?? key;
+    await recordCreation(created);
     await this.aliases.createReserved(scope, aliasName, key);
-    return (await this.getKey(key.keyId)) ?? key;
+    return created;
   }
 }

@@ -7,7 +7,10 @@ import { KmsErrors } from '../../core/errors/kms.js';
 import { Kms } from '../../core/kms/kms.js';
 import { ContextValue, PolicyCache, accessDeniedMessage, evaluate } from '../../core/policy/index.js';
 import { KeyRecord } from '../../store/metadata/types.js';
+import { auditView } from '../audit.js';
 import { requestConditions } from '../request-conditions.js';
+import { KMS_MODEL } from './index.js';
+import { keyMetadata } from './key-metadata.js';
 import { encryptionAlgorithmCondition, encryptionContextConditions, keyConditions } from './conditions.js';
 
 const SERVICE_UNKNOWN = new Set(['sourceIp', 'userAgent'] as const);
@@ -61,9 +64,50 @@ export class KmsServicePrincipalClient {
     return { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: key.arn };
   }
 
-  /** The AWS managed key of a service (aws/s3) of an account, made on first use: what a bucket default without a key means. */
-  async awsManagedKeyArn(accountId: string, region: string, service: string): Promise<string> {
-    return (await this.kms.awsManaged.ensure({ accountId, region }, service)).arn;
+  /**
+   * The AWS managed key of a service (aws/s3) of an account, made on first use: what a bucket default without
+   * a key means. A creation is recorded like any key creation: CreateKey in the account, made by the calling
+   * service (userIdentity AWSService), committed before the key is used.
+   * https://docs.aws.amazon.com/kms/latest/developerguide/ct-createkey.html
+   */
+  async awsManagedKeyArn(caller: ServiceCaller, accountId: string, region: string, service: string): Promise<string> {
+    return (await this.kms.awsManaged.ensure({ accountId, region }, service, (key) => this.#recordCreation(caller, key))).arn;
+  }
+
+  async #recordCreation(caller: ServiceCaller, key: KeyRecord): Promise<void> {
+    const meta = keyMetadata(key);
+    const record: ApiCallRecord = {
+      ...this.#callRecord(caller, key),
+      eventName: 'CreateKey',
+      requestParameters: { description: key.description, keyUsage: 'ENCRYPT_DECRYPT', keySpec: 'SYMMETRIC_DEFAULT', origin: 'AWS_KMS', policy: key.policy },
+      responseElements: { keyMetadata: auditView(KMS_MODEL, 'KeyMetadata', meta) ?? null },
+      readOnly: false,
+    };
+    try {
+      await this.audit.append(record);
+    } catch {
+      throw new AwsError(KmsErrors.KMSInternalException, 'An internal error occurred. Retry the request.');
+    }
+  }
+
+  /** What every record of a call this client makes for `caller` on `key` shares. */
+  #callRecord(caller: ServiceCaller, key: KeyRecord): Omit<ApiCallRecord, 'eventName' | 'requestParameters' | 'responseElements' | 'readOnly'> {
+    return {
+      eventVersion: EVENT_VERSION,
+      userIdentity: { type: 'AWSService', invokedBy: caller.service },
+      eventTime: trailTime(Date.now()),
+      eventSource: 'kms.amazonaws.com',
+      awsRegion: caller.region,
+      sourceIPAddress: caller.service,
+      userAgent: caller.service,
+      requestID: randomUUID(),
+      eventID: randomUUID(),
+      resources: [{ accountId: key.accountId, type: 'AWS::KMS::Key', ARN: key.arn }],
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: key.accountId,
+      eventCategory: 'Management',
+    };
   }
 
   #authorize(caller: ServiceCaller, key: KeyRecord, action: string, context: Readonly<Record<string, string>>): void {

@@ -1,46 +1,37 @@
-import { SecretBytes } from '../../core/crypto/secret-bytes.js';
 import { AwsError } from '../../core/errors/aws-error.js';
 import { S3Errors } from '../../core/errors/s3.js';
-import { Kms } from '../../core/kms/kms.js';
 import { KmsForS3 } from '../../core/s3/sse.js';
-import { KmsInternalClient } from '../kms/internal-client.js';
+import { KmsCaller, KmsClient } from '../kms/kms-client.js';
 import { RequestContext } from '../operation.js';
 
 /**
  * KMS as S3 calls it for one request, in the Region of the bucket concerned (`region`: an object's keys are
  * in its bucket's Region, so the aws/s3 key and key ids or aliases without a Region are that Region's, and
- * a copy source in another Region is decrypted there): GenerateDataKey / Decrypt through KMS's own dispatch
- * (validation, key policy + IAM + grants, audit record with invokedBy s3.amazonaws.com, awsRegion = that
- * Region), as the requester, with kms:ViaService = s3.<region>.amazonaws.com — so a user with every S3
- * right but no kms:GenerateDataKey or kms:Decrypt on the key is refused (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
+ * a copy source in another Region is decrypted there): GenerateDataKey / Decrypt through KMS's typed client
+ * (services/kms/kms-client.ts: the one dispatch path — validation, key policy + IAM + grants, audit record
+ * with invokedBy s3.amazonaws.com, awsRegion = that Region), as the requester, with kms:ViaService =
+ * s3.<region>.amazonaws.com — so a user with every S3 right but no kms:GenerateDataKey or kms:Decrypt on the
+ * key is refused (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
+ * Data keys arrive as the SecretBytes KMS made (no base64 copy); ObjectKeys wipes them once it has sealed.
+ * The KMS records are committed without their own sync: S3's dispatch commits the request's record after
+ * them and answers only once that one is durable, which makes them durable too (one fsync per request).
  * A KMS failure reaches the S3 client as S3 reports it: AccessDenied (403) for a refusal, otherwise
  * KMS's code prefixed `KMS.` with KMS's status (KMS.NotFoundException, KMS.DisabledException, …).
  */
-export function kmsForS3(kms: Kms, client: KmsInternalClient, request: RequestContext, region: string): KmsForS3 {
-  const via = `s3.${region}.amazonaws.com`;
-  const inRegion: RequestContext = { ...request, region };
-  const call = async (op: string, input: Record<string, unknown>) => {
+export function kmsForS3(client: KmsClient, request: RequestContext, region: string): KmsForS3 {
+  const caller: KmsCaller = { request: { ...request, region }, viaService: `s3.${region}.amazonaws.com`, durableWithCaller: true };
+  const s3Errors = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
-      return await client.call(op, input, inRegion, via);
+      return await call();
     } catch (err) {
       throw s3ErrorOf(err);
     }
   };
   return {
     callerArn: request.principal.arn,
-    async generateDataKey(keyId, context) {
-      const target = keyId ?? (await kms.awsManaged.ensure({ accountId: request.principal.accountId, region }, 's3')).arn;
-      const out = await call('GenerateDataKey', { KeyId: target, KeySpec: 'AES_256', EncryptionContext: context });
-      return {
-        plaintext: SecretBytes.adopt(Buffer.from(String(out.Plaintext), 'base64')),
-        ciphertextBlob: Buffer.from(String(out.CiphertextBlob), 'base64'),
-        keyArn: String(out.KeyId),
-      };
-    },
-    async decrypt(ciphertextBlob, context) {
-      const out = await call('Decrypt', { CiphertextBlob: ciphertextBlob.toString('base64'), EncryptionContext: context });
-      return { plaintext: SecretBytes.adopt(Buffer.from(String(out.Plaintext), 'base64')), keyArn: String(out.KeyId) };
-    },
+    generateDataKey: (keyId, context) =>
+      s3Errors(async () => client.generateDataKey(caller, { keyId: keyId ?? (await client.awsManagedKeyArn(caller, 's3')), encryptionContext: context })),
+    decrypt: (ciphertextBlob, context) => s3Errors(() => client.decrypt(caller, { ciphertextBlob, encryptionContext: context })),
   };
 }
 

@@ -1,7 +1,6 @@
 import { S3Errors } from '../../core/errors/s3.js';
-import { Kms } from '../../core/kms/kms.js';
 import { requestConditions } from '../request-conditions.js';
-import { KmsInternalClient } from '../kms/internal-client.js';
+import { KmsClient } from '../kms/kms-client.js';
 import { RequestContext } from '../operation.js';
 import { ServiceDefinition } from '../service.js';
 import { S3AccessControl } from './access.js';
@@ -14,7 +13,7 @@ import { s3AuditDetails } from './audit-view.js';
  * S3 over REST-XML. Every operation resolves the bucket (and object) it touches, is authorized by the
  * bucket policy + IAM (S3AccessControl), and calls KMS as the requester through kmsForS3.
  */
-export function s3Service(deps: S3Deps, kms: Kms, kmsClient: KmsInternalClient, access: S3AccessControl): ServiceDefinition<S3Call, S3Access> {
+export function s3Service(deps: S3Deps, kmsClient: KmsClient, access: S3AccessControl): ServiceDefinition<S3Call, S3Access> {
   const decide = async (request: RequestContext, accesses: readonly S3Access[]): Promise<void> => {
     const base = requestConditions(S3_SIGNING_NAME, request, deps.clock.now());
     for (const a of accesses) {
@@ -32,7 +31,7 @@ export function s3Service(deps: S3Deps, kms: Kms, kmsClient: KmsInternalClient, 
     operations: S3_OPERATIONS,
     codec: S3_CODEC,
     internalError: S3Errors.InternalError,
-    context: (request) => ({ deps, request, kmsFor: (bucket) => kmsForS3(kms, kmsClient, request, bucket.region), authorize: (a) => decide(request, [a]) }),
+    context: (request) => ({ deps, request, kmsFor: (bucket) => kmsForS3(kmsClient, request, bucket.region), authorize: (a) => decide(request, [a]) }),
     authorize: (call, accesses) => decide(call.request, accesses),
     auditDetails: s3AuditDetails,
   };

@@ -99,7 +99,7 @@ export class S3TrailDestination implements TrailDestination {
     const caller = this.#caller(t, bucket.region);
     return {
       callerArn: `${CLOUDTRAIL_PRINCIPAL}\n${t.trailArn}`,
-      generateDataKey: async (keyId, context) => kms.generateDataKey(caller, keyId ?? (await kms.awsManagedKeyArn(bucket.accountId, bucket.region, 's3')), context),
+      generateDataKey: async (keyId, context) => kms.generateDataKey(caller, keyId ?? (await kms.awsManagedKeyArn(caller, bucket.accountId, bucket.region, 's3')), context),
       decrypt: () => Promise.reject(new Error('CloudTrail deliveries do not decrypt')),
     };
   }

@@ -168,7 +168,7 @@ describe('KMS key management over HTTP with @aws-sdk/client-kms', () => {
 
   it('alias/aws/ names are refused as KMS refuses them: CreateAlias, UpdateAlias and DeleteAlias answer 400 NotAuthorizedException with no message, and alias/aws/s3 keeps pointing to the AWS managed key', async () => {
     const k = await newKey();
-    const managed = await server.app.kms.awsManaged.ensure({ accountId: TEST_ACCOUNT, region: 'us-east-1' }, 's3');
+    const managed = await server.app.kms.awsManaged.ensure({ accountId: TEST_ACCOUNT, region: 'us-east-1' }, 's3', async () => {});
     const refused = async (call: Promise<unknown>, what: string) => {
       const err = await rejection(call);
       assert.equal(err.name, 'NotAuthorizedException', what);

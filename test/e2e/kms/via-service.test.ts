@@ -33,14 +33,15 @@ describe('kms:ViaService: KMS called by another service on the caller’s behalf
         secureTransport: false,
       };
       const context = { 'aws:s3:arn': 'arn:aws:s3:::bucket/object' };
-      const dk = await server.app.kmsInternal.call('GenerateDataKey', { KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context }, caller, VIA_S3);
-      assert.equal(Buffer.from(String(dk.Plaintext), 'base64').length, 32);
-      const back = await server.app.kmsInternal.call('Decrypt', { CiphertextBlob: dk.CiphertextBlob, EncryptionContext: context }, caller, VIA_S3);
-      assert.equal(back.Plaintext, dk.Plaintext);
+      const client = server.app.kmsClient;
+      const dk = await client.generateDataKey({ request: caller, viaService: VIA_S3 }, { keyId, encryptionContext: context });
+      assert.equal(dk.plaintext.length, 32);
+      const back = await client.decrypt({ request: caller, viaService: VIA_S3 }, { ciphertextBlob: dk.ciphertextBlob, encryptionContext: context });
+      assert.ok(back.plaintext.equals(dk.plaintext));
 
-      const otherService = await rejection(server.app.kmsInternal.call('Decrypt', { CiphertextBlob: dk.CiphertextBlob, EncryptionContext: context }, caller, 'ec2.us-east-1.amazonaws.com'));
+      const otherService = await rejection(client.decrypt({ request: caller, viaService: 'ec2.us-east-1.amazonaws.com' }, { ciphertextBlob: dk.ciphertextBlob, encryptionContext: context }));
       assert.equal(otherService.name, 'AccessDeniedException');
-      const viaSdk = await rejection(kms.send(new DecryptCommand({ CiphertextBlob: Buffer.from(String(dk.CiphertextBlob), 'base64'), EncryptionContext: context })));
+      const viaSdk = await rejection(kms.send(new DecryptCommand({ CiphertextBlob: dk.ciphertextBlob, EncryptionContext: context })));
       assert.equal(viaSdk.name, 'AccessDeniedException');
     } finally {
       await server.destroy();
