@@ -84,7 +84,7 @@ describe('S3 calls KMS through the typed client', () => {
     assert.equal((await rejection(s3.send(new HeadObjectCommand({ Bucket: 'sealed', Key: 'unrecorded' })))).$metadata?.httpStatusCode, 404);
   });
 
-  it('the data key S3 gets is the SecretBytes KMS made, wiped once the object is sealed (PUT) and once the body is sent (GET)', async () => {
+  it('the data key S3 gets is the SecretBytes KMS made, wiped once the object is sealed (PUT), once the body is sent (GET), and when a GET fails after opening it', async () => {
     const client = server.app.kmsClient;
     const handed: { op: string; plaintext: SecretBytes }[] = [];
     const { generateDataKey, decrypt } = client;
@@ -101,11 +101,14 @@ describe('S3 calls KMS through the typed client', () => {
     try {
       await s3.send(new PutObjectCommand({ Bucket: 'sealed', Key: 'wiped', Body: 'body', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId }));
       assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'sealed', Key: 'wiped' }))).Body!.transformToString(), 'body');
+      // A GET refused after the key was opened (a range past the end: 416) wipes it too.
+      const unsatisfiable = await rejection(s3.send(new GetObjectCommand({ Bucket: 'sealed', Key: 'wiped', Range: 'bytes=1000-2000' })));
+      assert.equal(unsatisfiable.$metadata?.httpStatusCode, 416);
     } finally {
       client.generateDataKey = generateDataKey;
       client.decrypt = decrypt;
     }
-    assert.deepEqual(handed.map((h) => h.op), ['GenerateDataKey', 'Decrypt']);
+    assert.deepEqual(handed.map((h) => h.op), ['GenerateDataKey', 'Decrypt', 'Decrypt']);
     for (const h of handed) {
       assert.ok(h.plaintext instanceof SecretBytes, `${h.op}: a SecretBytes`);
       assert.equal(h.plaintext.length, 32);

@@ -42,26 +42,33 @@ function objectRead(name: 'GetObject' | 'HeadObject') {
       checkPreconditions(v, input.headers);
       if (name === 'HeadObject') checkReadKey(call, input, v);
       const objectKey = name === 'GetObject' ? await openObjectKey(call, input, bucket, v) : undefined;
-      const partNumber = input.query.get('partNumber');
-      needs(partNumber === null || input.headers.range === undefined, S3Errors.InvalidRequest, 'Cannot specify both Range header and partNumber query parameter');
-      // ?partNumber=N reads the object's Nth part (206 with its Content-Range), as S3 does for multipart objects.
-      const range = partNumber !== null
-        ? partRange(v, partNumber)
-        : parseRange(typeof input.headers.range === 'string' ? input.headers.range : undefined, v.size);
-      const headers: Record<string, string> = { ...objectResponseHeaders(v, bucket.versioning !== null) };
-      if (input.headers['x-amz-checksum-mode'] === 'ENABLED' && !range) Object.assign(headers, checksumOf(v));
-      for (const [param, header] of Object.entries(OVERRIDES)) {
-        const value = input.query.get(param);
-        if (value !== null) headers[header] = value;
+      // The object key (for SSE-KMS, the data key KMS handed over) is wiped when the body closes, or now
+      // if the request fails before there is a body.
+      try {
+        const partNumber = input.query.get('partNumber');
+        needs(partNumber === null || input.headers.range === undefined, S3Errors.InvalidRequest, 'Cannot specify both Range header and partNumber query parameter');
+        // ?partNumber=N reads the object's Nth part (206 with its Content-Range), as S3 does for multipart objects.
+        const range = partNumber !== null
+          ? partRange(v, partNumber)
+          : parseRange(typeof input.headers.range === 'string' ? input.headers.range : undefined, v.size);
+        const headers: Record<string, string> = { ...objectResponseHeaders(v, bucket.versioning !== null) };
+        if (input.headers['x-amz-checksum-mode'] === 'ENABLED' && !range) Object.assign(headers, checksumOf(v));
+        for (const [param, header] of Object.entries(OVERRIDES)) {
+          const value = input.query.get(param);
+          if (value !== null) headers[header] = value;
+        }
+        const length = range ? range.end - range.start + 1 : v.size;
+        if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
+        // The part count is answered only to a request that names a part (API_GetObject, x-amz-mp-parts-count).
+        if (partNumber !== null) headers['x-amz-mp-parts-count'] = String(v.parts.length);
+        if (!objectKey) return { status: range ? 206 : 200, headers, length };
+        const body = readObject(call.deps.blobs, v.parts, objectKey, { bucket: bucket.name, key }, range);
+        body.once('close', () => objectKey.fill(0));
+        return { status: range ? 206 : 200, headers, body, length };
+      } catch (err) {
+        objectKey?.fill(0);
+        throw err;
       }
-      const length = range ? range.end - range.start + 1 : v.size;
-      if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
-      // The part count is answered only to a request that names a part (API_GetObject, x-amz-mp-parts-count).
-      if (partNumber !== null) headers['x-amz-mp-parts-count'] = String(v.parts.length);
-      if (!objectKey) return { status: range ? 206 : 200, headers, length };
-      const body = readObject(call.deps.blobs, v.parts, objectKey, { bucket: bucket.name, key }, range);
-      body.once('close', () => objectKey.fill(0));
-      return { status: range ? 206 : 200, headers, body, length };
     },
   });
 }
