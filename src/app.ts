@@ -10,6 +10,7 @@ import { auditedKeyLifecycle } from './core/audit/service-events.js';
 import { TrailDelivery } from './core/audit/trail-delivery.js';
 import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
+import { CacheSettings } from './core/cache/cache.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
 import { checkDataDirParts, wrongRootKey } from './data-dir.js';
@@ -59,6 +60,11 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Tests only: wraps the audit log's durable sink (to make commits fail and show the server fails closed). */
   readonly auditSink?: (sink: AuditSink) => AuditSink;
+  /**
+   * The caches' invalidation port and TTL backstop (default: this process's own port, DEFAULT_CACHE_TTL_MS).
+   * Tests connect two apps on one data dir with one port, as nodes sharing a database are.
+   */
+  readonly cache?: Partial<CacheSettings>;
 }
 
 export interface App {
@@ -89,7 +95,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
   // Commits are made durable off the event loop (SqliteDatabase.durable): the audit log awaits it for every call.
-  const stores = openStores(config.dataDir, { asyncDurability: true });
+  const stores = openStores(config.dataDir, { asyncDurability: true, ...(options.cache ? { cache: options.cache } : {}) });
   const store = stores.metadata;
 
   // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
@@ -104,7 +110,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await root.close();
     throw err instanceof RootOfTrustError ? wrongRootKey(config.dataDir, err) : err;
   }
-  const credentials = new CredentialStore(store, root, stores.iam);
+  const credentials = new CredentialStore(store, root, stores.iam, stores.cache);
   const deployment = await bootstrap(store, credentials, config, clock);
   await stores.database.durable(); // a new data dir's account and credentials, before anyone is told them
   const regions = config.regions ?? new Set([deployment.homeRegion]);

@@ -4,6 +4,9 @@ import { GrantSource } from './core/policy/sources.js';
 import { GrantStore } from './store/metadata/grant-types.js';
 import { IamStore } from './store/metadata/iam-types.js';
 import { KeyCachingStore } from './store/metadata/cached-store.js';
+import { BucketCachingStore } from './store/metadata/cached-s3-store.js';
+import { CacheSettings } from './core/cache/cache.js';
+import { InProcessInvalidation } from './core/cache/invalidation.js';
 import { AuditStore } from './store/metadata/audit-types.js';
 import { SqliteAuditStore } from './store/metadata/sqlite/audit-store.js';
 import { SqliteDatabase } from './store/metadata/sqlite/database.js';
@@ -37,26 +40,43 @@ export interface Stores {
   readonly trails: TrailStore;
   /** What trail delivery remembers: positions, planned files, undigested log files, digest chains. */
   readonly trailDelivery: TrailDeliveryStore;
+  /** What every cache over these stores shares: the invalidation port writers publish on, and the TTL. */
+  readonly cache: CacheSettings;
   close(): Promise<void>;
 }
 
-/** `asyncDurability`: the server's mode (see SqliteDatabase): commits made durable by `database.durable()`. */
-export function openStores(dataDir: string, options: { asyncDurability?: boolean } = {}): Stores {
-  const database = SqliteDatabase.inDataDir(dataDir, options);
-  const metadata = new KeyCachingStore(new SqliteMetadataStore(database));
+export interface StoreOptions {
+  /** The server's mode (see SqliteDatabase): commits made durable by `database.durable()`. */
+  readonly asyncDurability?: boolean;
+  /**
+   * The caches' invalidation port (default: this process's own) and TTL backstop. Processes or nodes sharing
+   * one database must share a port (PostgreSQL LISTEN/NOTIFY) to see each other's changes before the TTL.
+   */
+  readonly cache?: Partial<CacheSettings>;
+}
+
+/**
+ * Opens the data dir's stores, the cached ones (key records, grants, IAM policy sets, buckets; credentials in
+ * app.ts) behind one invalidation port, so every write that changes a cached thing reaches every cache of it.
+ */
+export function openStores(dataDir: string, options: StoreOptions = {}): Stores {
+  const database = SqliteDatabase.inDataDir(dataDir, options.asyncDurability ? { asyncDurability: true } : {});
+  const cache: CacheSettings = { ...options.cache, port: options.cache?.port ?? new InProcessInvalidation() };
+  const metadata = new KeyCachingStore(new SqliteMetadataStore(database), cache);
   const iam = new SqliteIamStore(database);
-  const grantStore = sqliteGrantStore(database);
+  const grantStore = sqliteGrantStore(database, cache);
   return {
     database,
     metadata,
     iam,
-    identityPolicies: new IamIdentityPolicies(iam),
+    identityPolicies: new IamIdentityPolicies(iam, undefined, cache),
     grantStore,
     grants: new KmsGrantSource(grantStore),
     audit: new SqliteAuditStore(database),
-    s3: new SqliteS3Store(database),
     trails: new SqliteTrailStore(database),
     trailDelivery: new SqliteTrailDeliveryStore(database),
+    s3: new BucketCachingStore(new SqliteS3Store(database), cache),
+    cache,
     close: () => metadata.close(),
   };
 }

@@ -12,7 +12,10 @@
  * Delivery to other nodes may be late or lost (a dropped connection): caches keep a TTL as a backstop.
  */
 export interface InvalidationPort {
-  /** Tells every subscriber of `topic`, everywhere, that `key` (or, without one, everything) changed. */
+  /**
+   * Tells every subscriber of `topic`, everywhere, that `key` (or, without one, everything) changed. Never
+   * rejects: a publication that cannot reach other nodes is left to their TTL backstop (the port logs it).
+   */
   publish(topic: string, key?: string): Promise<void>;
   /** Calls `handler` for every publication on `topic`, this process's own included; returns the unsubscribe. */
   subscribe(topic: string, handler: InvalidationHandler): () => void;

@@ -41,13 +41,13 @@ export class AccessKeys {
 
   async setStatus(accountId: string, userName: string | null, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void> {
     const changed = await this.d.store.setAccessKeyStatus(accountId, userName, accessKeyId, status);
-    this.d.credentials.invalidate(accessKeyId);
+    await this.d.credentials.invalidate(accessKeyId);
     if (!changed) throw missing(accessKeyId);
   }
 
   async delete(accountId: string, userName: string | null, accessKeyId: string): Promise<void> {
     const deleted = await this.d.store.deleteAccessKey(accountId, userName, accessKeyId);
-    this.d.credentials.invalidate(accessKeyId);
+    await this.d.credentials.invalidate(accessKeyId);
     if (!deleted) throw missing(accessKeyId);
   }
 }

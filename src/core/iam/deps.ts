@@ -1,3 +1,4 @@
+import { InvalidationPort, TOPICS } from '../cache/invalidation.js';
 import { Clock } from '../clock.js';
 import { CredentialStore } from '../identity/credentials.js';
 import { PolicyCache } from '../policy/index.js';
@@ -14,18 +15,15 @@ export interface IamDeps {
 }
 
 /**
- * Counts writes that can change what a principal's identity-based policies are (policies, attachments,
- * group memberships, users and roles), so cached policy sets are rebuilt after any of them. One process
- * sees all of its own writes; several nodes sharing one store will need cross-node invalidation.
+ * Where IAM writes that can change what a principal's identity-based policies are (policies, attachments,
+ * group memberships, users and roles) are announced, so cached policy sets are rebuilt after any of them, in
+ * this process and in every process sharing the invalidation port (TOPICS.iamPolicies, no key: all sets).
  */
 export class IamChanges {
-  #generation = 0;
+  constructor(private readonly port: InvalidationPort) {}
 
-  get generation(): number {
-    return this.#generation;
-  }
-
-  bump(): void {
-    this.#generation++;
+  /** Call after the write: every cached policy set, everywhere, is dropped. */
+  bump(): Promise<void> {
+    return this.port.publish(TOPICS.iamPolicies);
   }
 }

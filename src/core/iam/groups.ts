@@ -46,17 +46,17 @@ export class Groups {
 
   async delete(accountId: string, groupName: string): Promise<void> {
     await storeWrite({ group: groupName }, () => this.d.store.deleteGroup(accountId, groupName));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   async addUser(group: IamGroupRecord, user: IamUserRecord): Promise<void> {
     await storeWrite({ group: group.groupName, user: user.userName }, () => this.d.store.addUserToGroup(group.groupId, user.userId, QUOTAS.GroupsPerUser!));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   /** AWS answers NoSuchEntity when the user is not a member. */
   async removeUser(group: IamGroupRecord, user: IamUserRecord): Promise<void> {
     if (!(await this.d.store.removeUserFromGroup(group.groupId, user.userId))) throw notFound('user', user.userName);
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 }

@@ -3,6 +3,8 @@ import { NamedPolicy, PolicyCache } from '../policy/index.js';
 import { IdentityPolicySource } from '../policy/sources.js';
 import { IamStore, PolicyOwner } from '../../store/metadata/iam-types.js';
 import { IamChanges } from './deps.js';
+import { Cache, CacheSettings } from '../cache/cache.js';
+import { InProcessInvalidation, TOPICS } from '../cache/invalidation.js';
 import { parseRoleArn } from './ids.js';
 
 const MAX_CACHED = 10_000;
@@ -17,31 +19,40 @@ const MAX_GROUPS_READ = 100;
  *
  * Names say where each policy comes from, for explanations: `user/alice/inline/p1`,
  * `group/devs/inline/p2`, `role/Admin/inline/p3`, or a managed policy's ARN.
- * Sets are cached per principal until the next IAM write that can change them (IamChanges).
+ * Sets are cached per principal until the next IAM write that can change them (IamChanges, published on the
+ * invalidation port), or the cache's TTL.
  * A principal whose user or role no longer exists (or was re-created under the same name: the unique id
  * differs) has none.
  */
 export class IamIdentityPolicies implements IdentityPolicySource {
-  readonly #cache = new Map<string, { generation: number; policies: readonly NamedPolicy[] }>();
-  /** Bumped by every IAM write that can change a principal's policies (the IAM domain shares it). */
-  readonly changes = new IamChanges();
+  readonly #cache: Cache<readonly NamedPolicy[]>;
+  /** Announces every IAM write that can change a principal's policies (the IAM domain shares it). */
+  readonly changes: IamChanges;
 
   constructor(
     private readonly store: IamStore,
     /** Compiled documents; the IAM domain validates into the same cache. */
     readonly compiled = new PolicyCache(),
-  ) {}
+    /** Without a port: this process's own (the store is not shared). */
+    settings: Partial<CacheSettings> = {},
+  ) {
+    const port = settings.port ?? new InProcessInvalidation();
+    this.changes = new IamChanges(port);
+    this.#cache = new Cache({
+      capacity: MAX_CACHED,
+      ...(settings.ttlMs !== undefined ? { ttlMs: settings.ttlMs } : {}),
+      ...(settings.now ? { now: settings.now } : {}),
+    });
+    this.#cache.listen(port, TOPICS.iamPolicies);
+  }
 
   async policiesFor(principal: Principal): Promise<readonly NamedPolicy[]> {
     if (principal.type === 'Root') return [];
     const key = `${principal.type}\0${principal.accountId}\0${principal.arn}\0${principal.principalId}`;
-    const generation = this.changes.generation;
-    const hit = this.#cache.get(key);
-    if (hit && hit.generation === generation) return hit.policies;
-    const policies = Object.freeze(principal.type === 'IAMUser' ? await this.#forUser(principal) : await this.#forRoleSession(principal));
-    if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(key, { generation, policies });
-    return policies;
+    const policies = await this.#cache.load(key, async () =>
+      Object.freeze(principal.type === 'IAMUser' ? await this.#forUser(principal) : await this.#forRoleSession(principal)),
+    );
+    return policies!;
   }
 
   async #forUser(p: Principal): Promise<NamedPolicy[]> {

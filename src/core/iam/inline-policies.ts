@@ -21,7 +21,7 @@ export class InlinePolicies {
   async put(owner: NamedOwner, policyName: string, document: string): Promise<void> {
     checkIdentityPolicy(this.d.policies, document);
     await storeWrite({ [owner.kind]: owner.name }, () => this.d.store.putInlinePolicy(owner, policyName, document, inlineQuota(owner.kind)));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   /** "The user policy with name P cannot be found." */
@@ -37,7 +37,7 @@ export class InlinePolicies {
 
   async delete(owner: NamedOwner, policyName: string): Promise<void> {
     if (!(await this.d.store.deleteInlinePolicy(owner, policyName))) throw missing(owner, policyName);
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 }
 

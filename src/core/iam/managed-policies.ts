@@ -61,7 +61,7 @@ export class ManagedPolicies {
     const version = await storeWrite({ policy: arn }, () =>
       this.d.store.createPolicyVersion(arn, document, setAsDefault, this.d.clock.now(), QUOTAS.PolicyVersions!),
     );
-    if (setAsDefault) this.d.changes.bump();
+    if (setAsDefault) await this.d.changes.bump();
     return version;
   }
 
@@ -82,19 +82,19 @@ export class ManagedPolicies {
 
   async setDefaultVersion(arn: string, versionId: string): Promise<void> {
     await storeWrite({ policy: arn, version: versionId }, () => this.d.store.setDefaultPolicyVersion(arn, versionId, this.d.clock.now()));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   async attach(owner: NamedOwner, policyArn: string): Promise<void> {
     const quota = owner.kind === 'user' ? 'PoliciesPerUser' : owner.kind === 'group' ? 'PoliciesPerGroup' : 'PoliciesPerRole';
     await storeWrite({ [owner.kind]: owner.name, policy: policyArn }, () => this.d.store.attachPolicy(owner, policyArn, QUOTAS[quota]!));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   /** AWS answers NoSuchEntity when the policy is not attached to the owner. */
   async detach(owner: NamedOwner, policyArn: string): Promise<void> {
     if (!(await this.d.store.detachPolicy(owner, policyArn))) throw policyNotFound(policyArn);
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   listAttached(owner: NamedOwner, options: ListOptions): Promise<Page<AttachedPolicyRef>> {

@@ -31,7 +31,7 @@ export class Roles {
       tags: input.tags ?? [],
     };
     await storeWrite({ role: input.roleName }, () => this.d.store.createRole(role));
-    this.d.changes.bump();
+    await this.d.changes.bump();
     return role;
   }
 
@@ -51,7 +51,7 @@ export class Roles {
 
   async delete(accountId: string, roleName: string): Promise<void> {
     await storeWrite({ role: roleName }, () => this.d.store.deleteRole(accountId, roleName));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 
   async updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<void> {

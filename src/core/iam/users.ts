@@ -20,7 +20,7 @@ export class Users {
       tags: input.tags ?? [],
     };
     await storeWrite({ user: input.userName }, () => this.d.store.createUser(user));
-    this.d.changes.bump();
+    await this.d.changes.bump();
     return user;
   }
 
@@ -41,6 +41,6 @@ export class Users {
   /** AWS refuses while the user has access keys, policies or groups (DeleteConflict). */
   async delete(accountId: string, userName: string): Promise<void> {
     await storeWrite({ user: userName }, () => this.d.store.deleteUser(accountId, userName));
-    this.d.changes.bump();
+    await this.d.changes.bump();
   }
 }

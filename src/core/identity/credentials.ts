@@ -5,6 +5,8 @@ import { AccessKeyRecord, MetadataStore } from '../../store/metadata/types.js';
 import { SessionRecord } from '../../store/metadata/iam-types.js';
 import { Principal } from './principal.js';
 import { Credential } from './sigv4/verify.js';
+import { Cache, CacheSettings } from '../cache/cache.js';
+import { InProcessInvalidation, InvalidationPort, TOPICS } from '../cache/invalidation.js';
 
 const MAX_CACHED = 10_000;
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -30,46 +32,51 @@ export interface SessionCredentialSource {
 
 /**
  * Access keys and STS session credentials: stored with the secret wrapped by the root of trust, unwrapped
- * on first use and cached (with their derived SigV4 signing keys) in memory only. Whoever changes a key's
- * status or deletes it calls `invalidate`.
+ * on first use and cached (with their derived SigV4 signing keys) in memory only (src/core/cache). Whoever
+ * changes a key's status or deletes it calls `invalidate`, which publishes the access key id on the
+ * invalidation port (TOPICS.credentials): every process sharing the port drops it.
  */
 export class CredentialStore {
-  readonly #cache = new Map<string, Credential>();
-  /** Bumped by every invalidation: a lookup that raced one does not cache what it read before it. */
-  #epoch = 0;
+  readonly #cache: Cache<Credential>;
+  readonly #port: InvalidationPort;
 
   constructor(
     private readonly store: MetadataStore,
     private readonly root: RootOfTrust,
     private readonly sessions?: SessionCredentialSource,
-  ) {}
+    /** Without a port: this process's own (the store is not shared). */
+    settings: Partial<CacheSettings> = {},
+  ) {
+    this.#port = settings.port ?? new InProcessInvalidation();
+    this.#cache = new Cache({
+      capacity: MAX_CACHED,
+      ...(settings.ttlMs !== undefined ? { ttlMs: settings.ttlMs } : {}),
+      ...(settings.now ? { now: settings.now } : {}),
+    });
+    this.#cache.listen(this.#port, TOPICS.credentials);
+  }
 
-  async lookup(accessKeyId: string): Promise<Credential | undefined> {
-    const hit = this.#cache.get(accessKeyId);
-    if (hit) return hit;
-    const epoch = this.#epoch;
+  lookup(accessKeyId: string): Promise<Credential | undefined> {
+    return this.#cache.load(accessKeyId, () => this.#read(accessKeyId));
+  }
+
+  async #read(accessKeyId: string): Promise<Credential | undefined> {
     const rec = await this.store.getAccessKey(accessKeyId);
-    let credential: Credential;
     if (rec) {
       const secret = await this.root.unwrap(rec.secretWrapped, secretAad(accessKeyId));
-      credential = { secret, principal: toPrincipal(rec), active: rec.status === 'Active', signingKeys: new Map() };
-    } else {
-      const session = await this.sessions?.getSession(accessKeyId);
-      if (!session) return undefined;
-      const secret = await this.root.unwrap(session.secretWrapped, secretAad(accessKeyId));
-      const principal = sessionPrincipal(session);
-      credential = { secret, principal, active: true, signingKeys: new Map(), session: { tokenSha256: session.tokenSha256, expiresAt: session.expiresAt } };
+      return { secret, principal: toPrincipal(rec), active: rec.status === 'Active', signingKeys: new Map() };
     }
-    if (epoch !== this.#epoch) return credential;
-    if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(accessKeyId, credential);
-    return credential;
+    const session = await this.sessions?.getSession(accessKeyId);
+    if (!session) return undefined;
+    const secret = await this.root.unwrap(session.secretWrapped, secretAad(accessKeyId));
+    const principal = sessionPrincipal(session);
+    return { secret, principal, active: true, signingKeys: new Map(), session: { tokenSha256: session.tokenSha256, expiresAt: session.expiresAt } };
   }
 
   async put(rec: Omit<AccessKeyRecord, 'secretWrapped'>, secret: SecretBytes): Promise<void> {
     const secretWrapped = await this.seal(rec.accessKeyId, secret);
     await this.store.putAccessKey({ ...rec, secretWrapped });
-    this.invalidate(rec.accessKeyId);
+    await this.invalidate(rec.accessKeyId);
   }
 
   /** Wraps a new key's secret for storage, bound to its access key id (for stores that write the record themselves). */
@@ -77,10 +84,9 @@ export class CredentialStore {
     return this.root.wrap(secret, secretAad(accessKeyId));
   }
 
-  /** Forgets a cached credential: its status changed or it was deleted. */
-  invalidate(accessKeyId: string): void {
-    this.#epoch++;
-    this.#cache.delete(accessKeyId);
+  /** Forgets a credential here and in every process sharing the port: its status changed or it was deleted. */
+  invalidate(accessKeyId: string): Promise<void> {
+    return this.#port.publish(TOPICS.credentials, accessKeyId);
   }
 
   /** Whether `secret` is the stored secret of `accessKeyId` (constant-time). */

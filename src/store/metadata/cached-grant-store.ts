@@ -1,65 +1,53 @@
+import { Cache } from '../../core/cache/cache.js';
+import { InProcessInvalidation, InvalidationPort, TOPICS } from '../../core/cache/invalidation.js';
 import { CreateGrantResult, GrantListFilter, GrantRecord, GrantStore, NewGrant } from './grant-types.js';
 import { Page } from './types.js';
 
 export interface GrantCacheOptions {
-  /** How many keys' grantee lookups are kept (least recently used dropped first). */
-  readonly keys?: number;
-  /** How many distinct grantees are kept per key (the key's entry is dropped past that). */
-  readonly granteesPerKey?: number;
+  /** How many (key, grantee) lookups are kept (least recently used dropped first). */
+  readonly capacity?: number;
   /**
-   * How long an entry is trusted. Writes through this store invalidate at once; the bound only matters when
-   * several processes share the database (a grant revoked on another node stops counting here within it,
-   * well inside the five minutes AWS documents for grant eventual consistency).
+   * How long an entry is trusted. Writes publish on the invalidation port at once; the bound only matters when
+   * a publication from another process is lost (a grant revoked on another node stops counting here within
+   * it, well inside the five minutes AWS documents for grant eventual consistency).
    */
   readonly ttlMs?: number;
   readonly now?: () => number;
-}
-
-interface Entry {
-  readonly grants: readonly GrantRecord[];
-  readonly at: number;
+  /** Where grant writes are published and heard (TOPICS.kmsGrants); without one, this process's own. */
+  readonly port?: InvalidationPort;
 }
 
 /**
  * A grant store that keeps the answers of `grantsFor(key, grantee)` in memory: the grant check runs on every
  * KMS request that the key policy alone does not allow, and most of those ask about the same few
- * (key, principal) pairs. Negative answers are cached too. Every grant write through this store drops the
- * key's entries; a lookup that raced with a write is not cached (write epoch), so this process never sees a
- * revoked grant after the revoke returned. Grants removed with their key (ON DELETE CASCADE) may linger
- * here, harmlessly: a deleted key is never resolved again, and its entries age out.
+ * (key, principal) pairs. Negative answers are cached too. Every grant write through this store publishes the
+ * key id (dropping every grantee's lookup of that key, here and in every process sharing the port); a lookup
+ * that raced with a write is not cached (src/core/cache), so no process sharing the port sees a revoked grant
+ * after the revoke returned. Grants removed with their key (ON DELETE CASCADE) may linger here, harmlessly: a
+ * deleted key is never resolved again, and its entries age out.
  */
 export class GrantCachingStore implements GrantStore {
-  readonly #byKey = new Map<string, Map<string, Entry>>();
-  readonly #keys: number;
-  readonly #granteesPerKey: number;
-  readonly #ttlMs: number;
-  readonly #now: () => number;
-  #epoch = 0;
+  readonly #lookups: Cache<readonly GrantRecord[]>;
+  readonly #port: InvalidationPort;
 
   constructor(
     private readonly inner: GrantStore,
     options: GrantCacheOptions = {},
   ) {
-    this.#keys = options.keys ?? 10_000;
-    this.#granteesPerKey = options.granteesPerKey ?? 1_000;
-    this.#ttlMs = options.ttlMs ?? 30_000;
-    this.#now = options.now ?? Date.now;
+    this.#port = options.port ?? new InProcessInvalidation();
+    this.#lookups = new Cache({
+      negative: true,
+      ...(options.capacity !== undefined ? { capacity: options.capacity } : {}),
+      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    this.#lookups.listen(this.#port, TOPICS.kmsGrants);
   }
 
   async grantsFor(keyId: string, granteePrincipal: string): Promise<readonly GrantRecord[]> {
-    const now = this.#now();
-    const perKey = this.#byKey.get(keyId);
-    const hit = perKey?.get(granteePrincipal);
-    if (perKey && hit && now - hit.at < this.#ttlMs) {
-      // Most recently used keys move to the end of the insertion order.
-      this.#byKey.delete(keyId);
-      this.#byKey.set(keyId, perKey);
-      return hit.grants;
-    }
-    const epoch = this.#epoch;
-    const grants = await this.inner.grantsFor(keyId, granteePrincipal);
-    if (epoch === this.#epoch) this.#remember(keyId, granteePrincipal, { grants, at: now });
-    return grants;
+    // Filed under the key id: a write to any of the key's grants drops every grantee's lookup of it.
+    const grants = await this.#lookups.load(`${keyId}\0${granteePrincipal}`, () => this.inner.grantsFor(keyId, granteePrincipal), keyId);
+    return grants ?? [];
   }
 
   async createGrant(grant: NewGrant, maxPerKey: number): Promise<CreateGrantResult> {
@@ -70,25 +58,13 @@ export class GrantCachingStore implements GrantStore {
     return this.#writing(keyId, () => this.inner.deleteGrant(keyId, grantId));
   }
 
-  /** Drops the key's entries before and after the write; lookups in flight meanwhile are not cached. */
+  /** Publishes the key id once the write is done (or failed); lookups in flight meanwhile are not cached. */
   async #writing<T>(keyId: string, write: () => Promise<T>): Promise<T> {
-    this.#epoch++;
-    this.#byKey.delete(keyId);
     try {
       return await write();
     } finally {
-      this.#epoch++;
-      this.#byKey.delete(keyId);
+      await this.#port.publish(TOPICS.kmsGrants, keyId);
     }
-  }
-
-  #remember(keyId: string, grantee: string, entry: Entry): void {
-    let perKey = this.#byKey.get(keyId);
-    if (!perKey || perKey.size >= this.#granteesPerKey) perKey = new Map();
-    this.#byKey.delete(keyId);
-    this.#byKey.set(keyId, perKey);
-    perKey.set(grantee, entry);
-    if (this.#byKey.size > this.#keys) this.#byKey.delete(this.#byKey.keys().next().value!);
   }
 
   // Reads other than the authorization path pass through unchanged.

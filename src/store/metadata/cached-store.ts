@@ -1,36 +1,41 @@
+import { Cache, CacheSettings } from '../../core/cache/cache.js';
+import { InProcessInvalidation, InvalidationPort, TOPICS } from '../../core/cache/invalidation.js';
 import {
   AccessKeyRecord, AccountRecord, AliasRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
 } from './types.js';
 
 /**
- * A metadata store that keeps recently read key records in memory (bounded LRU), so the hot path
+ * A metadata store that keeps recently read key records in memory (src/core/cache), so the hot path
  * (Encrypt, Decrypt, GenerateDataKey) does not query the database for every request. Every key write
- * goes through this decorator and drops the cached record, so a single process never sees a stale key.
- * Several processes sharing one store (PostgreSQL, later) need cross-node invalidation before they can use it.
- * Time-driven transitions stay correct because the lifecycle re-checks dates on every read.
+ * goes through this decorator and publishes the key id on the invalidation port once written (TOPICS.kmsKeys),
+ * which drops the record from this cache and from every other process's sharing the port; the TTL bounds
+ * how long a lost publication can leave a stale record elsewhere. Time-driven transitions stay correct
+ * because the lifecycle re-checks dates on every read.
  */
 export class KeyCachingStore implements MetadataStore {
-  readonly #keys = new Map<string, KeyRecord>();
+  readonly #keys: Cache<KeyRecord>;
+  readonly #port: InvalidationPort;
 
   constructor(
     private readonly inner: MetadataStore,
-    private readonly capacity = 10_000,
-  ) {}
+    /** Without a port: this process's own (the store is not shared). */
+    settings: Partial<CacheSettings> & { readonly capacity?: number } = {},
+  ) {
+    this.#port = settings.port ?? new InProcessInvalidation();
+    this.#keys = new Cache({
+      ...(settings.capacity !== undefined ? { capacity: settings.capacity } : {}),
+      ...(settings.ttlMs !== undefined ? { ttlMs: settings.ttlMs } : {}),
+      ...(settings.now ? { now: settings.now } : {}),
+    });
+    this.#keys.listen(this.#port, TOPICS.kmsKeys);
+  }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
-    const hit = this.#keys.get(keyId);
-    if (hit) return hit;
-    const key = await this.inner.getKey(keyId);
-    if (key) {
-      this.#keys.set(keyId, key);
-      if (this.#keys.size > this.capacity) this.#keys.delete(this.#keys.keys().next().value!);
-    }
-    return key;
+    return this.#keys.load(keyId, () => this.inner.getKey(keyId));
   }
 
   async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
-    this.#keys.delete(key.keyId);
-    await this.inner.createKey(key, material, tags);
+    return this.#writing(key.keyId, () => this.inner.createKey(key, material, tags));
   }
 
   async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
@@ -45,13 +50,15 @@ export class KeyCachingStore implements MetadataStore {
     return this.#writing(keyId, () => this.inner.deleteKey(keyId));
   }
 
-  /** Drops the record before and after the write, so no read in between can re-cache the old one. */
+  /**
+   * Publishes the key id once the write is done (or failed: it may still have changed the row). A read that
+   * overlapped the write is not cached (Cache's epoch rule), so no read in between can keep the old record.
+   */
   async #writing<T>(keyId: string, write: () => Promise<T>): Promise<T> {
-    this.#keys.delete(keyId);
     try {
       return await write();
     } finally {
-      this.#keys.delete(keyId);
+      await this.#port.publish(TOPICS.kmsKeys, keyId);
     }
   }
 

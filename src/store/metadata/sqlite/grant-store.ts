@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GrantCachingStore } from '../cached-grant-store.js';
+import { GrantCacheOptions, GrantCachingStore } from '../cached-grant-store.js';
 import {
   CreateGrantResult, GrantConstraintsRecord, GrantListFilter, GrantRecord, GrantStore, NewGrant,
 } from '../grant-types.js';
@@ -98,8 +98,8 @@ export class SqliteGrantStore implements GrantStore {
 }
 
 /** The grant store app.ts wires: SQLite on the shared database, behind the authorization-path cache. */
-export function sqliteGrantStore(database: SqliteDatabase): GrantStore {
-  return new GrantCachingStore(new SqliteGrantStore(database));
+export function sqliteGrantStore(database: SqliteDatabase, cache: GrantCacheOptions = {}): GrantStore {
+  return new GrantCachingStore(new SqliteGrantStore(database), cache);
 }
 
 /**

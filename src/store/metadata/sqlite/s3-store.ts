@@ -36,18 +36,15 @@ function prefixRange(prefix: string): { sql: string; args: Buffer[] } {
  */
 const NOT_YET_DURABLE = { durable: false } as const;
 
-/** S3 metadata on the shared SQLite database (migration 008). Multi-row changes run in one transaction. */
+/**
+ * S3 metadata on the shared SQLite database (migration 008). Multi-row changes run in one transaction.
+ * Reads go to the database: bucket records are cached above it (BucketCachingStore), where changes made by
+ * other processes are heard.
+ */
 export class SqliteS3Store implements S3Store {
-  /**
-   * Bucket records by name: every S3 request reads one. This process is the database's only writer of
-   * buckets, and every change below goes through here, so the cache is dropped on each.
-   */
-  readonly #buckets = new Map<string, BucketRecord>();
-
   constructor(private readonly database: SqliteDatabase) {}
 
   async createBucket(b: BucketRecord): Promise<boolean> {
-    this.#buckets.delete(b.name);
     const res = this.database
       .stmt('INSERT OR IGNORE INTO s3_buckets (name, account_id, region, created_at, versioning, encryption, policy) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(b.name, b.accountId, b.region, b.createdAt, b.versioning, b.encryption === null ? null : JSON.stringify(b.encryption), b.policy);
@@ -55,14 +52,8 @@ export class SqliteS3Store implements S3Store {
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
-    const hit = this.#buckets.get(name);
-    if (hit) return hit;
     const row = this.database.stmt('SELECT * FROM s3_buckets WHERE name = ?').get(name) as Row | undefined;
-    if (!row) return undefined;
-    const bucket = toBucket(row);
-    if (this.#buckets.size >= 10_000) this.#buckets.clear();
-    this.#buckets.set(name, bucket);
-    return bucket;
+    return row ? toBucket(row) : undefined;
   }
 
   async listBuckets(accountId: string): Promise<BucketRecord[]> {
@@ -70,7 +61,6 @@ export class SqliteS3Store implements S3Store {
   }
 
   async updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord | undefined> {
-    this.#buckets.delete(name);
     const d = this.database;
     return d.transaction(() => {
       const row = d.stmt('SELECT * FROM s3_buckets WHERE name = ?').get(name) as Row | undefined;
@@ -87,7 +77,6 @@ export class SqliteS3Store implements S3Store {
   }
 
   async deleteBucket(name: string): Promise<{ readonly abortedParts: StoredPart[] } | 'missing' | 'not-empty'> {
-    this.#buckets.delete(name);
     const d = this.database;
     return d.transaction(() => {
       if (!d.stmt('SELECT 1 FROM s3_buckets WHERE name = ?').get(name)) return 'missing';
