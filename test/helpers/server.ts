@@ -43,6 +43,8 @@ export interface TestServerOptions {
   trails?: TrailConfig;
   /** Bounds on bodies read before their signature is verified (small values make the tests fast). */
   bodies?: Partial<BodyLimits>;
+  /** The caches' invalidation port and TTL (two servers on one data dir share a port as nodes would). */
+  cache?: AppOptions['cache'];
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -74,6 +76,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.auditSink ? { auditSink: opts.auditSink } : {}),
+    ...(opts.cache ? { cache: opts.cache } : {}),
     logger: pino({ level: 'debug' }, sink),
   });
   const url = await app.listen();
