@@ -26,6 +26,21 @@ describe('PostgreSQL IAM store', { skip }, () => {
   });
 });
 
+describe('PostgreSQL IAM store and the metadata store on one database', { skip }, () => {
+  it('putAccessKey replaces a key whole, as SQLite does: an IAM user’s key id put as a root key is no longer the user’s', async () => {
+    const db = await openDatabase();
+    const [iam, metadata] = [new PostgresIamStore(db), new PostgresMetadataStore(db)];
+    const account = '111122223333';
+    await metadata.createAccount({ accountId: account, createdAt: 1 });
+    await iam.createUser({ accountId: account, userId: 'AIDA00000000000000001', userName: 'ivy', path: '/', arn: `arn:aws:iam::${account}:user/ivy`, createdAt: 1, tags: [] });
+    const k = { accessKeyId: 'AKIA0000000000000001', accountId: account, principalArn: `arn:aws:iam::${account}:user/ivy`, principalType: 'IAMUser' as const, principalId: 'AIDA00000000000000001', secretWrapped: Buffer.from('w'), status: 'Active' as const, createdAt: 1 };
+    await iam.createAccessKey({ ...k, userName: 'ivy' }, 2);
+    await metadata.putAccessKey({ ...k, principalArn: `arn:aws:iam::${account}:root`, principalType: 'Root', principalId: account });
+    assert.deepEqual(await iam.listAccessKeys(account, 'ivy'), []);
+    assert.deepEqual((await iam.listAccessKeys(account, null)).map((x) => [x.accessKeyId, x.userName]), [[k.accessKeyId, null]]);
+  });
+});
+
 describe('PostgreSQL IAM store on several nodes at once', { skip }, () => {
   const ACCOUNT = '111122223333';
   let n = 0;

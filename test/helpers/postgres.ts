@@ -77,6 +77,21 @@ function userIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/**
+ * A fresh temp dir for the cluster, owned by `owner` when given. TMPDIR when the postgres user can reach it and
+ * the unix socket path fits (sun_path: 107 bytes), else /tmp (a root-only TMPDIR such as /root/tmp is common).
+ */
+function clusterDir(owner: { uid: number; gid: number } | undefined): string {
+  for (const base of [tmpdir(), '/tmp']) {
+    const dir = mkdtempSync(join(base, 'sr-pg-'));
+    if (owner) chownSync(dir, owner.uid, owner.gid);
+    const reachable = !owner || spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).status === 0;
+    if (reachable && join(dir, '.s.PGSQL.65535').length <= 107) return dir;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  throw new Error('no temp dir the postgres user can use');
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -92,9 +107,9 @@ async function startCluster(): Promise<PostgresCluster> {
   const started = performance.now();
   const bin = postgresBinDir();
   if (!bin) throw new Error(postgresMissing());
-  const dir = mkdtempSync(join(tmpdir(), 'sr-pg-'));
-  const data = join(dir, 'data');
   const owner = IS_ROOT ? userIds('postgres') : undefined;
+  const dir = clusterDir(owner);
+  const data = join(dir, 'data');
   // As root, everything PostgreSQL touches belongs to the postgres user; the temp dir stays 0700.
   const run = (cmd: string, args: string[]) => {
     const [file, argv] = owner ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
@@ -104,10 +119,7 @@ async function startCluster(): Promise<PostgresCluster> {
   const password = randomBytes(18).toString('base64url');
   const pwfile = join(dir, 'pwfile');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
-  if (owner) {
-    chownSync(dir, owner.uid, owner.gid);
-    chownSync(pwfile, owner.uid, owner.gid);
-  }
+  if (owner) chownSync(pwfile, owner.uid, owner.gid);
 
   const cleanup = () => {
     try {

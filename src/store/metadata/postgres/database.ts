@@ -41,6 +41,8 @@ export class PostgresDatabase {
       connectionString: url,
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+      // TCP keepalive: a connection to a database host that vanished is noticed instead of waited on forever.
+      keepAlive: true,
     });
     // An idle connection that breaks (server restart, network) emits 'error' on the pool; unhandled, that
     // would end the process. The pool drops the connection; the next query opens a new one or fails itself.

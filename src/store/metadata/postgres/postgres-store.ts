@@ -63,14 +63,16 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async putAccessKey(k: AccessKeyRecord): Promise<void> {
-    // SQLite's INSERT OR REPLACE: every column takes the new record's value.
+    // SQLite's INSERT OR REPLACE: every column takes the new record's value, and user_name (IAM's column,
+    // migrations/003-iam.ts) its default, NULL — the key is no longer an IAM user's.
     await this.#db.query(
       `INSERT INTO access_keys
          (access_key_id, account_id, principal_arn, principal_type, principal_id, secret_wrapped, status, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (access_key_id) DO UPDATE SET account_id = excluded.account_id, principal_arn = excluded.principal_arn,
          principal_type = excluded.principal_type, principal_id = excluded.principal_id,
-         secret_wrapped = excluded.secret_wrapped, status = excluded.status, created_at = excluded.created_at`,
+         secret_wrapped = excluded.secret_wrapped, status = excluded.status, created_at = excluded.created_at,
+         user_name = NULL`,
       [k.accessKeyId, k.accountId, k.principalArn, k.principalType, k.principalId, k.secretWrapped, k.status, k.createdAt],
     );
   }
