@@ -21,6 +21,10 @@ export interface PostgresCluster {
   createDatabase(): Promise<string>;
   /** Milliseconds initdb + start took in this process. */
   readonly startMs: number;
+  /** Stops the server (`mode` as pg_ctl's -m: `immediate` is a crash), to test what a database outage does. */
+  stop(mode?: 'fast' | 'immediate'): void;
+  /** Starts it again on the same port, with the same data. */
+  start(): void;
 }
 
 const SUPERUSER = 'strongroom_test';
@@ -145,10 +149,17 @@ async function startCluster(): Promise<PostgresCluster> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort(); // another process may take it before the server binds: retry then
       try {
-        run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o',
-          `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=100 -c shared_buffers=32MB`]);
+        const start = () =>
+          run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o',
+            `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=100 -c shared_buffers=32MB`]);
+        start();
         const base = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-        return { createDatabase: () => createDatabase(base), startMs: Math.round(performance.now() - started) };
+        return {
+          createDatabase: () => createDatabase(base),
+          startMs: Math.round(performance.now() - started),
+          stop: (mode = 'fast') => run('pg_ctl', ['stop', '-D', data, '-m', mode, '-w']),
+          start,
+        };
       } catch (e) {
         lastError = new Error(`${(e as Error).message}\n${readLog(join(dir, 'server.log'))}`);
       }
