@@ -159,4 +159,19 @@ export function metadataStoreContract(open: () => Promise<MetadataStore>): void 
     assert.deepEqual(p.items, [{ TagKey: 'a', TagValue: '2' }]);
     assert.deepEqual((await s.listTags(k.keyId, p.next, 10)).items, [{ TagKey: 'b', TagValue: '1' }]);
   });
+
+  it('keeps any Unicode in descriptions and tags, U+0000 included, and pages tag keys in code point order', async () => {
+    // KMS's DescriptionType, TagKeyType and TagValueType have no pattern: any string is valid.
+    const s = await open();
+    const k = key({ description: 'a\u0000b é 💡' });
+    await s.createKey(k, material(k.keyId), [{ TagKey: 'k\u0000', TagValue: 'v\u0000é' }]);
+    assert.equal((await s.getKey(k.keyId))?.description, 'a\u0000b é 💡');
+    assert.equal((await s.updateKey(k.keyId, { description: '\u0000' }))?.description, '\u0000');
+    await s.putTags(k.keyId, [{ TagKey: 'é', TagValue: '' }, { TagKey: 'Z', TagValue: '' }, { TagKey: 'a', TagValue: '' }]);
+    const first = await s.listTags(k.keyId, undefined, 2);
+    assert.deepEqual(first.items, [{ TagKey: 'Z', TagValue: '' }, { TagKey: 'a', TagValue: '' }]);
+    assert.deepEqual((await s.listTags(k.keyId, first.next, 10)).items, [{ TagKey: 'k\u0000', TagValue: 'v\u0000é' }, { TagKey: 'é', TagValue: '' }]);
+    await s.removeTags(k.keyId, ['k\u0000', 'é']);
+    assert.equal(await s.countTags(k.keyId), 2);
+  });
 }

@@ -3,7 +3,7 @@ import {
   MetadataStore, Page, RotationType, Tag, pageOf,
 } from '../types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-import { num, seqAfter } from './rows.js';
+import { bytes, num, seqAfter, text } from './rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -95,7 +95,7 @@ export class PostgresMetadataStore implements MetadataStore {
            rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
         [
-          key.keyId, key.accountId, key.region, key.arn, key.description, key.keyState, key.keyManager, key.createdAt,
+          key.keyId, key.accountId, key.region, key.arn, bytes(key.description), key.keyState, key.keyManager, key.createdAt,
           key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled,
           key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate,
         ],
@@ -218,16 +218,16 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> {
     // One statement: atomic on its own.
-    await this.#db.query('DELETE FROM kms_tags WHERE key_id = $1 AND tag_key = ANY($2::text[])', [keyId, [...tagKeys]]);
+    await this.#db.query('DELETE FROM kms_tags WHERE key_id = $1 AND tag_key = ANY($2::bytea[])', [keyId, tagKeys.map(bytes)]);
   }
 
   async listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>> {
     const { rows } = await this.#db.query(
       'SELECT tag_key, tag_value FROM kms_tags WHERE key_id = $1 AND tag_key > $2 ORDER BY tag_key LIMIT $3',
-      [keyId, after ?? '', limit + 1],
+      [keyId, bytes(after ?? ''), limit + 1],
     );
     return pageOf(
-      rows.map((r) => ({ TagKey: String(r.tag_key), TagValue: String(r.tag_value) })),
+      rows.map((r) => ({ TagKey: text(r.tag_key), TagValue: text(r.tag_value) })),
       limit,
       (t) => t.TagKey,
     );
@@ -247,7 +247,8 @@ async function applyPatch(q: Queryable, keyId: string, patch: KeyPatch): Promise
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof KeyPatch, unknown][];
   if (entries.length === 0) return (await q.query('SELECT * FROM kms_keys WHERE key_id = $1', [keyId])).rows[0];
   const sets = entries.map(([k], i) => `${KEY_COLUMNS[k]} = $${i + 2}`).join(', ');
-  const { rows } = await q.query(`UPDATE kms_keys SET ${sets} WHERE key_id = $1 RETURNING *`, [keyId, ...entries.map(([, v]) => v)]);
+  const values = entries.map(([k, v]) => (k === 'description' ? bytes(v as string) : v));
+  const { rows } = await q.query(`UPDATE kms_keys SET ${sets} WHERE key_id = $1 RETURNING *`, [keyId, ...values]);
   return rows[0];
 }
 
@@ -263,7 +264,7 @@ function putTag(q: Queryable, keyId: string, t: Tag): Promise<unknown> {
   return q.query(
     `INSERT INTO kms_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)
      ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
-    [keyId, t.TagKey, t.TagValue],
+    [keyId, bytes(t.TagKey), bytes(t.TagValue)],
   );
 }
 
@@ -286,7 +287,7 @@ function toKey(r: Row): KeyRecord {
     accountId: String(r.account_id),
     region: String(r.region),
     arn: String(r.arn),
-    description: String(r.description),
+    description: text(r.description),
     keyState: r.key_state as KeyRecord['keyState'],
     keyManager: r.key_manager as KeyRecord['keyManager'],
     createdAt: Number(r.created_at),

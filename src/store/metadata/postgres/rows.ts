@@ -13,3 +13,10 @@ export function seqAfter(after: string | undefined): string {
   if (after === undefined) return '0';
   return /^\d{1,18}$/.test(after) ? after : '9223372036854775807';
 }
+
+/**
+ * Free text stored as UTF-8 bytes (bytea), for what PostgreSQL's text type cannot hold: U+0000
+ * (migrations/004-kms-text-bytes.ts). `bytes` when writing, `text` when reading.
+ */
+export const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+export const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
