@@ -4,7 +4,7 @@ import { NewGrant } from './grant-types.js';
 /**
  * What "the same parameters" means for CreateGrant's Name idempotence: grantee, retiring principal, operations
  * as a set, and constraints (type and pairs, in any order). Hashed so the column stays small. Backend-neutral,
- * so every store computes the same value (the same as sqlite/grant-store.ts's grantFingerprint, which predates it).
+ * so every store computes the same value (the value SQLite data dirs already store).
  */
 export function grantFingerprint(g: Pick<NewGrant, 'granteePrincipal' | 'retiringPrincipal' | 'operations' | 'constraints'>): string {
   const pairs = (m: Readonly<Record<string, string>> | undefined) =>

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { grantFingerprint } from '../grant-fingerprint.js';
 import { GrantCacheOptions, GrantCachingStore } from '../cached-grant-store.js';
 import {
   CreateGrantResult, GrantConstraintsRecord, GrantListFilter, GrantRecord, GrantStore, NewGrant,
@@ -100,22 +100,6 @@ export class SqliteGrantStore implements GrantStore {
 /** The grant store app.ts wires: SQLite on the shared database, behind the authorization-path cache. */
 export function sqliteGrantStore(database: SqliteDatabase, cache: GrantCacheOptions = {}): GrantStore {
   return new GrantCachingStore(new SqliteGrantStore(database), cache);
-}
-
-/**
- * What "the same parameters" means for Name idempotence: grantee, retiring principal, operations as a set,
- * and constraints (type and pairs, in any order). Hashed so the column stays small.
- */
-export function grantFingerprint(g: Pick<NewGrant, 'granteePrincipal' | 'retiringPrincipal' | 'operations' | 'constraints'>): string {
-  const pairs = (m: Readonly<Record<string, string>> | undefined) =>
-    m === undefined ? null : Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const canonical = JSON.stringify([
-    g.granteePrincipal,
-    g.retiringPrincipal,
-    [...new Set(g.operations)].sort(),
-    g.constraints === null ? null : [pairs(g.constraints.encryptionContextEquals), pairs(g.constraints.encryptionContextSubset)],
-  ]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
 function seqOf(after: string | undefined): number {
