@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InProcessInvalidation } from '../../../src/core/cache/invalidation.js';
+import { SqliteDatabase } from '../../../src/store/metadata/sqlite/database.js';
+import { SqliteInvalidationPort } from '../../../src/store/metadata/sqlite/invalidation-port.js';
 import { Clients, Credentials, allow, policyDocument } from '../../helpers/query-clients.js';
 import { TEST_ACCOUNT, TestServer, TestServerOptions, startServer } from '../../helpers/server.js';
 
@@ -219,11 +221,19 @@ async function newUser(a: Node, statements: Record<string, unknown>[]): Promise<
   return { user, credentials: { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! } };
 }
 
-/** Two servers on one fresh data dir, with the given cache options each. */
-async function twoNodes(options: (node: 'a' | 'b') => TestServerOptions['cache']): Promise<{ a: Node; b: Node; close(): Promise<void> }> {
+/**
+ * Two servers on one fresh data dir, with the given cache options each. `initialise`: a server runs and stops
+ * on the data dir first, so that `options` may open its database (a data dir with a database but no root of
+ * trust is refused).
+ */
+async function twoNodes(
+  options: (node: 'a' | 'b', dataDir: string) => TestServerOptions['cache'],
+  { initialise = false } = {},
+): Promise<{ a: Node; b: Node; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-coherence-'));
-  const a = await startServer({ dataDir, cache: options('a') });
-  const b = await startServer({ dataDir, cache: options('b') });
+  if (initialise) await (await startServer({ dataDir })).stop();
+  const a = await startServer({ dataDir, cache: options('a', dataDir) });
+  const b = await startServer({ dataDir, cache: options('b', dataDir) });
   const nodes = { a: { server: a, clients: new Clients(a) }, b: { server: b, clients: new Clients(b) } };
   return {
     ...nodes,
@@ -253,6 +263,43 @@ describe('Cache coherence between two servers on one data dir', () => {
         assert.equal(await s.probe(), s.before ?? 'allowed'); // B now answers from its caches
         await s.change();
         assert.equal(await s.probe(), s.after);
+      });
+    }
+  });
+
+  describe('each with its own SQLite invalidation port on the data dir (as --workers processes): B enforces a change through A within one second', () => {
+    let nodes: Awaited<ReturnType<typeof twoNodes>>;
+    const opened: { db: SqliteDatabase; port: SqliteInvalidationPort }[] = [];
+    before(async () => {
+      // A connection of its own per node: SQLite sees two processes' worth of connections to one file.
+      nodes = await twoNodes((_, dataDir) => {
+        const db = SqliteDatabase.inDataDir(dataDir);
+        const port = new SqliteInvalidationPort(db);
+        opened.push({ db, port });
+        return { port };
+      }, { initialise: true });
+    });
+    after(async () => {
+      await nodes.close();
+      for (const o of opened) {
+        o.port.close();
+        o.db.close();
+      }
+    });
+
+    for (const [name, make] of Object.entries(scenarios)) {
+      it(`${name} through A is enforced by B within one second`, async () => {
+        const s = await make(nodes.a, nodes.b);
+        assert.equal(await s.probe(), s.before ?? 'allowed');
+        assert.equal(await s.probe(), s.before ?? 'allowed'); // B now answers from its caches
+        await s.change();
+        const deadline = performance.now() + 1000;
+        let seen = await s.probe();
+        while (seen !== s.after && performance.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          seen = await s.probe();
+        }
+        assert.equal(seen, s.after);
       });
     }
   });
