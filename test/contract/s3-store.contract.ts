@@ -361,6 +361,59 @@ export function s3StoreContract(open: OpenFresh<S3Store>): void {
     assert.equal((await s.listVersions(name, { prefix: '', keyMarker: '', versionIdMarker: '', limit: 100 })).length, 1);
   });
 
+  it('of concurrent creates with If-None-Match: * of one key on two stores of one location (two nodes), exactly one succeeds', async () => {
+    const opened = await open();
+    const [a, b] = [opened.store, await opened.another()];
+    const name = fresh();
+    await a.createBucket(bucket(name, { versioning: 'Enabled' }));
+    for (let round = 0; round < 3; round++) {
+      const key = `k${round}`;
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).putVersion(version(name, key, `v${i}`), true, { ifNoneMatch: true })));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `round ${round}`);
+      for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof WriteConditionFailed, String(r.reason));
+      const versions = await b.listVersions(name, { prefix: key, keyMarker: '', versionIdMarker: '', limit: 100 });
+      assert.deepEqual(versions.map((v) => v.isLatest), [true]);
+    }
+  });
+
+  it('keeps keys, version ids, upload ids and metadata holding U+0000 as written, in UTF-8 byte order; such names find nothing else', async () => {
+    const { store: s } = await open();
+    const name = fresh();
+    await s.createBucket(bucket(name, { versioning: 'Enabled' }));
+    const v = version(name, 'a\u0000b', 'v\u00001', { metadata: { 'n\u0000ul': 'x\u0000y' }, headers: { 'content-type': 'a\u0000' } });
+    await s.putVersion(v, true);
+    for (const k of ['a', '\u0000', 'a/', 'a\u0000']) await s.putVersion(version(name, k, 'v1'), true);
+    assert.deepEqual(await s.getVersion(name, 'a\u0000b'), v);
+    assert.deepEqual(await s.getVersion(name, 'a\u0000b', 'v\u00001'), v);
+    assert.equal((await s.getVersion(name, 'a'))?.key, 'a');
+    assert.deepEqual(keys(await s.listLatest(name, { prefix: '', after: '', limit: 100 })), ['\u0000', 'a', 'a\u0000', 'a\u0000b', 'a/']);
+    assert.deepEqual(keys(await s.listLatest(name, { prefix: 'a\u0000', after: '', limit: 100 })), ['a\u0000', 'a\u0000b']);
+    assert.deepEqual(keys(await s.listLatest(name, { prefix: '', after: 'a\u0000', limit: 100 })), ['a\u0000b', 'a/']);
+    // A name with U+0000 that nothing has: found missing, not an error.
+    assert.equal(await s.getBucket(`${name}\u0000`), undefined);
+    assert.equal(await s.getVersion(name, 'a\u0000b', 'v1\u0000'), undefined);
+    assert.equal(await s.getUpload(name, 'a', 'u\u0000'), undefined);
+    assert.equal(await s.abortUpload('u\u0000'), undefined);
+    await s.createUpload(upload(name, 'a\u0000b', 'u\u00001', { metadata: { k: '\u0000' } }));
+    assert.deepEqual(await s.getUpload(name, 'a\u0000b', 'u\u00001'), upload(name, 'a\u0000b', 'u\u00001', { metadata: { k: '\u0000' } }));
+    assert.deepEqual((await s.listUploads(name, 'a\u0000', '', '', 10)).map((u) => u.uploadId), ['u\u00001']);
+    assert.equal((await s.deleteVersion(name, 'a\u0000b', 'v\u00001'))?.key, 'a\u0000b');
+  });
+
+  it('of two concurrent completions of one upload on two stores of one location, one writes the object and the other finds no upload', async () => {
+    const opened = await open();
+    const [a, b] = [opened.store, await opened.another()];
+    const name = fresh();
+    await a.createBucket(bucket(name));
+    await a.createUpload(upload(name, 'k', 'u1'));
+    const p1 = part(1);
+    await a.putPart('u1', p1);
+    const results = await Promise.all([a, b].map((s, i) => s.completeUpload('u1', version(name, 'k', 'null', { etag: `e${i}`, parts: [p1] }), false)));
+    assert.deepEqual(results.map((r) => r === undefined).sort(), [false, true]);
+    assert.deepEqual(await b.listVersions(name, { prefix: '', keyMarker: '', versionIdMarker: '', limit: 10 }).then((vs) => vs.length), 1);
+    assert.equal(await a.getUpload(name, 'k', 'u1'), undefined);
+  });
+
   // ---- multipart uploads ----
 
   it('keeps an upload exactly as created, found only under its own bucket and key', async () => {
