@@ -23,13 +23,13 @@ export class DigestSigningKeys {
   ) {}
 
   /** The region's keys whose validity overlaps [start, end], oldest first. */
-  list(region: string, start: number, end: number): SigningKeyRecord[] {
-    return this.store.signingKeys(region).filter((k) => k.validFrom <= end && k.validTo >= start);
+  async list(region: string, start: number, end: number): Promise<SigningKeyRecord[]> {
+    return (await this.store.signingKeys(region)).filter((k) => k.validFrom <= end && k.validTo >= start);
   }
 
   /** The key that signs now in `region`, made when there is none (or the last one's validity ended). */
   async current(region: string, now: number): Promise<SigningKeyRecord> {
-    const valid = this.store.signingKeys(region).filter((k) => k.validFrom <= now && now < k.validTo);
+    const valid = (await this.store.signingKeys(region)).filter((k) => k.validFrom <= now && now < k.validTo);
     const newest = valid[valid.length - 1];
     if (newest) return newest;
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -37,7 +37,7 @@ export class DigestSigningKeys {
     const fingerprint = createHash('md5').update(der).digest('hex');
     const wrapped = await this.root.wrap(SecretBytes.adopt(privateKey.export({ format: 'der', type: 'pkcs8' })), aad(region, fingerprint));
     const record: SigningKeyRecord = { region, fingerprint, publicKey: der, wrappedPrivateKey: wrapped, validFrom: now, validTo: now + SIGNING_KEY_VALIDITY_MS };
-    this.store.addSigningKey(record);
+    await this.store.addSigningKey(record);
     this.#private.set(`${region}/${fingerprint}`, privateKey);
     return record;
   }

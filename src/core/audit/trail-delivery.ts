@@ -38,19 +38,20 @@ export interface DigestChain {
  * cloudtrail_digest_chains). Each plan… call is one transaction: the files' bytes are stored as pending in
  * the same commit that moves the trail's position (delivered sequence number, digest chain), so a restart
  * resumes exactly there — pending files are written again with the same key and bytes, none is made twice.
+ * Async, so a networked backend implements it too; implementations run test/contract/trail-delivery-store.contract.ts.
  */
 export interface TrailDeliveryStore {
-  recordsAfter(seq: number, limit: number): StoredEvent[];
-  deliveredSeq(trailArn: string): number;
-  planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): void;
+  recordsAfter(seq: number, limit: number): Promise<StoredEvent[]>;
+  deliveredSeq(trailArn: string): Promise<number>;
+  planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): Promise<void>;
   /** Plans a digest: moves the region's chain to it and takes the log files it lists off the undigested list. */
-  planDigest(trailArn: string, digest: PlannedObject, endTime: number, signature: string, listed: readonly string[], now: number): void;
-  pending(trailArn: string): PendingObject[];
+  planDigest(trailArn: string, digest: PlannedObject, endTime: number, signature: string, listed: readonly string[], now: number): Promise<void>;
+  pending(trailArn: string): Promise<PendingObject[]>;
   /** The object is in the bucket: forget it; a log file joins the undigested list (when the trail validates). */
-  delivered(p: PendingObject, digested: boolean, now: number): void;
-  failed(trailArn: string, kind: 'log' | 'digest', error: string): void;
-  undigested(trailArn: string, region: string): DigestedLogFile[];
-  chains(trailArn: string): DigestChain[];
+  delivered(p: PendingObject, digested: boolean, now: number): Promise<void>;
+  failed(trailArn: string, kind: 'log' | 'digest', error: string): Promise<void>;
+  undigested(trailArn: string, region: string): Promise<DigestedLogFile[]>;
+  chains(trailArn: string): Promise<DigestChain[]>;
 }
 
 /** A delivery the bucket refused (or could not take), as the server log shows it: no body, no secret. */
@@ -141,10 +142,10 @@ export class TrailDelivery {
 
   /** One log step for every logging trail. */
   async deliverLogs(): Promise<void> {
-    for (const trail of this.trails.loggingTrails()) {
+    for (const trail of await this.trails.loggingTrails()) {
       try {
         if (!(await this.#flush(trail, 'log'))) continue;
-        this.#planLogs(trail);
+        await this.#planLogs(trail);
         await this.#flush(trail, 'log');
       } catch (err) {
         this.events.failed(err, trail.arn);
@@ -154,7 +155,7 @@ export class TrailDelivery {
 
   /** One digest step for every logging trail with log file validation. */
   async deliverDigests(): Promise<void> {
-    for (const trail of this.trails.loggingTrails()) {
+    for (const trail of await this.trails.loggingTrails()) {
       if (!trail.logFileValidationEnabled) continue;
       try {
         // Log files still waiting go first: a digest lists only files that are in the bucket.
@@ -167,10 +168,10 @@ export class TrailDelivery {
     }
   }
 
-  #planLogs(trail: TrailRecord): void {
-    let seq = this.store.deliveredSeq(trail.arn);
+  async #planLogs(trail: TrailRecord): Promise<void> {
+    let seq = await this.store.deliveredSeq(trail.arn);
     for (;;) {
-      const rows = this.store.recordsAfter(seq, BATCH);
+      const rows = await this.store.recordsAfter(seq, BATCH);
       const last = rows[rows.length - 1];
       if (!last) return;
       const byRegion = new Map<string, string[]>();
@@ -196,7 +197,7 @@ export class TrailDelivery {
           newestEventTime: f.newestEventTime,
         };
       });
-      this.store.planLogs(trail.arn, files, last.seq, now);
+      await this.store.planLogs(trail.arn, files, last.seq, now);
       seq = last.seq;
       if (rows.length < BATCH) return;
     }
@@ -206,7 +207,7 @@ export class TrailDelivery {
     const now = this.clock.now();
     // Digest names carry the end time to the second: one digest per chain per second at most.
     const endTime = Math.floor(now / 1000) * 1000;
-    const chains = new Map(this.store.chains(trail.arn).map((c) => [c.region, c]));
+    const chains = new Map((await this.store.chains(trail.arn)).map((c) => [c.region, c]));
     const regions = new Set([trail.region, ...chains.keys()]);
     const key = await this.keys.current(trail.region, now);
     const privateKey = await this.keys.privateKey(key);
@@ -214,13 +215,13 @@ export class TrailDelivery {
       const chain = chains.get(region);
       const startTime = chain?.lastEndTime ?? trail.startLoggingTime ?? trail.createdAt;
       if (endTime <= startTime) continue;
-      const logFiles = this.store.undigested(trail.arn, region);
+      const logFiles = await this.store.undigested(trail.arn, region);
       const digestKey = digestFileKey(trail.s3KeyPrefix, trail.accountId, region, trail.name, trail.region, endTime);
       const signed = signDigest(
         { accountId: trail.accountId, bucket: trail.s3BucketName, key: digestKey, startTime, endTime, fingerprint: key.fingerprint, previous: chain?.previous, logFiles },
         privateKey,
       );
-      this.store.planDigest(
+      await this.store.planDigest(
         trail.arn,
         { kind: 'digest', region, bucket: trail.s3BucketName, key: digestKey, body: signed.body, metadata: signed.metadata, sha256: signed.sha256, oldestEventTime: null, newestEventTime: null },
         endTime,
@@ -237,7 +238,7 @@ export class TrailDelivery {
    * nothing is left pending.
    */
   async #flush(trail: TrailRecord, kind: 'log' | 'digest'): Promise<boolean> {
-    for (const p of this.store.pending(trail.arn)) {
+    for (const p of await this.store.pending(trail.arn)) {
       if (kind === 'log' && p.kind !== 'log') continue;
       try {
         // Where it was planned: an UpdateTrail since then moves the next files, not these (a digest may list them there).
@@ -246,7 +247,7 @@ export class TrailDelivery {
         await this.destination.put({ ...trailTarget(trail), bucket: p.bucket }, p.key, p.body, p.metadata, kmsKeyId);
       } catch (err) {
         const code = err instanceof TrailDeliveryError ? err.code : 'InternalError';
-        this.store.failed(trail.arn, p.kind, code);
+        await this.store.failed(trail.arn, p.kind, code);
         if (!(err instanceof TrailDeliveryError)) this.events.failed(err, trail.arn);
         const told = `${trail.arn}\n${p.kind}\n${code}`;
         if (!this.#toldThisStep.has(told)) {
@@ -256,7 +257,7 @@ export class TrailDelivery {
         this.#refused.add(`${trail.arn}\n${p.kind}`);
         return false;
       }
-      this.store.delivered(p, trail.logFileValidationEnabled, this.clock.now());
+      await this.store.delivered(p, trail.logFileValidationEnabled, this.clock.now());
       if (this.#refused.delete(`${trail.arn}\n${p.kind}`)) this.events.resumed(trail.arn, p.kind, p.bucket);
     }
     return true;

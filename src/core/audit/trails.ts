@@ -107,9 +107,9 @@ export function trailRef(value: string, accountId: string, region: string): Trai
 }
 
 /** Finds the trail `value` names as seen from `region` (its home region, or any region for a multi-region trail). */
-export function findTrail(store: TrailStore, value: string, accountId: string, region: string): TrailRecord {
+export async function findTrail(store: TrailStore, value: string, accountId: string, region: string): Promise<TrailRecord> {
   const ref = trailRef(value, accountId, region);
-  const candidates = ref.accountId === accountId ? store.listTrails(accountId, region) : [];
+  const candidates = ref.accountId === accountId ? await store.listTrails(accountId, region) : [];
   const trail = candidates.find((t) => t.name === ref.name && (value.startsWith('arn:') ? t.region === ref.region : true));
   needs(trail !== undefined, CloudTrailErrors.TrailNotFoundException, `Unknown trail: ${trailArn(ref.accountId, ref.region, ref.name)} for the user: ${accountId}`);
   return trail!;

@@ -69,24 +69,28 @@ export type TrailPatch = Partial<
   >
 >;
 
+/**
+ * CloudTrail's trails, their delivery state and the digest signing keys: async, so a networked backend
+ * (PostgreSQL) implements it as well as SQLite (issue 10). Implementations run test/contract/trail-store.contract.ts.
+ */
 export interface TrailStore {
   /** Inserts; false when the account already has a trail of that name in that region. */
-  createTrail(trail: TrailRecord): boolean;
-  getTrail(accountId: string, region: string, name: string): TrailRecord | undefined;
+  createTrail(trail: TrailRecord): Promise<boolean>;
+  getTrail(accountId: string, region: string, name: string): Promise<TrailRecord | undefined>;
   /** The account's trails: those whose home is `region`, and multi-region trails from anywhere. */
-  listTrails(accountId: string, region: string): TrailRecord[];
+  listTrails(accountId: string, region: string): Promise<TrailRecord[]>;
   /** Every trail of the account, whatever its home region (ListTrails). */
-  listAccountTrails(accountId: string): TrailRecord[];
-  updateTrail(arn: string, patch: TrailPatch): void;
-  deleteTrail(arn: string): void;
+  listAccountTrails(accountId: string): Promise<TrailRecord[]>;
+  updateTrail(arn: string, patch: TrailPatch): Promise<void>;
+  deleteTrail(arn: string): Promise<void>;
   /**
    * StartLogging: delivery starts after the last record committed now (the StartLogging record itself is
    * the first delivered); a trail started again does not deliver what happened while it was stopped.
    */
-  startDelivery(arn: string): void;
+  startDelivery(arn: string): Promise<void>;
   /** Every logging trail (the delivery loop's work). */
-  loggingTrails(): TrailRecord[];
-  delivery(arn: string): TrailDeliveryState | undefined;
-  signingKeys(region: string): SigningKeyRecord[];
-  addSigningKey(key: SigningKeyRecord): void;
+  loggingTrails(): Promise<TrailRecord[]>;
+  delivery(arn: string): Promise<TrailDeliveryState | undefined>;
+  signingKeys(region: string): Promise<SigningKeyRecord[]>;
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
 }

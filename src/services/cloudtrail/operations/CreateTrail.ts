@@ -41,13 +41,13 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
     checkRegionScope(isMultiRegionTrail, includeGlobalServiceEvents);
     await checkDestination(call, arn, input.S3BucketName, prefix);
     needs(
-      call.trails.listTrails(accountId, region).filter((t) => t.region === region).length < MAX_TRAILS_PER_REGION,
+      (await call.trails.listTrails(accountId, region)).filter((t) => t.region === region).length < MAX_TRAILS_PER_REGION,
       CloudTrailErrors.MaximumNumberOfTrailsExceededException,
       `User: ${accountId} already has ${MAX_TRAILS_PER_REGION} trails in ${region}.`,
     );
     needs(
       // A multi-region trail of that name homed elsewhere is also seen here.
-      !call.trails.listTrails(accountId, region).some((t) => t.name === input.Name),
+      !(await call.trails.listTrails(accountId, region)).some((t) => t.name === input.Name),
       CloudTrailErrors.TrailAlreadyExistsException,
       `Trail ${input.Name} already exists for customer: ${accountId}`,
     );
@@ -74,7 +74,7 @@ export const CreateTrail = defineOperation<CloudTrailCall, Input, string>({
       stopLoggingTime: null,
       createdAt: call.clock.now(),
     };
-    needs(call.trails.createTrail(trail), CloudTrailErrors.TrailAlreadyExistsException, `Trail ${input.Name} already exists for customer: ${accountId}`);
+    needs(await call.trails.createTrail(trail), CloudTrailErrors.TrailAlreadyExistsException, `Trail ${input.Name} already exists for customer: ${accountId}`);
     return trailSettingsView(trail);
   },
 });

@@ -10,12 +10,12 @@ export const DeleteTrail = defineOperation<CloudTrailCall, { Name: string }, Tra
   action: 'cloudtrail:DeleteTrail',
   readOnly: false,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('DeleteTrail', trail.arn)], state: trail };
   },
   handle: async (_input, call, trail) => {
     needsHomeRegion(trail, call.request.region);
-    call.trails.deleteTrail(trail.arn);
+    await call.trails.deleteTrail(trail.arn);
     return {};
   },
 });

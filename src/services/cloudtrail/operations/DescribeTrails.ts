@@ -17,7 +17,7 @@ export const DescribeTrails = defineOperation<CloudTrailCall, { trailNameList?: 
   handle: async (input, call) => {
     const { accountId } = call.request.principal;
     const region = call.request.region;
-    let trails = call.trails.listTrails(accountId, region);
+    let trails = await call.trails.listTrails(accountId, region);
     if (input.includeShadowTrails === false) trails = trails.filter((t) => t.region === region);
     const names = input.trailNameList ?? [];
     if (names.length > 0) {

@@ -13,7 +13,7 @@ export const GetEventSelectors = defineOperation<CloudTrailCall, { TrailName: st
   action: 'cloudtrail:GetEventSelectors',
   readOnly: true,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.TrailName, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.TrailName, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('GetEventSelectors', trail.arn)], state: trail };
   },
   handle: async (_input, _call, trail) => ({

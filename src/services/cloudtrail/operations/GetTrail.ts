@@ -10,7 +10,7 @@ export const GetTrail = defineOperation<CloudTrailCall, { Name: string }, TrailR
   action: 'cloudtrail:GetTrail',
   readOnly: true,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('GetTrail', trail.arn)], state: trail };
   },
   handle: async (_input, _call, trail) => ({ Trail: trailView(trail) }),

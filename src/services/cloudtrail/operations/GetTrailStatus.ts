@@ -17,11 +17,11 @@ export const GetTrailStatus = defineOperation<CloudTrailCall, { Name: string }, 
   action: 'cloudtrail:GetTrailStatus',
   readOnly: true,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('GetTrailStatus', trail.arn)], state: trail };
   },
   handle: async (_input, call, trail) => {
-    const d = call.trails.delivery(trail.arn);
+    const d = await call.trails.delivery(trail.arn);
     const out: Record<string, unknown> = {
       IsLogging: trail.isLogging,
       StartLoggingTime: at(trail.startLoggingTime),

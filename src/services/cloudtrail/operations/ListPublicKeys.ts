@@ -22,7 +22,7 @@ export const ListPublicKeys = defineOperation<CloudTrailCall, { StartTime?: Date
     needs(input.NextToken === undefined, CloudTrailErrors.InvalidTokenException, 'Invalid token.');
     await call.signingKeys.current(call.request.region, now);
     return {
-      PublicKeyList: call.signingKeys.list(call.request.region, start, end).map((k) => ({
+      PublicKeyList: (await call.signingKeys.list(call.request.region, start, end)).map((k) => ({
         Value: k.publicKey,
         ValidityStartTime: new Date(k.validFrom),
         ValidityEndTime: new Date(k.validTo),

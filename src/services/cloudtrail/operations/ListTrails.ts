@@ -14,6 +14,6 @@ export const ListTrails = defineOperation<CloudTrailCall, { NextToken?: string }
   resolve: async () => ({ access: [{ action: 'cloudtrail:ListTrails', resource: '*' }], state: undefined }),
   handle: async (input, call) => {
     if (input.NextToken !== undefined) return { Trails: [] };
-    return { Trails: call.trails.listAccountTrails(call.request.principal.accountId).map((t) => ({ TrailARN: t.arn, Name: t.name, HomeRegion: t.region })) };
+    return { Trails: (await call.trails.listAccountTrails(call.request.principal.accountId)).map((t) => ({ TrailARN: t.arn, Name: t.name, HomeRegion: t.region })) };
   },
 });

@@ -26,7 +26,7 @@ export const PutEventSelectors = defineOperation<CloudTrailCall, { TrailName: st
   action: 'cloudtrail:PutEventSelectors',
   readOnly: false,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.TrailName, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.TrailName, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('PutEventSelectors', trail.arn)], state: trail };
   },
   handle: async (input, call, trail) => {
@@ -48,7 +48,7 @@ export const PutEventSelectors = defineOperation<CloudTrailCall, { TrailName: st
     }
     const eventSelectors = basic ? JSON.stringify(basic) : null;
     const advancedEventSelectors = input.AdvancedEventSelectors ? JSON.stringify(input.AdvancedEventSelectors) : null;
-    call.trails.updateTrail(trail.arn, { eventSelectors, advancedEventSelectors });
+    await call.trails.updateTrail(trail.arn, { eventSelectors, advancedEventSelectors });
     return { TrailARN: trail.arn, ...(basic ? { EventSelectors: basic } : { AdvancedEventSelectors: input.AdvancedEventSelectors }) };
   },
 });

@@ -13,14 +13,14 @@ export const StartLogging = defineOperation<CloudTrailCall, { Name: string }, Tr
   action: 'cloudtrail:StartLogging',
   readOnly: false,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('StartLogging', trail.arn)], state: trail };
   },
   handle: async (_input, call, trail) => {
     needsHomeRegion(trail, call.request.region);
     if (!trail.isLogging) {
-      call.trails.updateTrail(trail.arn, { isLogging: true, startLoggingTime: call.clock.now() });
-      call.trails.startDelivery(trail.arn);
+      await call.trails.updateTrail(trail.arn, { isLogging: true, startLoggingTime: call.clock.now() });
+      await call.trails.startDelivery(trail.arn);
     }
     return {};
   },

@@ -13,12 +13,12 @@ export const StopLogging = defineOperation<CloudTrailCall, { Name: string }, Tra
   action: 'cloudtrail:StopLogging',
   readOnly: false,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('StopLogging', trail.arn)], state: trail };
   },
   handle: async (_input, call, trail) => {
     needsHomeRegion(trail, call.request.region);
-    if (trail.isLogging) call.trails.updateTrail(trail.arn, { isLogging: false, stopLoggingTime: call.clock.now() });
+    if (trail.isLogging) await call.trails.updateTrail(trail.arn, { isLogging: false, stopLoggingTime: call.clock.now() });
     return {};
   },
 });

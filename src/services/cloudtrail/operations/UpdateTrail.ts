@@ -25,7 +25,7 @@ export const UpdateTrail = defineOperation<CloudTrailCall, Input, TrailRecord>({
   action: 'cloudtrail:UpdateTrail',
   readOnly: false,
   resolve: async (input, call) => {
-    const trail = findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
+    const trail = await findTrail(call.trails, input.Name, call.request.principal.accountId, call.request.region);
     return { access: [trailAccess('UpdateTrail', trail.arn)], state: trail };
   },
   handle: async (input, call, trail) => {
@@ -49,7 +49,7 @@ export const UpdateTrail = defineOperation<CloudTrailCall, Input, TrailRecord>({
       // A multi-region trail is seen from every region: no other trail of the account may have its name.
       const { accountId } = call.request.principal;
       needs(
-        !call.trails.listAccountTrails(accountId).some((t) => t.name === trail.name && t.arn !== trail.arn),
+        !(await call.trails.listAccountTrails(accountId)).some((t) => t.name === trail.name && t.arn !== trail.arn),
         CloudTrailErrors.TrailAlreadyExistsException,
         `Trail ${trail.name} already exists for customer: ${accountId}`,
       );
@@ -60,7 +60,7 @@ export const UpdateTrail = defineOperation<CloudTrailCall, Input, TrailRecord>({
     // an empty KmsKeyId goes back to SSE-S3 (or the bucket's default).
     if (input.KmsKeyId !== undefined) patch.kmsKeyId = input.KmsKeyId === '' ? null : await checkTrailKey(call, trail.arn, next.s3BucketName, next.s3KeyPrefix, input.KmsKeyId);
     else if (moved && trail.kmsKeyId !== null) await checkTrailKey(call, trail.arn, next.s3BucketName, next.s3KeyPrefix, trail.kmsKeyId);
-    call.trails.updateTrail(trail.arn, patch);
+    await call.trails.updateTrail(trail.arn, patch);
     return trailSettingsView({ ...next, ...patch });
   },
 });

@@ -13,16 +13,16 @@ type Row = Record<string, any>;
 export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
   constructor(private readonly database: SqliteDatabase) {}
 
-  recordsAfter(seq: number, limit: number): StoredEvent[] {
+  async recordsAfter(seq: number, limit: number): Promise<StoredEvent[]> {
     return this.database.stmt('SELECT seq, record FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as StoredEvent[];
   }
 
-  deliveredSeq(trailArn: string): number {
+  async deliveredSeq(trailArn: string): Promise<number> {
     const r = this.database.stmt('SELECT delivered_seq FROM cloudtrail_delivery WHERE trail_arn = ?').get(trailArn) as Row | undefined;
     return r?.delivered_seq ?? 0;
   }
 
-  planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): void {
+  async planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): Promise<void> {
     this.database.transaction(() => {
       for (const f of files) this.#insertPending(trailArn, f, now);
       this.database
@@ -31,7 +31,7 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
     });
   }
 
-  planDigest(trailArn: string, d: PlannedObject, endTime: number, signature: string, listed: readonly string[], now: number): void {
+  async planDigest(trailArn: string, d: PlannedObject, endTime: number, signature: string, listed: readonly string[], now: number): Promise<void> {
     this.database.transaction(() => {
       this.#insertPending(trailArn, d, now);
       this.database
@@ -55,7 +55,7 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
       .run(trailArn, f.kind, f.region, f.bucket, f.key, f.body, JSON.stringify(f.metadata), f.sha256, f.oldestEventTime, f.newestEventTime, now);
   }
 
-  pending(trailArn: string): PendingObject[] {
+  async pending(trailArn: string): Promise<PendingObject[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_pending_objects WHERE trail_arn = ? ORDER BY id').all(trailArn) as Row[]).map((r) => ({
       id: r.id,
       trailArn: r.trail_arn,
@@ -77,7 +77,7 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
    * and key too), or another writer may have recorded it: then nothing changes, so that neither another
    * trail's pending file is dropped (a log file never written) nor a new trail of the same name inherits it.
    */
-  delivered(p: PendingObject, digested: boolean, now: number): void {
+  async delivered(p: PendingObject, digested: boolean, now: number): Promise<void> {
     this.database.transaction(() => {
       if (this.database.stmt('DELETE FROM cloudtrail_pending_objects WHERE id = ? AND trail_arn = ? AND key = ?').run(p.id, p.trailArn, p.key).changes === 0) return;
       if (p.kind === 'log' && digested) {
@@ -99,7 +99,7 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
    * Keeps the time of the last successful delivery (LatestDeliveryTime); sets the error GetTrailStatus shows.
    * Only for a trail that still exists (one deleted while its file was being written leaves no state behind).
    */
-  failed(trailArn: string, kind: 'log' | 'digest', message: string): void {
+  async failed(trailArn: string, kind: 'log' | 'digest', message: string): Promise<void> {
     const error = kind === 'log' ? 'last_log_delivery_error' : 'last_digest_delivery_error';
     this.database
       .stmt(
@@ -109,7 +109,7 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
       .run(trailArn, message, trailArn);
   }
 
-  undigested(trailArn: string, region: string): DigestedLogFile[] {
+  async undigested(trailArn: string, region: string): Promise<DigestedLogFile[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_log_files WHERE trail_arn = ? AND region = ? ORDER BY delivered_at, key').all(trailArn, region) as Row[]).map((r) => ({
       bucket: r.bucket,
       key: r.key,
@@ -119,7 +119,7 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
     }));
   }
 
-  chains(trailArn: string): DigestChain[] {
+  async chains(trailArn: string): Promise<DigestChain[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_digest_chains WHERE trail_arn = ? ORDER BY region').all(trailArn) as Row[]).map((r) => ({
       region: r.region,
       lastEndTime: r.last_end_time,

@@ -47,7 +47,7 @@ const PATCH_COLUMNS: Record<keyof TrailPatch, string> = {
 export class SqliteTrailStore implements TrailStore {
   constructor(private readonly database: SqliteDatabase) {}
 
-  createTrail(t: TrailRecord): boolean {
+  async createTrail(t: TrailRecord): Promise<boolean> {
     const res = this.database
       .stmt(
         `INSERT INTO cloudtrail_trails (account_id, region, name, arn, s3_bucket_name, s3_key_prefix, sns_topic_name, include_global_service_events,
@@ -63,20 +63,20 @@ export class SqliteTrailStore implements TrailStore {
     return res.changes === 1;
   }
 
-  getTrail(accountId: string, region: string, name: string): TrailRecord | undefined {
+  async getTrail(accountId: string, region: string, name: string): Promise<TrailRecord | undefined> {
     const r = this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? AND region = ? AND name = ?').get(accountId, region, name) as Row | undefined;
     return r ? toTrail(r) : undefined;
   }
 
-  listTrails(accountId: string, region: string): TrailRecord[] {
+  async listTrails(accountId: string, region: string): Promise<TrailRecord[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? AND (region = ? OR is_multi_region_trail = 1) ORDER BY name, region').all(accountId, region) as Row[]).map(toTrail);
   }
 
-  listAccountTrails(accountId: string): TrailRecord[] {
+  async listAccountTrails(accountId: string): Promise<TrailRecord[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE account_id = ? ORDER BY name, region').all(accountId) as Row[]).map(toTrail);
   }
 
-  updateTrail(arn: string, patch: TrailPatch): void {
+  async updateTrail(arn: string, patch: TrailPatch): Promise<void> {
     const sets: string[] = [];
     const args: unknown[] = [];
     for (const [k, v] of Object.entries(patch)) {
@@ -87,7 +87,7 @@ export class SqliteTrailStore implements TrailStore {
     if (sets.length > 0) this.database.stmt(`UPDATE cloudtrail_trails SET ${sets.join(', ')} WHERE arn = ?`).run(...args, arn);
   }
 
-  deleteTrail(arn: string): void {
+  async deleteTrail(arn: string): Promise<void> {
     this.database.transaction(() => {
       this.database.stmt('DELETE FROM cloudtrail_trails WHERE arn = ?').run(arn);
       this.database.stmt('DELETE FROM cloudtrail_delivery WHERE trail_arn = ?').run(arn);
@@ -97,7 +97,7 @@ export class SqliteTrailStore implements TrailStore {
     });
   }
 
-  startDelivery(arn: string): void {
+  async startDelivery(arn: string): Promise<void> {
     this.database
       .stmt(
         `INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq) VALUES (?, COALESCE((SELECT seq FROM audit_checkpoint WHERE id = 1), 0))
@@ -106,11 +106,11 @@ export class SqliteTrailStore implements TrailStore {
       .run(arn);
   }
 
-  loggingTrails(): TrailRecord[] {
+  async loggingTrails(): Promise<TrailRecord[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_trails WHERE is_logging = 1 ORDER BY arn').all() as Row[]).map(toTrail);
   }
 
-  delivery(arn: string): TrailDeliveryState | undefined {
+  async delivery(arn: string): Promise<TrailDeliveryState | undefined> {
     const r = this.database.stmt('SELECT * FROM cloudtrail_delivery WHERE trail_arn = ?').get(arn) as Row | undefined;
     if (!r) return undefined;
     return {
@@ -128,7 +128,7 @@ export class SqliteTrailStore implements TrailStore {
     };
   }
 
-  signingKeys(region: string): SigningKeyRecord[] {
+  async signingKeys(region: string): Promise<SigningKeyRecord[]> {
     return (this.database.stmt('SELECT * FROM cloudtrail_signing_keys WHERE region = ? ORDER BY valid_from').all(region) as Row[]).map((r) => ({
       region: r.region,
       fingerprint: r.fingerprint,
@@ -139,7 +139,7 @@ export class SqliteTrailStore implements TrailStore {
     }));
   }
 
-  addSigningKey(k: SigningKeyRecord): void {
+  async addSigningKey(k: SigningKeyRecord): Promise<void> {
     this.database
       .stmt('INSERT INTO cloudtrail_signing_keys (region, fingerprint, public_key, wrapped_private_key, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?)')
       .run(k.region, k.fingerprint, k.publicKey, k.wrappedPrivateKey, k.validFrom, k.validTo);
