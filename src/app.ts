@@ -11,6 +11,7 @@ import { TrailDelivery } from './core/audit/trail-delivery.js';
 import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
 import { CacheSettings } from './core/cache/cache.js';
+import { LeasedJob } from './core/leases/leased-job.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
 import { RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
 import { checkDataDirParts, wrongRootKey } from './data-dir.js';
@@ -65,6 +66,13 @@ export interface AppOptions {
    * Tests connect two apps on one data dir with one port, as nodes sharing a database are.
    */
   readonly cache?: Partial<CacheSettings>;
+  /**
+   * The leases of the work that must happen once (key lifecycle sweep, trail delivery): how long one lasts
+   * unrenewed (DEFAULT_LEASE_TTL_MS), who holds it (default: this process) and the clock their expiries are
+   * read from (default: the domain clock). Tests shorten the TTL, and give the leases a clock of their own when
+   * they move the domain clock by days (which would expire every lease at once).
+   */
+  readonly leases?: { readonly ttlMs?: number; readonly holder?: string; readonly clock?: Clock };
 }
 
 export interface App {
@@ -95,7 +103,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const root = FileRootOfTrust.openOrCreate(config.dataDir);
   // Commits are made durable off the event loop (SqliteDatabase.durable): the audit log awaits it for every call.
-  const stores = openStores(config.dataDir, { asyncDurability: true, ...(options.cache ? { cache: options.cache } : {}) });
+  const leaseClock = options.leases?.clock ?? clock;
+  const stores = openStores(config.dataDir, { asyncDurability: true, clock: leaseClock, ...(options.cache ? { cache: options.cache } : {}) });
   const store = stores.metadata;
 
   // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
@@ -198,7 +207,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ]),
   });
 
-  const sweep = () => kms.lifecycle.sweep().catch((err: unknown) => log.error({ err }, 'key lifecycle sweep failed'));
+  // Work that must happen once across the processes and nodes sharing the database runs under a lease each
+  // (src/core/leases): the key lifecycle sweep and trail delivery. A holder that dies stops renewing; another
+  // process takes the lease over after its TTL and sweeps at once.
+  const leaseOptions = {
+    leases: stores.leases,
+    clock: leaseClock,
+    ...(options.leases?.ttlMs !== undefined ? { ttlMs: options.leases.ttlMs } : {}),
+    ...(options.leases?.holder !== undefined ? { holder: options.leases.holder } : {}),
+  };
+  const sweepOnce = (held: () => boolean) => kms.lifecycle.sweep(held).catch((err: unknown) => log.error({ err }, 'key lifecycle sweep failed'));
+  const lifecycleLease = new LeasedJob({
+    ...leaseOptions,
+    name: 'kms-lifecycle',
+    failed: (err) => log.error({ err }, 'key lifecycle lease could not be renewed'),
+    acquired: async (guard) => void (await sweepOnce(guard.held)),
+  });
+  const deliveryLease = new LeasedJob({ ...leaseOptions, name: 'trail-delivery', failed: (err) => log.error({ err }, 'trail delivery lease could not be renewed') });
+  const sweep = () => lifecycleLease.run((guard) => sweepOnce(guard.held));
   let timer: NodeJS.Timeout | undefined;
 
   return {
@@ -220,7 +246,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
       timer = setInterval(sweep, config.sweepIntervalMs);
       timer.unref();
-      trailDelivery.start();
+      lifecycleLease.start();
+      deliveryLease.start();
+      trailDelivery.start((step) => deliveryLease.run(step));
       ready = true;
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -241,6 +269,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       audit.flush();
       // A last log delivery of what was committed (cheap; AWS has no such moment). Digests wait for their interval.
       await trailDelivery.stop();
+      // Given up, so another process takes the work over at once rather than after the TTL.
+      await lifecycleLease.stop();
+      await deliveryLease.stop();
       await stores.close();
       await root.close();
     },

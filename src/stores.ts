@@ -20,6 +20,9 @@ import { TrailStore } from './store/metadata/trail-types.js';
 import { TrailDeliveryStore } from './core/audit/trail-delivery.js';
 import { S3Store } from './store/metadata/s3-types.js';
 import { MetadataStore } from './store/metadata/types.js';
+import { Clock, systemClock } from './core/clock.js';
+import { Leases } from './core/leases/leases.js';
+import { SqliteLeaseStore } from './store/metadata/sqlite/lease-store.js';
 
 /** Every store of a data dir, opened once: the server (app.ts) and offline commands (explain) share this. */
 export interface Stores {
@@ -40,6 +43,8 @@ export interface Stores {
   readonly trails: TrailStore;
   /** What trail delivery remembers: positions, planned files, undigested log files, digest chains. */
   readonly trailDelivery: TrailDeliveryStore;
+  /** Leases for work that must happen once across the processes and nodes sharing the database. */
+  readonly leases: Leases;
   /** What every cache over these stores shares: the invalidation port writers publish on, and the TTL. */
   readonly cache: CacheSettings;
   close(): Promise<void>;
@@ -53,6 +58,8 @@ export interface StoreOptions {
    * one database must share a port (PostgreSQL LISTEN/NOTIFY) to see each other's changes before the TTL.
    */
   readonly cache?: Partial<CacheSettings>;
+  /** The leases' clock (default: the system's; tests inject a ManualClock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -76,6 +83,7 @@ export function openStores(dataDir: string, options: StoreOptions = {}): Stores 
     trails: new SqliteTrailStore(database),
     trailDelivery: new SqliteTrailDeliveryStore(database),
     s3: new BucketCachingStore(new SqliteS3Store(database), cache),
+    leases: new SqliteLeaseStore(database, options.clock ?? systemClock),
     cache,
     close: () => metadata.close(),
   };

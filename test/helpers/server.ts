@@ -45,6 +45,10 @@ export interface TestServerOptions {
   bodies?: Partial<BodyLimits>;
   /** The caches' invalidation port and TTL (two servers on one data dir share a port as nodes would). */
   cache?: AppOptions['cache'];
+  /** How often the key lifecycle sweep runs (default 60 s). */
+  sweepIntervalMs?: number;
+  /** The leases' TTL and holder (two servers on one data dir stand for two nodes). */
+  leases?: AppOptions['leases'];
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -68,7 +72,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     rootAccessKeyId: TEST_CREDENTIALS.accessKeyId,
     rootSecretAccessKey: TEST_CREDENTIALS.secretAccessKey,
     logLevel: 'debug',
-    sweepIntervalMs: 60_000,
+    sweepIntervalMs: opts.sweepIntervalMs ?? 60_000,
     s3: { ...DEFAULT_S3_CONFIG, ...opts.s3 },
     ...(opts.trails ? { trails: opts.trails } : {}),
     ...(opts.bodies ? { bodies: { ...DEFAULT_BODY_LIMITS, ...opts.bodies } } : {}),
@@ -77,6 +81,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.auditSink ? { auditSink: opts.auditSink } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}),
+    ...(opts.leases ? { leases: opts.leases } : {}),
     logger: pino({ level: 'debug' }, sink),
   });
   const url = await app.listen();

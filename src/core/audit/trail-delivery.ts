@@ -81,6 +81,9 @@ export interface TrailDeliveryOptions {
   readonly digestIntervalMs: number;
 }
 
+/** Runs a delivery step, or skips it (another process holds the delivery lease). */
+export type DeliveryGate = (step: () => Promise<void>) => Promise<unknown>;
+
 /** Records read per step; each step's matching records make one log file per region. */
 const BATCH = 2_000;
 
@@ -96,6 +99,7 @@ const BATCH = 2_000;
  */
 export class TrailDelivery {
   #timers: NodeJS.Timeout[] = [];
+  #gate: DeliveryGate = (step) => step();
   /** Ticks run one after the other, never overlapping. */
   #queue: Promise<void> = Promise.resolve();
   /** Refusals already logged in the running step (trail, kind, code): one line each per interval, not per retry. */
@@ -113,9 +117,14 @@ export class TrailDelivery {
     private readonly events: TrailDeliveryEvents = NO_EVENTS,
   ) {}
 
-  start(): void {
+  /**
+   * Starts the intervals. `gate`: every step runs through it — app.ts passes its lease's `run`
+   * (src/core/leases/leased-job.ts), so of the processes and nodes sharing a database one delivers at a time.
+   */
+  start(gate: DeliveryGate = (step) => step()): void {
+    this.#gate = gate;
     const every = (ms: number, f: () => Promise<void>) => {
-      const t = setInterval(() => void this.#enqueue(f), ms);
+      const t = setInterval(() => void this.#enqueue(async () => void (await this.#gate(f))), ms);
       t.unref();
       this.#timers.push(t);
     };
@@ -127,7 +136,7 @@ export class TrailDelivery {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    await this.#enqueue(() => this.deliverLogs());
+    await this.#enqueue(async () => void (await this.#gate(() => this.deliverLogs())));
   }
 
   #enqueue(f: () => Promise<void>): Promise<void> {

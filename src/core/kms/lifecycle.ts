@@ -40,10 +40,19 @@ export class Lifecycle {
     return p;
   }
 
-  async sweep(): Promise<number> {
+  /**
+   * Settles every key that is due. `held`: the sweep runs under a lease (src/core/leases) and stops between
+   * keys once this process can no longer be sure it holds it, so two nodes do not sweep at once.
+   */
+  async sweep(held: () => boolean = () => true): Promise<number> {
     const due = await this.deps.store.listKeysDue(this.deps.clock.now());
-    for (const key of due) await this.settle(key);
-    return due.length;
+    let settled = 0;
+    for (const key of due) {
+      if (!held()) break;
+      await this.settle(key);
+      settled += 1;
+    }
+    return settled;
   }
 
   async rotate(key: KeyRecord, rotationType: RotationType): Promise<KeyRecord> {

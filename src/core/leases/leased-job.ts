@@ -5,9 +5,6 @@ import { Lease, Leases } from './leases.js';
 /** How long a lease lasts without renewal: a dead holder's work moves to another node after this. */
 export const DEFAULT_LEASE_TTL_MS = 10_000;
 
-/** This process, as a lease holder: unique per process, so two processes on one host never share a lease. */
-export const PROCESS_HOLDER = `${process.pid}:${randomUUID()}`;
-
 /** What a tick is told: whether the lease is still held (checked between the items of a long tick). */
 export interface LeaseGuard {
   readonly token: number;
@@ -19,6 +16,7 @@ export interface LeasedJobOptions {
   readonly leases: Leases;
   readonly name: string;
   readonly clock: Clock;
+  /** Who holds the lease (default: unique to this job instance, so two servers in one process never share it). */
   readonly holder?: string;
   readonly ttlMs?: number;
   /** An unexpected failure (the database refused a renewal): the job retries at the next renewal. */
@@ -45,7 +43,7 @@ export class LeasedJob {
   #stopped = false;
 
   constructor(private readonly options: LeasedJobOptions) {
-    this.holder = options.holder ?? PROCESS_HOLDER;
+    this.holder = options.holder ?? `${process.pid}:${randomUUID()}`;
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   }
 

@@ -1,0 +1,129 @@
+// Work that must happen once (issue 10): two servers on one data dir stand for two nodes on one database; the
+// key lifecycle sweep runs on the holder of its lease only, and moves to the other server when the holder stops.
+import { CloudTrailClient, CreateTrailCommand, LookupEventsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateUserCommand } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { Clients } from '../../helpers/query-clients.js';
+import { CreateKeyCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { AuditSink } from '../../../src/core/audit/audit-log.js';
+import { InProcessInvalidation } from '../../../src/core/cache/invalidation.js';
+import { DAY_MS, ManualClock } from '../../../src/core/clock.js';
+import { TEST_CREDENTIALS, TEST_REGION, TestServer, TestServerOptions, rejection, startServer } from '../../helpers/server.js';
+
+const SWEEP_INTERVAL_MS = 50;
+const LEASE_TTL_MS = 600;
+const TRAIL_INTERVAL_MS = 100;
+const BUCKET = 'trail-bucket';
+const TRAIL_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 's3:GetBucketAcl', Resource: `arn:aws:s3:::${BUCKET}` },
+    { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+  ],
+});
+
+/** The DeleteKey AwsServiceEvent records of `keyArn`, as LookupEvents shows them. */
+async function deleteKeyRecords(server: TestServer, keyArn: string): Promise<unknown[]> {
+  const t = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  try {
+    const events = (await t.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: keyArn }] }))).Events ?? [];
+    return events.filter((e) => e.EventName === 'DeleteKey').map((e) => JSON.parse(e.CloudTrailEvent!)).filter((r) => r.eventType === 'AwsServiceEvent');
+  } finally {
+    t.destroy();
+  }
+}
+
+async function until(what: string, done: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await done())) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('work that must happen once, on two servers sharing one data dir', () => {
+  /**
+   * Two servers on one data dir and one domain clock (the leases' clock is real time: moving the domain clock by
+   * days must not expire the leases), sweeping every 50 ms. Each commit's durability takes 300 ms while
+   * `slow` (a slow disk): a sweep deleting a key then spends 300 ms between re-reading the key and deleting it,
+   * so without the lease the other server's sweeps would find the key still due and delete (and record) it too.
+   */
+  async function twoServers() {
+    const clock = new ManualClock();
+    const state = { slow: false };
+    const slowSink = (sink: AuditSink): AuditSink => ({
+      append: (build) => sink.append(build),
+      durable: async () => {
+        if (state.slow) await sleep(300);
+        await sink.durable?.();
+      },
+    });
+    const port = new InProcessInvalidation();
+    const options: TestServerOptions = { clock, trails: { logIntervalMs: TRAIL_INTERVAL_MS, digestIntervalMs: 60_000 }, sweepIntervalMs: SWEEP_INTERVAL_MS, leases: { ttlMs: LEASE_TTL_MS, clock: new ManualClock() }, auditSink: slowSink, cache: { port } };
+    const a = await startServer(options);
+    const b = await startServer({ ...options, dataDir: a.dataDir });
+    return { clock, state, a, b };
+  }
+
+  it('a key whose deletion window ends is deleted once, with one DeleteKey record; stopped, the holder hands the sweep to the other server', async () => {
+    const { clock, state, a, b } = await twoServers();
+    try {
+      const kmsB = b.kms();
+      const first = (await kmsB.send(new CreateKeyCommand({}))).KeyMetadata!;
+      await kmsB.send(new ScheduleKeyDeletionCommand({ KeyId: first.KeyId, PendingWindowInDays: 7 }));
+      state.slow = true;
+      clock.advance(7 * DAY_MS + 60_000);
+      // Nobody reads the key: only the sweeps can delete it. Many sweep intervals pass while it is deleted.
+      await until('the sweep to delete the key', async () => (await deleteKeyRecords(b, first.Arn!)).length > 0);
+      await sleep(20 * SWEEP_INTERVAL_MS);
+      state.slow = false;
+      assert.equal((await deleteKeyRecords(a, first.Arn!)).length, 1);
+      assert.equal((await rejection(kmsB.send(new DescribeKeyCommand({ KeyId: first.KeyId })))).name, 'NotFoundException');
+
+      // A, the first to start, holds the lease; stopped, it gives the lease up and B sweeps from then on.
+      await a.stop();
+      const second = (await kmsB.send(new CreateKeyCommand({}))).KeyMetadata!;
+      await kmsB.send(new ScheduleKeyDeletionCommand({ KeyId: second.KeyId, PendingWindowInDays: 7 }));
+      clock.advance(7 * DAY_MS + 60_000);
+      await until('B to take the sweep over', async () => (await deleteKeyRecords(b, second.Arn!)).length > 0, 3 * LEASE_TTL_MS + 2_000);
+      assert.equal((await deleteKeyRecords(b, second.Arn!)).length, 1);
+    } finally {
+      await a.stop();
+      await b.destroy();
+      await a.destroy();
+    }
+  });
+
+  it('trail delivery writes each log file once: in a versioned bucket no log file has a second version', async () => {
+    const { state, a, b } = await twoServers();
+    const ct = new CloudTrailClient({ endpoint: a.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    const clients = [new Clients(a), new Clients(b)];
+    try {
+      const s3 = a.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
+      await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: TRAIL_POLICY }));
+      await ct.send(new CreateTrailCommand({ Name: 'once', S3BucketName: BUCKET }));
+      await ct.send(new StartLoggingCommand({ Name: 'once' }));
+      // Slow commits: a delivery spends 300 ms per file between reading what is pending and marking it written.
+      state.slow = true;
+      for (let i = 0; i < 6; i++) await clients[i % 2]!.iam().send(new CreateUserCommand({ UserName: `u${i}` }));
+      const versions = async () => (await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET }))).Versions ?? [];
+      await until('log files', async () => (await versions()).length >= 3);
+      await sleep(10 * TRAIL_INTERVAL_MS);
+      state.slow = false;
+      const all = await versions();
+      const keys = all.map((v) => v.Key!);
+      assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], `log files written twice among ${keys.length}`);
+    } finally {
+      ct.destroy();
+      for (const c of clients) c.destroy();
+      await a.stop();
+      await b.destroy();
+      await a.destroy();
+    }
+  });
+});
