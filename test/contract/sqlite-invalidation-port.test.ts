@@ -165,6 +165,19 @@ describe('SQLite invalidation port (polled table)', () => {
     assert.deepEqual(heard.map((h) => h.key), ['own']);
   });
 
+  it('a poll that cannot read the table invalidates every topic, with one warning', async () => {
+    const path = file();
+    const a = node(path);
+    const warns: string[] = [];
+    const b = node(path, { pollMs: 60_000, log: { warn: (_o, m) => warns.push(m), info: () => undefined } });
+    const heard = listen(b.port, TOPICS.kmsKeys);
+    a.db.db.exec('DROP TABLE invalidations');
+    b.port.poll();
+    b.port.poll();
+    assert.deepEqual(heard.map((h) => h.key), [undefined, undefined]);
+    assert.equal(warns.length, 1);
+  });
+
   it('publish never rejects when the database refuses the write', async () => {
     const path = file();
     const a = node(path, { pollMs: 60_000 });

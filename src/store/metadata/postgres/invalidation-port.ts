@@ -20,6 +20,8 @@ export interface PostgresInvalidationOptions {
   readonly reconnectMinMs?: number;
   /** …up to this (default 5 s). */
   readonly reconnectMaxMs?: number;
+  /** While the LISTEN connection is down, every topic is invalidated this often (default 1 s). */
+  readonly blindInvalidateMs?: number;
 }
 
 /** What travels in a notification: who sent it, the topic, the key (absent: the whole topic). */
@@ -37,9 +39,11 @@ interface Payload {
  * queries and released, its LISTEN with it) and calls its subscribers for what arrives there.
  *
  * A lost LISTEN connection (database restart, network, pg_terminate_backend) is reconnected with exponential
- * backoff; notifications sent meanwhile are gone, so on reconnect every subscribed topic is invalidated. One
- * warning per outage, one info line when it ends. Until then the caches' TTL is the backstop; so it is for a
- * `publish` whose NOTIFY fails (it never rejects: the write it follows has happened).
+ * backoff; notifications sent meanwhile are gone, so on reconnect every subscribed topic is invalidated, and
+ * while it is down every topic is invalidated every `blindInvalidateMs` (1 s): a node that cannot hear the
+ * others does not keep answering from caches for longer than the one second issue 10 allows. One warning per
+ * outage, one info line when it ends. A `publish` whose NOTIFY fails never rejects (the write it follows has
+ * happened): the other nodes' caches fall back on their TTL.
  */
 export class PostgresInvalidationPort implements InvalidationPort {
   readonly #url: string;
@@ -48,6 +52,8 @@ export class PostgresInvalidationPort implements InvalidationPort {
   readonly #log: InvalidationLog;
   readonly #minMs: number;
   readonly #maxMs: number;
+  readonly #blindMs: number;
+  #blind: NodeJS.Timeout | undefined;
   readonly #local = new LocalSubscribers();
   #listener: pg.Client | undefined;
   #closed = false;
@@ -64,6 +70,7 @@ export class PostgresInvalidationPort implements InvalidationPort {
     this.#log = options.log ?? SILENT_LOG;
     this.#minMs = options.reconnectMinMs ?? 100;
     this.#maxMs = options.reconnectMaxMs ?? 5000;
+    this.#blindMs = options.blindInvalidateMs ?? 1000;
   }
 
   /**
@@ -105,6 +112,7 @@ export class PostgresInvalidationPort implements InvalidationPort {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#blind);
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.end().catch(() => undefined);
@@ -145,7 +153,10 @@ export class PostgresInvalidationPort implements InvalidationPort {
     this.#listener = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
-    this.#log.warn({ channel: this.#channel }, 'cache invalidation listener lost; reconnecting (caches rely on their TTL meanwhile)');
+    this.#log.warn({ channel: this.#channel }, 'cache invalidation listener lost; reconnecting (caches are dropped every second meanwhile)');
+    this.#local.deliverAll();
+    this.#blind = setInterval(() => this.#local.deliverAll(), this.#blindMs);
+    this.#blind.unref();
     this.#reconnect(this.#minMs);
   }
 
@@ -165,6 +176,8 @@ export class PostgresInvalidationPort implements InvalidationPort {
             return;
           }
           this.#listener = client;
+          clearInterval(this.#blind);
+          this.#blind = undefined;
           // Whatever was published while we were not listening is lost: drop everything.
           this.#local.deliverAll();
           this.#log.info({ channel: this.#channel }, 'cache invalidation listener reconnected; every cache entry invalidated');

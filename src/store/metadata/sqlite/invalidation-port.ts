@@ -112,9 +112,11 @@ export class SqliteInvalidationPort implements InvalidationPort {
         this.#log.info({}, 'cache invalidations from other processes are read again');
       }
     } catch (err) {
+      // What the others published is unknown: drop everything rather than serve it for a TTL.
+      this.#local.deliverAll();
       if (!this.#pollFailing) {
         this.#pollFailing = true;
-        this.#log.warn({ err: String(err) }, 'cannot read cache invalidations from other processes; caches rely on their TTL');
+        this.#log.warn({ err: String(err) }, 'cannot read cache invalidations from other processes; every cache entry invalidated at each poll meanwhile');
       }
     }
   }
