@@ -37,14 +37,26 @@ export class TreeHeadSigner {
    * public key is not the wrapped private key's (someone replaced it to pass off heads of their own key).
    */
   static async openOrCreate(store: TreeHeadKeyStore, root: RootOfTrust, now: number = Date.now()): Promise<TreeHeadSigner> {
-    const stored = store.treeHeadKey();
+    const stored = await store.treeHeadKey();
     if (!stored) {
       const { privateKey } = generateKeyPairSync('ed25519');
       const signer = new TreeHeadSigner(privateKey);
       const wrapped = await root.wrap(SecretBytes.adopt(privateKey.export({ format: 'der', type: 'pkcs8' })), aad(signer.keyId));
-      store.addTreeHeadKey({ keyId: signer.keyId, publicKey: signer.publicKey.export({ format: 'der', type: 'spki' }), wrappedPrivateKey: wrapped, createdAt: now });
-      return signer;
+      try {
+        await store.addTreeHeadKey({ keyId: signer.keyId, publicKey: signer.publicKey.export({ format: 'der', type: 'spki' }), wrappedPrivateKey: wrapped, createdAt: now });
+        return signer;
+      } catch (err) {
+        // Another process or node starting on the same new database stored its key first (the store keeps one
+        // key, refusing a second): every process signs with that one, or heads would carry two keys.
+        const theirs = await store.treeHeadKey();
+        if (!theirs) throw err;
+        return TreeHeadSigner.#open(theirs, root);
+      }
     }
+    return TreeHeadSigner.#open(stored, root);
+  }
+
+  static async #open(stored: StoredTreeHeadKey, root: RootOfTrust): Promise<TreeHeadSigner> {
     const der = await root.unwrap(stored.wrappedPrivateKey, aad(stored.keyId));
     let signer: TreeHeadSigner;
     try {

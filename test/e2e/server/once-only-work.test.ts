@@ -6,6 +6,10 @@ import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketPolicyCommand,
 import { Clients } from '../../helpers/query-clients.js';
 import { CreateKeyCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { AuditSink } from '../../../src/core/audit/audit-log.js';
@@ -124,6 +128,22 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       await a.stop();
       await b.destroy();
       await a.destroy();
+    }
+  });
+
+  it('two servers starting at once on a new data dir both start, and one audit signing key signs every tree head', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-test-'));
+    const started = await Promise.allSettled([startServer({ dataDir }), startServer({ dataDir })]);
+    const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      assert.deepEqual(started.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started')), ['started', 'started']);
+      for (const server of servers) await server.kms().send(new CreateKeyCommand({}));
+      for (const server of servers) await server.stop();
+      const res = spawnSync(process.execPath, ['bin/strongroom.js', 'audit', 'verify', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(res.status, 0, `${res.stdout}${res.stderr}`);
+      assert.match(res.stdout, /signed tree heads: \d+ valid; the newest, #\d+, covers every record/);
+    } finally {
+      for (const server of servers) await server.destroy();
     }
   });
 });
