@@ -175,6 +175,28 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     assert.deepEqual(await s.delivery.chains(ARN2), []);
   });
 
+  it('keeps object keys byte for byte, U+0000 included (a trail\'s key prefix may hold it): pending, delivered, undigested in byte order, listed, chained', async () => {
+    const { store: s } = await open();
+    const keys = ['p\u0000/é/2.json.gz', 'p\u0000/Z.json.gz', 'p\u0000/1.json.gz', 'p/1.json.gz'];
+    await s.delivery.planLogs(ARN, keys.map((k) => log(k, { sha256: 'ab'.repeat(32) })), 4, 100);
+    const pending = await s.delivery.pending(ARN);
+    assert.deepEqual(pending.map((p) => p.key), keys);
+    for (const p of pending) await s.delivery.delivered(p, true, 200);
+    assert.deepEqual(await s.delivery.pending(ARN), []);
+    // Delivered at the same time: by key, byte for byte (U+0000 before everything, then '/', digits, capitals, UTF-8).
+    assert.deepEqual((await s.delivery.undigested(ARN, 'us-east-1')).map((f) => f.key), ['p\u0000/1.json.gz', 'p\u0000/Z.json.gz', 'p\u0000/é/2.json.gz', 'p/1.json.gz']);
+    await s.delivery.planDigest(ARN, { ...digest('d\u0000/1.json.gz'), sha256: 'cd'.repeat(32) }, 5000, 'sig', ['p\u0000/1.json.gz', 'p\u0000/é/2.json.gz'], 300);
+    assert.deepEqual((await s.delivery.undigested(ARN, 'us-east-1')).map((f) => f.key), ['p\u0000/Z.json.gz', 'p/1.json.gz']);
+    assert.equal((await s.delivery.chains(ARN))[0]?.previous?.key, 'd\u0000/1.json.gz');
+    const [d] = await s.delivery.pending(ARN);
+    assert.equal(d?.key, 'd\u0000/1.json.gz');
+    // A report naming another key (the same id) is not this file.
+    await s.delivery.delivered({ ...d!, key: 'd/1.json.gz' }, true, 400);
+    assert.deepEqual((await s.delivery.pending(ARN)).map((p) => p.key), ['d\u0000/1.json.gz']);
+    await s.delivery.delivered(d!, true, 401);
+    assert.deepEqual(await s.delivery.pending(ARN), []);
+  });
+
   it('planned files, positions, undigested files and chains are all there after reopening (a restart resumes exactly there)', async () => {
     const opened = await open();
     const s = opened.store;

@@ -152,6 +152,27 @@ export function trailStoreContract(open: OpenFresh<TrailStores>): void {
     assert.deepEqual(await s.delivery.pending(gone.arn), []);
   });
 
+  it('keeps any Unicode in the S3 key prefix, U+0000 included (CloudTrail limits only its length)', async () => {
+    const { store: s } = await open();
+    const prefix = 'logs\u0000/é/😀/\u0001';
+    const t = trail('t', { s3KeyPrefix: prefix });
+    await s.trails.createTrail(t);
+    assert.equal((await s.trails.getTrail(ACCOUNT, 'us-east-1', 't'))?.s3KeyPrefix, prefix);
+    await s.trails.updateTrail(t.arn, { s3KeyPrefix: '\u0000' });
+    assert.equal((await s.trails.listTrails(ACCOUNT, 'us-east-1'))[0]?.s3KeyPrefix, '\u0000');
+    await s.trails.updateTrail(t.arn, { s3KeyPrefix: null });
+    assert.equal((await s.trails.listAccountTrails(ACCOUNT))[0]?.s3KeyPrefix, null);
+  });
+
+  it("lists trails by name byte for byte (case and punctuation count), whatever the database's collation", async () => {
+    const { store: s } = await open();
+    for (const name of ['alpha', 'a_b', 'Zeta', 'a1b', 'a-b']) await s.trails.createTrail(trail(name, { isLogging: true }));
+    const expected = ['Zeta', 'a-b', 'a1b', 'a_b', 'alpha'];
+    assert.deepEqual((await s.trails.listTrails(ACCOUNT, 'us-east-1')).map((t) => t.name), expected);
+    assert.deepEqual((await s.trails.listAccountTrails(ACCOUNT)).map((t) => t.name), expected);
+    assert.deepEqual((await s.trails.loggingTrails()).map((t) => t.name), expected);
+  });
+
   it("keeps each Region's digest signing keys, oldest first, apart from other Regions'", async () => {
     const { store: s } = await open();
     const k = (region: string, fingerprint: string, validFrom: number): SigningKeyRecord => ({
