@@ -376,6 +376,33 @@ export function s3StoreContract(open: OpenFresh<S3Store>): void {
     }
   });
 
+  it('a bucket deleted on one store while another writes into it: either the bucket stays with the object, or it goes and the write is refused', async () => {
+    const opened = await open();
+    const [a, b] = [opened.store, await opened.another()];
+    for (let round = 0; round < 4; round++) {
+      const name = fresh();
+      await a.createBucket(bucket(name));
+      const [deleted, put, upl] = await Promise.allSettled([
+        a.deleteBucket(name),
+        b.putVersion(version(name, 'k', 'null'), false),
+        b.createUpload(upload(name, 'k', `u-${name}`)),
+      ]);
+      assert.equal(deleted.status, 'fulfilled');
+      const gone = (deleted as PromiseFulfilledResult<unknown>).value !== 'not-empty';
+      if (gone) {
+        // Gone: nothing of the bucket remains, and the version was refused (an upload may have been aborted with it).
+        assert.equal(put.status, 'rejected', `round ${round}`);
+        assert.equal(await b.getBucket(name), undefined);
+        assert.equal(await a.getVersion(name, 'k'), undefined);
+        assert.equal(await a.getUpload(name, 'k', `u-${name}`), undefined);
+      } else {
+        assert.equal(put.status, 'fulfilled', `round ${round}`);
+        assert.equal((await b.getVersion(name, 'k'))?.versionId, 'null');
+        if (upl.status === 'fulfilled') assert.ok(await a.getUpload(name, 'k', `u-${name}`));
+      }
+    }
+  });
+
   it('keeps keys, version ids, upload ids and metadata holding U+0000 as written, in UTF-8 byte order; such names find nothing else', async () => {
     const { store: s } = await open();
     const name = fresh();
