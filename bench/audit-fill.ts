@@ -142,12 +142,12 @@ export function recordAt(spec: FillSpec, i: number): CloudTrailRecord {
  * a signed tree head per transaction as the server writes them, so `strongroom audit verify` passes on the
  * result), `batch` per transaction.
  */
-export function fill(store: AuditStore, signer: TreeHeadSigner, spec: FillSpec, batch = 20_000, progress: (done: number) => void = () => {}): void {
+export async function fill(store: AuditStore, signer: TreeHeadSigner, spec: FillSpec, batch = 20_000, progress: (done: number) => void = () => {}): Promise<void> {
   for (let start = 0; start < spec.records; start += batch) {
     const end = Math.min(spec.records, start + batch);
     const records: CloudTrailRecord[] = [];
     for (let i = start; i < end; i++) records.push(recordAt(spec, i));
-    store.append((head) => buildCommit(head, records, signer, Date.now()));
+    await store.append((head) => buildCommit(head, records, signer, Date.now()));
     progress(end);
   }
 }

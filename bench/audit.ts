@@ -94,7 +94,7 @@ async function main(): Promise<number> {
       const root = FileRootOfTrust.openOrCreate(dataDir);
       const signer = await TreeHeadSigner.openOrCreate(stores.audit, root);
       await root.close();
-      fill(stores.audit, signer, spec, 20_000, (done) => {
+      await fill(stores.audit, signer, spec, 20_000, (done) => {
         if (done % 100_000 === 0 || done === records) process.stdout.write(`filled ${done.toLocaleString('en-US')} records\r`);
       });
     } finally {

@@ -266,7 +266,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         });
         server.closeIdleConnections();
       });
-      audit.flush();
+      await audit.flush();
       // A last log delivery of what was committed (cheap; AWS has no such moment). Digests wait for their interval.
       await trailDelivery.stop();
       // Given up, so another process takes the work over at once rather than after the TTL.

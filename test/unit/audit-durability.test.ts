@@ -19,7 +19,7 @@ function sink() {
   const syncs: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   let failNext = false;
   const s: AuditSink = {
-    append(build: (head: LogHead) => AuditCommit) {
+    async append(build: (head: LogHead) => AuditCommit) {
       if (failNext) {
         failNext = false;
         throw new Error('commit failed');
@@ -74,5 +74,81 @@ describe('audit log: committed and durable waits', () => {
     syncs[0]!.reject(new Error('fsync failed'));
     assert.equal(await outer(), 'rejected');
     assert.deepEqual(failures, [1, 1]);
+  });
+});
+
+/** A sink whose commits take a round trip the test ends (as a database server's), durable once committed. */
+function remoteSink() {
+  let head: LogHead = { seq: 0, hash: GENESIS_HASH, tree: MerkleFrontier.empty() };
+  const groups: string[][] = [];
+  const pending: { commit: () => void; fail: (err: unknown) => void }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const s: AuditSink = {
+    append(build) {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      return new Promise<void>((resolve, reject) =>
+        pending.push({
+          commit: () => {
+            const commit = build(head);
+            head = commit.head;
+            groups.push(commit.rows.map((r) => (r.record as unknown as { eventName: string }).eventName));
+            inFlight -= 1;
+            resolve();
+          },
+          fail: (err) => {
+            inFlight -= 1;
+            reject(err);
+          },
+        }),
+      );
+    },
+  };
+  return { s, groups, pending, maxInFlight: () => maxInFlight, head: () => head };
+}
+
+describe('audit log: group commit over an asynchronous sink', () => {
+  it('one commit in flight at a time; records queued meanwhile form the next group, committed after it, in order', async () => {
+    const { s, groups, pending, maxInFlight, head } = remoteSink();
+    const log = new AuditLog(s, signer);
+    const first = [track(log.append(record('a1'))), track(log.append(record('a2')))];
+    await new Promise((r) => setImmediate(r));
+    assert.equal(pending.length, 1, 'the first group went');
+    const second = [track(log.append(record('b1')))];
+    await new Promise((r) => setImmediate(r));
+    const third = [track(log.appendAll([record('b2'), record('b3')]))];
+    await new Promise((r) => setImmediate(r));
+    assert.equal(pending.length, 1, 'no second transaction while the first is in flight');
+    for (const t of [...first, ...second, ...third]) assert.equal(await t(), 'pending', 'nothing answered before its commit');
+    pending.shift()!.commit();
+    for (const t of first) assert.equal(await t(), 'resolved');
+    for (const t of [...second, ...third]) assert.equal(await t(), 'pending');
+    assert.equal(pending.length, 1, 'the records queued meanwhile go next, together');
+    pending.shift()!.commit();
+    for (const t of [...second, ...third]) assert.equal(await t(), 'resolved');
+    assert.deepEqual(groups, [['a1', 'a2'], ['b1', 'b2', 'b3']]);
+    assert.equal(maxInFlight(), 1);
+    assert.equal(head().seq, 5);
+  });
+
+  it('a failed commit rejects every call of its group and none of the next; flush() waits for the commit in flight', async () => {
+    const { s, groups, pending } = remoteSink();
+    const failures: number[] = [];
+    const log = new AuditLog(s, signer, (_err, n) => failures.push(n));
+    const failed = [track(log.append(record('x1'))), track(log.appendAll([record('x2'), record('x3')]))];
+    await new Promise((r) => setImmediate(r));
+    const next = track(log.append(record('y1')));
+    pending.shift()!.fail(new Error('connection lost'));
+    for (const t of failed) assert.equal(await t(), 'rejected');
+    assert.deepEqual(failures, [3]);
+    let flushed = false;
+    const flushing = log.flush().then(() => (flushed = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(flushed, false, 'flush waits for the commit in flight');
+    pending.shift()!.commit();
+    await flushing;
+    assert.equal(await next(), 'resolved');
+    assert.deepEqual(groups, [['y1']]);
   });
 });

@@ -46,52 +46,52 @@ describe('audit store: LookupEvents order, paging and resource lookups', () => {
   let store: SqliteAuditStore;
   const ids = (rows: { record: string }[]) => rows.map((r) => (JSON.parse(r.record) as { eventID: string }).eventID);
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'strongroom-lookup-'));
     db = new SqliteDatabase(join(dir, 'db'));
     store = new SqliteAuditStore(db);
     // e1..e6 one second apart, except e4 whose clock stepped back before e2's time; e3 and e5 name two keys.
     const specs: [number, number, number[]][] = [[1, 0, [1]], [2, 10, [1]], [3, 20, [1, 2]], [4, 5, [1]], [5, 30, [1, 2]], [6, 40, []]];
     const signer = new TreeHeadSigner(generateKeyPairSync('ed25519').privateKey);
-    store.append((head) => buildCommit(head, specs.map(([n, s, keys]) => record(n, T0 + s * 1000, keys)), signer, Date.now()));
+    await store.append((head) => buildCommit(head, specs.map(([n, s, keys]) => record(n, T0 + s * 1000, keys)), signer, Date.now()));
   });
   after(() => {
     db.db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('newest first by event time, not by sequence number', () => {
-    assert.deepEqual(ids(store.lookup({ accountId: ACCOUNT, limit: 10 })), ['e6', 'e5', 'e3', 'e2', 'e4', 'e1']);
+  it('newest first by event time, not by sequence number', async () => {
+    assert.deepEqual(ids(await store.lookup({ accountId: ACCOUNT, limit: 10 })), ['e6', 'e5', 'e3', 'e2', 'e4', 'e1']);
   });
 
-  it('pages continue strictly after the marker, through the out-of-order record', () => {
-    const p1 = store.lookup({ accountId: ACCOUNT, limit: 3 });
+  it('pages continue strictly after the marker, through the out-of-order record', async () => {
+    const p1 = await store.lookup({ accountId: ACCOUNT, limit: 3 });
     assert.deepEqual(ids(p1), ['e6', 'e5', 'e3']);
-    const p2 = store.lookup({ accountId: ACCOUNT, limit: 3, beforeSeq: p1[2]!.seq });
+    const p2 = await store.lookup({ accountId: ACCOUNT, limit: 3, beforeSeq: p1[2]!.seq });
     assert.deepEqual(ids(p2), ['e2', 'e4', 'e1']);
-    assert.deepEqual(store.lookup({ accountId: ACCOUNT, limit: 3, beforeSeq: 999 }), []);
+    assert.deepEqual(await store.lookup({ accountId: ACCOUNT, limit: 3, beforeSeq: 999 }), []);
   });
 
-  it('a time window, alone and with an attribute', () => {
-    assert.deepEqual(ids(store.lookup({ accountId: ACCOUNT, startTime: T0 + 5000, endTime: T0 + 20_000, limit: 10 })), ['e3', 'e2', 'e4']);
-    assert.deepEqual(ids(store.lookup({ accountId: ACCOUNT, attribute: { key: 'EventName', value: 'E4' }, startTime: T0, endTime: T0 + 5000, limit: 10 })), ['e4']);
+  it('a time window, alone and with an attribute', async () => {
+    assert.deepEqual(ids(await store.lookup({ accountId: ACCOUNT, startTime: T0 + 5000, endTime: T0 + 20_000, limit: 10 })), ['e3', 'e2', 'e4']);
+    assert.deepEqual(ids(await store.lookup({ accountId: ACCOUNT, attribute: { key: 'EventName', value: 'E4' }, startTime: T0, endTime: T0 + 5000, limit: 10 })), ['e4']);
   });
 
-  it('ResourceType lists a record naming two keys once, whatever the batch size', () => {
+  it('ResourceType lists a record naming two keys once, whatever the batch size', async () => {
     const all = ['e5', 'e3', 'e2', 'e4', 'e1'];
-    assert.deepEqual(ids(store.lookup({ accountId: ACCOUNT, attribute: { key: 'ResourceType', value: 'AWS::KMS::Key' }, limit: 10 })), all);
+    assert.deepEqual(ids(await store.lookup({ accountId: ACCOUNT, attribute: { key: 'ResourceType', value: 'AWS::KMS::Key' }, limit: 10 })), all);
     for (const limit of [1, 2, 3]) {
       const seen: string[] = [];
       let beforeSeq: number | undefined;
       for (;;) {
-        const page = store.lookup({ accountId: ACCOUNT, attribute: { key: 'ResourceType', value: 'AWS::KMS::Key' }, limit, ...(beforeSeq !== undefined ? { beforeSeq } : {}) });
+        const page = await store.lookup({ accountId: ACCOUNT, attribute: { key: 'ResourceType', value: 'AWS::KMS::Key' }, limit, ...(beforeSeq !== undefined ? { beforeSeq } : {}) });
         seen.push(...ids(page));
         if (page.length < limit) break;
         beforeSeq = page[page.length - 1]!.seq;
       }
       assert.deepEqual(seen, all, `pages of ${limit}`);
     }
-    assert.deepEqual(ids(store.lookup({ accountId: ACCOUNT, attribute: { key: 'ResourceName', value: arn(2) }, limit: 10 })), ['e5', 'e3']);
-    assert.deepEqual(store.lookup({ accountId: '444455556666', attribute: { key: 'ResourceName', value: arn(2) }, limit: 10 }), []);
+    assert.deepEqual(ids(await store.lookup({ accountId: ACCOUNT, attribute: { key: 'ResourceName', value: arn(2) }, limit: 10 })), ['e5', 'e3']);
+    assert.deepEqual(await store.lookup({ accountId: '444455556666', attribute: { key: 'ResourceName', value: arn(2) }, limit: 10 }), []);
   });
 });

@@ -157,7 +157,7 @@ describe('signed tree heads (RFC 6962 §3.5)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'strongroom-tree-key-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
     let stored: StoredTreeHeadKey | undefined;
-    const store = { treeHeadKey: () => stored, addTreeHeadKey: (k: StoredTreeHeadKey) => void (stored = k) };
+    const store = { treeHeadKey: async () => stored, addTreeHeadKey: async (k: StoredTreeHeadKey) => void (stored = k) };
 
     it('is made once, stored wrapped (no private key bytes in the clear), and unwrapped to the same key', async () => {
       const root = FileRootOfTrust.openOrCreate(dir);

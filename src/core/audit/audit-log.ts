@@ -32,11 +32,11 @@ export interface AuditCommit {
 /**
  * Where records become durable. `append` runs in one transaction: it reads the log head, asks `build`
  * for the commit that follows it, writes its rows, moves the checkpoint (seq, hash, Merkle frontier) to the
- * last one and stores its signed tree head; when it returns, all of it is on disk (SQLite WAL,
- * synchronous=FULL). It throws when it is not.
+ * last one and stores its signed tree head; when it resolves, all of it is committed (and durable, unless
+ * the sink has `durable()`). It rejects, having written nothing, when it is not.
  */
 export interface AuditSink {
-  append(build: (head: LogHead) => AuditCommit): void;
+  append(build: (head: LogHead) => AuditCommit): Promise<void>;
   /**
    * When the sink's commits are made durable after the fact (SQLite with asyncDurability): resolves once
    * every commit before the call is on disk. Absent: `append` itself returned only once durable.
@@ -63,6 +63,14 @@ export function buildCommit(head: LogHead, records: readonly CloudTrailRecord[],
   return { rows, head: { seq, hash, tree }, treeHead: signer.sign(seq, tree.root(), timestamp) };
 }
 
+/** A record waiting for its commit: `durable` when its promise waits for the sink's durable() too. */
+interface QueuedRecord {
+  readonly record: CloudTrailRecord;
+  readonly durable: boolean;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
 /** Records waiting for the same commit; at most this many per transaction. */
 const MAX_GROUP = 512;
 
@@ -70,11 +78,15 @@ const MAX_GROUP = 512;
  * The audit log with group commit: `append` queues a record and resolves once the transaction that holds
  * it committed (rejects when it failed — the caller then answers an internal error, never an unrecorded
  * success). All records queued during one turn of the event loop share one transaction (one fsync), so
- * durability costs one fsync per turn, not per request.
+ * durability costs one fsync per turn, not per request. One commit is in flight at a time: records queued
+ * while it runs (a database round trip away) form the next group, so groups commit in the order they
+ * were queued and grow with the sink's latency instead of queueing transactions behind each other.
  */
 export class AuditLog {
-  #queue: { record: CloudTrailRecord; durable: boolean; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #queue: QueuedRecord[] = [];
   #scheduled = false;
+  /** The group being committed; undefined when none is. */
+  #inflight: Promise<void> | undefined;
 
   constructor(
     private readonly sink: AuditSink,
@@ -117,18 +129,27 @@ export class AuditLog {
     return done.then(() => undefined);
   }
 
-  /** Commits whatever is queued (close() calls it before the stores close). */
-  flush(): void {
+  /** Commits whatever is queued, and resolves once no commit is in flight (close() awaits it before the stores close). */
+  async flush(): Promise<void> {
     this.#flush();
+    while (this.#inflight) await this.#inflight;
   }
 
   #flush(): void {
     this.#scheduled = false;
-    const batch = this.#queue;
-    if (batch.length === 0) return;
-    this.#queue = [];
+    if (this.#inflight || this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, MAX_GROUP);
+    this.#inflight = this.#commit(batch).finally(() => {
+      this.#inflight = undefined;
+      // Whatever was queued meanwhile has waited one commit already: it goes next, without another turn.
+      if (this.#queue.length > 0) this.#flush();
+    });
+  }
+
+  /** Commits one group; never rejects (each record's own promise carries the outcome). */
+  async #commit(batch: QueuedRecord[]): Promise<void> {
     try {
-      this.sink.append((head) =>
+      await this.sink.append((head) =>
         buildCommit(
           head,
           batch.map((b) => b.record),
@@ -142,14 +163,15 @@ export class AuditLog {
       return;
     }
     // Committed: records that need not wait for durability are done (a sink without durable() is durable now).
-    const waiting: typeof batch = [];
+    const waiting: QueuedRecord[] = [];
     for (const b of batch) {
       if (this.sink.durable && b.durable) waiting.push(b);
       else b.resolve();
     }
     if (!this.sink.durable || waiting.length === 0) return;
     // The fsync runs on the thread pool: the event loop serves other requests meanwhile, and the next
-    // groups' fsyncs coalesce behind this one. No answer leaves before its record is on disk.
+    // groups' fsyncs coalesce behind this one (not awaited: the next group commits meanwhile). No answer
+    // leaves before its record is on disk.
     this.sink.durable().then(
       () => {
         for (const b of waiting) b.resolve();

@@ -24,5 +24,5 @@ export interface StoredEvent {
 }
 
 export interface AuditReader {
-  lookup(q: LookupQuery): StoredEvent[];
+  lookup(q: LookupQuery): Promise<StoredEvent[]>;
 }

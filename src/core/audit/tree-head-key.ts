@@ -14,8 +14,9 @@ export interface StoredTreeHeadKey {
 
 /** Where the key lives (the audit store, migration 010). */
 export interface TreeHeadKeyStore {
-  treeHeadKey(): StoredTreeHeadKey | undefined;
-  addTreeHeadKey(key: StoredTreeHeadKey): void;
+  treeHeadKey(): Promise<StoredTreeHeadKey | undefined>;
+  /** Rejects when a key is stored already (there is only ever one). */
+  addTreeHeadKey(key: StoredTreeHeadKey): Promise<void>;
 }
 
 /**

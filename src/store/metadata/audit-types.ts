@@ -6,11 +6,11 @@ import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../core/audit/v
 /** The committed log as `strongroom audit verify` checks it: checkpoint, records in order, kept signed tree heads. */
 export interface AuditLogSource {
   /** The log head (seq, hash, Merkle frontier) as last committed; undefined before the first commit. */
-  checkpoint(): StoredCheckpoint | undefined;
+  checkpoint(): Promise<StoredCheckpoint | undefined>;
   /** Up to `limit` records with a sequence number above `afterSeq`, in sequence order. */
-  links(afterSeq: number, limit: number): StoredLink[];
+  links(afterSeq: number, limit: number): Promise<StoredLink[]>;
   /** Every kept signed tree head, in the order they were written. */
-  treeHeads(): StoredTreeHead[];
+  treeHeads(): Promise<StoredTreeHead[]>;
 }
 
 /**

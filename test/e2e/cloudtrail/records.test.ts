@@ -206,9 +206,9 @@ describe('audit: fail closed', () => {
   before(async () => {
     server = await startServer({
       auditSink: (sink: AuditSink): AuditSink => ({
-        append(build) {
+        async append(build) {
           if (failing) throw new Error('injected audit storage failure');
-          sink.append(build);
+          return sink.append(build);
         },
       }),
     });

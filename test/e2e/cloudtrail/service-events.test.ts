@@ -111,9 +111,9 @@ describe('AwsServiceEvent records of KMS rotation and deletion', () => {
     const server = await startServer({
       clock,
       auditSink: (sink: AuditSink): AuditSink => ({
-        append(build) {
+        async append(build) {
           if (failing) throw new Error('injected audit storage failure');
-          sink.append(build);
+          return sink.append(build);
         },
       }),
     });

@@ -39,7 +39,7 @@ describe('S3 calls KMS through the typed client', () => {
     server = await startServer({
       auditSink: (sink: AuditSink): AuditSink => ({
         append(build) {
-          sink.append((head) => {
+          return sink.append((head) => {
             const commit = build(head);
             if (failKmsCommits && commit.rows.some((r) => r.record.eventSource === 'kms.amazonaws.com')) throw new Error('injected KMS record failure');
             return commit;

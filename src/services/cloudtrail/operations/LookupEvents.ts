@@ -44,7 +44,7 @@ export const LookupEvents = defineOperation<CloudTrailCall, Input, undefined>({
     const end = input.EndTime?.getTime();
     needs(start === undefined || end === undefined || start <= end, CloudTrailErrors.InvalidTimeRangeException, 'Start time must be before end time.');
     const limit = input.MaxResults ?? MAX_RESULTS;
-    const rows = call.events.lookup({
+    const rows = await call.events.lookup({
       accountId: call.request.principal.accountId,
       ...(attribute ? { attribute: { key: attribute.AttributeKey, value: attribute.AttributeValue } } : {}),
       ...(start !== undefined ? { startTime: start } : {}),

@@ -40,7 +40,8 @@ export class SqliteAuditStore implements AuditStore {
     return this.database.durable();
   }
 
-  append(build: (head: LogHead) => AuditCommit): void {
+  /** One synchronous BEGIN IMMEDIATE transaction (resolved at once; made durable by durable()). */
+  async append(build: (head: LogHead) => AuditCommit): Promise<void> {
     const d = this.database;
     d.transaction(() => {
       const cp = d.stmt('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as { seq: number; hash: string; frontier: Buffer | null } | undefined;
@@ -88,26 +89,26 @@ export class SqliteAuditStore implements AuditStore {
     return tree;
   }
 
-  checkpoint(): StoredCheckpoint | undefined {
+  async checkpoint(): Promise<StoredCheckpoint | undefined> {
     return this.database.stmt('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as StoredCheckpoint | undefined;
   }
 
-  links(afterSeq: number, limit: number): StoredLink[] {
+  async links(afterSeq: number, limit: number): Promise<StoredLink[]> {
     return this.database.stmt('SELECT seq, hash, record FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as StoredLink[];
   }
 
-  treeHeads(): StoredTreeHead[] {
+  async treeHeads(): Promise<StoredTreeHead[]> {
     return this.database.stmt('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY id').all() as StoredTreeHead[];
   }
 
-  treeHeadKey(): StoredTreeHeadKey | undefined {
+  async treeHeadKey(): Promise<StoredTreeHeadKey | undefined> {
     const row = this.database.stmt('SELECT key_id, public_key, wrapped_private_key, created_at FROM audit_tree_key WHERE id = 1').get() as
       | { key_id: string; public_key: Buffer; wrapped_private_key: Buffer; created_at: number }
       | undefined;
     return row && { keyId: row.key_id, publicKey: row.public_key, wrappedPrivateKey: row.wrapped_private_key, createdAt: row.created_at };
   }
 
-  addTreeHeadKey(k: StoredTreeHeadKey): void {
+  async addTreeHeadKey(k: StoredTreeHeadKey): Promise<void> {
     this.database.stmt('INSERT INTO audit_tree_key (id, key_id, public_key, wrapped_private_key, created_at) VALUES (1, ?, ?, ?, ?)').run(k.keyId, k.publicKey, k.wrappedPrivateKey, k.createdAt);
   }
 
@@ -116,7 +117,7 @@ export class SqliteAuditStore implements AuditStore {
    * with (event_time, seq) for the attribute asked (migration 007), stopping after a page. The page marker
    * is the sequence number of the last event shown; the next page starts strictly before its (time, seq).
    */
-  lookup(q: LookupQuery): StoredEvent[] {
+  async lookup(q: LookupQuery): Promise<StoredEvent[]> {
     const d = this.database;
     let before: { time: number; seq: number } | undefined;
     if (q.beforeSeq !== undefined) {
