@@ -3,6 +3,14 @@ import { AuditReader } from '../../core/audit/lookup.js';
 import { TreeHeadKeyStore } from '../../core/audit/tree-head-key.js';
 import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../core/audit/verify.js';
 
+/**
+ * How much history of signed tree heads is kept: every commit signs a head covering it, but a new row is
+ * added only when the newest row is from an earlier minute of wall-clock time; otherwise the commit's head
+ * replaces it. A row per commit would be hundreds per second under load (gigabytes a day) for little more
+ * evidence: each kept head still pins its whole prefix, and the newest always covers the last record.
+ */
+export const TREE_HEAD_RETENTION_MS = 60_000;
+
 /** The committed log as `strongroom audit verify` checks it: checkpoint, records in order, kept signed tree heads. */
 export interface AuditLogSource {
   /** The log head (seq, hash, Merkle frontier) as last committed; undefined before the first commit. */

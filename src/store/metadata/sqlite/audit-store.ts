@@ -4,7 +4,7 @@ import { MerkleFrontier, leafHash } from '../../../core/audit/merkle.js';
 import { GENESIS_HASH, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
 import { StoredTreeHeadKey } from '../../../core/audit/tree-head-key.js';
 import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../../core/audit/verify.js';
-import { AuditStore } from '../audit-types.js';
+import { AuditStore, TREE_HEAD_RETENTION_MS } from '../audit-types.js';
 import { SqliteDatabase } from './database.js';
 
 /**
@@ -21,13 +21,6 @@ const EVENT_COLUMNS: Record<Exclude<LookupKey, 'ResourceType' | 'ResourceName'>,
   AccessKeyId: { column: 'access_key_id', index: 'audit_events_access_key_time' },
 };
 
-/**
- * How much history of signed tree heads is kept: every commit signs a head covering it, but a new row is
- * added only when the newest row is from an earlier minute of wall-clock time; otherwise the commit's head
- * replaces it. A row per commit would be hundreds per second under load (gigabytes a day) for little more
- * evidence: each kept head still pins its whole prefix, and the newest always covers the last record.
- */
-export const TREE_HEAD_RETENTION_MS = 60_000;
 
 /**
  * The audit log in the metadata database (migrations 006, 007, 010): the durable sink, the LookupEvents
