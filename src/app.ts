@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -51,6 +52,9 @@ import { S3TrailDestination } from './services/s3/trail-destination.js';
 
 /** Sealed bodies up to this size are kept in the metadata database (src/store/blob/sqlite). */
 const SMALL_BLOB_MAX_BYTES = 128 * 1024;
+
+/** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
+const KEY_TRANSITION_CLAIM_MS = 30_000;
 
 /** How long close() lets open connections finish before cutting them. */
 const CLOSE_GRACE_MS = 5_000;
@@ -127,7 +131,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
   );
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
-  const kms = new Kms(store, root, clock, { grants: stores.grantStore, lifecycleEvents: auditedKeyLifecycle(audit) });
+  // A key's transition is claimed first (a lease per key), so that of the servers finding it due at once one makes it.
+  const transitionClaims = { leases: stores.leases, holder: options.leases?.holder ?? `${process.pid}:${randomUUID()}`, ttlMs: KEY_TRANSITION_CLAIM_MS };
+  const kms = new Kms(store, root, clock, { grants: stores.grantStore, lifecycleEvents: auditedKeyLifecycle(audit), transitionClaims });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
   // S3's objects: what the S3 service serves and where trails deliver.

@@ -8,7 +8,7 @@ import { KmsDeps } from './context.js';
 import { Cryptography } from './cryptography.js';
 import { Grants, UNWIRED_GRANT_STORE } from './grants.js';
 import { Keys } from './keys.js';
-import { KeyLifecycleEvents, Lifecycle } from './lifecycle.js';
+import { KeyLifecycleEvents, Lifecycle, TransitionClaims } from './lifecycle.js';
 import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
@@ -23,6 +23,8 @@ export interface KmsOptions {
   readonly maxGrantsPerKey?: number;
   /** Told of rotations and deletions before they happen (the audit log's AwsServiceEvent records). */
   readonly lifecycleEvents?: KeyLifecycleEvents;
+  /** Claims that make each key's transition happen once across the processes and nodes sharing the database. */
+  readonly transitionClaims?: TransitionClaims;
 }
 
 /** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
@@ -41,7 +43,7 @@ export class Kms {
   constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, options: KmsOptions = {}) {
     const materials = new Materials(store, root, new MaterialCache(options.cacheCapacity));
     this.deps = { store, root, clock, materials };
-    this.lifecycle = new Lifecycle(this.deps, options.lifecycleEvents);
+    this.lifecycle = new Lifecycle(this.deps, options.lifecycleEvents, options.transitionClaims);
     this.resolver = new KeyResolver(this.deps, this.lifecycle);
     this.keys = new Keys(this.deps, this.lifecycle);
     this.crypto = new Cryptography(this.deps, this.resolver);

@@ -1,6 +1,7 @@
 import { DAY_MS } from '../clock.js';
 import { KeyRecord, RotationType } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
+import { Leases } from '../leases/leases.js';
 
 /**
  * Told of the transitions KMS makes without a caller, before it makes them (CloudTrail records them as
@@ -10,6 +11,18 @@ import { KmsDeps } from './context.js';
 export interface KeyLifecycleEvents {
   rotating(key: KeyRecord, rotationType: RotationType): Promise<void>;
   deleting(key: KeyRecord): Promise<void>;
+}
+
+/**
+ * Where a process claims a key's transition before making it (a lease per key, src/core/leases): of the
+ * processes and nodes that find one key due at once — a sweep on one, reads on others — one makes the
+ * transition and records it; the others do not (without this, each recorded its own DeleteKey or RotateKey).
+ */
+export interface TransitionClaims {
+  readonly leases: Leases;
+  readonly holder: string;
+  /** Longer than a transition takes (its audit commit included); a claim left by a dead process frees after it. */
+  readonly ttlMs: number;
 }
 
 export const UNOBSERVED_LIFECYCLE: KeyLifecycleEvents = { rotating: async () => {}, deleting: async () => {} };
@@ -27,6 +40,7 @@ export class Lifecycle {
   constructor(
     private readonly deps: KmsDeps,
     private readonly events: KeyLifecycleEvents = UNOBSERVED_LIFECYCLE,
+    private readonly claims?: TransitionClaims,
   ) {}
 
   /** The key as it is now, after any due transition; undefined when it has been deleted. */
@@ -70,7 +84,25 @@ export class Lifecycle {
   }
 
   async #transition(keyId: string): Promise<KeyRecord | undefined> {
-    const key = await this.deps.store.getKey(keyId); // re-read: another node or request may have moved it
+    if (!this.claims) return this.#transitionClaimed(keyId);
+    const name = `kms-key-transition:${keyId}`;
+    const claim = await this.claims.leases.tryAcquire(name, this.claims.holder, this.claims.ttlMs);
+    if (!claim) {
+      // Another process is making this transition now, once. A key past its deletion date is gone for every
+      // caller already; a key due for rotation is served with its current material until the new one is in.
+      const key = await this.deps.store.getKey(keyId);
+      return key && key.keyState === 'PendingDeletion' && this.#isDue(key, this.deps.clock.now()) ? undefined : key;
+    }
+    try {
+      return await this.#transitionClaimed(keyId);
+    } finally {
+      await this.claims.leases.release(name, this.claims.holder, claim.token);
+    }
+  }
+
+  async #transitionClaimed(keyId: string): Promise<KeyRecord | undefined> {
+    // Re-read under the claim: another node or request may have moved it (and released its claim) since.
+    const key = await this.deps.store.getKey(keyId);
     if (!key) return undefined;
     const now = this.deps.clock.now();
     if (!this.#isDue(key, now)) return key;

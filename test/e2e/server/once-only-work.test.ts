@@ -4,7 +4,7 @@ import { CloudTrailClient, CreateTrailCommand, LookupEventsCommand, StartLogging
 import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { Clients } from '../../helpers/query-clients.js';
-import { CreateKeyCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -40,6 +40,17 @@ async function deleteKeyRecords(server: TestServer, keyArn: string): Promise<unk
   }
 }
 
+/** The RotateKey AwsServiceEvent records of `keyArn`. */
+async function rotateKeyRecords(server: TestServer, keyArn: string): Promise<unknown[]> {
+  const t = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  try {
+    const events = (await t.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: keyArn }] }))).Events ?? [];
+    return events.filter((e) => e.EventName === 'RotateKey').map((e) => JSON.parse(e.CloudTrailEvent!)).filter((r) => r.eventType === 'AwsServiceEvent');
+  } finally {
+    t.destroy();
+  }
+}
+
 async function until(what: string, done: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const start = Date.now();
   while (!(await done())) {
@@ -55,7 +66,7 @@ describe('work that must happen once, on two servers sharing one data dir', () =
    * `slow` (a slow disk): a sweep deleting a key then spends 300 ms between re-reading the key and deleting it,
    * so without the lease the other server's sweeps would find the key still due and delete (and record) it too.
    */
-  async function twoServers() {
+  async function twoServers(overrides: Partial<TestServerOptions> = {}) {
     const clock = new ManualClock();
     const state = { slow: false };
     const slowSink = (sink: AuditSink): AuditSink => ({
@@ -66,7 +77,10 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       },
     });
     const port = new InProcessInvalidation();
-    const options: TestServerOptions = { clock, trails: { logIntervalMs: TRAIL_INTERVAL_MS, digestIntervalMs: 60_000 }, sweepIntervalMs: SWEEP_INTERVAL_MS, leases: { ttlMs: LEASE_TTL_MS, clock: new ManualClock() }, auditSink: slowSink, cache: { port } };
+    const options: TestServerOptions = {
+      clock, trails: { logIntervalMs: TRAIL_INTERVAL_MS, digestIntervalMs: 60_000 }, sweepIntervalMs: SWEEP_INTERVAL_MS,
+      leases: { ttlMs: LEASE_TTL_MS, clock: new ManualClock() }, auditSink: slowSink, cache: { port }, ...overrides,
+    };
     const a = await startServer(options);
     const b = await startServer({ ...options, dataDir: a.dataDir });
     return { clock, state, a, b };
@@ -144,6 +158,47 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       assert.match(res.stdout, /signed tree heads: \d+ valid; the newest, #\d+, covers every record/);
     } finally {
       for (const server of servers) await server.destroy();
+    }
+  });
+
+  it('a key found due by reads on both servers at once is deleted once (one DeleteKey record) and is gone for every caller', async () => {
+    const { clock, state, a, b } = await twoServers({ sweepIntervalMs: 3_600_000 });
+    try {
+      const [kmsA, kmsB] = [a.kms(), b.kms()];
+      const key = (await kmsA.send(new CreateKeyCommand({}))).KeyMetadata!;
+      await kmsA.send(new ScheduleKeyDeletionCommand({ KeyId: key.KeyId, PendingWindowInDays: 7 }));
+      state.slow = true;
+      clock.advance(7 * DAY_MS + 60_000);
+      const answers = await Promise.all([kmsA, kmsB, kmsA, kmsB].map(async (kms) => (await rejection(kms.send(new DescribeKeyCommand({ KeyId: key.KeyId })))).name));
+      state.slow = false;
+      assert.deepEqual(answers, ['NotFoundException', 'NotFoundException', 'NotFoundException', 'NotFoundException']);
+      await until('the DeleteKey record', async () => (await deleteKeyRecords(a, key.Arn!)).length > 0);
+      await sleep(500);
+      assert.equal((await deleteKeyRecords(b, key.Arn!)).length, 1);
+    } finally {
+      await a.stop();
+      await b.destroy();
+      await a.destroy();
+    }
+  });
+
+  it('a key found due for rotation by calls on both servers at once is rotated once (one RotateKey record)', async () => {
+    const { clock, state, a, b } = await twoServers({ sweepIntervalMs: 3_600_000 });
+    try {
+      const [kmsA, kmsB] = [a.kms(), b.kms()];
+      const key = (await kmsA.send(new CreateKeyCommand({}))).KeyMetadata!;
+      await kmsA.send(new EnableKeyRotationCommand({ KeyId: key.KeyId, RotationPeriodInDays: 90 }));
+      state.slow = true;
+      clock.advance(91 * DAY_MS);
+      await Promise.all([kmsA, kmsB, kmsA, kmsB].map((kms) => kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x') }))));
+      state.slow = false;
+      await until('the RotateKey record', async () => (await rotateKeyRecords(a, key.Arn!)).length > 0);
+      await sleep(500);
+      assert.equal((await rotateKeyRecords(b, key.Arn!)).length, 1);
+    } finally {
+      await a.stop();
+      await b.destroy();
+      await a.destroy();
     }
   });
 });
