@@ -12,6 +12,7 @@ import { PostgresAuditStore } from '../../src/store/metadata/postgres/audit-stor
 import { PostgresDatabase } from '../../src/store/metadata/postgres/database.js';
 import { postgresCluster, postgresSkip } from '../helpers/postgres.js';
 import { auditStoreContract } from './audit-store.contract.js';
+import { freshPostgres } from './fresh-postgres.js';
 import { auditRecord } from './trail-stores.js';
 
 describe('PostgreSQL audit store', { skip: postgresSkip() }, () => {
@@ -27,26 +28,7 @@ describe('PostgreSQL audit store', { skip: postgresSkip() }, () => {
   };
 
   // A fresh database per test; `another` is a second node (its own pool) on it.
-  auditStoreContract(async () => {
-    const url = await (await postgresCluster()).createDatabase();
-    const here: PostgresDatabase[] = [];
-    const openOne = async () => {
-      const n = await node(url);
-      here.push(n.database);
-      return n.store;
-    };
-    return {
-      store: await openOne(),
-      another: openOne,
-      reopen: async () => {
-        for (const d of here.splice(0)) {
-          opened.splice(opened.indexOf(d), 1);
-          await d.close();
-        }
-        return openOne();
-      },
-    };
-  });
+  auditStoreContract(freshPostgres((database) => new PostgresAuditStore(database)));
 
   it('two nodes appending concurrently through their own AuditLogs form one gap-free chain that verifies', async () => {
     const url = await (await postgresCluster()).createDatabase();

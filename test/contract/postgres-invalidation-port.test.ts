@@ -6,24 +6,7 @@ import { InvalidationLog } from '../../src/core/cache/shared-invalidation.js';
 import { PostgresDatabase, Queryable } from '../../src/store/metadata/postgres/database.js';
 import { MAX_PAYLOAD_BYTES, PostgresInvalidationPort } from '../../src/store/metadata/postgres/invalidation-port.js';
 import { postgresCluster, postgresSkip } from '../helpers/postgres.js';
-
-/** What a subscriber heard, and when (performance.now()). */
-type Heard = { key: string | undefined; at: number }[];
-
-function listen(port: PostgresInvalidationPort, topic: string): Heard {
-  const heard: Heard = [];
-  port.subscribe(topic, (key) => heard.push({ key, at: performance.now() }));
-  return heard;
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
+import { listen, until } from './invalidation-listening.js';
 
 function recordingLog(): InvalidationLog & { warns: string[]; infos: string[] } {
   const warns: string[] = [];

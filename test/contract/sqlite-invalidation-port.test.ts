@@ -9,25 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { TOPICS } from '../../src/core/cache/invalidation.js';
 import { SqliteDatabase } from '../../src/store/metadata/sqlite/database.js';
 import { SqliteInvalidationOptions, SqliteInvalidationPort } from '../../src/store/metadata/sqlite/invalidation-port.js';
+import { listen, until } from './invalidation-listening.js';
 
 const CHILD = fileURLToPath(new URL('./sqlite-invalidation-child.js', import.meta.url));
-
-type Heard = { key: string | undefined; at: number }[];
-
-function listen(port: SqliteInvalidationPort, topic: string): Heard {
-  const heard: Heard = [];
-  port.subscribe(topic, (key) => heard.push({ key, at: performance.now() }));
-  return heard;
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
 
 /**
  * Cache invalidation between processes on one SQLite data dir (issue 10, `--workers N` on SQLite). Two
