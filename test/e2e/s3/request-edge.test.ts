@@ -32,10 +32,21 @@ class RolledOverSigner extends SignatureV4 {
   }
 }
 
-/** Sends only the headers (the declared body never comes) and collects the answer. */
-function headersOnly(baseUrl: string, req: RawRequest, timeoutMs = 5000): Promise<{ status: number; headers: IncomingHttpHeaders; text: string; ms: number }> {
+type Answer = { status: number; headers: IncomingHttpHeaders; text: string; ms: number };
+
+/**
+ * Sends the headers, then `chunks` (each after `gapMs`), then ends the body or (`end` false) stalls; collects
+ * the answer, or rejects with `timeout` if none comes within `timeoutMs`. `ignoreErrors`: a socket error (the
+ * server closing while chunks are still being written) leaves the answer to come or the timeout to fire.
+ */
+function sendSlowly(
+  baseUrl: string,
+  req: RawRequest,
+  o: { chunks?: Buffer[]; gapMs?: number; end?: boolean; timeoutMs: number; timeout: string; ignoreErrors?: boolean },
+): Promise<Answer> {
   const url = new URL(baseUrl);
   const started = Date.now();
+  const chunks = o.chunks ?? [];
   return new Promise((resolve, reject) => {
     const r = request({ host: url.hostname, port: url.port, method: req.method ?? 'PUT', path: req.path ?? '/', headers: req.headers, agent: false }, (res) => {
       let text = '';
@@ -48,14 +59,28 @@ function headersOnly(baseUrl: string, req: RawRequest, timeoutMs = 5000): Promis
     });
     const timer = setTimeout(() => {
       r.destroy();
-      reject(new Error(`no answer within ${timeoutMs} ms: the server waited for the body`));
-    }, timeoutMs);
+      reject(new Error(o.timeout));
+    }, o.timeoutMs);
     r.on('error', (err) => {
+      if (o.ignoreErrors) return;
       clearTimeout(timer);
       reject(err);
     });
     r.flushHeaders();
+    let i = 0;
+    const next = () => {
+      if (i < chunks.length) {
+        r.write(chunks[i++]!);
+        setTimeout(next, o.gapMs ?? 0);
+      } else if (o.end) r.end();
+    };
+    next();
   });
+}
+
+/** Sends only the headers (the declared body never comes) and collects the answer. */
+function headersOnly(baseUrl: string, req: RawRequest, timeoutMs = 5000): Promise<Answer> {
+  return sendSlowly(baseUrl, req, { timeoutMs, timeout: `no answer within ${timeoutMs} ms: the server waited for the body` });
 }
 
 describe('S3 request edge', () => {
@@ -191,35 +216,8 @@ describe('S3 bodies that stall are cut off (idle timeout)', () => {
   after(() => server.destroy());
 
   /** Sends the headers, then `chunks` (each after `gapMs`), then stalls or ends; collects the answer. */
-  function trickle(req: RawRequest, chunks: Buffer[], gapMs: number, end: boolean): Promise<{ status: number; headers: IncomingHttpHeaders; text: string; ms: number }> {
-    const url = new URL(server.url);
-    const started = Date.now();
-    return new Promise((resolve, reject) => {
-      const r = request({ host: url.hostname, port: url.port, method: req.method ?? 'PUT', path: req.path ?? '/', headers: req.headers, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, ms: Date.now() - started });
-        });
-      });
-      const timer = setTimeout(() => {
-        r.destroy();
-        reject(new Error('no answer within 10 s'));
-      }, 10_000);
-      r.on('error', () => undefined);
-      r.flushHeaders();
-      let i = 0;
-      const next = () => {
-        if (i < chunks.length) {
-          r.write(chunks[i++]!);
-          setTimeout(next, gapMs);
-        } else if (end) r.end();
-      };
-      next();
-    });
-  }
+  const trickle = (req: RawRequest, chunks: Buffer[], gapMs: number, end: boolean): Promise<Answer> =>
+    sendSlowly(server.url, req, { chunks, gapMs, end, timeoutMs: 10_000, timeout: 'no answer within 10 s', ignoreErrors: true });
 
   it('a PutObject whose body stops arriving is 400 RequestTimeout after the idle timeout, and nothing is stored', async () => {
     const put = await signedS3Request(server.url, { method: 'PUT', path: '/slow/stalled', payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': '1000' } });

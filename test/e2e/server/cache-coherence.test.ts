@@ -2,7 +2,7 @@ import {
   CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import {
-  CreateGrantCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, PutKeyPolicyCommand, RevokeGrantCommand,
+  CreateGrantCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, KMSClient, PutKeyPolicyCommand, RevokeGrantCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import {
@@ -71,47 +71,55 @@ const KEY_POLICY_ROOT = (extra: Record<string, unknown>[] = []) =>
     Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }, ...extra],
   });
 
+/** A KMS key made through A (with `policy`, or the default key policy); its id. */
+async function newKey(a: Node, policy?: string): Promise<string> {
+  return (await a.clients.kms().send(new CreateKeyCommand({ Policy: policy }))).KeyMetadata!.KeyId!;
+}
+
+/** An Encrypt under `keyId` through `kms`: 'allowed', or the name of the error. */
+const encrypt = (kms: KMSClient, keyId: string): Promise<string> => outcome(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('x') })));
+
 /** The changes issue 10 names, each as a scenario between node A and node B. */
 const scenarios: Record<string, (a: Node, b: Node) => Promise<Scenario>> = {
   async 'a key disabled'(a, b) {
-    const { KeyMetadata } = await a.clients.kms().send(new CreateKeyCommand({}));
+    const keyId = await newKey(a);
     const kms = b.clients.kms();
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
-      change: () => a.clients.kms().send(new DisableKeyCommand({ KeyId: KeyMetadata!.KeyId })),
+      probe: () => encrypt(kms, keyId),
+      change: () => a.clients.kms().send(new DisableKeyCommand({ KeyId: keyId })),
       after: 'DisabledException',
     };
   },
 
   async 'a key enabled'(a, b) {
     const kmsA = a.clients.kms();
-    const { KeyMetadata } = await kmsA.send(new CreateKeyCommand({}));
-    await kmsA.send(new DisableKeyCommand({ KeyId: KeyMetadata!.KeyId }));
+    const keyId = await newKey(a);
+    await kmsA.send(new DisableKeyCommand({ KeyId: keyId }));
     const kms = b.clients.kms();
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
-      change: () => kmsA.send(new EnableKeyCommand({ KeyId: KeyMetadata!.KeyId })),
+      probe: () => encrypt(kms, keyId),
+      change: () => kmsA.send(new EnableKeyCommand({ KeyId: keyId })),
       before: 'DisabledException',
       after: 'allowed',
     };
   },
 
   async 'a key scheduled for deletion'(a, b) {
-    const { KeyMetadata } = await a.clients.kms().send(new CreateKeyCommand({}));
+    const keyId = await newKey(a);
     const kms = b.clients.kms();
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
-      change: () => a.clients.kms().send(new ScheduleKeyDeletionCommand({ KeyId: KeyMetadata!.KeyId, PendingWindowInDays: 7 })),
+      probe: () => encrypt(kms, keyId),
+      change: () => a.clients.kms().send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })),
       after: 'KMSInvalidStateException',
     };
   },
 
   async 'an access key deleted'(a, b) {
     const { user, credentials } = await newUser(a, [allow('kms:Encrypt')]);
-    const { KeyMetadata } = await a.clients.kms().send(new CreateKeyCommand({}));
+    const keyId = await newKey(a);
     const kms = b.clients.kms(credentials);
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
+      probe: () => encrypt(kms, keyId),
       change: () => a.clients.iam().send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: credentials.accessKeyId })),
       after: 'UnrecognizedClientException',
     };
@@ -119,10 +127,10 @@ const scenarios: Record<string, (a: Node, b: Node) => Promise<Scenario>> = {
 
   async 'an access key deactivated'(a, b) {
     const { user, credentials } = await newUser(a, [allow('kms:Encrypt')]);
-    const { KeyMetadata } = await a.clients.kms().send(new CreateKeyCommand({}));
+    const keyId = await newKey(a);
     const kms = b.clients.kms(credentials);
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
+      probe: () => encrypt(kms, keyId),
       change: () => a.clients.iam().send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: credentials.accessKeyId, Status: 'Inactive' })),
       after: 'UnrecognizedClientException',
     };
@@ -130,14 +138,14 @@ const scenarios: Record<string, (a: Node, b: Node) => Promise<Scenario>> = {
 
   async 'a key policy changed'(a, b) {
     const { user, credentials } = await newUser(a, [allow('kms:Encrypt')]);
-    const { KeyMetadata } = await a.clients.kms().send(new CreateKeyCommand({ Policy: KEY_POLICY_ROOT() }));
+    const keyId = await newKey(a, KEY_POLICY_ROOT());
     const kms = b.clients.kms(credentials);
     const userArn = `arn:aws:iam::${TEST_ACCOUNT}:user/${user}`;
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
+      probe: () => encrypt(kms, keyId),
       change: () =>
         a.clients.kms().send(new PutKeyPolicyCommand({
-          KeyId: KeyMetadata!.KeyId,
+          KeyId: keyId,
           PolicyName: 'default',
           Policy: KEY_POLICY_ROOT([{ Sid: 'no', Effect: 'Deny', Principal: { AWS: userArn }, Action: 'kms:Encrypt', Resource: '*' }]),
         })),
@@ -147,10 +155,10 @@ const scenarios: Record<string, (a: Node, b: Node) => Promise<Scenario>> = {
 
   async 'an IAM policy removed'(a, b) {
     const { user, credentials } = await newUser(a, [allow('kms:Encrypt')]);
-    const { KeyMetadata } = await a.clients.kms().send(new CreateKeyCommand({}));
+    const keyId = await newKey(a);
     const kms = b.clients.kms(credentials);
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
+      probe: () => encrypt(kms, keyId),
       change: () => a.clients.iam().send(new DeleteUserPolicyCommand({ UserName: user, PolicyName: 'p' })),
       after: 'AccessDeniedException',
     };
@@ -159,14 +167,14 @@ const scenarios: Record<string, (a: Node, b: Node) => Promise<Scenario>> = {
   async 'a grant revoked'(a, b) {
     const { user, credentials } = await newUser(a, []);
     const kmsA = a.clients.kms();
-    const { KeyMetadata } = await kmsA.send(new CreateKeyCommand({}));
+    const keyId = await newKey(a);
     const { GrantId } = await kmsA.send(new CreateGrantCommand({
-      KeyId: KeyMetadata!.KeyId, GranteePrincipal: `arn:aws:iam::${TEST_ACCOUNT}:user/${user}`, Operations: ['Encrypt'],
+      KeyId: keyId, GranteePrincipal: `arn:aws:iam::${TEST_ACCOUNT}:user/${user}`, Operations: ['Encrypt'],
     }));
     const kms = b.clients.kms(credentials);
     return {
-      probe: () => outcome(kms.send(new EncryptCommand({ KeyId: KeyMetadata!.KeyId, Plaintext: Buffer.from('x') }))),
-      change: () => kmsA.send(new RevokeGrantCommand({ KeyId: KeyMetadata!.KeyId, GrantId })),
+      probe: () => encrypt(kms, keyId),
+      change: () => kmsA.send(new RevokeGrantCommand({ KeyId: keyId, GrantId })),
       after: 'AccessDeniedException',
     };
   },

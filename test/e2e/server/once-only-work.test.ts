@@ -29,27 +29,21 @@ const TRAIL_POLICY = JSON.stringify({
   ],
 });
 
-/** The DeleteKey AwsServiceEvent records of `keyArn`, as LookupEvents shows them. */
-async function deleteKeyRecords(server: TestServer, keyArn: string): Promise<unknown[]> {
+/** The `eventName` (DeleteKey, RotateKey) AwsServiceEvent records of `keyArn`, as LookupEvents shows them. */
+async function serviceEvents(server: TestServer, eventName: string, keyArn: string): Promise<unknown[]> {
   const t = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
   try {
     const events = (await t.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: keyArn }] }))).Events ?? [];
-    return events.filter((e) => e.EventName === 'DeleteKey').map((e) => JSON.parse(e.CloudTrailEvent!)).filter((r) => r.eventType === 'AwsServiceEvent');
+    return events.filter((e) => e.EventName === eventName).map((e) => JSON.parse(e.CloudTrailEvent!)).filter((r) => r.eventType === 'AwsServiceEvent');
   } finally {
     t.destroy();
   }
 }
 
+/** The DeleteKey AwsServiceEvent records of `keyArn`. */
+const deleteKeyRecords = (server: TestServer, keyArn: string) => serviceEvents(server, 'DeleteKey', keyArn);
 /** The RotateKey AwsServiceEvent records of `keyArn`. */
-async function rotateKeyRecords(server: TestServer, keyArn: string): Promise<unknown[]> {
-  const t = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
-  try {
-    const events = (await t.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: keyArn }] }))).Events ?? [];
-    return events.filter((e) => e.EventName === 'RotateKey').map((e) => JSON.parse(e.CloudTrailEvent!)).filter((r) => r.eventType === 'AwsServiceEvent');
-  } finally {
-    t.destroy();
-  }
-}
+const rotateKeyRecords = (server: TestServer, keyArn: string) => serviceEvents(server, 'RotateKey', keyArn);
 
 async function until(what: string, done: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const start = Date.now();
@@ -83,11 +77,17 @@ describe('work that must happen once, on two servers sharing one data dir', () =
     };
     const a = await startServer(options);
     const b = await startServer({ ...options, dataDir: a.dataDir });
-    return { clock, state, a, b };
+    /** Stops A before B's destroy removes the data dir they share (stop is a no-op on a stopped server). */
+    const close = async () => {
+      await a.stop();
+      await b.destroy();
+      await a.destroy();
+    };
+    return { clock, state, a, b, close };
   }
 
   it('a key whose deletion window ends is deleted once, with one DeleteKey record; stopped, the holder hands the sweep to the other server', async () => {
-    const { clock, state, a, b } = await twoServers();
+    const { clock, state, a, b, close } = await twoServers();
     try {
       const kmsB = b.kms();
       const first = (await kmsB.send(new CreateKeyCommand({}))).KeyMetadata!;
@@ -109,14 +109,12 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       await until('B to take the sweep over', async () => (await deleteKeyRecords(b, second.Arn!)).length > 0, 3 * LEASE_TTL_MS + 2_000);
       assert.equal((await deleteKeyRecords(b, second.Arn!)).length, 1);
     } finally {
-      await a.stop();
-      await b.destroy();
-      await a.destroy();
+      await close();
     }
   });
 
   it('trail delivery writes each log file once: in a versioned bucket no log file has a second version', async () => {
-    const { state, a, b } = await twoServers();
+    const { state, a, b, close } = await twoServers();
     const ct = new CloudTrailClient({ endpoint: a.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
     const clients = [new Clients(a), new Clients(b)];
     try {
@@ -139,9 +137,7 @@ describe('work that must happen once, on two servers sharing one data dir', () =
     } finally {
       ct.destroy();
       for (const c of clients) c.destroy();
-      await a.stop();
-      await b.destroy();
-      await a.destroy();
+      await close();
     }
   });
 
@@ -162,7 +158,7 @@ describe('work that must happen once, on two servers sharing one data dir', () =
   });
 
   it('a key found due by reads on both servers at once is deleted once (one DeleteKey record) and is gone for every caller', async () => {
-    const { clock, state, a, b } = await twoServers({ sweepIntervalMs: 3_600_000 });
+    const { clock, state, a, b, close } = await twoServers({ sweepIntervalMs: 3_600_000 });
     try {
       const [kmsA, kmsB] = [a.kms(), b.kms()];
       const key = (await kmsA.send(new CreateKeyCommand({}))).KeyMetadata!;
@@ -176,14 +172,12 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       await sleep(500);
       assert.equal((await deleteKeyRecords(b, key.Arn!)).length, 1);
     } finally {
-      await a.stop();
-      await b.destroy();
-      await a.destroy();
+      await close();
     }
   });
 
   it('a key found due for rotation by calls on both servers at once is rotated once (one RotateKey record)', async () => {
-    const { clock, state, a, b } = await twoServers({ sweepIntervalMs: 3_600_000 });
+    const { clock, state, a, b, close } = await twoServers({ sweepIntervalMs: 3_600_000 });
     try {
       const [kmsA, kmsB] = [a.kms(), b.kms()];
       const key = (await kmsA.send(new CreateKeyCommand({}))).KeyMetadata!;
@@ -196,9 +190,7 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       await sleep(500);
       assert.equal((await rotateKeyRecords(b, key.Arn!)).length, 1);
     } finally {
-      await a.stop();
-      await b.destroy();
-      await a.destroy();
+      await close();
     }
   });
 });
