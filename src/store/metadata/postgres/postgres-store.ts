@@ -1,25 +1,14 @@
+import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
   MetadataStore, Page, RotationType, Tag, pageOf,
 } from '../types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-import { bytes, num, seqAfter, text } from './rows.js';
+import { bytes, POSTGRES_ROWS, seqAfter, text } from './rows.js';
 
 type Row = Record<string, unknown>;
 
-/** KeyPatch fields and their columns; a patch only ever names these (never caller text in SQL). */
-const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
-  description: 'description',
-  keyState: 'key_state',
-  deletionDate: 'deletion_date',
-  pendingWindowInDays: 'pending_window_in_days',
-  policy: 'policy',
-  currentMaterialId: 'current_material_id',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodInDays: 'rotation_period_in_days',
-  nextRotationDate: 'next_rotation_date',
-  onDemandRotationStartDate: 'on_demand_rotation_start_date',
-};
+const { toAccessKey, toKey, toMaterial, toAlias } = kmsRows(POSTGRES_ROWS);
 
 /**
  * The metadata store on PostgreSQL (schema: migrations/001-kms.ts). Writes that SQLite makes in one
@@ -246,7 +235,7 @@ export class PostgresMetadataStore implements MetadataStore {
 async function applyPatch(q: Queryable, keyId: string, patch: KeyPatch): Promise<Row | undefined> {
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof KeyPatch, unknown][];
   if (entries.length === 0) return (await q.query('SELECT * FROM kms_keys WHERE key_id = $1', [keyId])).rows[0];
-  const sets = entries.map(([k], i) => `${KEY_COLUMNS[k]} = $${i + 2}`).join(', ');
+  const sets = entries.map(([k], i) => `${KEY_PATCH_COLUMNS[k]} = $${i + 2}`).join(', ');
   const values = entries.map(([k, v]) => (k === 'description' ? bytes(v as string) : v));
   const { rows } = await q.query(`UPDATE kms_keys SET ${sets} WHERE key_id = $1 RETURNING *`, [keyId, ...values]);
   return rows[0];
@@ -266,59 +255,4 @@ function putTag(q: Queryable, keyId: string, t: Tag): Promise<unknown> {
      ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
     [keyId, bytes(t.TagKey), bytes(t.TagValue)],
   );
-}
-
-function toAccessKey(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: String(r.access_key_id),
-    accountId: String(r.account_id),
-    principalArn: String(r.principal_arn),
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    principalId: String(r.principal_id),
-    secretWrapped: r.secret_wrapped as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: Number(r.created_at),
-  };
-}
-
-function toKey(r: Row): KeyRecord {
-  return {
-    keyId: String(r.key_id),
-    accountId: String(r.account_id),
-    region: String(r.region),
-    arn: String(r.arn),
-    description: text(r.description),
-    keyState: r.key_state as KeyRecord['keyState'],
-    keyManager: r.key_manager as KeyRecord['keyManager'],
-    createdAt: Number(r.created_at),
-    deletionDate: num(r.deletion_date),
-    pendingWindowInDays: num(r.pending_window_in_days),
-    policy: String(r.policy),
-    currentMaterialId: String(r.current_material_id),
-    rotationEnabled: r.rotation_enabled === true,
-    rotationPeriodInDays: num(r.rotation_period_in_days),
-    nextRotationDate: num(r.next_rotation_date),
-    onDemandRotationStartDate: num(r.on_demand_rotation_start_date),
-  };
-}
-
-function toMaterial(r: Row): MaterialRecord {
-  return {
-    keyId: String(r.key_id),
-    materialId: String(r.material_id),
-    wrapped: r.wrapped as Buffer,
-    createdAt: Number(r.created_at),
-    rotationType: (r.rotation_type ?? null) as RotationType | null,
-  };
-}
-
-function toAlias(r: Row): AliasRecord {
-  return {
-    accountId: String(r.account_id),
-    region: String(r.region),
-    aliasName: String(r.alias_name),
-    targetKeyId: String(r.target_key_id),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
 }

@@ -1,8 +1,12 @@
-/**
- * Reading PostgreSQL rows. `pg` returns bigint (int8) and COUNT(*) as strings, since they may exceed 2^53;
- * Strongroom's bigints are epoch milliseconds, counters and sequence numbers, far below that.
- */
-export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+import { RowDialect } from '../rows/row.js';
+
+export { num, text } from '../rows/row.js';
+
+/** `pg` parses json columns and returns booleans as booleans. */
+export const POSTGRES_ROWS: RowDialect = {
+  json: (v) => v,
+  flag: (v) => v === true,
+};
 
 /**
  * A seq page marker as a bigint parameter. The KMS layer checks a marker's prefix, not what follows it, so a
@@ -16,7 +20,6 @@ export function seqAfter(after: string | undefined): string {
 
 /**
  * Free text stored as UTF-8 bytes (bytea), for what PostgreSQL's text type cannot hold: U+0000
- * (migrations/004-kms-text-bytes.ts). `bytes` when writing, `text` when reading.
+ * (migrations/004-kms-text-bytes.ts). `bytes` when writing, `text` (rows/row.ts) when reading.
  */
 export const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
-export const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v));

@@ -1,24 +1,15 @@
 import Database from 'better-sqlite3';
+import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
   MetadataStore, Page, RotationType, Tag, pageOf,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
+import { SQLITE_ROWS } from './rows.js';
 
 type Row = Record<string, unknown>;
 
-const KEY_COLUMNS: Record<keyof KeyPatch, string> = {
-  description: 'description',
-  keyState: 'key_state',
-  deletionDate: 'deletion_date',
-  pendingWindowInDays: 'pending_window_in_days',
-  policy: 'policy',
-  currentMaterialId: 'current_material_id',
-  rotationEnabled: 'rotation_enabled',
-  rotationPeriodInDays: 'rotation_period_in_days',
-  nextRotationDate: 'next_rotation_date',
-  onDemandRotationStartDate: 'on_demand_rotation_start_date',
-};
+const { toAccessKey, toKey, toMaterial, toAlias } = kmsRows(SQLITE_ROWS);
 
 /**
  * SQLite in WAL mode with synchronous=FULL: a write that returned is on disk.
@@ -113,7 +104,7 @@ export class SqliteMetadataStore implements MetadataStore {
   #applyPatch(keyId: string, patch: KeyPatch): void {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof KeyPatch, unknown][];
     if (entries.length === 0) return;
-    const sets = entries.map(([k]) => `${KEY_COLUMNS[k]} = ?`).join(', ');
+    const sets = entries.map(([k]) => `${KEY_PATCH_COLUMNS[k]} = ?`).join(', ');
     const values = entries.map(([, v]) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
     this.#stmt(`UPDATE kms_keys SET ${sets} WHERE key_id = ?`).run(...values, keyId);
   }
@@ -262,62 +253,4 @@ export class SqliteMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     this.#database.close();
   }
-}
-
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function toAccessKey(r: Row): AccessKeyRecord {
-  return {
-    accessKeyId: String(r.access_key_id),
-    accountId: String(r.account_id),
-    principalArn: String(r.principal_arn),
-    principalType: r.principal_type as AccessKeyRecord['principalType'],
-    principalId: String(r.principal_id),
-    secretWrapped: r.secret_wrapped as Buffer,
-    status: r.status as AccessKeyRecord['status'],
-    createdAt: Number(r.created_at),
-  };
-}
-
-function toKey(r: Row): KeyRecord {
-  return {
-    keyId: String(r.key_id),
-    accountId: String(r.account_id),
-    region: String(r.region),
-    arn: String(r.arn),
-    description: String(r.description),
-    keyState: r.key_state as KeyRecord['keyState'],
-    keyManager: r.key_manager as KeyRecord['keyManager'],
-    createdAt: Number(r.created_at),
-    deletionDate: num(r.deletion_date),
-    pendingWindowInDays: num(r.pending_window_in_days),
-    policy: String(r.policy),
-    currentMaterialId: String(r.current_material_id),
-    rotationEnabled: Number(r.rotation_enabled) === 1,
-    rotationPeriodInDays: num(r.rotation_period_in_days),
-    nextRotationDate: num(r.next_rotation_date),
-    onDemandRotationStartDate: num(r.on_demand_rotation_start_date),
-  };
-}
-
-function toMaterial(r: Row): MaterialRecord {
-  return {
-    keyId: String(r.key_id),
-    materialId: String(r.material_id),
-    wrapped: r.wrapped as Buffer,
-    createdAt: Number(r.created_at),
-    rotationType: (r.rotation_type ?? null) as RotationType | null,
-  };
-}
-
-function toAlias(r: Row): AliasRecord {
-  return {
-    accountId: String(r.account_id),
-    region: String(r.region),
-    aliasName: String(r.alias_name),
-    targetKeyId: String(r.target_key_id),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
 }
