@@ -1,11 +1,15 @@
 import {
-  AttachedPolicyRef, IamAccessKeyRecord, IamGroupRecord, IamRoleRecord, IamStore, IamStoreError, IamTag, IamUserRecord,
+  AttachedPolicyRef, IamAccessKeyRecord, IamGroupRecord, IamRoleRecord, IamStore, IamStoreError, IamUserRecord,
   InlineQuota, ListOptions, ManagedPolicyRecord, PolicyOwner, PolicyVersionRecord, SessionRecord,
 } from '../iam-types.js';
+import { iamRows } from '../rows/iam.js';
 import { Page, pageOf } from '../types.js';
 import { PostgresDatabase, Queryable, UNIQUE_VIOLATION } from './database.js';
+import { POSTGRES_ROWS } from './rows.js';
 
 type Row = Record<string, unknown>;
+
+const { toUser, toGroup, toRole, toPolicy, toVersion, toAccessKey, toSession } = iamRows(POSTGRES_ROWS);
 
 const OWNER_TABLE: Record<PolicyOwner['kind'], { table: string; id: string }> = {
   user: { table: 'iam_users', id: 'user_id' },
@@ -511,100 +515,10 @@ export class PostgresIamStore implements IamStore {
   async getSession(accessKeyId: string): Promise<SessionRecord | undefined> {
     const r = await this.#one(this.db, 'SELECT * FROM sts_sessions WHERE access_key_id = $1', [accessKeyId]);
     if (!r) return undefined;
-    return {
-      accessKeyId: String(r.access_key_id),
-      accountId: String(r.account_id),
-      principalType: r.principal_type as SessionRecord['principalType'],
-      principalArn: String(r.principal_arn),
-      principalId: String(r.principal_id),
-      ...(r.user_name !== null ? { userName: String(r.user_name) } : {}),
-      ...(r.role_arn !== null ? { roleArn: String(r.role_arn) } : {}),
-      ...(r.session_name !== null ? { sessionName: String(r.session_name) } : {}),
-      secretWrapped: r.secret_wrapped as Buffer,
-      tokenSha256: r.token_sha256 as Buffer,
-      expiresAt: Number(r.expires_at),
-      createdAt: Number(r.created_at),
-    };
+    return toSession(r);
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
     return (await this.db.query('DELETE FROM sts_sessions WHERE expires_at <= $1', [now])).rowCount ?? 0;
   }
-}
-
-/** pg parses json columns; tags are stored as the JSON array they were given. */
-function tags(value: unknown): IamTag[] {
-  return value as IamTag[];
-}
-
-function toUser(r: Row): IamUserRecord {
-  return {
-    accountId: String(r.account_id),
-    userId: String(r.user_id),
-    userName: String(r.user_name),
-    path: String(r.path),
-    arn: String(r.arn),
-    createdAt: Number(r.created_at),
-    tags: tags(r.tags),
-  };
-}
-
-function toGroup(r: Row): IamGroupRecord {
-  return {
-    accountId: String(r.account_id),
-    groupId: String(r.group_id),
-    groupName: String(r.group_name),
-    path: String(r.path),
-    arn: String(r.arn),
-    createdAt: Number(r.created_at),
-  };
-}
-
-function toRole(r: Row): IamRoleRecord {
-  return {
-    accountId: String(r.account_id),
-    roleId: String(r.role_id),
-    roleName: String(r.role_name),
-    path: String(r.path),
-    arn: String(r.arn),
-    createdAt: Number(r.created_at),
-    assumeRolePolicy: String(r.assume_role_policy),
-    description: r.description === null ? null : String(r.description),
-    maxSessionDuration: Number(r.max_session_duration),
-    tags: tags(r.tags),
-  };
-}
-
-function toPolicy(r: Row): ManagedPolicyRecord {
-  return {
-    accountId: String(r.account_id),
-    policyId: String(r.policy_id),
-    policyName: String(r.policy_name),
-    path: String(r.path),
-    arn: String(r.arn),
-    description: r.description === null ? null : String(r.description),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    defaultVersionId: String(r.default_version),
-    attachmentCount: Number(r.attachment_count),
-    tags: tags(r.tags),
-  };
-}
-
-function toVersion(r: Row): PolicyVersionRecord {
-  return { versionId: String(r.version_id), document: String(r.document), createdAt: Number(r.created_at), isDefault: r.is_default === true };
-}
-
-function toAccessKey(r: Row): IamAccessKeyRecord {
-  return {
-    accessKeyId: String(r.access_key_id),
-    accountId: String(r.account_id),
-    principalArn: String(r.principal_arn),
-    principalType: r.principal_type as IamAccessKeyRecord['principalType'],
-    principalId: String(r.principal_id),
-    secretWrapped: r.secret_wrapped as Buffer,
-    status: r.status as IamAccessKeyRecord['status'],
-    createdAt: Number(r.created_at),
-    userName: r.user_name === null || r.user_name === undefined ? null : String(r.user_name),
-  };
 }
