@@ -1,14 +1,13 @@
 import { grantFingerprint } from '../grant-fingerprint.js';
 import {
-  CreateGrantResult, GrantConstraintsRecord, GrantListFilter, GrantRecord, GrantStore, NewGrant,
+  CreateGrantResult, GrantListFilter, GrantRecord, GrantStore, NewGrant,
 } from '../grant-types.js';
+import { GRANT_SELECT, grantRows } from '../rows/grant.js';
 import { Page } from '../types.js';
 import { PostgresDatabase } from './database.js';
-import { seqAfter } from './rows.js';
+import { POSTGRES_ROWS, seqAfter } from './rows.js';
 
-type Row = Record<string, unknown>;
-
-const SELECT = 'SELECT g.*, k.arn AS key_arn FROM kms_grants g JOIN kms_keys k ON k.key_id = g.key_id';
+const { toGrant, page } = grantRows(POSTGRES_ROWS);
 
 /**
  * KMS grants on PostgreSQL (table kms_grants, migrations/002-kms-grants.ts). CreateGrant's idempotence
@@ -26,7 +25,7 @@ export class PostgresGrantStore implements GrantStore {
       await tx.query('SELECT 1 FROM kms_keys WHERE key_id = $1 FOR UPDATE', [grant.keyId]);
       if (grant.name !== null) {
         const same = (
-          await tx.query(`${SELECT} WHERE g.key_id = $1 AND g.name = $2 AND g.fingerprint = $3 ORDER BY g.seq LIMIT 1`, [
+          await tx.query(`${GRANT_SELECT} WHERE g.key_id = $1 AND g.name = $2 AND g.fingerprint = $3 ORDER BY g.seq LIMIT 1`, [
             grant.keyId,
             grant.name,
             fingerprint,
@@ -52,19 +51,19 @@ export class PostgresGrantStore implements GrantStore {
           grant.createdAt,
         ],
       );
-      const row = (await tx.query(`${SELECT} WHERE g.grant_id = $1`, [grant.grantId])).rows[0]!;
+      const row = (await tx.query(`${GRANT_SELECT} WHERE g.grant_id = $1`, [grant.grantId])).rows[0]!;
       return { outcome: 'created', grant: toGrant(row) };
     });
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
-    const row = (await this.database.query(`${SELECT} WHERE g.grant_id = $1`, [grantId])).rows[0];
+    const row = (await this.database.query(`${GRANT_SELECT} WHERE g.grant_id = $1`, [grantId])).rows[0];
     return row ? toGrant(row) : undefined;
   }
 
   async listGrants(keyId: string, filter: GrantListFilter, after: string | undefined, limit: number): Promise<Page<GrantRecord>> {
     const { rows } = await this.database.query(
-      `${SELECT} WHERE g.key_id = $1 AND g.seq > $2 AND ($3::text IS NULL OR g.grant_id = $3)
+      `${GRANT_SELECT} WHERE g.key_id = $1 AND g.seq > $2 AND ($3::text IS NULL OR g.grant_id = $3)
          AND ($4::text IS NULL OR g.grantee_principal = $4) ORDER BY g.seq LIMIT $5`,
       [keyId, seqAfter(after), filter.grantId ?? null, filter.granteePrincipal ?? null, limit + 1],
     );
@@ -73,14 +72,14 @@ export class PostgresGrantStore implements GrantStore {
 
   async listRetirableGrants(retiringPrincipal: string, region: string, after: string | undefined, limit: number): Promise<Page<GrantRecord>> {
     const { rows } = await this.database.query(
-      `${SELECT} WHERE g.retiring_principal = $1 AND k.region = $2 AND g.seq > $3 ORDER BY g.seq LIMIT $4`,
+      `${GRANT_SELECT} WHERE g.retiring_principal = $1 AND k.region = $2 AND g.seq > $3 ORDER BY g.seq LIMIT $4`,
       [retiringPrincipal, region, seqAfter(after), limit + 1],
     );
     return page(rows, limit);
   }
 
   async grantsFor(keyId: string, granteePrincipal: string): Promise<readonly GrantRecord[]> {
-    const { rows } = await this.database.query(`${SELECT} WHERE g.key_id = $1 AND g.grantee_principal = $2 ORDER BY g.seq`, [
+    const { rows } = await this.database.query(`${GRANT_SELECT} WHERE g.key_id = $1 AND g.grantee_principal = $2 ORDER BY g.seq`, [
       keyId,
       granteePrincipal,
     ]);
@@ -95,39 +94,4 @@ export class PostgresGrantStore implements GrantStore {
   async countGrants(keyId: string): Promise<number> {
     return Number((await this.database.query('SELECT COUNT(*) AS n FROM kms_grants WHERE key_id = $1', [keyId])).rows[0]!.n);
   }
-}
-
-function page(rows: Row[], limit: number): Page<GrantRecord> {
-  const items = rows.slice(0, limit).map(toGrant);
-  if (rows.length <= limit) return { items };
-  return { items, next: String(rows[limit - 1]!.seq) };
-}
-
-function toGrant(r: Row): GrantRecord {
-  return {
-    grantId: String(r.grant_id),
-    keyId: String(r.key_id),
-    keyArn: String(r.key_arn),
-    name: r.name === null ? null : String(r.name),
-    granteePrincipal: String(r.grantee_principal),
-    retiringPrincipal: r.retiring_principal === null ? null : String(r.retiring_principal),
-    issuingAccountId: String(r.issuing_account_id),
-    // pg parses json columns.
-    operations: r.operations as string[],
-    constraints: r.constraints === null ? null : toConstraints(r.constraints as GrantConstraintsRecord),
-    createdAt: Number(r.created_at),
-  };
-}
-
-/** Maps as null-prototype objects, as the codec decodes them: a context key named "__proto__" stays data. */
-function toConstraints(c: GrantConstraintsRecord): GrantConstraintsRecord {
-  const map = (m: Readonly<Record<string, string>>) => {
-    const out = Object.create(null) as Record<string, string>;
-    for (const [k, v] of Object.entries(m)) out[k] = v;
-    return out;
-  };
-  return {
-    ...(c.encryptionContextEquals ? { encryptionContextEquals: map(c.encryptionContextEquals) } : {}),
-    ...(c.encryptionContextSubset ? { encryptionContextSubset: map(c.encryptionContextSubset) } : {}),
-  };
 }
