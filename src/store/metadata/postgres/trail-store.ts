@@ -1,48 +1,11 @@
+import { TRAIL_PATCH_COLUMNS, trailRows } from '../rows/trail.js';
 import { SigningKeyRecord, TrailDeliveryState, TrailPatch, TrailRecord, TrailStore } from '../trail-types.js';
 import { PostgresDatabase } from './database.js';
-import { bytes, num, text } from './rows.js';
-
-type Row = Record<string, any>;
+import { bytes, num, POSTGRES_ROWS } from './rows.js';
 
 const orNull = <T, U>(v: T | null, f: (x: T) => U): U | null => (v === null ? null : f(v));
 
-function toTrail(r: Row): TrailRecord {
-  return {
-    accountId: r.account_id,
-    region: r.region,
-    name: r.name,
-    arn: r.arn,
-    s3BucketName: r.s3_bucket_name,
-    s3KeyPrefix: orNull(r.s3_key_prefix, text),
-    snsTopicName: r.sns_topic_name,
-    includeGlobalServiceEvents: r.include_global_service_events,
-    isMultiRegionTrail: r.is_multi_region_trail,
-    logFileValidationEnabled: r.log_file_validation_enabled,
-    cloudWatchLogsLogGroupArn: r.cloud_watch_logs_log_group_arn,
-    cloudWatchLogsRoleArn: r.cloud_watch_logs_role_arn,
-    kmsKeyId: r.kms_key_id,
-    eventSelectors: r.event_selectors,
-    advancedEventSelectors: r.advanced_event_selectors,
-    isLogging: r.is_logging,
-    startLoggingTime: num(r.start_logging_time),
-    stopLoggingTime: num(r.stop_logging_time),
-    createdAt: Number(r.created_at),
-  };
-}
-
-const PATCH_COLUMNS: Record<keyof TrailPatch, string> = {
-  s3BucketName: 's3_bucket_name',
-  s3KeyPrefix: 's3_key_prefix',
-  includeGlobalServiceEvents: 'include_global_service_events',
-  isMultiRegionTrail: 'is_multi_region_trail',
-  logFileValidationEnabled: 'log_file_validation_enabled',
-  kmsKeyId: 'kms_key_id',
-  eventSelectors: 'event_selectors',
-  advancedEventSelectors: 'advanced_event_selectors',
-  isLogging: 'is_logging',
-  startLoggingTime: 'start_logging_time',
-  stopLoggingTime: 'stop_logging_time',
-};
+const { toTrail, toSigningKey } = trailRows(POSTGRES_ROWS);
 
 /**
  * CloudTrail trails, their delivery state and the digest signing keys on PostgreSQL (migrations/008-cloudtrail.ts).
@@ -89,7 +52,7 @@ export class PostgresTrailStore implements TrailStore {
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
       args.push(k === 's3KeyPrefix' ? orNull(v as string | null, bytes) : v);
-      sets.push(`${PATCH_COLUMNS[k as keyof TrailPatch]} = $${args.length}`);
+      sets.push(`${TRAIL_PATCH_COLUMNS[k as keyof TrailPatch]} = $${args.length}`);
     }
     if (sets.length === 0) return;
     args.push(arn);
@@ -138,14 +101,7 @@ export class PostgresTrailStore implements TrailStore {
 
   async signingKeys(region: string): Promise<SigningKeyRecord[]> {
     const { rows } = await this.database.query('SELECT * FROM cloudtrail_signing_keys WHERE region = $1 ORDER BY valid_from', [region]);
-    return rows.map((r: Row) => ({
-      region: r.region,
-      fingerprint: r.fingerprint,
-      publicKey: r.public_key,
-      wrappedPrivateKey: r.wrapped_private_key,
-      validFrom: Number(r.valid_from),
-      validTo: Number(r.valid_to),
-    }));
+    return rows.map(toSigningKey);
   }
 
   async addSigningKey(k: SigningKeyRecord): Promise<void> {

@@ -1,47 +1,11 @@
+import { TRAIL_PATCH_COLUMNS, trailRows } from '../rows/trail.js';
 import { SigningKeyRecord, TrailDeliveryState, TrailPatch, TrailRecord, TrailStore } from '../trail-types.js';
 import { SqliteDatabase } from './database.js';
+import { SQLITE_ROWS } from './rows.js';
 
 type Row = Record<string, any>;
 
-const bool = (v: unknown) => v === 1;
-
-function toTrail(r: Row): TrailRecord {
-  return {
-    accountId: r.account_id,
-    region: r.region,
-    name: r.name,
-    arn: r.arn,
-    s3BucketName: r.s3_bucket_name,
-    s3KeyPrefix: r.s3_key_prefix,
-    snsTopicName: r.sns_topic_name,
-    includeGlobalServiceEvents: bool(r.include_global_service_events),
-    isMultiRegionTrail: bool(r.is_multi_region_trail),
-    logFileValidationEnabled: bool(r.log_file_validation_enabled),
-    cloudWatchLogsLogGroupArn: r.cloud_watch_logs_log_group_arn,
-    cloudWatchLogsRoleArn: r.cloud_watch_logs_role_arn,
-    kmsKeyId: r.kms_key_id,
-    eventSelectors: r.event_selectors,
-    advancedEventSelectors: r.advanced_event_selectors,
-    isLogging: bool(r.is_logging),
-    startLoggingTime: r.start_logging_time,
-    stopLoggingTime: r.stop_logging_time,
-    createdAt: r.created_at,
-  };
-}
-
-const PATCH_COLUMNS: Record<keyof TrailPatch, string> = {
-  s3BucketName: 's3_bucket_name',
-  s3KeyPrefix: 's3_key_prefix',
-  includeGlobalServiceEvents: 'include_global_service_events',
-  isMultiRegionTrail: 'is_multi_region_trail',
-  logFileValidationEnabled: 'log_file_validation_enabled',
-  kmsKeyId: 'kms_key_id',
-  eventSelectors: 'event_selectors',
-  advancedEventSelectors: 'advanced_event_selectors',
-  isLogging: 'is_logging',
-  startLoggingTime: 'start_logging_time',
-  stopLoggingTime: 'stop_logging_time',
-};
+const { toTrail, toSigningKey } = trailRows(SQLITE_ROWS);
 
 /** CloudTrail trails, their delivery state and the digest signing keys on the shared database (migration 007). */
 export class SqliteTrailStore implements TrailStore {
@@ -81,7 +45,7 @@ export class SqliteTrailStore implements TrailStore {
     const args: unknown[] = [];
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue;
-      sets.push(`${PATCH_COLUMNS[k as keyof TrailPatch]} = ?`);
+      sets.push(`${TRAIL_PATCH_COLUMNS[k as keyof TrailPatch]} = ?`);
       args.push(typeof v === 'boolean' ? Number(v) : v);
     }
     if (sets.length > 0) this.database.stmt(`UPDATE cloudtrail_trails SET ${sets.join(', ')} WHERE arn = ?`).run(...args, arn);
@@ -129,14 +93,7 @@ export class SqliteTrailStore implements TrailStore {
   }
 
   async signingKeys(region: string): Promise<SigningKeyRecord[]> {
-    return (this.database.stmt('SELECT * FROM cloudtrail_signing_keys WHERE region = ? ORDER BY valid_from').all(region) as Row[]).map((r) => ({
-      region: r.region,
-      fingerprint: r.fingerprint,
-      publicKey: r.public_key,
-      wrappedPrivateKey: r.wrapped_private_key,
-      validFrom: r.valid_from,
-      validTo: r.valid_to,
-    }));
+    return (this.database.stmt('SELECT * FROM cloudtrail_signing_keys WHERE region = ? ORDER BY valid_from').all(region) as Row[]).map(toSigningKey);
   }
 
   async addSigningKey(k: SigningKeyRecord): Promise<void> {
