@@ -1,30 +1,19 @@
 import { createHash } from 'node:crypto';
+import { prefixEnd, s3Rows, versionData } from '../rows/s3.js';
 import {
   BucketPatch, BucketRecord, ListQuery, ObjectVersionRecord, S3Store, StoredPart, UploadRecord, VersionListQuery, WriteCondition,
   WriteConditionFailed,
 } from '../s3-types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-import { bytes, num, text } from './rows.js';
+import { bytes, POSTGRES_ROWS } from './rows.js';
 
-type Row = Record<string, unknown>;
+const { toVersion, toBucket } = s3Rows(POSTGRES_ROWS);
 
 /**
  * Advisory lock class of an object key's writers ("S3K"). The two-key form's space does not overlap the
  * one-key form the migrations lock in: https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS
  */
 const KEY_LOCK_CLASS = 0x53334b;
-
-/** The smallest byte string greater than every string that starts with `prefix` (undefined: no bound). */
-function prefixEnd(prefix: Buffer): Buffer | undefined {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]! += 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return undefined;
-}
 
 /** `key` range conditions for a prefix, numbered from `$n`, and their arguments (bytea compares byte by byte). */
 function prefixRange(prefix: string, n: number): { sql: string; args: Buffer[] } {
@@ -318,33 +307,4 @@ async function insertVersion(tx: Queryable, version: ObjectVersionRecord, versio
     JSON.stringify(versionData(version)),
   ]);
   return replaced;
-}
-
-/** What the `data` column holds: the version minus the indexed columns. */
-function versionData(v: ObjectVersionRecord): Omit<ObjectVersionRecord, 'bucket' | 'key' | 'versionId' | 'isLatest' | 'deleteMarker'> {
-  const { bucket: _b, key: _k, versionId: _v, isLatest: _l, deleteMarker: _d, ...data } = v;
-  return data;
-}
-
-function toVersion(r: Row): ObjectVersionRecord {
-  return {
-    ...(JSON.parse(String(r.data)) as ObjectVersionRecord),
-    bucket: text(r.bucket),
-    key: text(r.key),
-    versionId: text(r.version_id),
-    isLatest: r.is_latest === true,
-    deleteMarker: r.delete_marker === true,
-  };
-}
-
-function toBucket(r: Row): BucketRecord {
-  return {
-    name: text(r.name),
-    accountId: String(r.account_id),
-    region: String(r.region),
-    createdAt: num(r.created_at)!,
-    versioning: (r.versioning as BucketRecord['versioning']) ?? null,
-    encryption: r.encryption === null ? null : JSON.parse(String(r.encryption)),
-    policy: r.policy === null ? null : text(r.policy),
-  };
 }

@@ -1,25 +1,17 @@
+import { prefixEnd, s3Rows, versionData } from '../rows/s3.js';
 import {
   BucketPatch, BucketRecord, ListQuery, ObjectVersionRecord, S3Store, StoredPart, UploadRecord, VersionListQuery, WriteCondition,
   WriteConditionFailed,
 } from '../s3-types.js';
 import { SqliteDatabase } from './database.js';
+import { SQLITE_ROWS } from './rows.js';
 
 type Row = Record<string, unknown>;
 
+const { toVersion, toBucket } = s3Rows(SQLITE_ROWS);
+
 /** Object keys are stored as their UTF-8 bytes: BLOB comparison is S3's listing order. */
 const keyBytes = (key: string): Buffer => Buffer.from(key, 'utf8');
-
-/** The smallest byte string greater than every string that starts with `prefix` (undefined: no bound). */
-function prefixEnd(prefix: Buffer): Buffer | undefined {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]! += 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return undefined;
-}
 
 /** `key` range conditions for a prefix, and their arguments. */
 function prefixRange(prefix: string): { sql: string; args: Buffer[] } {
@@ -268,33 +260,4 @@ export class SqliteS3Store implements S3Store {
     }
     return ids;
   }
-}
-
-/** What the `data` column holds: the version minus the indexed columns. */
-function versionData(v: ObjectVersionRecord): Omit<ObjectVersionRecord, 'bucket' | 'key' | 'versionId' | 'isLatest' | 'deleteMarker'> {
-  const { bucket: _b, key: _k, versionId: _v, isLatest: _l, deleteMarker: _d, ...data } = v;
-  return data;
-}
-
-function toVersion(r: Row): ObjectVersionRecord {
-  return {
-    ...(JSON.parse(String(r.data)) as ObjectVersionRecord),
-    bucket: String(r.bucket),
-    key: (r.key as Buffer).toString('utf8'),
-    versionId: String(r.version_id),
-    isLatest: r.is_latest === 1,
-    deleteMarker: r.delete_marker === 1,
-  };
-}
-
-function toBucket(r: Row): BucketRecord {
-  return {
-    name: String(r.name),
-    accountId: String(r.account_id),
-    region: String(r.region),
-    createdAt: Number(r.created_at),
-    versioning: (r.versioning as BucketRecord['versioning']) ?? null,
-    encryption: r.encryption === null ? null : JSON.parse(String(r.encryption)),
-    policy: (r.policy as string | null) ?? null,
-  };
 }
