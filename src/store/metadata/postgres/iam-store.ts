@@ -51,6 +51,22 @@ export class PostgresIamStore implements IamStore {
     return (await q.query(sql, params)).rows[0];
   }
 
+  /** The one row `sql` selects as a record, or undefined. */
+  async #get<T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
+    const row = await this.#one(this.db, sql, params);
+    return row ? map(row) : undefined;
+  }
+
+  /** A page of an account's users, groups or roles (`table`, a constant): under the path prefix, after the marker, by name. */
+  async #listNamed<T>(table: string, nameColumn: string, accountId: string, o: ListOptions, map: (r: Row) => T, name: (t: T) => string): Promise<Page<T>> {
+    const { rows } = await this.db.query(
+      `SELECT * FROM ${table} WHERE account_id = $1 AND ${PATH_PREFIX('path', 2)} AND ${AFTER_NAME(nameColumn, 3)}
+       ORDER BY ${BY_NAME(nameColumn)} LIMIT $4`,
+      [accountId, o.pathPrefix ?? '/', o.after ?? '', o.limit + 1],
+    );
+    return pageOf(rows.map(map), o.limit, name);
+  }
+
   async #count(q: Queryable, sql: string, params: unknown[]): Promise<number> {
     return Number((await q.query(sql, params)).rows[0]!.n);
   }
@@ -73,22 +89,15 @@ export class PostgresIamStore implements IamStore {
   }
 
   async getUser(accountId: string, userName: string): Promise<IamUserRecord | undefined> {
-    const row = await this.#one(this.db, `SELECT * FROM iam_users WHERE account_id = $1 AND ${SAME_NAME('user_name', 2)}`, [accountId, userName]);
-    return row ? toUser(row) : undefined;
+    return this.#get(`SELECT * FROM iam_users WHERE account_id = $1 AND ${SAME_NAME('user_name', 2)}`, [accountId, userName], toUser);
   }
 
   async getUserById(userId: string): Promise<IamUserRecord | undefined> {
-    const row = await this.#one(this.db, 'SELECT * FROM iam_users WHERE user_id = $1', [userId]);
-    return row ? toUser(row) : undefined;
+    return this.#get('SELECT * FROM iam_users WHERE user_id = $1', [userId], toUser);
   }
 
   async listUsers(accountId: string, o: ListOptions): Promise<Page<IamUserRecord>> {
-    const { rows } = await this.db.query(
-      `SELECT * FROM iam_users WHERE account_id = $1 AND ${PATH_PREFIX('path', 2)} AND ${AFTER_NAME('user_name', 3)}
-       ORDER BY ${BY_NAME('user_name')} LIMIT $4`,
-      [accountId, o.pathPrefix ?? '/', o.after ?? '', o.limit + 1],
-    );
-    return pageOf(rows.map(toUser), o.limit, (u) => u.userName);
+    return this.#listNamed('iam_users', 'user_name', accountId, o, toUser, (u) => u.userName);
   }
 
   async deleteUser(accountId: string, userName: string): Promise<void> {
@@ -174,17 +183,11 @@ export class PostgresIamStore implements IamStore {
   }
 
   async getGroup(accountId: string, groupName: string): Promise<IamGroupRecord | undefined> {
-    const row = await this.#one(this.db, `SELECT * FROM iam_groups WHERE account_id = $1 AND ${SAME_NAME('group_name', 2)}`, [accountId, groupName]);
-    return row ? toGroup(row) : undefined;
+    return this.#get(`SELECT * FROM iam_groups WHERE account_id = $1 AND ${SAME_NAME('group_name', 2)}`, [accountId, groupName], toGroup);
   }
 
   async listGroups(accountId: string, o: ListOptions): Promise<Page<IamGroupRecord>> {
-    const { rows } = await this.db.query(
-      `SELECT * FROM iam_groups WHERE account_id = $1 AND ${PATH_PREFIX('path', 2)} AND ${AFTER_NAME('group_name', 3)}
-       ORDER BY ${BY_NAME('group_name')} LIMIT $4`,
-      [accountId, o.pathPrefix ?? '/', o.after ?? '', o.limit + 1],
-    );
-    return pageOf(rows.map(toGroup), o.limit, (g) => g.groupName);
+    return this.#listNamed('iam_groups', 'group_name', accountId, o, toGroup, (g) => g.groupName);
   }
 
   async deleteGroup(accountId: string, groupName: string): Promise<void> {
@@ -248,22 +251,15 @@ export class PostgresIamStore implements IamStore {
   }
 
   async getRole(accountId: string, roleName: string): Promise<IamRoleRecord | undefined> {
-    const row = await this.#one(this.db, `SELECT * FROM iam_roles WHERE account_id = $1 AND ${SAME_NAME('role_name', 2)}`, [accountId, roleName]);
-    return row ? toRole(row) : undefined;
+    return this.#get(`SELECT * FROM iam_roles WHERE account_id = $1 AND ${SAME_NAME('role_name', 2)}`, [accountId, roleName], toRole);
   }
 
   async getRoleById(roleId: string): Promise<IamRoleRecord | undefined> {
-    const row = await this.#one(this.db, 'SELECT * FROM iam_roles WHERE role_id = $1', [roleId]);
-    return row ? toRole(row) : undefined;
+    return this.#get('SELECT * FROM iam_roles WHERE role_id = $1', [roleId], toRole);
   }
 
   async listRoles(accountId: string, o: ListOptions): Promise<Page<IamRoleRecord>> {
-    const { rows } = await this.db.query(
-      `SELECT * FROM iam_roles WHERE account_id = $1 AND ${PATH_PREFIX('path', 2)} AND ${AFTER_NAME('role_name', 3)}
-       ORDER BY ${BY_NAME('role_name')} LIMIT $4`,
-      [accountId, o.pathPrefix ?? '/', o.after ?? '', o.limit + 1],
-    );
-    return pageOf(rows.map(toRole), o.limit, (r) => r.roleName);
+    return this.#listNamed('iam_roles', 'role_name', accountId, o, toRole, (r) => r.roleName);
   }
 
   async deleteRole(accountId: string, roleName: string): Promise<void> {
@@ -359,8 +355,7 @@ export class PostgresIamStore implements IamStore {
   static readonly #POLICY = `SELECT p.*, (SELECT count(*) FROM iam_attached_policies a WHERE a.policy_id = p.policy_id) AS attachment_count FROM iam_policies p`;
 
   async getPolicy(arn: string): Promise<ManagedPolicyRecord | undefined> {
-    const row = await this.#one(this.db, `${PostgresIamStore.#POLICY} WHERE p.arn = $1`, [arn]);
-    return row ? toPolicy(row) : undefined;
+    return this.#get(`${PostgresIamStore.#POLICY} WHERE p.arn = $1`, [arn], toPolicy);
   }
 
   async listPolicies(accountId: string, o: ListOptions & { onlyAttached: boolean }): Promise<Page<ManagedPolicyRecord>> {
@@ -411,8 +406,7 @@ export class PostgresIamStore implements IamStore {
     FROM iam_policy_versions v JOIN iam_policies p ON p.policy_id = v.policy_id`;
 
   async getPolicyVersion(arn: string, versionId: string): Promise<PolicyVersionRecord | undefined> {
-    const row = await this.#one(this.db, `${PostgresIamStore.#VERSION} WHERE p.arn = $1 AND v.version_id = $2`, [arn, versionId]);
-    return row ? toVersion(row) : undefined;
+    return this.#get(`${PostgresIamStore.#VERSION} WHERE p.arn = $1 AND v.version_id = $2`, [arn, versionId], toVersion);
   }
 
   async listPolicyVersions(arn: string): Promise<PolicyVersionRecord[]> {
@@ -513,9 +507,7 @@ export class PostgresIamStore implements IamStore {
   }
 
   async getSession(accessKeyId: string): Promise<SessionRecord | undefined> {
-    const r = await this.#one(this.db, 'SELECT * FROM sts_sessions WHERE access_key_id = $1', [accessKeyId]);
-    if (!r) return undefined;
-    return toSession(r);
+    return this.#get('SELECT * FROM sts_sessions WHERE access_key_id = $1', [accessKeyId], toSession);
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
