@@ -86,3 +86,21 @@ export function assertBlobRange(range: BlobRange | undefined): void {
     throw new RangeError(`${start}-${end} is not a byte range`);
   }
 }
+
+/**
+ * The first step of a BlobWriter's commit: ends the body stream if the caller has not, waits until it has
+ * finished (or was destroyed), and throws what it failed with (`failure()`, its first 'error') or, when it was
+ * destroyed before finishing, that.
+ */
+export async function finishedBody(stream: Writable, failure: () => Error | undefined): Promise<void> {
+  if (!stream.writableFinished && !stream.destroyed) {
+    await new Promise<void>((resolve) => {
+      stream.once('close', resolve);
+      stream.once('finish', resolve);
+      if (!stream.writableEnded) stream.end();
+    });
+  }
+  const err = failure() ?? stream.errored;
+  if (err) throw err;
+  if (!stream.writableFinished) throw new Error('blob stream was destroyed before it finished');
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { PostgresDatabase } from '../../metadata/postgres/database.js';
-import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter } from '../blob-store.js';
+import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter, finishedBody } from '../blob-store.js';
 
 export interface PostgresBlobStoreOptions {
   /** Bytes per chunk row (default 1 MiB): what a write or a read holds in memory at most, per blob. */
@@ -118,15 +118,7 @@ export class PostgresBlobStore implements BlobStore {
         (outcome ??= (async () => {
           if (aborted) throw new Error('blob writer was aborted');
           try {
-            if (!stream.writableFinished && !stream.destroyed) {
-              await new Promise<void>((resolve) => {
-                stream.once('close', resolve);
-                stream.once('finish', resolve);
-                if (!stream.writableEnded) stream.end();
-              });
-            }
-            if (failure ?? stream.errored) throw failure ?? stream.errored;
-            if (!stream.writableFinished) throw new Error('blob stream was destroyed before it finished');
+            await finishedBody(stream, () => failure);
             const res = await db.query("UPDATE blobs SET state = 'committed', size = $2, touched_at = $3 WHERE id = $1 AND state = 'writing'", [id, size, now()]);
             if (res.rowCount !== 1) throw new Error('blob writer was swept before it committed');
             this.#live.delete(id);

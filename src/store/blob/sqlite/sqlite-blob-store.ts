@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { SqliteDatabase } from '../../metadata/sqlite/database.js';
-import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter } from '../blob-store.js';
+import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter, finishedBody } from '../blob-store.js';
 
 /**
  * Small blobs as rows of the metadata database (table small_blobs, migration 008). A file per blob costs
@@ -38,15 +38,7 @@ export class SqliteBlobStore implements BlobStore {
       commit: () =>
         (outcome ??= (async () => {
           if (aborted) throw new Error('blob writer was aborted');
-          if (!stream.writableFinished && !stream.destroyed) {
-            await new Promise<void>((resolve) => {
-              stream.once('close', resolve);
-              stream.once('finish', resolve);
-              if (!stream.writableEnded) stream.end();
-            });
-          }
-          if (failure ?? stream.errored) throw failure ?? stream.errored;
-          if (!stream.writableFinished) throw new Error('blob stream was destroyed before it finished');
+          await finishedBody(stream, () => failure);
           const data = Buffer.concat(chunks, size);
           // Not awaited to disk here: a blob is unreachable until the metadata naming it commits, after it in
           // the WAL, and that commit's sync covers this one too.
