@@ -133,25 +133,12 @@ export class KmsServicePrincipalClient {
   async #record(caller: ServiceCaller, key: KeyRecord, keyRef: string, context: Readonly<Record<string, string>>, error: unknown): Promise<void> {
     const failure = error === undefined ? undefined : error instanceof AwsError ? error : new AwsError(KmsErrors.KMSInternalException, 'An internal error occurred.');
     const record: ApiCallRecord = {
-      eventVersion: EVENT_VERSION,
-      userIdentity: { type: 'AWSService', invokedBy: caller.service },
-      eventTime: trailTime(Date.now()),
-      eventSource: 'kms.amazonaws.com',
+      ...this.#callRecord(caller, key),
       eventName: 'GenerateDataKey',
-      awsRegion: caller.region,
-      sourceIPAddress: caller.service,
-      userAgent: caller.service,
       ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
       requestParameters: { keyId: keyRef, keySpec: 'AES_256', encryptionContext: { ...context } },
       responseElements: null,
-      requestID: randomUUID(),
-      eventID: randomUUID(),
       readOnly: true,
-      resources: [{ accountId: key.accountId, type: 'AWS::KMS::Key', ARN: key.arn }],
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: key.accountId,
-      eventCategory: 'Management',
     };
     try {
       await this.audit.append(record);
