@@ -23,20 +23,15 @@ export interface TrailRecord {
   readonly createdAt: number;
 }
 
-/** How far a trail's delivery got (table cloudtrail_delivery). */
+/** How far a trail's delivery got (table cloudtrail_delivery; SQLite's older last_digest_end_time and previous_digest_* columns are unused since migration 009 moved the digest chains to cloudtrail_digest_chains). */
 export interface TrailDeliveryState {
   readonly trailArn: string;
   /** The last audit record sequence number delivered in a log file. */
   readonly deliveredSeq: number;
   readonly lastLogDeliveryTime: number | null;
   readonly lastLogDeliveryError: string | null;
-  readonly lastDigestEndTime: number | null;
   readonly lastDigestDeliveryTime: number | null;
   readonly lastDigestDeliveryError: string | null;
-  readonly previousDigestSignature: string | null;
-  readonly previousDigestBucket: string | null;
-  readonly previousDigestKey: string | null;
-  readonly previousDigestHash: string | null;
 }
 
 /** A region's digest signing key pair (table cloudtrail_signing_keys). */

@@ -90,12 +90,6 @@ export class PostgresTrailStore implements TrailStore {
       lastLogDeliveryError: r.last_log_delivery_error as string | null,
       lastDigestDeliveryTime: num(r.last_digest_delivery_time),
       lastDigestDeliveryError: r.last_digest_delivery_error as string | null,
-      // Never written on any backend: the digest chains (cloudtrail_digest_chains) hold the last digest.
-      lastDigestEndTime: null,
-      previousDigestSignature: null,
-      previousDigestBucket: null,
-      previousDigestKey: null,
-      previousDigestHash: null,
     };
   }
 

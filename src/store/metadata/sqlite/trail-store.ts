@@ -82,13 +82,8 @@ export class SqliteTrailStore implements TrailStore {
       deliveredSeq: r.delivered_seq,
       lastLogDeliveryTime: r.last_log_delivery_time,
       lastLogDeliveryError: r.last_log_delivery_error,
-      lastDigestEndTime: r.last_digest_end_time,
       lastDigestDeliveryTime: r.last_digest_delivery_time,
       lastDigestDeliveryError: r.last_digest_delivery_error,
-      previousDigestSignature: r.previous_digest_signature,
-      previousDigestBucket: r.previous_digest_bucket,
-      previousDigestKey: r.previous_digest_key,
-      previousDigestHash: r.previous_digest_hash,
     };
   }
 
