@@ -37,13 +37,13 @@ async function settle(p: Promise<unknown>, body: Buffer): Promise<Outcome> {
   }
 }
 
-/** Exactly one success; every other outcome a 412 PreconditionFailed or a 409 ConditionalRequestConflict. Returns the winner's body. */
+/** Exactly one success; every other outcome a 412 PreconditionFailed (the server never answers 409 ConditionalRequestConflict: the commit decides). Returns the winner's body. */
 function exactlyOneWinner(outcomes: Outcome[]): Buffer {
   const wins = outcomes.filter((o): o is Extract<Outcome, { ok: true }> => o.ok);
   assert.equal(wins.length, 1, `exactly one create wins: ${JSON.stringify(outcomes.map((o) => (o.ok ? 'ok' : `${o.status} ${o.name}`)))}`);
   for (const o of outcomes) {
     if (o.ok) continue;
-    assert.ok((o.status === 412 && o.name === 'PreconditionFailed') || (o.status === 409 && o.name === 'ConditionalRequestConflict'), `${o.status} ${o.name}`);
+    assert.ok(o.status === 412 && o.name === 'PreconditionFailed', `${o.status} ${o.name}`);
   }
   return wins[0]!.body;
 }
