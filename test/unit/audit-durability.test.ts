@@ -132,6 +132,20 @@ describe('audit log: group commit over an asynchronous sink', () => {
     assert.equal(head().seq, 5);
   });
 
+  it("one call's records (a cross-account call's copies) commit in one transaction even where they straddle the group limit", async () => {
+    const { s, groups, pending } = remoteSink();
+    const log = new AuditLog(s, signer);
+    const singles = Array.from({ length: 511 }, (_, i) => track(log.append(record(`s${i}`))));
+    const copies = track(log.appendAll([record('copy-caller'), record('copy-owner')]));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(pending.length, 1);
+    pending.shift()!.commit();
+    for (const t of [...singles, copies]) assert.equal(await t(), 'resolved');
+    assert.equal(groups.length, 1, 'both copies in the first transaction, none left for a second');
+    assert.deepEqual(groups[0]!.slice(-2), ['copy-caller', 'copy-owner']);
+    assert.equal(groups[0]!.length, 513);
+  });
+
   it('a failed commit rejects every call of its group and none of the next; flush() waits for the commit in flight', async () => {
     const { s, groups, pending } = remoteSink();
     const failures: number[] = [];

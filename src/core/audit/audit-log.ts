@@ -63,10 +63,15 @@ export function buildCommit(head: LogHead, records: readonly CloudTrailRecord[],
   return { rows, head: { seq, hash, tree }, treeHead: signer.sign(seq, tree.root(), timestamp) };
 }
 
-/** A record waiting for its commit: `durable` when its promise waits for the sink's durable() too. */
+/**
+ * A record waiting for its commit: `durable` when its promise waits for the sink's durable() too; `last` on
+ * the last record of one appendAll/appendCommitted call (a group never ends inside a call: its copies
+ * commit in one transaction).
+ */
 interface QueuedRecord {
   readonly record: CloudTrailRecord;
   readonly durable: boolean;
+  readonly last: boolean;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -120,7 +125,9 @@ export class AuditLog {
   }
 
   #enqueue(records: readonly CloudTrailRecord[], durable: boolean): Promise<void> {
-    const done = Promise.all(records.map((record) => new Promise<void>((resolve, reject) => this.#queue.push({ record, durable, resolve, reject }))));
+    const done = Promise.all(
+      records.map((record, i) => new Promise<void>((resolve, reject) => this.#queue.push({ record, durable, last: i === records.length - 1, resolve, reject }))),
+    );
     if (this.#queue.length >= MAX_GROUP) this.#flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -138,7 +145,10 @@ export class AuditLog {
   #flush(): void {
     this.#scheduled = false;
     if (this.#inflight || this.#queue.length === 0) return;
-    const batch = this.#queue.splice(0, MAX_GROUP);
+    // At most MAX_GROUP records, unless one call's records straddle the limit: those stay together.
+    let end = Math.min(MAX_GROUP, this.#queue.length);
+    while (!this.#queue[end - 1]!.last) end++;
+    const batch = this.#queue.splice(0, end);
     this.#inflight = this.#commit(batch).finally(() => {
       this.#inflight = undefined;
       // Whatever was queued meanwhile has waited one commit already: it goes next, without another turn.
