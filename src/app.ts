@@ -205,6 +205,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let ready = false;
   const server = createEdge({
     protocols,
+    // Derived from the definitions wired above, so the edge's "not served" answer cannot drift from them.
+    served: {
+      signingNames: [...new Set([kmsDefinition, s3Definition, ...queryServices, cloudTrailDefinition].map((s) => s.signingName))],
+      jsonTargetPrefixes: new Set(jsonServices.keys()),
+    },
     log,
     ...(config.tls ? { tls: readTls(config)! } : {}),
     routes: new Map([

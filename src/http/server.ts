@@ -5,7 +5,7 @@ import { TLSSocket } from 'node:tls';
 import { Logger } from 'pino';
 import { TlsDetails } from '../core/audit/record.js';
 import { Exchange, Protocol } from './exchange.js';
-import { answerUnservedService } from './unserved-service.js';
+import { ServedServices, answerUnservedService } from './unserved-service.js';
 
 export interface TlsFiles {
   readonly cert: Buffer;
@@ -24,6 +24,8 @@ export type OwnRoute = (ex: Exchange) => void;
 export function createEdge(opts: {
   protocols: readonly Protocol[];
   routes: ReadonlyMap<string, OwnRoute>;
+  /** The services the protocols serve: a request signed for another is answered at the edge (unserved-service.ts). */
+  served: ServedServices;
   log: Logger;
   tls?: TlsFiles;
 }): Server {
@@ -60,7 +62,7 @@ export function createEdge(opts: {
       if (route) return route(ex);
       return sendJson(res, 404, { error: 'no such endpoint' });
     }
-    if (answerUnservedService(req, res, requestId)) return;
+    if (answerUnservedService(req, res, requestId, opts.served)) return;
     const protocol = opts.protocols.find((p) => p.claims(req));
     if (!protocol) return sendJson(res, 400, { error: 'This request is not an AWS API request that this server serves.' });
     protocol.handle(ex).catch((err: unknown) => {

@@ -4,14 +4,14 @@ import { ErrorSpec } from '../core/errors/aws-error.js';
 import { QueryErrors } from '../core/errors/query.js';
 import { S3Errors } from '../core/errors/s3.js';
 import { isFormContentType, scopeService } from '../protocols/query/request-params.js';
-import { CLOUDTRAIL_TARGET_PREFIXES } from '../services/cloudtrail/index.js';
-import { KMS_TARGET_PREFIX } from '../services/kms/index.js';
 
-/** The SigV4 signing names of the services Strongroom serves (app.ts wires their protocols). */
-export const SERVED_SERVICES: readonly string[] = ['kms', 's3', 'iam', 'sts', 'cloudtrail'];
-
-/** The X-Amz-Target prefixes of the served JSON services: a request with one is meant for them. */
-const SERVED_TARGET_PREFIXES = new Set([KMS_TARGET_PREFIX, ...CLOUDTRAIL_TARGET_PREFIXES]);
+/** What app.ts serves, from the service definitions it wires into the protocols (not a second list kept here). */
+export interface ServedServices {
+  /** The SigV4 signing names, in the order the error message lists them. */
+  readonly signingNames: readonly string[];
+  /** The X-Amz-Target prefixes of the served JSON services: a request with one is meant for them. */
+  readonly jsonTargetPrefixes: ReadonlySet<string>;
+}
 
 /** Services whose REST protocol is XML (S3's family, Route 53, CloudFront); other REST services speak JSON. */
 const REST_XML_SERVICES = new Set(['s3-object-lambda', 's3-outposts', 's3express', 'route53', 'cloudfront']);
@@ -32,18 +32,18 @@ const REST_XML_SERVICES = new Set(['s3-object-lambda', 's3-outposts', 's3express
  * `<Response><Errors>` for `ec2`; REST-XML: S3's `<Error>` with `InvalidRequest`. All 400: not retried.
  * Returns whether it answered.
  */
-export function answerUnservedService(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+export function answerUnservedService(req: IncomingMessage, res: ServerResponse, requestId: string, served: ServedServices): boolean {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
   const auth = req.headers.authorization;
   const service = scopeService(typeof auth === 'string' ? auth : undefined, rawQuery);
-  if (service === undefined || service === '' || SERVED_SERVICES.includes(service.toLowerCase())) return false;
+  if (service === undefined || service === '' || served.signingNames.includes(service.toLowerCase())) return false;
   const target = req.headers['x-amz-target'];
-  if (typeof target === 'string' && SERVED_TARGET_PREFIXES.has(target.slice(0, Math.max(0, target.lastIndexOf('.'))))) return false;
+  if (typeof target === 'string' && served.jsonTargetPrefixes.has(target.slice(0, Math.max(0, target.lastIndexOf('.'))))) return false;
 
   const shown = service.replace(/[^a-zA-Z0-9._-]/g, '?').slice(0, 64);
-  const message = `Strongroom does not serve the '${shown}' service; served: ${SERVED_SERVICES.join(', ')}`;
+  const message = `Strongroom does not serve the '${shown}' service; served: ${served.signingNames.join(', ')}`;
   // The body (if any) is not read: the connection closes after the answer instead of draining it.
   res.setHeader('connection', 'close');
   if (req.headers['smithy-protocol'] === 'rpc-v2-cbor') {
