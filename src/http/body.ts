@@ -40,10 +40,6 @@ export class UnverifiedBodyBudget {
   #used = 0;
   constructor(readonly limitBytes: number) {}
 
-  get usedBytes(): number {
-    return this.#used;
-  }
-
   tryTake(bytes: number): boolean {
     if (this.#used + bytes > this.limitBytes) return false;
     this.#used += bytes;

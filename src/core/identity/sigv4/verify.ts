@@ -109,7 +109,6 @@ export type PrecheckOptions = Omit<VerifyOptions, 'bodySha256'>;
  * and skew, scope, must-sign headers, the key and its session token): `finish` with the body completes it.
  */
 export interface PendingSigV4 {
-  readonly principal: Principal;
   finish(bodySha256: () => string): Verified;
 }
 
@@ -152,7 +151,7 @@ export async function precheckSigV4(req: SignableRequest, opts: PrecheckOptions)
   if (!credential) throw new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
   if (!credential.active) throw new SigV4Error('inactive-key', 'The security token included in the request is invalid.');
   checkSessionToken(credential, parsed.securityToken ?? headers.get('x-amz-security-token'), opts.sessionNow ?? opts.now);
-  return { principal: credential.principal, finish: (bodySha256) => finishSigV4(req, headers, parsed, credential, opts.s3, bodySha256) };
+  return { finish: (bodySha256) => finishSigV4(req, headers, parsed, credential, opts.s3, bodySha256) };
 }
 
 /** The checks that need the body: its hash against x-amz-content-sha256, then the signature itself. */
