@@ -1,6 +1,6 @@
 import { GrantConstraintsRecord, GrantRecord } from '../grant-types.js';
 import { Page } from '../types.js';
-import { Row, RowDialect } from './row.js';
+import { Row, RowDialect, textOrNull } from './row.js';
 
 /** The grants' query: toGrant reads its rows (the key's arn joined in as key_arn). */
 export const GRANT_SELECT = 'SELECT g.*, k.arn AS key_arn FROM kms_grants g JOIN kms_keys k ON k.key_id = g.key_id';
@@ -12,9 +12,9 @@ export function grantRows(d: RowDialect) {
       grantId: String(r.grant_id),
       keyId: String(r.key_id),
       keyArn: String(r.key_arn),
-      name: r.name === null ? null : String(r.name),
+      name: textOrNull(r.name),
       granteePrincipal: String(r.grantee_principal),
-      retiringPrincipal: r.retiring_principal === null ? null : String(r.retiring_principal),
+      retiringPrincipal: textOrNull(r.retiring_principal),
       issuingAccountId: String(r.issuing_account_id),
       operations: d.json(r.operations) as string[],
       constraints: r.constraints === null ? null : toConstraints(d.json(r.constraints) as GrantConstraintsRecord),

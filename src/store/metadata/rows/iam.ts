@@ -2,7 +2,7 @@ import {
   IamAccessKeyRecord, IamGroupRecord, IamRoleRecord, IamTag, IamUserRecord, ManagedPolicyRecord, PolicyVersionRecord, SessionRecord,
 } from '../iam-types.js';
 import { kmsRows } from './kms.js';
-import { Row, RowDialect } from './row.js';
+import { Row, RowDialect, textOrNull } from './row.js';
 
 /** Rows of the IAM and STS tables as records, on either backend (tags are stored as the JSON array they were given). */
 export function iamRows(d: RowDialect) {
@@ -42,7 +42,7 @@ export function iamRows(d: RowDialect) {
         arn: String(r.arn),
         createdAt: Number(r.created_at),
         assumeRolePolicy: String(r.assume_role_policy),
-        description: r.description === null ? null : String(r.description),
+        description: textOrNull(r.description),
         maxSessionDuration: Number(r.max_session_duration),
         tags: tags(r.tags),
       };
@@ -55,7 +55,7 @@ export function iamRows(d: RowDialect) {
         policyName: String(r.policy_name),
         path: String(r.path),
         arn: String(r.arn),
-        description: r.description === null ? null : String(r.description),
+        description: textOrNull(r.description),
         createdAt: Number(r.created_at),
         updatedAt: Number(r.updated_at),
         defaultVersionId: String(r.default_version),
