@@ -48,7 +48,10 @@ export const Explain: Operation<ExplainCall, ExplainInput, { key: KeyRecord; sub
     const key = await findKey(call, input.key);
     const access: KmsAccess[] = [onKey(key, 'kms:GetKeyPolicy'), onKey(key, 'kms:ListGrants')];
     const entity = subject.type === 'Root' ? undefined : (subject.roleArn ?? subject.arn);
-    if (entity !== undefined) access.push({ action: 'iam:SimulatePrincipalPolicy', resource: entity, ownerAccountId: subject.accountId });
+    // No ownerAccountId: the subject is named, not reached — explaining an ARN of another account (which IAM
+    // refuses, as AWS does) must not file a record in that account, which may not even exist; the key's owner
+    // gets its copy through onKey.
+    if (entity !== undefined) access.push({ action: 'iam:SimulatePrincipalPolicy', resource: entity });
     return { access, state: { key, subject } };
   },
   handle: async (input, call, { key, subject }) => {

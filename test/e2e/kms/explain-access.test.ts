@@ -111,6 +111,22 @@ describe('POST /_strongroom/explain: authorized and audited like GetKeyPolicy', 
     assert.match(errorOf(other).message, /iam:SimulatePrincipalPolicy on resource: arn:aws:iam::111122223333:user\/someone because/);
   });
 
+  it("explaining another account's principal on one's own key files no record in that account (only the caller's)", async () => {
+    const otherTrail = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: OTHER_ROOT, maxAttempts: 1 });
+    try {
+      const explainsSeenByOther = async () =>
+        ((await otherTrail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'Explain' }], MaxResults: 50 }))).Events ?? []).length;
+      const before = await explainsSeenByOther();
+      const res = await explain({ principal: `arn:aws:iam::${OTHER_ACCOUNT}:user/nobody`, action: 'kms:Encrypt', key: keyArn });
+      assert.equal(errorOf(res).__type, 'AccessDeniedException');
+      const res2 = await explain({ principal: 'arn:aws:iam::999988887777:user/nobody', action: 'kms:Encrypt', key: keyArn });
+      assert.equal(errorOf(res2).__type, 'AccessDeniedException');
+      assert.equal(await explainsSeenByOther(), before);
+    } finally {
+      otherTrail.destroy();
+    }
+  });
+
   it('every explain call, allowed or denied, is a record in the audit log (LookupEvents EventName Explain)', async () => {
     const trail = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
     try {
