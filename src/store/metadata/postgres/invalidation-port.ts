@@ -4,7 +4,11 @@ import { InvalidationLog, LocalSubscribers, SILENT_LOG } from '../../../core/cac
 import { Queryable } from './database.js';
 
 /** The channel every node of one database listens on. */
-export const INVALIDATION_CHANNEL = 'strongroom_invalidation';
+const CHANNEL = 'strongroom_invalidation';
+/** Reconnect delays of a lost LISTEN connection double per failure up to this. */
+const RECONNECT_MAX_MS = 5000;
+/** While the LISTEN connection is down, every topic is invalidated this often (issue 10's one second). */
+const BLIND_INVALIDATE_MS = 1000;
 
 /**
  * A NOTIFY payload must be shorter than 8000 bytes in the default configuration
@@ -14,14 +18,9 @@ export const INVALIDATION_CHANNEL = 'strongroom_invalidation';
 export const MAX_PAYLOAD_BYTES = 7999;
 
 export interface PostgresInvalidationOptions {
-  readonly channel?: string;
   readonly log?: InvalidationLog;
-  /** First delay before reconnecting a lost LISTEN connection (default 100 ms), doubled per failure… */
+  /** First delay before reconnecting a lost LISTEN connection (default 100 ms), doubled per failure up to 5 s. */
   readonly reconnectMinMs?: number;
-  /** …up to this (default 5 s). */
-  readonly reconnectMaxMs?: number;
-  /** While the LISTEN connection is down, every topic is invalidated this often (default 1 s). */
-  readonly blindInvalidateMs?: number;
 }
 
 /** What travels in a notification: who sent it, the topic, the key (absent: the whole topic). */
@@ -48,11 +47,8 @@ interface Payload {
 export class PostgresInvalidationPort implements InvalidationPort {
   readonly #url: string;
   readonly #db: Queryable;
-  readonly #channel: string;
   readonly #log: InvalidationLog;
   readonly #minMs: number;
-  readonly #maxMs: number;
-  readonly #blindMs: number;
   #blind: NodeJS.Timeout | undefined;
   readonly #local = new LocalSubscribers();
   #listener: pg.Client | undefined;
@@ -66,11 +62,8 @@ export class PostgresInvalidationPort implements InvalidationPort {
   private constructor(url: string, db: Queryable, options: PostgresInvalidationOptions) {
     this.#url = url;
     this.#db = db;
-    this.#channel = options.channel ?? INVALIDATION_CHANNEL;
     this.#log = options.log ?? SILENT_LOG;
     this.#minMs = options.reconnectMinMs ?? 100;
-    this.#maxMs = options.reconnectMaxMs ?? 5000;
-    this.#blindMs = options.blindInvalidateMs ?? 1000;
   }
 
   /**
@@ -86,16 +79,16 @@ export class PostgresInvalidationPort implements InvalidationPort {
   async publish(topic: string, key?: string): Promise<void> {
     this.#local.deliver(topic, key);
     try {
-      await this.#db.query('SELECT pg_notify($1, $2)', [this.#channel, encode({ o: this.#local.origin, t: topic, k: key })]);
+      await this.#db.query('SELECT pg_notify($1, $2)', [CHANNEL, encode({ o: this.#local.origin, t: topic, k: key })]);
       if (this.#publishFailing) {
         this.#publishFailing = false;
-        this.#log.info({ channel: this.#channel }, 'cache invalidations reach other nodes again');
+        this.#log.info({ channel: CHANNEL }, 'cache invalidations reach other nodes again');
       }
     } catch (err) {
       // Other nodes keep their entry until its TTL: log once until a publication gets through again.
       if (!this.#publishFailing) {
         this.#publishFailing = true;
-        this.#log.warn({ err: String(err), channel: this.#channel }, 'cache invalidation not sent to other nodes; they rely on the cache TTL');
+        this.#log.warn({ err: String(err), channel: CHANNEL }, 'cache invalidation not sent to other nodes; they rely on the cache TTL');
       }
     }
   }
@@ -130,7 +123,7 @@ export class PostgresInvalidationPort implements InvalidationPort {
     client.on('error', () => this.#lost(client)); // also keeps an error from ending the process
     client.on('end', () => this.#lost(client));
     client.on('notification', (msg) => {
-      if (msg.channel !== this.#channel || msg.payload === undefined) return;
+      if (msg.channel !== CHANNEL || msg.payload === undefined) return;
       const p = decode(msg.payload);
       if (!p || p.o === this.#local.origin) return; // our own: delivered when published
       this.#local.deliver(p.t, p.k);
@@ -138,7 +131,7 @@ export class PostgresInvalidationPort implements InvalidationPort {
     try {
       await client.connect();
       // The channel is an identifier: quoted by the client library, never spliced raw.
-      await client.query(`LISTEN ${client.escapeIdentifier(this.#channel)}`);
+      await client.query(`LISTEN ${client.escapeIdentifier(CHANNEL)}`);
     } catch (e) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -153,9 +146,9 @@ export class PostgresInvalidationPort implements InvalidationPort {
     this.#listener = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
-    this.#log.warn({ channel: this.#channel }, 'cache invalidation listener lost; reconnecting (caches are dropped every second meanwhile)');
+    this.#log.warn({ channel: CHANNEL }, 'cache invalidation listener lost; reconnecting (caches are dropped every second meanwhile)');
     this.#local.deliverAll();
-    this.#blind = setInterval(() => this.#local.deliverAll(), this.#blindMs);
+    this.#blind = setInterval(() => this.#local.deliverAll(), BLIND_INVALIDATE_MS);
     this.#blind.unref();
     this.#reconnect(this.#minMs);
   }
@@ -180,11 +173,11 @@ export class PostgresInvalidationPort implements InvalidationPort {
           this.#blind = undefined;
           // Whatever was published while we were not listening is lost: drop everything.
           this.#local.deliverAll();
-          this.#log.info({ channel: this.#channel }, 'cache invalidation listener reconnected; every cache entry invalidated');
+          this.#log.info({ channel: CHANNEL }, 'cache invalidation listener reconnected; every cache entry invalidated');
         },
         () => {
           this.#reconnecting = false;
-          this.#reconnect(Math.min(delayMs * 2, this.#maxMs));
+          this.#reconnect(Math.min(delayMs * 2, RECONNECT_MAX_MS));
         },
       );
     }, delayMs);
