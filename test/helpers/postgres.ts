@@ -31,7 +31,7 @@ const SUPERUSER = 'strongroom_test';
 const IS_ROOT = process.getuid?.() === 0;
 
 /** The directory holding initdb/pg_ctl, or undefined when PostgreSQL's server binaries are not installed. */
-export function postgresBinDir(): string | undefined {
+function postgresBinDir(): string | undefined {
   const has = (dir: string) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'));
   try {
     const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -49,7 +49,7 @@ export function postgresBinDir(): string | undefined {
  * Why the PostgreSQL tests cannot run here, or undefined when they can. Test files skip with this reason,
  * except under CI, where it is a failure (see `postgresSkip`).
  */
-export function postgresMissing(): string | undefined {
+function postgresMissing(): string | undefined {
   if (!postgresBinDir()) return 'PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql';
   if (IS_ROOT && !userIds('postgres')) return 'running as root and there is no postgres user to run PostgreSQL as';
   return undefined;
