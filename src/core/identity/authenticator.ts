@@ -23,20 +23,30 @@ export class Authenticator {
   ) {}
 
   /**
-   * `body`: the whole body, or (S3 streaming uploads) a function giving the SHA-256 the client claims —
-   * the caller then checks the bytes against it as they stream. `mustSign`: the headers the protocol acts on
-   * (they are refused unless signed).
+   * S3: `bodySha256` gives the SHA-256 the client claims (x-amz-content-sha256) — the caller checks the bytes
+   * against it as they stream. `mustSign`: the headers the protocol acts on (they are refused unless signed).
    */
-  async authenticate(req: SignableRequest, body: Buffer | (() => string), service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<Verified> {
-    const pending = await this.begin(req, service, s3, mustSign);
-    return pending.finish(typeof body === 'function' ? body : () => sha256Hex(body));
+  async authenticate(req: SignableRequest, bodySha256: () => string, service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<Verified> {
+    return (await this.#begin(req, service, s3, mustSign)).finish(bodySha256);
   }
 
   /**
-   * The checks that do not need the body (scheme, date, scope, must-sign headers, the key, its session):
-   * a protocol that buffers bodies calls this before reading one, and `finish`es with the body.
+   * The protocols that sign the body's hash (AWS JSON, Query): every check that does not need the body
+   * (scheme, date, scope, must-sign headers, the key, its session) is made before `read` buffers it, so a
+   * request that will be refused is refused without holding its body; then the signature over it.
    */
-  begin(req: SignableRequest, service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<PendingSigV4> {
+  async authenticateBuffered(
+    req: SignableRequest,
+    service: string,
+    read: () => Promise<Buffer>,
+    mustSign?: (name: string) => boolean,
+  ): Promise<{ verified: Verified; body: Buffer }> {
+    const pending = await this.#begin(req, service, false, mustSign);
+    const body = await read();
+    return { verified: pending.finish(() => sha256Hex(body)), body };
+  }
+
+  #begin(req: SignableRequest, service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<PendingSigV4> {
     return precheckSigV4(req, {
       s3,
       ...(mustSign ? { mustSign } : {}),

@@ -5,7 +5,6 @@ import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error } from '../../core/identity/sigv4/verify.js';
 import { jsonAuthError } from '../../core/identity/auth-errors.js';
 import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from '../../http/body.js';
-import { sha256Hex } from '../../core/identity/sigv4/canonical-request.js';
 import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -95,14 +94,12 @@ export class AwsJsonProtocol implements Protocol {
     // Everything the signature says without the body is checked before the body is read: an unknown key,
     // a wrong date or scope is refused without buffering anything.
     const { rawPath, rawQuery } = splitUrl(ex.req.url ?? '/');
-    const pending = await this.authenticator.begin(
+    const { verified, body } = await this.authenticator.authenticateBuffered(
       { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
       service.signingName,
-      false,
+      () => readBody(ex.req, MAX_JSON_BODY_BYTES, this.bodyGuard),
       jsonMustSign,
     );
-    const body = await readBody(ex.req, MAX_JSON_BODY_BYTES, this.bodyGuard);
-    const verified = pending.finish(() => sha256Hex(body));
     ex.note.principal = verified.principal.arn;
 
     const op = service.operations.get(opName);

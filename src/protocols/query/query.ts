@@ -5,7 +5,6 @@ import { QueryErrors } from '../../core/errors/query.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error, SigV4FailureKind } from '../../core/identity/sigv4/verify.js';
 import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from '../../http/body.js';
-import { sha256Hex } from '../../core/identity/sigv4/canonical-request.js';
 import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -89,9 +88,11 @@ export class QueryProtocol implements Protocol {
       // signature; no header selects anything here (an added X-Amz-Target hands the request to the JSON
       // protocol, which requires it signed), so no header is declared must-sign. Everything the signature
       // says without the body is checked before the body is read (nothing is buffered for an unknown key).
-      const pending = await this.authenticator.begin({ method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders }, service.signingName, false);
-      const body = ex.req.method === 'POST' ? await readBody(ex.req, MAX_QUERY_BODY_BYTES, this.bodyGuard) : Buffer.alloc(0);
-      const verified = pending.finish(() => sha256Hex(body));
+      const { verified, body } = await this.authenticator.authenticateBuffered(
+        { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
+        service.signingName,
+        async () => (ex.req.method === 'POST' ? readBody(ex.req, MAX_QUERY_BODY_BYTES, this.bodyGuard) : Buffer.alloc(0)),
+      );
       ex.note.principal = verified.principal.arn;
       const params = queryParams(rawQuery, ex.req.method === 'POST' ? body : undefined);
       opName = params.get('Action') ?? '';
