@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     process.stdout.write(`reusing ${dataDir} (${existing.toLocaleString('en-US')} records)\n`);
   } else {
     if (existing > 0) throw new Error(`${dataDir} holds ${existing} records, fewer than ${records}: use an empty dir`);
-    const stores = openStores(dataDir);
+    const stores = await openStores({ dataDir });
     const t0 = process.hrtime.bigint();
     try {
       const root = FileRootOfTrust.openOrCreate(dataDir);

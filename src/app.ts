@@ -13,9 +13,8 @@ import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
 import { CacheSettings } from './core/cache/cache.js';
 import { LeasedJob } from './core/leases/leased-job.js';
-import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
-import { RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
-import { checkDataDirParts, wrongRootKey } from './data-dir.js';
+import { RootOfTrust, RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
+import { checkDataDirParts, openRootKeyFile, openRootOfTrust, wrongRootKey } from './data-dir.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
 import { Iam } from './core/iam/iam.js';
@@ -41,17 +40,11 @@ import { keyResourceConditions } from './services/kms/conditions.js';
 import { kmsService } from './services/kms/service.js';
 import { ServiceDefinition } from './services/service.js';
 import { openStores } from './stores.js';
-import { FsBlobStore } from './store/blob/fs/fs-blob-store.js';
-import { SqliteBlobStore } from './store/blob/sqlite/sqlite-blob-store.js';
-import { TieredBlobStore } from './store/blob/tiered-blob-store.js';
 import { ObjectKeys } from './core/s3/sse.js';
 import { RestXmlProtocol } from './protocols/rest-xml/rest-xml.js';
 import { S3AccessControl } from './services/s3/access.js';
 import { s3Service } from './services/s3/service.js';
 import { S3TrailDestination } from './services/s3/trail-destination.js';
-
-/** Sealed bodies up to this size are kept in the metadata database (src/store/blob/sqlite). */
-const SMALL_BLOB_MAX_BYTES = 128 * 1024;
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -101,31 +94,46 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? pino({ level: config.logLevel });
   // A data dir that is only part of a deployment is refused before anything is made or written in it.
-  checkDataDirParts(config.dataDir);
+  checkDataDirParts(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (config.tls?.selfSigned) ensureSelfSignedCertificate(config.dataDir, config.host);
 
-  const root = FileRootOfTrust.openOrCreate(config.dataDir);
   // Commits are made durable off the event loop (SqliteDatabase.durable): the audit log awaits it for every call.
   const leaseClock = options.leases?.clock ?? clock;
-  const stores = openStores(config.dataDir, { asyncDurability: true, clock: leaseClock, ...(options.cache ? { cache: options.cache } : {}) });
+  // SQLite: the key file first, as before the database exists (checkDataDirParts refused a database without
+  // one), so that a start that dies in between never leaves a database whose key was not made yet.
+  const sqliteRoot = config.databaseUrl === undefined ? openRootKeyFile(config) : undefined;
+  const stores = await openStores(config, {
+    asyncDurability: true,
+    clock: leaseClock,
+    log,
+    ...(options.cache ? { cache: options.cache } : {}),
+  });
   const store = stores.metadata;
+  let root: RootOfTrust;
+  let treeSigner: TreeHeadSigner;
+  try {
+    // A database another node initialised is opened with its root of trust, never with a new one.
+    root = sqliteRoot ?? (await openRootOfTrust(config, stores));
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
 
   // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
   // each group with a tree head signed by the audit key (made once, wrapped by the root of trust). Opened first:
   // unwrapping it proves the root of trust is the one the database was made with, before anything is written
   // with a wrong one (bootstrap would wrap configured root credentials with it).
-  let treeSigner: TreeHeadSigner;
   try {
     treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, root, clock.now());
   } catch (err) {
     await stores.close();
     await root.close();
-    throw err instanceof RootOfTrustError ? wrongRootKey(config.dataDir, err) : err;
+    throw err instanceof RootOfTrustError ? wrongRootKey(config, stores.description, err) : err;
   }
   const credentials = new CredentialStore(store, root, stores.iam, stores.cache);
   const deployment = await bootstrap(store, credentials, config, clock);
-  await stores.database.durable(); // a new data dir's account and credentials, before anyone is told them
+  await stores.durable(); // a new data dir's account and credentials, before anyone is told them
   const regions = config.regions ?? new Set([deployment.homeRegion]);
   const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, treeSigner, (err, records) =>
     log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
@@ -138,9 +146,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
   // S3's objects: what the S3 service serves and where trails deliver.
   // Small sealed bodies (most objects of many workloads) go to the database, committed in groups; the rest to files.
-  const blobs = new TieredBlobStore(new SqliteBlobStore(stores.database, SMALL_BLOB_MAX_BYTES), await FsBlobStore.open(config.dataDir));
-  const swept = await blobs.sweepIncomplete();
-  if (swept > 0) log.warn({ swept }, 'removed object bodies a crash left half-written');
+  const blobs = await stores.blobs();
   const s3Deps = { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 };
   // CloudTrail trails deliver into S3 buckets as the CloudTrail service: CreateTrail checks the bucket and its
   // policy, the delivery loop writes log and digest files (src/core/audit/trail-delivery.ts).
@@ -235,7 +241,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     acquired: async (guard) => void (await sweepOnce(guard.held)),
   });
   const deliveryLease = new LeasedJob({ ...leaseOptions, name: 'trail-delivery', failed: (err) => log.error({ err }, 'trail delivery lease could not be renewed') });
-  const sweep = () => lifecycleLease.run((guard) => sweepOnce(guard.held));
+  // Every process sweeps what writers that died left half-written (only bodies untouched for long: another
+  // process's upload in progress is left alone); no lease needed, sweeping twice removes nothing twice.
+  const sweepBlobs = () =>
+    blobs.sweepIncomplete().then(
+      (swept) => void (swept > 0 && log.warn({ swept }, 'removed object bodies that a process which died left half-written')),
+      (err: unknown) => log.error({ err }, 'sweeping half-written object bodies failed'),
+    );
+  const sweep = () => Promise.all([lifecycleLease.run((guard) => sweepOnce(guard.held)), sweepBlobs()]);
   let timer: NodeJS.Timeout | undefined;
 
   return {

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT_KEY_FILE } from './core/crypto/root-of-trust/file.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FileRootOfTrust, ROOT_KEY_FILE } from './core/crypto/root-of-trust/file.js';
+import { Stores } from './stores.js';
 import { RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
 import { BLOBS_DIR } from './store/blob/fs/fs-blob-store.js';
 import { SQLITE_FILE } from './store/metadata/sqlite/database.js';
@@ -14,24 +15,15 @@ export class DataDirError extends Error {
   }
 }
 
-/**
- * Refuses, before anything is created or written, a data dir that is part of a deployment but not all of it:
- *
- * - a database without its root-of-trust.key: every key in the database is wrapped by that key, so a new
- *   random one would open none of them (and would be written next to them, hiding what went wrong);
- * - object bodies (blobs/) or a credentials file without the database: the deployment they belong to is gone,
- *   and starting a new, empty one over them would look like a successful start with every object missing.
- *
- * A root-of-trust.key alone is accepted: it is made first on a first start, so a start that died before making
- * the database leaves one, and a new deployment may use it.
- */
-export function checkDataDirParts(dataDir: string): void {
+export function checkDataDirParts(config: { dataDir: string; databaseUrl?: string; rootOfTrustFile: string }): void {
+  const { dataDir } = config;
+  // With PostgreSQL the data dir holds no database: openRootOfTrust checks the key against the database.
+  if (config.databaseUrl !== undefined || !existsSync(dataDir)) return;
   const has = (name: string) => existsSync(join(dataDir, name));
-  if (!existsSync(dataDir)) return;
-  if (has(SQLITE_FILE) && !has(ROOT_KEY_FILE)) {
+  if (has(SQLITE_FILE) && !existsSync(config.rootOfTrustFile)) {
     throw new DataDirError(
-      `data dir ${dataDir} has a database (${SQLITE_FILE}) but no ${ROOT_KEY_FILE}: restore the key file it was made with ` +
-        `(every key in the database is wrapped by it) — refusing to create a new one`,
+      `data dir ${dataDir} has a database (${SQLITE_FILE}) but no root-of-trust key at ${config.rootOfTrustFile}: restore the ` +
+        `key file it was made with (every key in the database is wrapped by it) — refusing to create a new one`,
     );
   }
   if (!has(SQLITE_FILE)) {
@@ -46,6 +38,30 @@ export function checkDataDirParts(dataDir: string): void {
 }
 
 /**
+ * The root of trust of the deployment the stores hold. A database that was initialised (it has an account) is
+ * opened only with the key file it was made with: on several nodes, the first initialises the database and
+ * makes the key; every later node must be given a copy of that file (a new random key would open nothing).
+ * Whether the file given is the right one is proven next, by unwrapping the audit key (app.ts, wrongRootKey).
+ */
+export async function openRootOfTrust(config: { rootOfTrustFile: string; databaseUrl?: string }, stores: Stores): Promise<FileRootOfTrust> {
+  const initialised = (await stores.metadata.getSetting('account_id')) !== undefined;
+  if (initialised && !existsSync(config.rootOfTrustFile)) {
+    throw new DataDirError(
+      `the database (${stores.description}) was initialised with a root of trust that is not at ${config.rootOfTrustFile}: ` +
+        `copy the root-of-trust key file of the node that initialised it there (--root-of-trust-file, STRONGROOM_ROOT_OF_TRUST_FILE) — ` +
+        `refusing to create a new one`,
+    );
+  }
+  return openRootKeyFile(config);
+}
+
+/** The root-of-trust key file, made (with its directory) if missing. */
+export function openRootKeyFile(config: { rootOfTrustFile: string }): FileRootOfTrust {
+  mkdirSync(dirname(config.rootOfTrustFile), { recursive: true, mode: 0o700 });
+  return FileRootOfTrust.openOrCreateAt(config.rootOfTrustFile);
+}
+
+/**
  * Offline commands (explain, account create) work on a deployment that exists: a data dir with its database and
  * its root-of-trust.key. Opening the stores of anything else would create an empty database there — which
  * `serve` would then refuse as a database without its key. Returns the message to print, or undefined.
@@ -55,10 +71,10 @@ export function notADataDir(dataDir: string): string | undefined {
   return `${dataDir} is not a Strongroom data dir (no ${SQLITE_FILE} and ${ROOT_KEY_FILE}; start \`strongroom serve\` on it once first)`;
 }
 
-/** The error for a root-of-trust.key that does not open what the database holds wrapped (see app.ts). */
-export function wrongRootKey(dataDir: string, err: RootOfTrustError): DataDirError {
+/** The error for a root-of-trust key that does not open what the database holds wrapped (see app.ts). */
+export function wrongRootKey(config: { rootOfTrustFile: string }, database: string, err: RootOfTrustError): DataDirError {
   return new DataDirError(
-    `${ROOT_KEY_FILE} of data dir ${dataDir} does not open the keys wrapped in its database (${SQLITE_FILE}: ${err.message}): ` +
-      `it is not the key this database was made with — restore the original key file`,
+    `the root-of-trust key ${config.rootOfTrustFile} does not open the keys wrapped in the database (${database}: ${err.message}): ` +
+      `it is not the key this database was made with — restore the original key file (on several nodes: a copy of the first node's)`,
   );
 }

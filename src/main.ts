@@ -1,39 +1,156 @@
-import { buildApp } from './app.js';
-import { CREDENTIALS_FILE } from './bootstrap.js';
-import { Config } from './config/config.js';
-import { assertCanListen, listenError } from './http/listen-check.js';
+import cluster, { Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { App, buildApp } from './app.js';
+import { CREDENTIALS_FILE, Deployment } from './bootstrap.js';
+import { Config } from './config/config.js';
+import { assertCanListen, listenError } from './http/listen-check.js';
+import { describeDatabaseUrl } from './stores.js';
 
-/** Starts the server and keeps it running until SIGTERM/SIGINT, then shuts down cleanly. */
+/** A worker that dies is replaced, but not more often than this (a worker that cannot start must not spin). */
+const RESPAWN_MIN_INTERVAL_MS = 1_000;
+
+/** What a worker tells the primary once it listens. */
+interface ReadyMessage {
+  readonly type: 'ready';
+  readonly url: string;
+  readonly deployment: Deployment;
+}
+
+/**
+ * Starts the server and keeps it running until SIGTERM/SIGINT, then shuts down cleanly. With `workers` > 1
+ * (default: the machine's cores) the process is a primary that forks that many worker processes sharing the
+ * port (node:cluster; the primary hands connections out round-robin), each a whole server on the shared store:
+ * the first one initialises a new deployment alone, then the others start; caches stay coherent through the
+ * store's invalidation port and once-only work runs under leases, exactly as across nodes.
+ */
 export async function main(config: Config): Promise<void> {
+  if (config.workers > 1 && cluster.isPrimary) return primary(config);
+  if (cluster.isWorker) return worker(config);
+  return single(config);
+}
+
+async function single(config: Config): Promise<void> {
   // A port that cannot be listened on is refused before anything is made (buildApp makes the data dir).
   await assertCanListen(config.host, config.port);
-  const app = await buildApp(config);
-  let url: string;
+  const { app, url } = await start(config);
+  onSignals((signal) => {
+    app.log.info({ signal }, 'shutting down');
+    closeAndExit(app);
+  });
+  printBanner(config, app.deployment, url);
+}
+
+async function worker(config: Config): Promise<void> {
+  const { app, url } = await start(config);
+  let closing = false;
+  const stop = (why: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ why }, 'worker shutting down');
+    closeAndExit(app);
+  };
+  process.on('message', (m: { type?: string }) => m?.type === 'stop' && stop('asked by the primary'));
+  // The primary is gone (killed): no new connections come; finish what is in flight and go.
+  process.on('disconnect', () => stop('the primary process is gone'));
+  // Signals go to the primary, which stops the workers; a worker signalled directly stops too.
+  onSignals((signal) => stop(signal));
+  process.send!({ type: 'ready', url, deployment: app.deployment } satisfies ReadyMessage);
+}
+
+async function primary(config: Config): Promise<void> {
+  await assertCanListen(config.host, config.port);
+  let stopping = false;
+  const ready = new Map<Worker, ReadyMessage>();
+  const fork = (): Promise<ReadyMessage> => {
+    const w = cluster.fork();
+    return new Promise((resolve, reject) => {
+      w.on('message', (m: ReadyMessage) => {
+        if (m?.type !== 'ready') return;
+        ready.set(w, m);
+        resolve(m);
+      });
+      // Before it is ready, a worker that exits failed to start (it printed why on the shared stderr).
+      w.once('exit', (code, signal) => {
+        if (!ready.has(w)) reject(new StartFailed(code ?? (signal ? 1 : 0)));
+      });
+    });
+  };
+  let first: ReadyMessage;
   try {
-    url = await app.listen();
+    // The first worker alone: on a new deployment it makes the root of trust, the account and its credentials.
+    first = await fork();
+    await Promise.all(Array.from({ length: config.workers - 1 }, fork));
+  } catch (err) {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill();
+    process.exitCode = err instanceof StartFailed ? err.code || 1 : 1;
+    if (!(err instanceof StartFailed)) throw err;
+    return;
+  }
+  let lastRespawn = 0;
+  cluster.on('exit', (w, code, signal) => {
+    ready.delete(w);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    // A worker that died (a crash, the OOM killer) is replaced; its in-flight requests were lost with it.
+    process.stderr.write(`strongroom: worker ${w.process.pid} exited (${signal ?? `code ${code}`}); starting another\n`);
+    const wait = Math.max(0, lastRespawn + RESPAWN_MIN_INTERVAL_MS - Date.now());
+    setTimeout(() => {
+      lastRespawn = Date.now();
+      if (!stopping) fork().catch(() => undefined);
+    }, wait).unref();
+  });
+  onSignals(() => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {});
+    if (workers.length === 0) process.exit(0);
+    for (const w of workers) w?.send({ type: 'stop' });
+  });
+  printBanner(config, first.deployment, first.url, config.workers);
+}
+
+class StartFailed extends Error {
+  constructor(readonly code: number) {
+    super(`a worker exited with code ${code} before it was ready`);
+  }
+}
+
+async function start(config: Config): Promise<{ app: App; url: string }> {
+  const app = await buildApp(config);
+  try {
+    return { app, url: await app.listen() };
   } catch (err) {
     await app.close().catch(() => {});
     throw (err as NodeJS.ErrnoException).code ? listenError(err as NodeJS.ErrnoException, config.host, config.port) : err;
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+}
+
+function onSignals(handler: (signal: string) => void): void {
+  let handled = false;
+  const once = (signal: string) => {
+    if (handled) return;
+    handled = true;
+    handler(signal);
   };
   // Before the listening line: a supervisor may signal as soon as it reads it.
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  const d = app.deployment;
+  process.on('SIGTERM', () => once('SIGTERM'));
+  process.on('SIGINT', () => once('SIGINT'));
+}
+
+function closeAndExit(app: App): void {
+  app.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+
+function printBanner(config: Config, d: Deployment, url: string, workers = 1): void {
   const out = process.stdout;
   if (d.generatedRoot) {
     out.write(
@@ -51,6 +168,8 @@ export async function main(config: Config): Promise<void> {
     const cert = config.tls.certFile;
     out.write(`TLS: self-signed certificate ${cert}; trust it with AWS_CA_BUNDLE=${cert} (aws CLI, boto3) or NODE_EXTRA_CA_CERTS=${cert} (Node SDKs)\n`);
   }
+  const where = config.databaseUrl !== undefined ? `database ${describeDatabaseUrl(config.databaseUrl)}` : `data ${config.dataDir}`;
+  const processes = workers > 1 ? `, ${workers} workers` : '';
   // Last, so that a supervisor waiting for this line has everything above it.
-  out.write(`Strongroom listening on ${url} (account ${d.accountId}, region ${d.homeRegion}, data ${config.dataDir})\n`);
+  out.write(`Strongroom listening on ${url} (account ${d.accountId}, region ${d.homeRegion}, ${where}${processes})\n`);
 }

@@ -1,18 +1,15 @@
-import { resolve } from 'node:path';
 import { KmsAccessControl } from '../core/kms/access-control.js';
 import { Explanation, explainKmsAccess, findKey, principalFromArn } from '../core/kms/explain.js';
 import { SuppliedFacts, explainConditions, howToSupply } from '../services/explain/facts.js';
 import { kmsConditions, keyResourceConditions } from '../services/kms/conditions.js';
-import { notADataDir } from '../data-dir.js';
-import { openStores } from '../stores.js';
+import { DeploymentFlags, openDeployment } from './deployment.js';
 
-export interface ExplainFlags {
+export interface ExplainFlags extends DeploymentFlags {
   principal: string;
   action: string;
   key: string;
   context?: string[];
   region?: string;
-  dataDir?: string;
   json?: boolean;
   sourceIp?: string;
   userAgent?: string;
@@ -28,13 +25,12 @@ export interface ExplainFlags {
  */
 export async function explainCommand(flags: ExplainFlags): Promise<number> {
   const supplied = suppliedFacts(flags);
-  const dataDir = resolve(flags.dataDir ?? process.env.STRONGROOM_DATA_DIR ?? 'data');
-  const notDataDir = notADataDir(dataDir);
-  if (notDataDir !== undefined) {
-    process.stderr.write(`strongroom: ${notDataDir}\n`);
+  const opened = await openDeployment(flags);
+  if (typeof opened === 'string') {
+    process.stderr.write(`strongroom: ${opened}\n`);
     return 1;
   }
-  const stores = openStores(dataDir);
+  const { stores } = opened;
   try {
     const region = flags.region ?? process.env.STRONGROOM_REGION ?? ((await stores.metadata.getSetting('home_region')) || 'us-east-1');
     const encryptionContext = Object.fromEntries(
@@ -58,7 +54,7 @@ export async function explainCommand(flags: ExplainFlags): Promise<number> {
     process.stdout.write(flags.json ? JSON.stringify(e, null, 2) + '\n' : text(e));
     return e.decision === 'Allow' ? 0 : e.decision === 'Undetermined' ? 2 : 1;
   } finally {
-    await stores.close();
+    await opened.close();
   }
 }
 

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
 import { RegionSet } from '../core/identity/authenticator.js';
 import { selfSignedFiles } from '../http/self-signed.js';
 
@@ -8,6 +10,12 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** PostgreSQL (`--database-url`, STRONGROOM_DATABASE_URL): every node's state there; absent: SQLite in dataDir. */
+  readonly databaseUrl?: string;
+  /** The root-of-trust key file (`--root-of-trust-file`; default <dataDir>/root-of-trust.key): the same on every node. */
+  readonly rootOfTrustFile: string;
+  /** Processes serving the port (`--workers`, STRONGROOM_WORKERS; default: the machine's cores). */
+  readonly workers: number;
   /** `selfSigned`: the files are made on first start (src/http/self-signed.ts). */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly selfSigned?: boolean };
   /** Used only when the data dir is created. */
@@ -70,6 +78,9 @@ export interface Flags {
   host?: string;
   port?: string | number;
   dataDir?: string;
+  databaseUrl?: string;
+  rootOfTrustFile?: string;
+  workers?: string | number;
   tlsCert?: string;
   tlsKey?: string;
   tlsSelfSigned?: boolean;
@@ -97,6 +108,13 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   const selfSigned = flags.tlsSelfSigned === true || flag(env.STRONGROOM_TLS_SELF_SIGNED, 'STRONGROOM_TLS_SELF_SIGNED');
   if (selfSigned && certFile !== undefined) throw new ConfigError('--tls-self-signed makes its own certificate: leave out --tls-cert and --tls-key');
   const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
+  const databaseUrl = nonEmpty(flags.databaseUrl ?? env.STRONGROOM_DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('--database-url must be a postgres:// (or postgresql://) URL');
+  }
+  const rootOfTrustFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
+  const workersSetting = flags.workers ?? env.STRONGROOM_WORKERS;
+  const workers = workersSetting === undefined || workersSetting === '' ? availableParallelism() : positiveInt(String(workersSetting), '--workers (STRONGROOM_WORKERS)')!;
   const rootAccessKeyId = nonEmpty(env.STRONGROOM_ROOT_ACCESS_KEY_ID);
   const rootSecretAccessKey = nonEmpty(env.STRONGROOM_ROOT_SECRET_ACCESS_KEY);
   if ((rootAccessKeyId === undefined) !== (rootSecretAccessKey === undefined)) {
@@ -106,6 +124,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     host: flags.host ?? env.STRONGROOM_HOST ?? '127.0.0.1',
     port,
     dataDir,
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    rootOfTrustFile,
+    workers,
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
     ...(selfSigned ? { tls: { ...selfSignedFiles(dataDir), selfSigned: true } } : {}),
     ...(accountId !== undefined ? { accountId } : {}),

@@ -17,9 +17,24 @@ describe('filesystem blob store', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  // The contract's crash is a reopen in the same instant: what the dead writer left counts as stale at once.
   blobStoreContract(async () => {
     const dir = newDir();
-    return { store: await FsBlobStore.open(dir), reopen: () => FsBlobStore.open(dir) };
+    return { store: await FsBlobStore.open(dir, { staleAfterMs: 0 }), reopen: () => FsBlobStore.open(dir, { staleAfterMs: 0 }) };
+  });
+
+  it('sweepIncomplete leaves another process\'s upload in progress alone and removes only what nobody wrote to for staleAfterMs', async () => {
+    const dir = newDir();
+    let now = Date.now();
+    const other = await FsBlobStore.open(dir); // another worker on the same data dir
+    const sweeper = await FsBlobStore.open(dir, { staleAfterMs: 60_000, now: () => now });
+    const inFlight = await other.create();
+    await new Promise<void>((r) => inFlight.stream.write(Buffer.from('first part of a body'), () => r()));
+    assert.equal(await sweeper.sweepIncomplete(), 0, 'a file written to just now is somebody\'s upload');
+    now += 61_000;
+    assert.equal(await sweeper.sweepIncomplete(), 1, 'untouched for longer than staleAfterMs: its writer died');
+    assert.deepEqual(readdirSync(join(dir, BLOBS_DIR, INCOMING_DIR)), []);
+    await inFlight.abort();
   });
 
   it('keeps committed blobs at blobs/<first two hex>/<id>, files 0600 in directories 0700', async () => {
@@ -49,7 +64,7 @@ describe('filesystem blob store', () => {
 
   it('sweeps any leftover in .incoming and ignores strays beside the shards when listing', async () => {
     const dir = newDir();
-    const store = await FsBlobStore.open(dir);
+    const store = await FsBlobStore.open(dir, { staleAfterMs: 0 });
     writeFileSync(join(dir, BLOBS_DIR, INCOMING_DIR, 'partial.tmp'), 'x');
     writeFileSync(join(dir, BLOBS_DIR, 'README'), 'x');
     assert.equal(await store.sweepIncomplete(), 1);

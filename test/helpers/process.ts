@@ -21,7 +21,8 @@ export function killAll(): void {
 /** Starts `strongroom serve` (bin/strongroom.js) as its own process and waits for its listening line. */
 export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['bin/strongroom.js', 'serve', '--port', '0', ...args], {
-    env: { ...process.env, STRONGROOM_LOG_LEVEL: 'warn', ...env },
+    // One process unless the test asks for workers: a SIGKILL of the child is then a crash of the whole server.
+    env: { ...process.env, STRONGROOM_LOG_LEVEL: 'warn', STRONGROOM_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpsAgent } from 'node:https';
 import { Clock } from '../../src/core/clock.js';
+import { ROOT_KEY_FILE } from '../../src/core/crypto/root-of-trust/file.js';
 
 export const TEST_ACCOUNT = '111122223333';
 export const TEST_REGION = 'us-east-1';
@@ -49,6 +50,10 @@ export interface TestServerOptions {
   sweepIntervalMs?: number;
   /** The leases' TTL and holder (two servers on one data dir stand for two nodes). */
   leases?: AppOptions['leases'];
+  /** PostgreSQL instead of SQLite in the data dir (see test/helpers/postgres.ts for a throwaway database). */
+  databaseUrl?: string;
+  /** The root-of-trust key file (default: in the data dir). */
+  rootOfTrustFile?: string;
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -65,6 +70,9 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     host: '127.0.0.1',
     port: 0,
     dataDir,
+    ...(opts.databaseUrl !== undefined ? { databaseUrl: opts.databaseUrl } : {}),
+    rootOfTrustFile: opts.rootOfTrustFile ?? join(dataDir, ROOT_KEY_FILE),
+    workers: 1,
     accountId: opts.accountId ?? TEST_ACCOUNT,
     region: opts.region ?? TEST_REGION,
     ...(opts.regions !== undefined ? { regions: parseRegions(opts.regions) } : {}),

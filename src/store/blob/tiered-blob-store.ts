@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
 import { BlobRange, BlobStore, BlobWriter } from './blob-store.js';
-import { SqliteBlobStore } from './sqlite/sqlite-blob-store.js';
+
+/** A store of small blobs that says synchronously whether it holds one (the SQLite blob table). */
+export interface SmallBlobStore extends BlobStore {
+  /** The largest blob it takes. */
+  readonly maxBytes: number;
+  has(id: string): boolean;
+  /** A reader of the blob if this store holds it, else undefined (the large store is asked next). */
+  readIfHeld(id: string, range?: BlobRange): Readable | undefined;
+}
 
 /**
  * Small blobs in the database, the rest in files: `create(sizeHint)` sends a blob whose size is known to
@@ -9,7 +17,7 @@ import { SqliteBlobStore } from './sqlite/sqlite-blob-store.js';
  */
 export class TieredBlobStore implements BlobStore {
   constructor(
-    private readonly small: SqliteBlobStore,
+    private readonly small: SmallBlobStore,
     private readonly large: BlobStore,
   ) {}
 

@@ -1,3 +1,4 @@
+import { ROOT_KEY_FILE } from '../../../src/core/crypto/root-of-trust/file.js';
 // A trail with log file validation delivering into a bucket of our own S3, checked by the real
 // `aws cloudtrail validate-logs` (aws CLI v1, pip's `aws` on PATH; it lists and reads the bucket through
 // AWS_ENDPOINT_URL_S3 and asks our CloudTrail for the trail and its public keys): every digest and log file
@@ -57,6 +58,8 @@ async function start(dataDir: string): Promise<{ app: App; url: string }> {
       host: '127.0.0.1',
       port: 0,
       dataDir,
+      rootOfTrustFile: join(dataDir, ROOT_KEY_FILE),
+      workers: 1,
       accountId: TEST_ACCOUNT,
       region: TEST_REGION,
       rootAccessKeyId: TEST_CREDENTIALS.accessKeyId,

@@ -229,7 +229,7 @@ describe('files a fresh deployment writes', () => {
       },
     });
     const app = await buildApp(
-      { host: '127.0.0.1', port: 0, dataDir, region: TEST_REGION, logLevel: 'debug', sweepIntervalMs: 60_000, s3: DEFAULT_S3_CONFIG },
+      { host: '127.0.0.1', port: 0, dataDir, rootOfTrustFile: join(dataDir, ROOT_KEY_FILE), workers: 1, region: TEST_REGION, logLevel: 'debug', sweepIntervalMs: 60_000, s3: DEFAULT_S3_CONFIG },
       { logger: pino({ level: 'debug' }, sink) },
     );
     try {

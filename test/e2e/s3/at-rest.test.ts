@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -206,6 +206,11 @@ describe('S3 data at rest: no plaintext, no customer key, no half-written bodies
       await exited;
       req.destroy();
       assert.equal(incomingFiles(dataDir).length, 1, 'the crash left the half-written body behind');
+      // Another process on the data dir may be writing a file of .incoming (--workers): only files nobody wrote
+      // to for an hour are a dead writer's. Age this one as an hour-long outage would.
+      const [leftover] = incomingFiles(dataDir);
+      const hourAgo = new Date(Date.now() - 61 * 60_000);
+      utimesSync(join(dataDir, 'blobs', '.incoming', leftover!), hourAgo, hourAgo);
 
       proc = await spawnServe(['--data-dir', dataDir], env);
       assert.deepEqual(incomingFiles(dataDir), [], 'swept at start');

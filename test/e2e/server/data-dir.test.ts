@@ -70,7 +70,7 @@ describe('strongroom serve refuses a data dir whose parts do not belong together
 
   it('a database without root-of-trust.key: refused naming the missing key file; no new key is written', async () => {
     const dir = copyOfMade('no-key', (d) => rmSync(join(d, 'root-of-trust.key')));
-    await refuses(dir, /^strongroom: data dir .*no-key has a database \(strongroom\.db\) but no root-of-trust\.key: restore the key file .* refusing to create a new one$/);
+    await refuses(dir, /^strongroom: data dir .*no-key has a database \(strongroom\.db\) but no root-of-trust key at .*no-key\/root-of-trust\.key: restore the key file .* refusing to create a new one$/);
     assert.equal(existsSync(join(dir, 'root-of-trust.key')), false);
   });
 
@@ -91,11 +91,11 @@ describe('strongroom serve refuses a data dir whose parts do not belong together
 
   it('a root-of-trust.key that does not open the database: one clear line, no stack, nothing written (also with STRONGROOM_ROOT_* set)', async () => {
     const dir = copyOfMade('wrong-key', (d) => writeFileSync(join(d, 'root-of-trust.key'), randomBytes(32), { mode: 0o600 }));
-    await refuses(dir, /^strongroom: root-of-trust\.key of data dir .*wrong-key does not open the keys wrapped in its database .* not the key this database was made with — restore the original key file$/);
+    await refuses(dir, /^strongroom: the root-of-trust key .*wrong-key\/root-of-trust\.key does not open the keys wrapped in the database \(.*wrong-key\/strongroom\.db: .*\): it is not the key this database was made with — restore the original key file/);
     const before = snapshot(dir);
     const run = await runCli(['serve', '--port', '0', '--data-dir', dir], { STRONGROOM_ROOT_ACCESS_KEY_ID: 'AKIAFIXED', STRONGROOM_ROOT_SECRET_ACCESS_KEY: 'fixed-secret' });
     assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /does not open the keys wrapped in its database/);
+    assert.match(run.stderr, /does not open the keys wrapped in the database/);
     assert.deepEqual(snapshot(dir), before);
   });
 

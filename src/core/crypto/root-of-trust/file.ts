@@ -21,8 +21,13 @@ export class FileRootOfTrust implements RootOfTrust {
     this.#key = key;
   }
 
+  /** The data dir's key file (ROOT_KEY_FILE), made if missing. */
   static openOrCreate(dataDir: string): FileRootOfTrust {
-    const path = join(dataDir, ROOT_KEY_FILE);
+    return FileRootOfTrust.openOrCreateAt(join(dataDir, ROOT_KEY_FILE));
+  }
+
+  /** The key file at `path`, made if missing (exclusively: of processes racing to make it, one key wins). */
+  static openOrCreateAt(path: string): FileRootOfTrust {
     try {
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
@@ -36,6 +41,11 @@ export class FileRootOfTrust implements RootOfTrust {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
+    return FileRootOfTrust.openAt(path);
+  }
+
+  /** The key file at `path`, which must exist. */
+  static openAt(path: string): FileRootOfTrust {
     const fd = openSync(path, 'r');
     try {
       const mode = fstatSync(fd).mode & 0o777;

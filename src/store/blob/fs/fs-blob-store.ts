@@ -10,6 +10,13 @@ export const BLOBS_DIR = 'blobs';
 export const INCOMING_DIR = '.incoming';
 const SHARD = /^[0-9a-f]{2}$/;
 
+export interface FsBlobStoreOptions {
+  /** A file in .incoming not written for this long is taken for a dead writer's (default 1 h). */
+  readonly staleAfterMs?: number;
+  /** ms since the epoch, compared with the files' mtimes. */
+  readonly now?: () => number;
+}
+
 /**
  * Blobs as files on the local file system:
  *
@@ -27,15 +34,19 @@ export class FsBlobStore implements BlobStore {
   readonly #incomingDir: string;
   /** Ids of this store's writers not yet committed or aborted; sweepIncomplete leaves them be. */
   readonly #live = new Set<string>();
+  readonly #staleAfterMs: number;
+  readonly #now: () => number;
 
-  private constructor(dataDir: string) {
+  private constructor(dataDir: string, options: FsBlobStoreOptions) {
     this.#blobsDir = join(dataDir, BLOBS_DIR);
     this.#incomingDir = join(this.#blobsDir, INCOMING_DIR);
+    this.#staleAfterMs = options.staleAfterMs ?? 60 * 60_000;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Opens (making if needed) the blob directories in dataDir. Call sweepIncomplete() next. */
-  static async open(dataDir: string): Promise<FsBlobStore> {
-    const store = new FsBlobStore(dataDir);
+  /** Opens (making if needed) the blob directories in dataDir. */
+  static async open(dataDir: string, options: FsBlobStoreOptions = {}): Promise<FsBlobStore> {
+    const store = new FsBlobStore(dataDir, options);
     await mkdir(store.#incomingDir, { recursive: true, mode: 0o700 });
     // mkdir's mode applies only to directories it makes; these two are ours alone whatever made them.
     await chmod(store.#blobsDir, 0o700);
@@ -100,12 +111,21 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Removes what writers that died left in .incoming: files not written for staleAfterMs. Other processes on
+   * the data dir (`--workers`) write there too, and their live writers are not in this store's #live: a file
+   * written to recently may be one of theirs (a writer whose client sends nothing for the body idle timeout,
+   * 20 s by default, is aborted long before it could look stale).
+   */
   async sweepIncomplete(): Promise<number> {
     let removed = 0;
+    const staleBefore = this.#now() - this.#staleAfterMs;
     for await (const entry of await opendir(this.#incomingDir)) {
       if (this.#live.has(entry.name) || entry.isDirectory()) continue;
+      const path = join(this.#incomingDir, entry.name);
       try {
-        await unlink(join(this.#incomingDir, entry.name));
+        if ((await stat(path)).mtimeMs > staleBefore) continue;
+        await unlink(path);
         removed++;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -21,11 +21,14 @@ export const SQLITE_FILE = 'strongroom.db';
  */
 export class SqliteDatabase {
   readonly db: Database.Database;
+  /** The database file. */
+  readonly path: string;
   readonly #stmts = new Map<string, Database.Statement>();
   readonly #walPath: string;
   readonly #asyncDurability: boolean;
 
   constructor(path: string, options: { asyncDurability?: boolean } = {}) {
+    this.path = path;
     this.#walPath = `${path}-wal`;
     this.#asyncDurability = options.asyncDurability ?? false;
     this.db = new Database(path);

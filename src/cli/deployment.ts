@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { FileRootOfTrust, ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
+import { notADataDir } from '../data-dir.js';
+import { Stores, describeDatabaseUrl, openStores } from '../stores.js';
+
+/** Where an offline command finds the deployment: the same flags and variables as `serve`. */
+export interface DeploymentFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  rootOfTrustFile?: string;
+}
+
+export interface OpenedDeployment {
+  readonly stores: Stores;
+  /** The root of trust, opened only when asked for (commands that unwrap nothing do not need the key file). */
+  root(): FileRootOfTrust;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an existing deployment for an offline command (explain, account create, audit …), on either backend:
+ * SQLite in --data-dir, or PostgreSQL at --database-url. A running server may have it open: what the command
+ * writes reaches the servers' caches through the backend's invalidation port. Returns the message to print
+ * (exit 1) when there is no deployment there: opening the stores of an empty place would create one.
+ */
+export async function openDeployment(flags: DeploymentFlags, env: NodeJS.ProcessEnv = process.env): Promise<OpenedDeployment | string> {
+  const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
+  const databaseUrl = nonEmpty(flags.databaseUrl ?? env.STRONGROOM_DATABASE_URL);
+  const rootFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
+  if (databaseUrl === undefined) {
+    const notDataDir = notADataDir(dataDir);
+    if (notDataDir !== undefined) return notDataDir;
+  }
+  let stores: Stores;
+  try {
+    stores = await openStores({ dataDir, ...(databaseUrl !== undefined ? { databaseUrl } : {}) });
+  } catch (err) {
+    return `cannot open the database ${databaseUrl !== undefined ? describeDatabaseUrl(databaseUrl) : dataDir}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (databaseUrl !== undefined && (await stores.metadata.getSetting('account_id')) === undefined) {
+    await stores.close();
+    return `the database ${stores.description} holds no Strongroom deployment (start \`strongroom serve --database-url …\` on it once first)`;
+  }
+  let root: FileRootOfTrust | undefined;
+  return {
+    stores,
+    root() {
+      if (!existsSync(rootFile)) throw new Error(`no root-of-trust key at ${rootFile} (--root-of-trust-file, STRONGROOM_ROOT_OF_TRUST_FILE)`);
+      return (root ??= FileRootOfTrust.openAt(rootFile));
+    },
+    async close() {
+      await stores.close();
+      await root?.close();
+    },
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
