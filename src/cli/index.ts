@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { ConfigError, Flags, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
 import { AuditExportPublicKeyFlags, AuditProofFlags, AuditVerifyFlags, auditExportPublicKeyCommand, auditProofCommand, auditVerifyCommand } from './audit.js';
@@ -31,10 +31,13 @@ program
   .option('--host <host>', 'address to listen on (STRONGROOM_HOST)', undefined)
   .option('--port <port>', 'port to listen on, 0 for any (STRONGROOM_PORT)', undefined)
   .option('--data-dir <dir>', 'where keys and metadata live (STRONGROOM_DATA_DIR)', undefined)
+  .option('--database-url <url>', 'keep all state in PostgreSQL, postgres://USER:PASS@HOST:PORT/DB, shared by every node (STRONGROOM_DATABASE_URL; default: SQLite in the data dir)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key; every node of one database needs a copy (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .option('--workers <n>', 'processes serving the port (STRONGROOM_WORKERS; default: the machine\'s cores)')
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
   .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made on first start in <data-dir>/tls (runs openssl; STRONGROOM_TLS_SELF_SIGNED)')
-  .action(async (flags: { host?: string; port?: string; dataDir?: string; tlsCert?: string; tlsKey?: string; tlsSelfSigned?: boolean }) => {
+  .action(async (flags: Flags) => {
     await main(loadConfig(flags));
   });
 
@@ -51,6 +54,8 @@ program
   .option('--via-service <endpoint|none>', 'the service calling KMS for the principal, e.g. s3.us-east-1.amazonaws.com, or none (kms:ViaService, aws:ViaAWSService)')
   .option('--user-agent <text>', 'the caller\'s User-Agent (aws:UserAgent)')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
   .option('--json', 'print JSON')
   .action(async (flags: ExplainFlags) => {
     process.exitCode = await explainCommand(flags);
@@ -62,6 +67,8 @@ program
   .command('create')
   .description('create an account with root credentials of its own (printed once); a running server picks it up')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
   .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
   .action(async (flags: AccountCreateFlags) => {
     process.exitCode = await accountCreateCommand(flags);
@@ -72,6 +79,8 @@ audit
   .command('verify')
   .description('recompute the hash chain and the RFC 6962 Merkle tree offline, check every signed tree head; exits 1 naming what is wrong')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
   .option('--public-key <pem-file>', 'verify the signed tree heads with this public key (pinned earlier) instead of the data dir\'s')
   .action((flags: AuditVerifyFlags) => {
     process.exitCode = auditVerifyCommand(flags);
@@ -82,6 +91,8 @@ audit
   .requiredOption('--seq <n>', 'the record\'s sequence number')
   .option('--tree-size <s>', 'the tree size to prove against (default: the newest signed head\'s)')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
   .action((flags: AuditProofFlags) => {
     process.exitCode = auditProofCommand(flags);
   });
@@ -89,6 +100,8 @@ audit
   .command('export-public-key')
   .description('print the public key that signs the audit tree heads (PEM), to pin it for `audit verify --public-key`')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
   .action((flags: AuditExportPublicKeyFlags) => {
     process.exitCode = auditExportPublicKeyCommand(flags);
   });
