@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newEventId } from '../core/audit/event-id.js';
 import { ApiCallRecord, AuditResource, EVENT_VERSION, trailTime, userIdentityOf } from '../core/audit/record.js';
 import { SecretBytes } from '../core/crypto/secret-bytes.js';
 import { AwsError } from '../core/errors/aws-error.js';
@@ -130,7 +130,7 @@ export function auditRecord(
     responseElements: details.responseElements !== undefined ? details.responseElements : responseElements,
     ...(details.additionalEventData ? { additionalEventData: details.additionalEventData } : {}),
     requestID: request.requestId,
-    eventID: randomUUID(),
+    eventID: newEventId(),
     readOnly: op.readOnly,
     ...(resources ? { resources } : {}),
     eventType: 'AwsApiCall',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiCallRecord, AwsAccountIdentity } from './record.js';
+import { newEventId } from './event-id.js';
 
 /**
  * The copies of one call's record, one per recipient account, as CloudTrail delivers a call that touched
@@ -23,7 +24,7 @@ export function recipientCopies(record: ApiCallRecord, owners: Iterable<string>)
   const sharedEventID = randomUUID();
   return [
     { ...record, sharedEventID },
-    ...others.map((accountId) => ({ ...record, userIdentity: ownerView(record.userIdentity), eventID: randomUUID(), recipientAccountId: accountId, sharedEventID })),
+    ...others.map((accountId) => ({ ...record, userIdentity: ownerView(record.userIdentity), eventID: newEventId(), recipientAccountId: accountId, sharedEventID })),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newEventId } from './event-id.js';
 import { EVENT_VERSION, ServiceEventRecord, trailTime } from './record.js';
 
 /** The key a service event is about. */
@@ -28,7 +28,7 @@ function kmsServiceEvent(eventName: string, key: EventKey, now: number, serviceE
     userAgent: AWS_INTERNAL,
     requestParameters: null,
     responseElements: null,
-    eventID: randomUUID(),
+    eventID: newEventId(),
     readOnly: false,
     resources: [{ accountId: key.accountId, type: 'AWS::KMS::Key', ARN: key.arn }],
     eventType: 'AwsServiceEvent',

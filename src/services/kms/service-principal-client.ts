@@ -12,6 +12,7 @@ import { requestConditions } from '../request-conditions.js';
 import { KMS_MODEL } from './index.js';
 import { keyMetadata } from './key-metadata.js';
 import { encryptionAlgorithmCondition, encryptionContextConditions, keyConditions } from './conditions.js';
+import { newEventId } from '../../core/audit/event-id.js';
 
 const SERVICE_UNKNOWN = new Set(['sourceIp', 'userAgent'] as const);
 
@@ -101,7 +102,7 @@ export class KmsServicePrincipalClient {
       sourceIPAddress: caller.service,
       userAgent: caller.service,
       requestID: randomUUID(),
-      eventID: randomUUID(),
+      eventID: newEventId(),
       resources: [{ accountId: key.accountId, type: 'AWS::KMS::Key', ARN: key.arn }],
       eventType: 'AwsApiCall',
       managementEvent: true,

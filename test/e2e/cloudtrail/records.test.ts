@@ -106,6 +106,21 @@ describe('audit records and LookupEvents', () => {
     assert.deepEqual(latest.Resources, [{ ResourceType: 'AWS::KMS::Key', ResourceName: keyArn }]);
   });
 
+  it('eventIDs are time-ordered UUIDs (version 7): their first 48 bits are the record\'s time in ms, so newer records\' ids sort after older ones', async () => {
+    const records = (await lookup({ MaxResults: 50 })).map(recordOf);
+    assert.ok(records.length >= 10);
+    const ms = (id: string) => parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+    for (const r of records) {
+      assert.match(r.eventID, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, r.eventName);
+      // The id's time is the record's, eventTime being that time to the second (the two are read moments apart).
+      const drift = ms(r.eventID) - Date.parse(r.eventTime);
+      assert.ok(drift >= 0 && drift < 2000, `${r.eventName}: id time ${ms(r.eventID)} vs eventTime ${r.eventTime}`);
+    }
+    // LookupEvents answers newest first: the ids' times never increase down the list.
+    for (let i = 1; i < records.length; i++) assert.ok(ms(records[i]!.eventID) <= ms(records[i - 1]!.eventID), `${records[i]!.eventID} after ${records[i - 1]!.eventID}`);
+    assert.equal(new Set(records.map((r) => r.eventID)).size, records.length);
+  });
+
   it('a denied Decrypt is recorded as the IAM user, with AccessDeniedException and its message', async () => {
     const events = await lookup({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'alice' }] });
     const denied = events.map(recordOf).find((r) => r.eventName === 'Decrypt');
