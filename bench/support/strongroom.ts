@@ -30,6 +30,8 @@ export function startStrongroom(opts: {
       '0',
       '--data-dir',
       opts.dataDir,
+      // One process unless a bench asks for workers (serve's default is the machine's cores).
+      ...(opts.serveArgs?.includes('--workers') ? [] : ['--workers', '1']),
       ...(opts.serveArgs ?? []),
     ],
     env: {
