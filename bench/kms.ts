@@ -19,6 +19,9 @@
  *   BENCH_INFO_LOG     0 to skip the second Strongroom server, at the default log level (info)
  *   BENCH_LOADGEN      wrk or autocannon (default: wrk when it is on PATH)
  *   BENCH_CPU_PROF     a directory: run the warn-level server under `node --cpu-prof` and keep the profile there
+ *   BENCH_SCALE        0 to skip the second part: root's Decrypt and GenerateDataKey on `--workers 1` and
+ *                      `--workers 2`, each against a bare floor of as many processes, and on one node over
+ *                      PostgreSQL (a throwaway cluster, or BENCH_DATABASE_URL: an empty database)
  *
  * Output: a table on stdout, then the results as one line of JSON (also written to .bench/kms.json).
  * The exit code is 1 when any request failed, so a bench with errors cannot pass for a good one.
@@ -35,6 +38,7 @@ import { LoadOptions, Measurement, Run, faults, replay, summarize } from './supp
 import { ChildServer, killAllChildren, startChild } from './support/processes.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { replayWrk, wrkAvailable } from './support/wrk.js';
+import { postgresCluster } from '../test/helpers/postgres.js';
 import { BENCH_CREDENTIALS, BENCH_REGION, Credentials, RawRequest, signExplainRequest, signKmsRequest } from './support/sigv4.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -59,6 +63,18 @@ interface Settings extends LoadOptions {
   readonly warmupSeconds: number;
   readonly withInfoLog: boolean;
   readonly cpuProfDir?: string;
+  readonly scale: boolean;
+  readonly databaseUrl?: string;
+}
+
+/** One figure of the scale part: a setup (processes, backend) against the bare floor with as many processes. */
+interface ScaleRow {
+  readonly setup: string;
+  readonly operation: OperationName;
+  readonly processes: number;
+  readonly strongroom: Measurement;
+  readonly bare: Measurement;
+  readonly ratio: number;
 }
 
 /** One benchmarked call: who makes it, its input and, when the response is constant, the body every reply must have. */
@@ -128,6 +144,8 @@ async function settingsFromEnv(env: NodeJS.ProcessEnv): Promise<Settings> {
     // Long enough for the JIT and the key material / credential caches; not measured.
     warmupSeconds: Math.min(2, seconds),
     withInfoLog: env.BENCH_INFO_LOG !== '0',
+    scale: env.BENCH_SCALE !== '0',
+    ...(env.BENCH_DATABASE_URL ? { databaseUrl: env.BENCH_DATABASE_URL } : {}),
     ...(env.BENCH_CPU_PROF ? { cpuProfDir: resolve(env.BENCH_CPU_PROF) } : {}),
   };
 }
@@ -137,12 +155,12 @@ function startServer(tmp: string, dataDir: string, logLevel: LogLevel, cpuProfDi
   return startStrongroom({ name: `strongroom (log ${logLevel})`, dataDir, logLevel, cpuProfDir, logFile: join(tmp, `strongroom-${logLevel}.log`) });
 }
 
-function startBare(tmp: string, canned: CannedResponses): Promise<ChildServer> {
+function startBare(tmp: string, canned: CannedResponses, processes = 1): Promise<ChildServer> {
   const file = join(tmp, 'responses.json');
   writeFileSync(file, JSON.stringify(canned));
   return startChild({
-    name: 'bare node:http',
-    args: [BARE_SERVER, file],
+    name: processes > 1 ? `bare node:http ×${processes}` : 'bare node:http',
+    args: [BARE_SERVER, file, String(processes)],
     env: process.env,
     logFile: join(tmp, 'bare.log'),
     listening: /bare listening on (http:\/\/\S+)/,
@@ -362,7 +380,7 @@ function faultLines(r: Row): string[] {
   return lines;
 }
 
-async function bench(tmp: string, s: Settings): Promise<Row[]> {
+async function bench(tmp: string, s: Settings): Promise<{ rows: Row[]; scale: ScaleRow[] }> {
   const dataDir = join(tmp, 'data');
   const children: ChildServer[] = [];
   try {
@@ -370,7 +388,8 @@ async function bench(tmp: string, s: Settings): Promise<Row[]> {
     children.push(warn);
     const fixture = await createFixture(warn.url);
     const operations = workloadsOf(fixture);
-    const bare = await startBare(tmp, await captureResponses(warn, operations));
+    const canned = await captureResponses(warn, operations);
+    const bare = await startBare(tmp, canned);
     children.push(bare);
     await checkAuthorization(warn, operations, fixture);
     // The default log level writes one access-log line per request (to a file here, as in production).
@@ -396,10 +415,53 @@ async function bench(tmp: string, s: Settings): Promise<Row[]> {
       });
     }
     // Warn-level rows first (root, then IAM user, per operation), then the info-level ones.
-    return rows.sort((a, b) => (a.logLevel === b.logLevel ? 0 : a.logLevel === 'warn' ? -1 : 1));
+    rows.sort((a, b) => (a.logLevel === b.logLevel ? 0 : a.logLevel === 'warn' ? -1 : 1));
+    for (const c of children.splice(0).reverse()) await c.stop(); // the scale part's servers run alone
+    return { rows, scale: s.scale ? await benchScale(tmp, dataDir, operations, canned, s) : [] };
   } finally {
     for (const c of children.reverse()) await c.stop();
   }
+}
+
+/**
+ * The scale part: root's calls on `--workers 1` and `--workers 2` (same data dir: same key and ciphertext), each
+ * against a bare floor of as many processes, then on one node over PostgreSQL against the one-process floor.
+ * Every server runs alone with its floor (the others are stopped): on a 2-core machine they would share it.
+ */
+async function benchScale(tmp: string, dataDir: string, operations: readonly OperationWorkloads[], canned: CannedResponses, s: Settings): Promise<ScaleRow[]> {
+  const out: ScaleRow[] = [];
+  const measurePair = async (setup: string, processes: number, server: ChildServer, bare: ChildServer, ops: readonly OperationWorkloads[]) => {
+    for (const { operation, root } of ops) {
+      const [b, m] = await measureAll(operation, [{ name: bare.name, server: bare, workload: root }, { name: server.name, server, workload: root }], s);
+      out.push({ setup, operation, processes, strongroom: m!, bare: b!, ratio: m!.median.rps / b!.median.rps });
+    }
+  };
+  for (const processes of [1, 2]) {
+    const children: ChildServer[] = [];
+    try {
+      children.push(await startBare(tmp, canned, processes));
+      const name = `strongroom --workers ${processes}`;
+      children.push(await startStrongroom({ name, dataDir, logFile: join(tmp, `workers-${processes}.log`), serveArgs: ['--workers', String(processes)] }));
+      await measurePair(`SQLite, --workers ${processes}`, processes, children[1]!, children[0]!, operations);
+    } finally {
+      for (const c of children.reverse()) await c.stop();
+    }
+  }
+  const children: ChildServer[] = [];
+  try {
+    const url = s.databaseUrl ?? (await (await postgresCluster()).createDatabase());
+    const pgDir = join(tmp, 'postgres-node');
+    const node = await startStrongroom({ name: 'strongroom PostgreSQL', dataDir: pgDir, logFile: join(tmp, 'postgres.log'), serveArgs: ['--workers', '1', '--database-url', url] });
+    children.push(node);
+    const ops = workloadsOf(await createFixture(node.url));
+    // Its own key and ciphertext: the floor answers this node's bytes (same sizes as the SQLite node's).
+    const bare = await startBare(tmp, await captureResponses(node, ops));
+    children.push(bare);
+    await measurePair('PostgreSQL, --workers 1', 1, node, bare, ops);
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+  }
+  return out;
 }
 
 /** Each IAM-user row against the root row of the same operation on the same (warn-level) server. */
@@ -414,7 +476,7 @@ function authzCosts(rows: readonly Row[]): AuthzCost[] {
     });
 }
 
-function report(rows: Row[], s: Settings): boolean {
+function report(rows: Row[], scale: readonly ScaleRow[], s: Settings): boolean {
   const cpu = cpus();
   console.log(
     `\nKMS over SigV4 (${s.loadgen}): ${s.connections} connections, pipelining 1, ${s.seconds} s per run, median of ${s.repeats} runs ` +
@@ -431,6 +493,26 @@ function report(rows: Row[], s: Settings): boolean {
     const met = decrypt.ratio >= DECRYPT_TARGET_RATIO;
     console.log(`\nTarget Decrypt ≥ ${DECRYPT_TARGET_RATIO}× bare (log warn): ${met ? 'met' : 'NOT met'} (${decrypt.ratio.toFixed(2)}×)`);
   }
+  if (scale.length > 0) {
+    console.log('\nProcesses and backends (root; each against a bare floor with as many processes):');
+    const cell = (m: Measurement) => `${String(m.median.rps).padStart(6)} rps p50 ${ms(m.median.p50Ms)} p99 ${ms(m.median.p99Ms)} (runs ${m.runs.map((x) => x.rps).join('/')})`;
+    for (const r of scale) {
+      console.log(`${r.operation.padEnd(16)} ${r.setup.padEnd(26)} ${cell(r.strongroom)} | bare×${r.processes} ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}`);
+    }
+    for (const r of scale.filter((x) => x.operation === 'Decrypt')) {
+      console.log(`Target Decrypt ≥ ${DECRYPT_TARGET_RATIO}× bare, ${r.setup}: ${r.ratio >= DECRYPT_TARGET_RATIO ? 'met' : 'NOT met'} (${r.ratio.toFixed(2)}×)`);
+    }
+  }
+  const scaleProblems = scale.flatMap((r) =>
+    [[r.setup, r.strongroom] as const, [`bare×${r.processes}`, r.bare] as const].flatMap(([who, m]) => {
+      const f = faults(m);
+      return f.non2xx + f.errors + f.mismatches === 0 ? [] : [`${r.operation} ${who}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.mismatches} wrong bodies`];
+    }),
+  );
+  if (scaleProblems.length > 0) {
+    console.log('\nERRORS in the scale part:');
+    for (const p of scaleProblems) console.log(`  ${p}`);
+  }
   const authz = authzCosts(rows);
   for (const a of authz) {
     const met = a.ratio >= AUTHZ_TARGET_RATIO;
@@ -441,7 +523,7 @@ function report(rows: Row[], s: Settings): boolean {
   const json = {
     settings: { loadgen: s.loadgen, seconds: s.seconds, connections: s.connections, repeats: s.repeats, pipelining: 1 },
     machine: { node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() },
-    ok: problems.length === 0,
+    ok: problems.length === 0 && scaleProblems.length === 0,
     rows: rows.map((r) => ({
       operation: r.operation,
       caller: r.caller,
@@ -452,11 +534,12 @@ function report(rows: Row[], s: Settings): boolean {
       bare: r.bare,
     })),
     authz: authz.map((a) => ({ ...a, ratio: Number(a.ratio.toFixed(3)), target: AUTHZ_TARGET_RATIO, met: a.ratio >= AUTHZ_TARGET_RATIO })),
+    scale: scale.map((r) => ({ ...r, ratio: Number(r.ratio.toFixed(3)) })),
   };
   mkdirSync(join(REPO, '.bench'), { recursive: true });
   writeFileSync(join(REPO, '.bench', 'kms.json'), JSON.stringify(json, null, 2) + '\n');
   console.log(JSON.stringify(json));
-  return problems.length === 0;
+  return problems.length === 0 && scaleProblems.length === 0;
 }
 
 async function main(): Promise<void> {
@@ -477,8 +560,8 @@ async function main(): Promise<void> {
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
   progress(`servers and data in ${tmp}`);
   try {
-    const rows = await bench(tmp, settings);
-    if (!report(rows, settings)) process.exitCode = 1;
+    const { rows, scale } = await bench(tmp, settings);
+    if (!report(rows, scale, settings)) process.exitCode = 1;
   } finally {
     cleanUp();
   }
