@@ -36,7 +36,8 @@ export class SqliteAuditStore implements AuditStore {
   /** One synchronous BEGIN IMMEDIATE transaction (resolved at once; made durable by durable()). */
   async append(build: (head: LogHead) => AuditCommit): Promise<void> {
     const d = this.database;
-    d.transaction(() => {
+    // Every request appends: with several processes on the file, waiting for the lock must not block the loop.
+    await d.transactionYielding(() => {
       const cp = d.stmt('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as { seq: number; hash: string; frontier: Buffer | null } | undefined;
       const head: LogHead = cp
         ? { seq: cp.seq, hash: cp.hash, tree: cp.frontier ? MerkleFrontier.fromBytes(cp.seq, cp.frontier) : this.#rebuildFrontier(cp.seq) }
