@@ -71,6 +71,12 @@ export function notADataDir(dataDir: string): string | undefined {
   return `${dataDir} is not a Strongroom data dir (no ${SQLITE_FILE} and ${ROOT_KEY_FILE}; start \`strongroom serve\` on it once first)`;
 }
 
+/** For offline commands that read only the database (the audit log's): its file is all they need. */
+export function noDatabaseIn(dataDir: string): string | undefined {
+  if (existsSync(join(dataDir, SQLITE_FILE))) return undefined;
+  return `${dataDir} is not a Strongroom data dir (no ${SQLITE_FILE}; start \`strongroom serve\` on it once first)`;
+}
+
 /** The error for a root-of-trust key that does not open what the database holds wrapped (see app.ts). */
 export function wrongRootKey(config: { rootOfTrustFile: string }, database: string, err: RootOfTrustError): DataDirError {
   return new DataDirError(

@@ -1,47 +1,46 @@
-import Database from 'better-sqlite3';
 import { createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { MerkleFrontier, inclusionProof, leafHash, verifyInclusion } from '../core/audit/merkle.js';
+import { readFileSync } from 'node:fs';
+import { StreamedInclusionProof, leafHash, verifyInclusion } from '../core/audit/merkle.js';
 import { keyIdOf } from '../core/audit/tree-head.js';
-import { StoredCheckpoint, StoredLink, StoredTreeHead, VerifyKey, verifyLog } from '../core/audit/verify.js';
-import { SQLITE_FILE } from '../store/metadata/sqlite/database.js';
+import { StoredTreeHeadKey } from '../core/audit/tree-head-key.js';
+import { StoredTreeHead, VerifyKey, verifyLogPaged } from '../core/audit/verify.js';
+import { DeploymentFlags, OpenedDeployment, openDeployment } from './deployment.js';
 
-export interface AuditVerifyFlags {
-  dataDir?: string;
-  /** A PEM public key pinned earlier (`strongroom audit export-public-key`), instead of the data dir's. */
+export interface AuditVerifyFlags extends DeploymentFlags {
+  /** A PEM public key pinned earlier (`strongroom audit export-public-key`), instead of the deployment's. */
   publicKey?: string;
 }
 
-export interface AuditProofFlags {
-  dataDir?: string;
+export interface AuditProofFlags extends DeploymentFlags {
   seq: string;
   treeSize?: string;
 }
 
-export interface AuditExportPublicKeyFlags {
-  dataDir?: string;
-}
+export type AuditExportPublicKeyFlags = DeploymentFlags;
 
 /** How many problems verify prints; an early edit breaks every later head, which says nothing new. */
 const MAX_PROBLEMS_SHOWN = 20;
 
+/** Records read per page: the log is streamed, never held whole (a million records are ~1.5 GB of JSON). */
+const PAGE_SIZE = 2000;
+
+/** Below every sequence number, so that a row numbered 0 or less (an edit) is read, and reported, too. */
+const BEFORE_EVERY_SEQ = Number.MIN_SAFE_INTEGER;
+
 /**
- * `strongroom audit verify`: recomputes the audit log's hash chain and RFC 6962 Merkle tree offline
- * (read-only; a running server may have the database open), checks every signed tree head against them
- * and its signature against the public key, and exits 1 naming what is wrong. See src/core/audit/verify.ts
- * for what it can and cannot detect.
+ * `strongroom audit verify`: recomputes the audit log's hash chain and RFC 6962 Merkle tree offline, on either
+ * backend (--data-dir or --database-url), a page of records at a time, checks every signed tree head against
+ * them and its signature against the public key, and exits 1 naming what is wrong. Read-only and on one
+ * snapshot of the log (AuditLogSource.readSnapshot): a running server may go on committing meanwhile. See
+ * src/core/audit/verify.ts for what it can and cannot detect.
  */
-export function auditVerifyCommand(flags: AuditVerifyFlags): number {
-  const opened = openLog(flags.dataDir);
+export async function auditVerifyCommand(flags: AuditVerifyFlags): Promise<number> {
+  const opened = await openLog(flags);
   if (typeof opened === 'number') return opened;
-  const { db } = opened;
+  const { stores } = opened;
   try {
-    if (!hasTable(db, 'audit_events')) {
-      process.stdout.write('audit log: no records (the data dir predates the audit log)\n');
-      return 0;
-    }
-    const stored = hasTable(db, 'audit_tree_key') ? dataDirKey(db) : undefined;
+    const place = placeOf(opened);
+    const stored = storedKey(await stores.audit.treeHeadKey());
     let key: VerifyKey | undefined;
     let keySource: string;
     if (flags.publicKey !== undefined) {
@@ -53,20 +52,17 @@ export function auditVerifyCommand(flags: AuditVerifyFlags): number {
         process.stderr.write(`strongroom: ${flags.publicKey} is not an Ed25519 public key in PEM: ${err instanceof Error ? err.message : String(err)}\n`);
         return 2;
       }
-      const same = stored?.keyId === key.keyId ? 'the data dir holds the same key' : stored ? `the data dir holds another key, ${stored.keyId}` : 'the data dir holds no key';
+      const same = stored?.keyId === key.keyId ? `${place} holds the same key` : stored ? `${place} holds another key, ${stored.keyId}` : `${place} holds no key`;
       keySource = `pinned ${flags.publicKey} (key id ${key.keyId}; ${same})`;
     } else {
       key = stored;
       keySource = stored
-        ? `the data dir's (key id ${stored.keyId}; not pinned: someone who can write the database could have replaced it — pin it with \`strongroom audit export-public-key\` and pass --public-key)`
-        : 'none (the data dir has no audit signing key)';
+        ? `${place}'s (key id ${stored.keyId}; not pinned: someone who can write the database could have replaced it — pin it with \`strongroom audit export-public-key\` and pass --public-key)`
+        : `none (${place} has no audit signing key)`;
     }
-    const checkpoint = db.prepare(`SELECT seq, hash, ${hasColumn(db, 'audit_checkpoint', 'frontier') ? 'frontier' : 'NULL AS frontier'} FROM audit_checkpoint WHERE id = 1`).get() as StoredCheckpoint | undefined;
-    const treeHeads = hasTable(db, 'audit_tree_heads')
-      ? (db.prepare('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY id').all() as StoredTreeHead[])
-      : [];
-    const rows = db.prepare('SELECT seq, hash, record FROM audit_events ORDER BY seq').iterate() as IterableIterator<StoredLink>;
-    const report = verifyLog({ rows, checkpoint, treeHeads, key });
+    const report = await stores.audit.readSnapshot(async (log) =>
+      verifyLogPaged({ checkpoint: await log.checkpoint(), treeHeads: await log.treeHeads(), key, links: (after, limit) => log.links(after, limit), pageSize: PAGE_SIZE }),
+    );
 
     const out: string[] = [];
     if (report.ok) {
@@ -88,24 +84,24 @@ export function auditVerifyCommand(flags: AuditVerifyFlags): number {
     process.stdout.write(`${out.join('\n')}\n`);
     return report.ok ? 0 : 1;
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 
 /** `strongroom audit export-public-key`: the audit signing key's public key, PEM (SPKI), to pin elsewhere. */
-export function auditExportPublicKeyCommand(flags: AuditExportPublicKeyFlags): number {
-  const opened = openLog(flags.dataDir);
+export async function auditExportPublicKeyCommand(flags: AuditExportPublicKeyFlags): Promise<number> {
+  const opened = await openLog(flags);
   if (typeof opened === 'number') return opened;
   try {
-    const key = hasTable(opened.db, 'audit_tree_key') ? dataDirKey(opened.db) : undefined;
+    const key = storedKey(await opened.stores.audit.treeHeadKey());
     if (!key) {
-      process.stderr.write('strongroom: the data dir has no audit signing key yet (the server makes it when it starts)\n');
+      process.stderr.write(`strongroom: ${placeOf(opened)} has no audit signing key yet (the server makes it when it starts)\n`);
       return 1;
     }
     process.stdout.write(key.publicKey.export({ format: 'pem', type: 'spki' }).toString());
     return 0;
   } finally {
-    opened.db.close();
+    await opened.close();
   }
 }
 
@@ -113,75 +109,87 @@ export function auditExportPublicKeyCommand(flags: AuditExportPublicKeyFlags): n
  * `strongroom audit proof --seq N [--tree-size S]`: the RFC 6962 §2.1.1 inclusion proof of record N (leaf N−1)
  * in the tree of the first S records — by default the newest signed head's size, so the proof ends at a signed
  * root — printed as JSON with the record, its leaf hash, the root and the signed head of that size when one is
- * kept. Anyone holding the public key can check it without the database (merkle.ts#verifyInclusion).
+ * kept. Anyone holding the public key can check it without the database (merkle.ts#verifyInclusion). The
+ * records are read a page at a time, on one snapshot of the log, and only O(log S) hashes are kept.
  */
-export function auditProofCommand(flags: AuditProofFlags): number {
-  const opened = openLog(flags.dataDir);
+export async function auditProofCommand(flags: AuditProofFlags): Promise<number> {
+  const opened = await openLog(flags);
   if (typeof opened === 'number') return opened;
-  const { db } = opened;
   try {
-    const seq = Number(flags.seq);
-    const heads = hasTable(db, 'audit_tree_heads')
-      ? (db.prepare('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY tree_size').all() as StoredTreeHead[])
-      : [];
-    const count = (db.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
-    const size = flags.treeSize !== undefined ? Number(flags.treeSize) : (heads[heads.length - 1]?.treeSize ?? count);
-    if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(size) || seq < 1 || seq > size || size > count) {
-      process.stderr.write(`strongroom: no record ${flags.seq} in a tree of ${flags.treeSize ?? size} (the log holds ${count} records)\n`);
-      return 2;
-    }
-    const rows = db.prepare('SELECT seq, record FROM audit_events WHERE seq <= ? ORDER BY seq').all(size) as { seq: number; record: string }[];
-    if (rows.some((r, i) => r.seq !== i + 1)) {
-      process.stderr.write('strongroom: the log has gaps in its sequence numbers; run `strongroom audit verify`\n');
-      return 1;
-    }
-    const leaves = rows.map((r) => leafHash(r.record));
-    const path = inclusionProof(leaves, seq - 1, size);
-    const tree = MerkleFrontier.empty();
-    for (const l of leaves) tree.append(l);
-    const rootHash = tree.root();
-    const head = heads.find((h) => h.treeSize === size);
-    const ok = verifyInclusion(leaves[seq - 1]!, seq - 1, size, path, rootHash) && (head === undefined || head.rootHash.equals(rootHash));
-    const out = {
-      seq,
-      leafIndex: seq - 1,
-      treeSize: size,
-      record: rows[seq - 1]!.record,
-      leafHash: leaves[seq - 1]!.toString('hex'),
-      auditPath: path.map((p) => p.toString('hex')),
-      rootHash: rootHash.toString('hex'),
-      signedTreeHead: head ? { id: head.id, treeSize: head.treeSize, rootHash: head.rootHash.toString('hex'), timestamp: head.timestamp, keyId: head.keyId, signature: head.signature.toString('base64') } : null,
-    };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    if (!ok) process.stderr.write(`strongroom: the records do not match signed tree head #${head?.id} of size ${size}; run \`strongroom audit verify\`\n`);
-    return ok ? 0 : 1;
+    return await opened.stores.audit.readSnapshot(async (log) => {
+      const seq = Number(flags.seq);
+      const heads = (await log.treeHeads()).sort((a, b) => a.treeSize - b.treeSize || a.id - b.id);
+      const count = await log.recordCount();
+      const size = flags.treeSize !== undefined ? Number(flags.treeSize) : (heads[heads.length - 1]?.treeSize ?? count);
+      if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(size) || seq < 1 || seq > size || size > count) {
+        process.stderr.write(`strongroom: no record ${flags.seq} in a tree of ${flags.treeSize ?? size} (the log holds ${count} records)\n`);
+        return 2;
+      }
+      const proof = new StreamedInclusionProof(seq - 1, size);
+      let record: string | undefined;
+      let read = 0;
+      for (let after = BEFORE_EVERY_SEQ; read < size; ) {
+        const page = await log.links(after, Math.min(PAGE_SIZE, size - read));
+        for (const r of page) {
+          if (r.seq !== read + 1) break;
+          proof.add(leafHash(r.record));
+          if (r.seq === seq) record = r.record;
+          read += 1;
+        }
+        if (page.length === 0 || page[page.length - 1]!.seq !== read) break;
+        after = read;
+      }
+      if (read !== size || record === undefined) {
+        process.stderr.write('strongroom: the log has gaps in its sequence numbers; run `strongroom audit verify`\n');
+        return 1;
+      }
+      const { leaf, path, root: rootHash } = proof.result();
+      const head = heads.find((h) => h.treeSize === size);
+      const ok = verifyInclusion(leaf, seq - 1, size, path, rootHash) && (head === undefined || head.rootHash.equals(rootHash));
+      const out = {
+        seq,
+        leafIndex: seq - 1,
+        treeSize: size,
+        record,
+        leafHash: leaf.toString('hex'),
+        auditPath: path.map((p) => p.toString('hex')),
+        rootHash: rootHash.toString('hex'),
+        signedTreeHead: head ? signedHeadJson(head) : null,
+      };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      if (!ok) process.stderr.write(`strongroom: the records do not match signed tree head #${head?.id} of size ${size}; run \`strongroom audit verify\`\n`);
+      return ok ? 0 : 1;
+    });
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 
-function openLog(dir: string | undefined): { db: Database.Database } | number {
-  const dataDir = resolve(dir ?? process.env.STRONGROOM_DATA_DIR ?? 'data');
-  const path = join(dataDir, SQLITE_FILE);
-  if (!existsSync(path)) {
-    process.stderr.write(`strongroom: ${dataDir} is not a Strongroom data dir\n`);
+function signedHeadJson(h: StoredTreeHead): object {
+  return { id: h.id, treeSize: h.treeSize, rootHash: h.rootHash.toString('hex'), timestamp: h.timestamp, keyId: h.keyId, signature: h.signature.toString('base64') };
+}
+
+/**
+ * The deployment on either backend, as `serve` finds it (--data-dir, or --database-url). Only the log is
+ * read: a copy of a SQLite database without its root-of-trust key is enough. Exit 2 when there is none.
+ */
+async function openLog(flags: DeploymentFlags): Promise<OpenedDeployment | number> {
+  const opened = await openDeployment(flags, process.env, { rootOfTrust: false });
+  if (typeof opened === 'string') {
+    process.stderr.write(`strongroom: ${opened}\n`);
     return 2;
   }
-  return { db: new Database(path, { readonly: true, fileMustExist: true }) };
+  return opened;
 }
 
-function dataDirKey(db: Database.Database): VerifyKey | undefined {
-  const row = db.prepare('SELECT key_id, public_key FROM audit_tree_key WHERE id = 1').get() as { key_id: string; public_key: Buffer } | undefined;
-  if (!row) return undefined;
+/** How messages name where the log is. */
+function placeOf(opened: OpenedDeployment): string {
+  return opened.stores.backend === 'sqlite' ? 'the data dir' : 'the database';
+}
+
+function storedKey(stored: StoredTreeHeadKey | undefined): VerifyKey | undefined {
+  if (!stored) return undefined;
   // The id is recomputed from the key itself: a stored id that disagrees shows as heads naming another key.
-  const publicKey = createPublicKey({ key: row.public_key, format: 'der', type: 'spki' });
+  const publicKey = createPublicKey({ key: stored.publicKey, format: 'der', type: 'spki' });
   return { keyId: keyIdOf(publicKey), publicKey };
-}
-
-function hasTable(db: Database.Database, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-}
-
-function hasColumn(db: Database.Database, table: string, column: string): boolean {
-  return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).some((c) => c.name === column);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FileRootOfTrust, ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
-import { notADataDir } from '../data-dir.js';
+import { noDatabaseIn, notADataDir } from '../data-dir.js';
 import { Stores, describeDatabaseUrl, openStores } from '../stores.js';
 
 /** Where an offline command finds the deployment: the same flags and variables as `serve`. */
@@ -9,6 +9,14 @@ export interface DeploymentFlags {
   dataDir?: string;
   databaseUrl?: string;
   rootOfTrustFile?: string;
+}
+
+export interface DeploymentOptions {
+  /**
+   * Whether the command may need the root of trust (default true: a SQLite data dir must then hold its key
+   * file). The audit commands read only the log and its public key: a copy of the database alone is enough.
+   */
+  readonly rootOfTrust?: boolean;
 }
 
 export interface OpenedDeployment {
@@ -24,12 +32,12 @@ export interface OpenedDeployment {
  * writes reaches the servers' caches through the backend's invalidation port. Returns the message to print
  * (exit 1) when there is no deployment there: opening the stores of an empty place would create one.
  */
-export async function openDeployment(flags: DeploymentFlags, env: NodeJS.ProcessEnv = process.env): Promise<OpenedDeployment | string> {
+export async function openDeployment(flags: DeploymentFlags, env: NodeJS.ProcessEnv = process.env, options: DeploymentOptions = {}): Promise<OpenedDeployment | string> {
   const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
   const databaseUrl = nonEmpty(flags.databaseUrl ?? env.STRONGROOM_DATABASE_URL);
   const rootFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
   if (databaseUrl === undefined) {
-    const notDataDir = notADataDir(dataDir);
+    const notDataDir = options.rootOfTrust === false ? noDatabaseIn(dataDir) : notADataDir(dataDir);
     if (notDataDir !== undefined) return notDataDir;
   }
   let stores: Stores;

@@ -74,16 +74,16 @@ program
     process.exitCode = await accountCreateCommand(flags);
   });
 
-const audit = program.command('audit').description('the audit log of a data dir');
+const audit = program.command('audit').description('the audit log of a data dir or a PostgreSQL database');
 audit
   .command('verify')
   .description('recompute the hash chain and the RFC 6962 Merkle tree offline, check every signed tree head; exits 1 naming what is wrong')
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
   .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
-  .option('--public-key <pem-file>', 'verify the signed tree heads with this public key (pinned earlier) instead of the data dir\'s')
-  .action((flags: AuditVerifyFlags) => {
-    process.exitCode = auditVerifyCommand(flags);
+  .option('--public-key <pem-file>', 'verify the signed tree heads with this public key (pinned earlier) instead of the one stored with the log')
+  .action(async (flags: AuditVerifyFlags) => {
+    process.exitCode = await auditVerifyCommand(flags);
   });
 audit
   .command('proof')
@@ -93,8 +93,8 @@ audit
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
   .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
-  .action((flags: AuditProofFlags) => {
-    process.exitCode = auditProofCommand(flags);
+  .action(async (flags: AuditProofFlags) => {
+    process.exitCode = await auditProofCommand(flags);
   });
 audit
   .command('export-public-key')
@@ -102,8 +102,8 @@ audit
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
   .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
-  .action((flags: AuditExportPublicKeyFlags) => {
-    process.exitCode = auditExportPublicKeyCommand(flags);
+  .action(async (flags: AuditExportPublicKeyFlags) => {
+    process.exitCode = await auditExportPublicKeyCommand(flags);
   });
 
 program

@@ -8,7 +8,7 @@ import { ApiCallRecord, CloudTrailRecord, EVENT_VERSION, GENESIS_HASH, canonical
 import { TreeHeadSigner } from '../../src/core/audit/tree-head-key.js';
 import { treeHeadSignatureValid } from '../../src/core/audit/tree-head.js';
 import { StoredLink, verifyLog } from '../../src/core/audit/verify.js';
-import { AuditStore } from '../../src/store/metadata/audit-types.js';
+import { AuditLogView, AuditStore } from '../../src/store/metadata/audit-types.js';
 import { OpenFresh } from './reopenable.js';
 
 const ACCOUNT = '111122223333';
@@ -56,7 +56,7 @@ function record(s: Spec): ApiCallRecord {
 }
 
 /** Every record of the store, read through `links` a page at a time. */
-async function allLinks(s: AuditStore, page = 3): Promise<StoredLink[]> {
+async function allLinks(s: AuditLogView, page = 3): Promise<StoredLink[]> {
   const out: StoredLink[] = [];
   for (;;) {
     const batch = await s.links(out.length === 0 ? 0 : out[out.length - 1]!.seq, page);
@@ -104,6 +104,7 @@ export function auditStoreContract(open: OpenFresh<AuditStore>): void {
     assert.equal(await s.checkpoint(), undefined);
     assert.deepEqual(await s.links(0, 10), []);
     assert.deepEqual(await s.treeHeads(), []);
+    assert.equal(await s.recordCount(), 0);
     assert.deepEqual(await s.lookup({ accountId: ACCOUNT, limit: 10 }), []);
     assert.equal(verifyLog({ rows: [], checkpoint: await s.checkpoint(), treeHeads: await s.treeHeads(), key }).ok, true);
   });
@@ -174,6 +175,38 @@ export function auditStoreContract(open: OpenFresh<AuditStore>): void {
     assert.equal(heads[heads.length - 1]!.timestamp, t + 4);
     const report = verifyLog({ rows: await allLinks(s), checkpoint: await s.checkpoint(), treeHeads: heads, key });
     assert.deepEqual(report.problems, []);
+  });
+
+  it('a snapshot reads the log as it was when it began: commits made meanwhile, by this store or another on the location, are not in it', async () => {
+    const opened = await open();
+    const s = opened.store;
+    const other = await opened.another();
+    await commit(s, specs(3), Date.now() - MINUTE);
+    const read = async (log: AuditLogView) => ({ cp: await log.checkpoint(), heads: await log.treeHeads(), links: await allLinks(log, 2), count: await log.recordCount() });
+    const before = await read(s);
+    assert.equal(before.count, 3);
+    const seen = await s.readSnapshot(async (log) => {
+      const cp = await log.checkpoint(); // the first read: the snapshot is taken here at the latest
+      await commit(other, specs(2, 3)); // another process or node
+      await commit(s, specs(1, 5)); // this process, through the store the snapshot was taken on
+      const rest = await read(log);
+      assert.deepEqual(rest.cp, cp);
+      return rest;
+    });
+    assert.deepEqual(seen, before);
+    const after = await read(s);
+    assert.equal(after.count, 6);
+    assert.deepEqual(after.links.map((l) => l.seq), [1, 2, 3, 4, 5, 6]);
+    assert.equal(after.heads[after.heads.length - 1]!.treeSize, 6);
+    assert.deepEqual(verifyLog({ rows: seen.links, checkpoint: seen.cp, treeHeads: seen.heads, key }).problems, []);
+    assert.deepEqual(verifyLog({ rows: after.links, checkpoint: after.cp, treeHeads: after.heads, key }).problems, []);
+    // A read that fails ends its snapshot: the error is the caller's, and commits go on.
+    await assert.rejects(s.readSnapshot(async (log) => {
+      await log.recordCount();
+      throw new Error('reader failed');
+    }), /reader failed/);
+    await commit(s, specs(1, 6));
+    assert.equal(await s.readSnapshot((log) => log.recordCount()), 7);
   });
 
   it('a commit that fails to build, or does not follow the head, writes nothing', async () => {

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EMPTY_ROOT, MerkleFrontier, inclusionProof, leafHash, nodeHash, verifyInclusion } from '../../src/core/audit/merkle.js';
+import { EMPTY_ROOT, MerkleFrontier, StreamedInclusionProof, inclusionProof, leafHash, nodeHash, verifyInclusion } from '../../src/core/audit/merkle.js';
 import { GENESIS_HASH, chainHash } from '../../src/core/audit/record.js';
 import { keyIdOf, treeHeadSignatureInput, treeHeadSignatureValid } from '../../src/core/audit/tree-head.js';
 import { StoredTreeHeadKey, TreeHeadSigner } from '../../src/core/audit/tree-head-key.js';
-import { StoredCheckpoint, StoredLink, StoredTreeHead, verifyLog } from '../../src/core/audit/verify.js';
+import { StoredCheckpoint, StoredLink, StoredTreeHead, verifyLog, verifyLogPaged } from '../../src/core/audit/verify.js';
 import { FileRootOfTrust } from '../../src/core/crypto/root-of-trust/file.js';
 
 const hex = (b: Buffer) => b.toString('hex');
@@ -128,6 +128,26 @@ describe('inclusion proofs (RFC 6962 §2.1.1, verified as RFC 9162 §2.1.3.2)', 
     }
     assert.throws(() => inclusionProof(all, 5, 5), /no leaf 5 in a tree of 5/);
     assert.equal(verifyInclusion(all[0]!, 0, 0, [], EMPTY_ROOT), false);
+  });
+
+  it('the streamed proof (leaves given one at a time, O(log n) kept) is the same path, leaf and root for every leaf of every size 1..40', () => {
+    const all = Array.from({ length: 40 }, (_, i) => leafHash(`r${i}`));
+    for (let n = 1; n <= all.length; n++) {
+      for (let i = 0; i < n; i++) {
+        const streamed = new StreamedInclusionProof(i, n);
+        for (const leaf of all.slice(0, n)) streamed.add(leaf);
+        const { leaf, path, root } = streamed.result();
+        assert.deepEqual(path, inclusionProof(all, i, n), `leaf ${i} of ${n}`);
+        assert.deepEqual(leaf, all[i]);
+        assert.deepEqual(root, naiveMth(Array.from({ length: n }, (_, j) => Buffer.from(`r${j}`))));
+      }
+    }
+    const short = new StreamedInclusionProof(2, 4);
+    for (const leaf of all.slice(0, 3)) short.add(leaf);
+    assert.throws(() => short.result(), /3 of the tree's 4 leaves were added/);
+    short.add(all[3]!);
+    assert.throws(() => short.add(all[4]!), /a tree of 4 leaves has no leaf 4/);
+    assert.throws(() => new StreamedInclusionProof(5, 5), /no leaf 5 in a tree of 5/);
   });
 });
 
@@ -282,6 +302,32 @@ describe('verifyLog', () => {
     const r = verifyLog({ rows: log.rows, checkpoint: { ...log.checkpoint, frontier: Buffer.alloc(64) }, treeHeads: log.heads, key });
     assert.deepEqual(r.problems, [{ seq: 10, message: "the checkpoint's Merkle frontier does not match the records (the next commit would sign a wrong root)" }]);
     assert.equal(verifyLog({ rows: log.rows, checkpoint: { ...log.checkpoint, frontier: null }, treeHeads: log.heads, key }).ok, true);
+  });
+
+  it('read a page at a time (verifyLogPaged), every verdict above is the same as in one pass, and no page is asked twice', async () => {
+    const cases: { rows: StoredLink[]; checkpoint: StoredCheckpoint; heads: StoredTreeHead[] }[] = [
+      { rows: log.rows, checkpoint: log.checkpoint, heads: log.heads },
+      { rows: log.rows.map((r) => (r.seq === 5 ? { ...r, record: '{"n":50}' } : r)), checkpoint: log.checkpoint, heads: log.heads },
+      { rows: log.rows.filter((r) => r.seq !== 2), checkpoint: log.checkpoint, heads: log.heads },
+      { rows: log.rows.slice(0, 8), checkpoint: log.checkpoint, heads: log.heads },
+      { rows: [{ ...log.rows[0]!, seq: 0 }, ...log.rows.slice(1)], checkpoint: log.checkpoint, heads: log.heads },
+      { rows: [], checkpoint: log.checkpoint, heads: [] },
+    ];
+    for (const [n, c] of cases.entries()) {
+      const whole = verifyLog({ rows: c.rows, checkpoint: c.checkpoint, treeHeads: c.heads, key });
+      for (const pageSize of [1, 3, 10, 11]) {
+        const asked: number[] = [];
+        const links = async (afterSeq: number, limit: number) => {
+          assert.ok(limit <= pageSize);
+          asked.push(afterSeq);
+          return c.rows.filter((r) => r.seq > afterSeq).sort((a, b) => a.seq - b.seq).slice(0, limit);
+        };
+        const paged = await verifyLogPaged({ links, checkpoint: c.checkpoint, treeHeads: c.heads, key, pageSize });
+        assert.deepEqual(paged, whole, `case ${n}, pages of ${pageSize}`);
+        assert.equal(new Set(asked).size, asked.length);
+        assert.ok(asked.length <= Math.floor(c.rows.length / pageSize) + 1);
+      }
+    }
   });
 
   it('the chain checks of before: a missing record, a truncated tail behind the checkpoint', () => {

@@ -119,6 +119,68 @@ export function inclusionProof(leaves: readonly Buffer[], index: number, size: n
 }
 
 /**
+ * inclusionProof for a tree too large to hold in memory: the leaf hashes are given one at a time, in order
+ * (`add`), and only O(log size) hashes are kept. The path's subtrees are disjoint runs of leaves (every leaf
+ * but `index` is in exactly one), so each is folded in a frontier of its own as its leaves go by.
+ */
+export class StreamedInclusionProof {
+  readonly #size: number;
+  readonly #index: number;
+  /** The path's subtrees [lo, hi) by position in the log, with where each goes in the (bottom-up) path. */
+  readonly #runs: { lo: number; hi: number; at: number }[] = [];
+  readonly #path: Buffer[] = [];
+  readonly #whole = MerkleFrontier.empty();
+  #run = 0;
+  #subtree = MerkleFrontier.empty();
+  #leaf: Buffer | undefined;
+
+  constructor(index: number, size: number) {
+    if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) throw new Error(`no leaf ${index} in a tree of ${size}`);
+    this.#size = size;
+    this.#index = index;
+    // The walk of inclusionProof, remembering each sibling's range instead of hashing it.
+    const top: { lo: number; hi: number }[] = [];
+    let lo = 0;
+    let hi = size;
+    while (hi - lo > 1) {
+      const k = largestPowerOfTwoBelow(hi - lo);
+      if (index < lo + k) {
+        top.push({ lo: lo + k, hi });
+        hi = lo + k;
+      } else {
+        top.push({ lo, hi: lo + k });
+        lo += k;
+      }
+    }
+    this.#runs = top.map((r, i) => ({ ...r, at: top.length - 1 - i })).sort((a, b) => a.lo - b.lo);
+  }
+
+  /** The next leaf hash (leaf number `added`, from 0). */
+  add(leaf: Buffer): void {
+    const i = this.#whole.size;
+    if (i >= this.#size) throw new Error(`a tree of ${this.#size} leaves has no leaf ${i}`);
+    this.#whole.append(leaf);
+    if (i === this.#index) {
+      this.#leaf = leaf;
+      return;
+    }
+    const run = this.#runs[this.#run]!;
+    if (i === run.lo) this.#subtree = MerkleFrontier.empty();
+    this.#subtree.append(leaf);
+    if (i === run.hi - 1) {
+      this.#path[run.at] = this.#subtree.root();
+      this.#run += 1;
+    }
+  }
+
+  /** Once all `size` leaves were added: the leaf's hash, its audit path (bottom-up) and the tree's root. */
+  result(): { leaf: Buffer; path: Buffer[]; root: Buffer } {
+    if (this.#whole.size !== this.#size || this.#leaf === undefined) throw new Error(`${this.#whole.size} of the tree's ${this.#size} leaves were added`);
+    return { leaf: this.#leaf, path: [...this.#path], root: this.#whole.root() };
+  }
+}
+
+/**
  * Whether `proof` shows leaf hash `leaf` at `index` in a tree of `size` whose root is `root`: the verifier
  * of RFC 9162 §2.1.3.2 (RFC 6962's successor spells out the algorithm RFC 6962 leaves to the reader).
  * https://www.rfc-editor.org/rfc/rfc9162#section-2.1.3.2

@@ -80,90 +80,133 @@ export interface VerifyReport {
  * server, which refuses to start when the stored public key is not the wrapped private key's).
  */
 export function verifyLog(input: VerifyInput): VerifyReport {
-  const problems: Problem[] = [];
-  const heads = [...input.treeHeads];
-  // Heads in the order written, each larger than the one before: check that, then walk them by size.
-  for (let i = 1; i < heads.length; i++) {
-    const a = heads[i - 1]!;
-    const b = heads[i]!;
-    if (b.treeSize <= a.treeSize) problems.push({ message: `signed tree head #${b.id} (size ${b.treeSize}) is not larger than the one written before it (#${a.id}, size ${a.treeSize}): heads were reordered or replaced` });
+  const v = new LogVerification(input.treeHeads, input.key);
+  for (const row of input.rows) v.add(row);
+  return v.finish(input.checkpoint);
+}
+
+/**
+ * verifyLog over records read a page at a time (`links` as AuditLogSource has it): the same one pass, never
+ * more than one page of records in memory, whatever the log's size.
+ */
+export async function verifyLogPaged(input: Omit<VerifyInput, 'rows'> & { links(afterSeq: number, limit: number): Promise<StoredLink[]>; pageSize?: number }): Promise<VerifyReport> {
+  const v = new LogVerification(input.treeHeads, input.key);
+  const pageSize = input.pageSize ?? 2000;
+  // From below every sequence number: a row numbered 0 or less (an edit) is read, and reported, too.
+  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+    const page = await input.links(after, pageSize);
+    for (const row of page) v.add(row);
+    if (page.length < pageSize) break;
+    after = page[page.length - 1]!.seq;
   }
-  const bySize = [...heads].sort((x, y) => x.treeSize - y.treeSize || x.id - y.id);
+  return v.finish(input.checkpoint);
+}
 
-  const tree = MerkleFrontier.empty();
-  let expected = 1;
-  let prev = GENESIS_HASH;
-  let chainProblem = false;
-  let chainVerified = 0;
-  let lastMatching: StoredTreeHead | undefined;
-  let validTreeHeads = 0;
-  let next = 0;
+/** The one pass of verifyLog, fed a record at a time in sequence order (`add`), then concluded (`finish`). */
+export class LogVerification {
+  readonly #key: VerifyKey | undefined;
+  readonly #heads: readonly StoredTreeHead[];
+  readonly #bySize: readonly StoredTreeHead[];
+  readonly #problems: Problem[] = [];
+  readonly #tree = MerkleFrontier.empty();
+  #expected = 1;
+  #prev = GENESIS_HASH;
+  #chainProblem = false;
+  #chainVerified = 0;
+  #lastMatching: StoredTreeHead | undefined;
+  #validTreeHeads = 0;
+  #next = 0;
 
-  const checkHeadsAt = (size: number) => {
-    for (; next < bySize.length && bySize[next]!.treeSize === size; next++) {
-      const h = bySize[next]!;
-      const signed = checkSignature(h, input.key, problems);
-      if (!tree.root().equals(h.rootHash)) {
-        const after = lastMatching ? ` (after seq ${lastMatching.treeSize}: #${lastMatching.id} of size ${lastMatching.treeSize} still matches)` : '';
-        problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) does not match the records: record(s) edited, removed or reordered at or before seq ${h.treeSize}${after}` });
+  constructor(treeHeads: readonly StoredTreeHead[], key: VerifyKey | undefined) {
+    this.#key = key;
+    const heads = [...treeHeads];
+    this.#heads = heads;
+    // Heads in the order written, each larger than the one before: check that, then walk them by size.
+    for (let i = 1; i < heads.length; i++) {
+      const a = heads[i - 1]!;
+      const b = heads[i]!;
+      if (b.treeSize <= a.treeSize) this.#problems.push({ message: `signed tree head #${b.id} (size ${b.treeSize}) is not larger than the one written before it (#${a.id}, size ${a.treeSize}): heads were reordered or replaced` });
+    }
+    this.#bySize = [...heads].sort((x, y) => x.treeSize - y.treeSize || x.id - y.id);
+    this.#checkHeadsAt(0);
+  }
+
+  #checkHeadsAt(size: number): void {
+    const bySize = this.#bySize;
+    for (; this.#next < bySize.length && bySize[this.#next]!.treeSize === size; this.#next++) {
+      const h = bySize[this.#next]!;
+      const signed = checkSignature(h, this.#key, this.#problems);
+      if (!this.#tree.root().equals(h.rootHash)) {
+        const last = this.#lastMatching;
+        const after = last ? ` (after seq ${last.treeSize}: #${last.id} of size ${last.treeSize} still matches)` : '';
+        this.#problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) does not match the records: record(s) edited, removed or reordered at or before seq ${h.treeSize}${after}` });
       } else {
-        lastMatching = h;
-        if (signed) validTreeHeads += 1;
+        this.#lastMatching = h;
+        if (signed) this.#validTreeHeads += 1;
       }
     }
-  };
+  }
 
-  checkHeadsAt(0);
-  for (const row of input.rows) {
-    if (!chainProblem) {
+  /** The next record, in sequence order. */
+  add(row: StoredLink): void {
+    if (!this.#chainProblem) {
+      const expected = this.#expected;
       if (row.seq !== expected) {
-        chainProblem = true;
-        problems.push({ seq: expected, message: row.seq > expected ? `record ${expected} is missing (the next record is ${row.seq})` : `record ${row.seq} is out of order` });
+        this.#chainProblem = true;
+        this.#problems.push({ seq: expected, message: row.seq > expected ? `record ${expected} is missing (the next record is ${row.seq})` : `record ${row.seq} is out of order` });
       } else {
-        const hash = chainHash(prev, row.record);
+        const hash = chainHash(this.#prev, row.record);
         if (hash !== row.hash) {
-          chainProblem = true;
-          problems.push({ seq: row.seq, message: `record ${row.seq} does not match its hash chain (edited, replaced or reordered)` });
+          this.#chainProblem = true;
+          this.#problems.push({ seq: row.seq, message: `record ${row.seq} does not match its hash chain (edited, replaced or reordered)` });
         } else {
-          prev = hash;
-          chainVerified += 1;
+          this.#prev = hash;
+          this.#chainVerified += 1;
         }
       }
-      expected += 1;
+      this.#expected += 1;
     }
-    tree.append(leafHash(row.record));
-    checkHeadsAt(tree.size);
-  }
-  const records = tree.size;
-
-  // Heads larger than the log: the records they covered are gone.
-  for (; next < bySize.length; next++) {
-    const h = bySize[next]!;
-    checkSignature(h, input.key, problems);
-    problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) covers more records than the log holds (${records}): records ${records + 1}..${h.treeSize} were removed (tail truncated)` });
-  }
-  const latest = heads[heads.length - 1];
-  const largest = bySize[bySize.length - 1];
-  if (records > 0 && (largest === undefined || largest.treeSize < records)) {
-    const from = (largest?.treeSize ?? 0) + 1;
-    problems.push({
-      message: largest
-        ? `records ${from}..${records} are not covered by a signed tree head (the newest covers ${largest.treeSize}; every commit signs one): they were added without the signing key, or newer heads were deleted`
-        : `no signed tree head covers records 1..${records} (every commit signs one: they were deleted, or the data dir predates them and the server has not committed since)`,
-    });
+    this.#tree.append(leafHash(row.record));
+    this.#checkHeadsAt(this.#tree.size);
   }
 
-  const last = chainVerified;
-  if (!chainProblem) {
-    const cp = input.checkpoint;
-    if (cp === undefined) {
-      if (last > 0) problems.push({ seq: 1, message: 'the checkpoint is missing' });
-    } else if (cp.seq > last) problems.push({ seq: last + 1, message: `the log ends at record ${last} but the checkpoint names record ${cp.seq} (truncated)` });
-    else if (cp.seq < last) problems.push({ seq: cp.seq + 1, message: `records after the checkpoint (${cp.seq}) were not written by the server` });
-    else if (cp.hash !== prev) problems.push({ seq: last, message: `record ${last} does not match the checkpoint's hash` });
-    else if (cp.frontier !== null && !cp.frontier.equals(tree.toBytes())) problems.push({ seq: last, message: "the checkpoint's Merkle frontier does not match the records (the next commit would sign a wrong root)" });
+  /** The verdict once every record was added, checked against the checkpoint. */
+  finish(checkpoint: StoredCheckpoint | undefined): VerifyReport {
+    const problems = this.#problems;
+    const bySize = this.#bySize;
+    const tree = this.#tree;
+    const records = tree.size;
+
+    // Heads larger than the log: the records they covered are gone.
+    for (; this.#next < bySize.length; this.#next++) {
+      const h = bySize[this.#next]!;
+      checkSignature(h, this.#key, problems);
+      problems.push({ message: `signed tree head #${h.id} (size ${h.treeSize}) covers more records than the log holds (${records}): records ${records + 1}..${h.treeSize} were removed (tail truncated)` });
+    }
+    const latest = this.#heads[this.#heads.length - 1];
+    const largest = bySize[bySize.length - 1];
+    if (records > 0 && (largest === undefined || largest.treeSize < records)) {
+      const from = (largest?.treeSize ?? 0) + 1;
+      problems.push({
+        message: largest
+          ? `records ${from}..${records} are not covered by a signed tree head (the newest covers ${largest.treeSize}; every commit signs one): they were added without the signing key, or newer heads were deleted`
+          : `no signed tree head covers records 1..${records} (every commit signs one: they were deleted, or the data dir predates them and the server has not committed since)`,
+      });
+    }
+
+    const last = this.#chainVerified;
+    const prev = this.#prev;
+    if (!this.#chainProblem) {
+      const cp = checkpoint;
+      if (cp === undefined) {
+        if (last > 0) problems.push({ seq: 1, message: 'the checkpoint is missing' });
+      } else if (cp.seq > last) problems.push({ seq: last + 1, message: `the log ends at record ${last} but the checkpoint names record ${cp.seq} (truncated)` });
+      else if (cp.seq < last) problems.push({ seq: cp.seq + 1, message: `records after the checkpoint (${cp.seq}) were not written by the server` });
+      else if (cp.hash !== prev) problems.push({ seq: last, message: `record ${last} does not match the checkpoint's hash` });
+      else if (cp.frontier !== null && !cp.frontier.equals(tree.toBytes())) problems.push({ seq: last, message: "the checkpoint's Merkle frontier does not match the records (the next commit would sign a wrong root)" });
+    }
+    return { ok: problems.length === 0, records, chainVerified: last, head: { seq: last, hash: prev }, rootHash: tree.root(), validTreeHeads: this.#validTreeHeads, latestTreeHead: latest, problems };
   }
-  return { ok: problems.length === 0, records, chainVerified, head: { seq: last, hash: prev }, rootHash: tree.root(), validTreeHeads, latestTreeHead: latest, problems };
 }
 
 /** Checks one head's key and signature, reporting what is wrong; true when both are good. */

@@ -12,13 +12,25 @@ import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../core/audit/v
 export const TREE_HEAD_RETENTION_MS = 60_000;
 
 /** The committed log as `strongroom audit verify` checks it: checkpoint, records in order, kept signed tree heads. */
-export interface AuditLogSource {
+export interface AuditLogView {
   /** The log head (seq, hash, Merkle frontier) as last committed; undefined before the first commit. */
   checkpoint(): Promise<StoredCheckpoint | undefined>;
   /** Up to `limit` records with a sequence number above `afterSeq`, in sequence order. */
   links(afterSeq: number, limit: number): Promise<StoredLink[]>;
   /** Every kept signed tree head, in the order they were written. */
   treeHeads(): Promise<StoredTreeHead[]>;
+  /** How many records the log holds (rows, whatever their sequence numbers). */
+  recordCount(): Promise<number>;
+}
+
+export interface AuditLogSource extends AuditLogView {
+  /**
+   * Runs `read` on one snapshot of the committed log: all its reads see the log as it was at one instant,
+   * whatever is committed meanwhile — a running server's commits (records, checkpoint and head written
+   * together) must not look like records behind the checkpoint's back or heads beyond the log. Writes nothing
+   * and holds no lock a commit waits for. A record read is a page of `links`: the log is never held whole.
+   */
+  readSnapshot<T>(read: (log: AuditLogView) => Promise<T>): Promise<T>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { MerkleFrontier } from '../../../core/audit/merkle.js';
 import { lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
 import { StoredTreeHeadKey } from '../../../core/audit/tree-head-key.js';
 import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../../core/audit/verify.js';
-import { AuditStore, TREE_HEAD_RETENTION_MS } from '../audit-types.js';
+import { AuditLogView, AuditStore, TREE_HEAD_RETENTION_MS } from '../audit-types.js';
 import { PostgresDatabase, Queryable } from './database.js';
 import { num } from './rows.js';
 
@@ -48,7 +48,11 @@ const event = (r: { seq: string; record: string }): StoredEvent => ({ seq: Numbe
  * (synchronous_commit on: durable), and rejects with nothing written otherwise. No `durable()`.
  */
 export class PostgresAuditStore implements AuditStore {
-  constructor(private readonly database: PostgresDatabase) {}
+  readonly #view: AuditLogView;
+
+  constructor(private readonly database: PostgresDatabase) {
+    this.#view = logView(database);
+  }
 
   async append(build: (head: LogHead) => AuditCommit): Promise<void> {
     await this.database.transaction(async (tx) => {
@@ -80,19 +84,24 @@ export class PostgresAuditStore implements AuditStore {
 
   /** Undefined before the first record (the row then holds the genesis head). */
   async checkpoint(): Promise<StoredCheckpoint | undefined> {
-    const { rows } = await this.database.query<CheckpointRow>('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1');
-    const cp = rows[0];
-    return cp && Number(cp.seq) > 0 ? { seq: Number(cp.seq), hash: cp.hash, frontier: cp.frontier } : undefined;
+    return this.#view.checkpoint();
   }
 
   async links(afterSeq: number, limit: number): Promise<StoredLink[]> {
-    const { rows } = await this.database.query<{ seq: string; hash: string; record: string }>('SELECT seq, hash, record FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
-    return rows.map((r) => ({ seq: Number(r.seq), hash: r.hash, record: r.record }));
+    return this.#view.links(afterSeq, limit);
   }
 
   async treeHeads(): Promise<StoredTreeHead[]> {
-    const { rows } = await this.database.query<TreeHeadRow>(`${TREE_HEADS} ORDER BY id`);
-    return rows.map(treeHead);
+    return this.#view.treeHeads();
+  }
+
+  async recordCount(): Promise<number> {
+    return this.#view.recordCount();
+  }
+
+  /** One read-only REPEATABLE READ transaction (PostgresDatabase.readSnapshot): one snapshot for every read. */
+  readSnapshot<T>(read: (log: AuditLogView) => Promise<T>): Promise<T> {
+    return this.database.readSnapshot((tx) => read(logView(tx)));
   }
 
   async treeHeadKey(): Promise<StoredTreeHeadKey | undefined> {
@@ -198,4 +207,27 @@ async function insertRows(tx: Queryable, rows: AuditCommit['rows']): Promise<voi
       [r.seq, r.account, r.type, r.name, r.time],
     );
   }
+}
+
+/** The log as verification reads it, through the pool or a snapshot's transaction. */
+function logView(db: Queryable): AuditLogView {
+  return {
+    async checkpoint() {
+      const { rows } = await db.query<CheckpointRow>('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1');
+      const cp = rows[0];
+      return cp && Number(cp.seq) > 0 ? { seq: Number(cp.seq), hash: cp.hash, frontier: cp.frontier } : undefined;
+    },
+    async links(afterSeq, limit) {
+      const { rows } = await db.query<{ seq: string; hash: string; record: string }>('SELECT seq, hash, record FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
+      return rows.map((r) => ({ seq: Number(r.seq), hash: r.hash, record: r.record }));
+    },
+    async treeHeads() {
+      const { rows } = await db.query<TreeHeadRow>(`${TREE_HEADS} ORDER BY id`);
+      return rows.map(treeHead);
+    },
+    async recordCount() {
+      const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM audit_events');
+      return Number(rows[0]!.n);
+    },
+  };
 }

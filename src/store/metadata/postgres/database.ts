@@ -66,11 +66,24 @@ export class PostgresDatabase {
    * (and the error rethrown). READ COMMITTED, PostgreSQL's default: a caller that reads before it writes
    * locks what it reads (SELECT … FOR UPDATE) or relies on a constraint.
    */
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#inTransaction('BEGIN', fn);
+  }
+
+  /**
+   * Runs `fn` in one read-only REPEATABLE READ transaction: every statement of it sees the snapshot taken by
+   * its first, whatever other connections commit meanwhile; it takes no row lock, so no writer waits for it.
+   * https://www.postgresql.org/docs/current/transaction-iso.html#XACT-REPEATABLE-READ
+   */
+  readSnapshot<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  }
+
+  async #inTransaction<T>(begin: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await fn(client);
       await client.query('COMMIT');
       return result;

@@ -1,10 +1,11 @@
+import Database from 'better-sqlite3';
 import { AuditCommit, LogHead } from '../../../core/audit/audit-log.js';
 import { LookupKey, LookupQuery, StoredEvent } from '../../../core/audit/lookup.js';
 import { MerkleFrontier, leafHash } from '../../../core/audit/merkle.js';
 import { GENESIS_HASH, lookupAccessKeyId, lookupUsername } from '../../../core/audit/record.js';
 import { StoredTreeHeadKey } from '../../../core/audit/tree-head-key.js';
 import { StoredCheckpoint, StoredLink, StoredTreeHead } from '../../../core/audit/verify.js';
-import { AuditStore, TREE_HEAD_RETENTION_MS } from '../audit-types.js';
+import { AuditLogView, AuditStore, TREE_HEAD_RETENTION_MS } from '../audit-types.js';
 import { SqliteDatabase } from './database.js';
 
 /**
@@ -84,15 +85,43 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async checkpoint(): Promise<StoredCheckpoint | undefined> {
-    return this.database.stmt('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as StoredCheckpoint | undefined;
+    return this.#view.checkpoint();
   }
 
   async links(afterSeq: number, limit: number): Promise<StoredLink[]> {
-    return this.database.stmt('SELECT seq, hash, record FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as StoredLink[];
+    return this.#view.links(afterSeq, limit);
   }
 
   async treeHeads(): Promise<StoredTreeHead[]> {
-    return this.database.stmt('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY id').all() as StoredTreeHead[];
+    return this.#view.treeHeads();
+  }
+
+  async recordCount(): Promise<number> {
+    return this.#view.recordCount();
+  }
+
+  readonly #view: AuditLogView = logView((sql) => this.database.stmt(sql));
+
+  /**
+   * A read transaction on a connection of its own, opened read-only: in WAL mode a reader's snapshot is fixed
+   * by its first read and commits of other connections go on beside it
+   * (https://www.sqlite.org/wal.html#concurrency, https://www.sqlite.org/isolation.html). Not the shared
+   * connection: the other stores of this process write on it between the awaits of `read`.
+   */
+  async readSnapshot<T>(read: (log: AuditLogView) => Promise<T>): Promise<T> {
+    const db = new Database(this.database.path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.exec('BEGIN');
+      try {
+        const stmts = new Map<string, Database.Statement>();
+        return await read(logView((sql) => stmts.get(sql) ?? stmts.set(sql, db.prepare(sql)).get(sql)!));
+      } finally {
+        db.exec('ROLLBACK');
+      }
+    } finally {
+      db.close();
+    }
   }
 
   async treeHeadKey(): Promise<StoredTreeHeadKey | undefined> {
@@ -160,4 +189,22 @@ export class SqliteAuditStore implements AuditStore {
       cursor = { time: last.time, seq: last.seq };
     }
   }
+}
+
+/** The log as verification reads it, through `prepare` (the shared connection's statement cache, or a snapshot's). */
+function logView(prepare: (sql: string) => Database.Statement): AuditLogView {
+  return {
+    async checkpoint() {
+      return prepare('SELECT seq, hash, frontier FROM audit_checkpoint WHERE id = 1').get() as StoredCheckpoint | undefined;
+    },
+    async links(afterSeq, limit) {
+      return prepare('SELECT seq, hash, record FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as StoredLink[];
+    },
+    async treeHeads() {
+      return prepare('SELECT id, tree_size AS treeSize, root_hash AS rootHash, timestamp, key_id AS keyId, signature FROM audit_tree_heads ORDER BY id').all() as StoredTreeHead[];
+    },
+    async recordCount() {
+      return (prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
+    },
+  };
 }
