@@ -4,6 +4,7 @@ import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsScope } from './context.js';
 import { DEFAULT_ROTATION_PERIOD_DAYS, Keys } from './keys.js';
 import { Aliases } from './aliases.js';
+import { TransitionClaims } from './lifecycle.js';
 
 /**
  * AWS managed keys (`alias/aws/<service>`): created in the caller's account and region the first time the
@@ -42,6 +43,11 @@ export function awsManagedKeyPolicy(service: string, scope: KmsScope): string {
   });
 }
 
+/** How often a server waiting for another's creation of an AWS managed key looks for it. */
+const CLAIM_POLL_MS = 25;
+/** How long past a claim's TTL a waiting server keeps waiting (the claim of a dead server frees after its TTL). */
+const CLAIM_WAIT_MARGIN_MS = 5_000;
+
 export class AwsManagedKeys {
   readonly #creating = new Map<string, Promise<KeyRecord>>();
 
@@ -49,6 +55,12 @@ export class AwsManagedKeys {
     private readonly keys: Keys,
     private readonly aliases: Aliases,
     private readonly getKey: (keyId: string) => Promise<KeyRecord | undefined>,
+    /**
+     * Claims (leases) shared by every process and node on the database: the creation is claimed first, so that
+     * of several servers seeing no key at once one makes it and the others wait for its alias (without them,
+     * each would make a key and all but one would end up unaliased). Absent: this process only.
+     */
+    private readonly claims?: TransitionClaims,
   ) {}
 
   /**
@@ -59,18 +71,44 @@ export class AwsManagedKeys {
    */
   async ensure(scope: KmsScope, service: string, recordCreation: (key: KeyRecord) => Promise<void>): Promise<KeyRecord> {
     const aliasName = `alias/aws/${service}`;
-    const existing = await this.aliases.get(scope, aliasName);
-    if (existing) {
-      const key = await this.getKey(existing.targetKeyId);
-      if (key) return key;
-    }
+    const existing = await this.#find(scope, aliasName);
+    if (existing) return existing;
     const flight = `${scope.accountId}/${scope.region}/${service}`;
     let p = this.#creating.get(flight);
     if (!p) {
-      p = this.#create(scope, service, aliasName, recordCreation).finally(() => this.#creating.delete(flight));
+      p = this.#claimed(flight, scope, aliasName, () => this.#create(scope, service, aliasName, recordCreation)).finally(() => this.#creating.delete(flight));
       this.#creating.set(flight, p);
     }
     return p;
+  }
+
+  async #find(scope: KmsScope, aliasName: string): Promise<KeyRecord | undefined> {
+    const alias = await this.aliases.get(scope, aliasName);
+    return alias ? this.getKey(alias.targetKeyId) : undefined;
+  }
+
+  /** Runs `create` under the flight's claim, unless the key appears (another server made it) while waiting. */
+  async #claimed(flight: string, scope: KmsScope, aliasName: string, create: () => Promise<KeyRecord>): Promise<KeyRecord> {
+    const claims = this.claims;
+    if (!claims) return create();
+    const name = `aws-managed-key:${flight}`;
+    const deadline = Date.now() + claims.ttlMs + CLAIM_WAIT_MARGIN_MS;
+    for (;;) {
+      const lease = await claims.leases.tryAcquire(name, claims.holder, claims.ttlMs);
+      if (lease) {
+        try {
+          // Another server may have made it between our look and our claim.
+          return (await this.#find(scope, aliasName)) ?? (await create());
+        } finally {
+          await claims.leases.release(name, claims.holder, lease.token).catch(() => undefined);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+      const made = await this.#find(scope, aliasName);
+      if (made) return made;
+      // A claim left by a server that died frees after its TTL; past that, something is wrong.
+      if (Date.now() > deadline) throw new Error(`the AWS managed key ${aliasName} is being created by another server that does not finish`);
+    }
   }
 
   async #create(scope: KmsScope, service: string, aliasName: string, recordCreation: (key: KeyRecord) => Promise<void>): Promise<KeyRecord> {

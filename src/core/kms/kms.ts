@@ -48,7 +48,7 @@ export class Kms {
     this.keys = new Keys(this.deps, this.lifecycle);
     this.crypto = new Cryptography(this.deps, this.resolver);
     this.aliases = new Aliases(this.deps);
-    this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id));
+    this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);
     this.grants = new Grants(this.deps, options.grants ?? UNWIRED_GRANT_STORE, { maxGrantsPerKey: options.maxGrantsPerKey });
   }

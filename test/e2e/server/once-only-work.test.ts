@@ -2,9 +2,9 @@
 // key lifecycle sweep runs on the holder of its lease only, and moves to the other server when the holder stops.
 import { CloudTrailClient, CreateTrailCommand, LookupEventsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateUserCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Clients } from '../../helpers/query-clients.js';
-import { CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ListAliasesCommand, ListKeysCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -62,9 +62,12 @@ describe('work that must happen once, on two servers sharing one data dir', () =
    */
   async function twoServers(overrides: Partial<TestServerOptions> = {}) {
     const clock = new ManualClock();
-    const state = { slow: false };
+    const state = { slow: false, slowCommits: false };
     const slowSink = (sink: AuditSink): AuditSink => ({
-      append: (build) => sink.append(build),
+      append: async (build) => {
+        if (state.slowCommits) await sleep(200);
+        return sink.append(build);
+      },
       durable: async () => {
         if (state.slow) await sleep(300);
         await sink.durable?.();
@@ -189,6 +192,29 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       await until('the RotateKey record', async () => (await rotateKeyRecords(a, key.Arn!)).length > 0);
       await sleep(500);
       assert.equal((await rotateKeyRecords(b, key.Arn!)).length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the AWS managed key aws/s3, first needed by both servers at once, is made once: every upload succeeds under it', async () => {
+    const { state, a, b, close } = await twoServers({ sweepIntervalMs: 3_600_000 });
+    try {
+      const [s3A, s3B] = [a.s3(), b.s3()];
+      await s3A.send(new CreateBucketCommand({ Bucket: 'managed' }));
+      // Slow commits widen the window in which each server has made a key (its CreateKey record committing)
+      // but not yet its alias.
+      state.slowCommits = true;
+      const puts = await Promise.all(
+        [s3A, s3B, s3A, s3B].map((s3, i) => s3.send(new PutObjectCommand({ Bucket: 'managed', Key: `o${i}`, Body: `body ${i}`, ServerSideEncryption: 'aws:kms' }))),
+      );
+      state.slowCommits = false;
+      const keyIds = new Set(puts.map((p) => p.SSEKMSKeyId));
+      assert.equal(keyIds.size, 1, `one key for every upload, got ${[...keyIds].join(', ')}`);
+      const keys = (await a.kms().send(new ListKeysCommand({}))).Keys ?? [];
+      assert.deepEqual(keys.map((k) => k.KeyArn), [...keyIds], 'no second, unaliased AWS managed key');
+      const aliases = (await b.kms().send(new ListAliasesCommand({}))).Aliases ?? [];
+      assert.equal(aliases.find((x) => x.AliasName === 'alias/aws/s3')?.TargetKeyId, keys[0]!.KeyId);
     } finally {
       await close();
     }
