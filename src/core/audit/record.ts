@@ -120,8 +120,16 @@ export type CloudTrailRecord = ApiCallRecord | ServiceEventRecord;
 
 /** CloudTrail's timestamps: ISO 8601 UTC to the second. */
 export function trailTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every record of a second has the same eventTime: formatted once per second, not once per record.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastTrailTime = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastTrailTime;
 }
+let lastSecond = NaN;
+let lastTrailTime = '';
 
 /**
  * The userIdentity element. `invokedBy` is the calling service's principal (`s3.amazonaws.com`) when a
@@ -163,13 +171,44 @@ export function lookupAccessKeyId(id: UserIdentity | AwsServiceIdentity | AwsAcc
   return 'accessKeyId' in id ? id.accessKeyId : undefined;
 }
 
-/** Deterministic JSON: object keys sorted (recursively), no whitespace. What the hash chain hashes. */
+/**
+ * Deterministic JSON: object keys sorted (recursively), no whitespace. What the hash chain hashes, so its
+ * output for a given value never changes: members whose value is undefined are left out, an undefined array
+ * element is `null`, an array hole is empty (as `[…].map().join()` made it), anything else that is not an
+ * object is JSON.stringify's, or `null` where that gives nothing (a function).
+ * Built by concatenation, and strings that JSON would not escape are quoted as they are: it runs once per
+ * record on the request path (test/unit/audit.test.ts checks it against the reference definition).
+ */
 export function canonicalJson(v: unknown): string {
+  if (typeof v === 'string') return jsonString(v);
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      if (!(i in v)) continue;
+      const x: unknown = v[i];
+      out += x === undefined ? 'null' : canonicalJson(x);
+    }
+    return out + ']';
+  }
   const obj = v as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  for (const k of keys) {
+    const x = obj[k];
+    if (x === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += jsonString(k) + ':' + canonicalJson(x);
+  }
+  return out + '}';
+}
+
+/** What JSON.stringify escapes in a string: '"', '\\', control characters, and (lone) surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
 /** hash_0 = 32 zero bytes; hash_n = SHA-256(hash_{n-1} ‖ UTF-8 canonical JSON of record n), hex. */
