@@ -60,13 +60,13 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     assert.equal(await s.delivery.deliveredSeq(ARN), 0);
     assert.deepEqual(await s.delivery.pending(ARN), []);
     const files = [log('k/1.json.gz'), log('k/2.json.gz', { region: 'eu-west-1', oldestEventTime: T0 + 5, newestEventTime: T0 + 6 })];
-    await s.delivery.planLogs(ARN, files, 7, 100);
+    await s.delivery.planLogs(ARN, files, 0, 7, 100);
     assert.equal(await s.delivery.deliveredSeq(ARN), 7);
     const pending = await s.delivery.pending(ARN);
     assert.deepEqual(pending.map(planned), files);
     assert.ok(pending.every((p) => p.trailArn === ARN));
     assert.ok(pending[0]!.id < pending[1]!.id);
-    await s.delivery.planLogs(ARN, [log('k/3.json.gz')], 9, 101);
+    await s.delivery.planLogs(ARN, [log('k/3.json.gz')], 7, 9, 101);
     assert.equal(await s.delivery.deliveredSeq(ARN), 9);
     assert.deepEqual((await s.delivery.pending(ARN)).map((p) => p.key), ['k/1.json.gz', 'k/2.json.gz', 'k/3.json.gz']);
     // Another trail has its own position and files.
@@ -74,18 +74,30 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     assert.deepEqual(await s.delivery.pending(ARN2), []);
   });
 
+  it('a plan from a position another process already moved is refused and writes nothing (no record planned twice)', async () => {
+    const s = (await open()).store;
+    assert.equal(await s.delivery.planLogs(ARN, [log('first')], 0, 5, 100), true);
+    // A second planner that read position 0 before the first one moved it.
+    assert.equal(await s.delivery.planLogs(ARN, [log('again')], 0, 5, 101), false);
+    assert.equal(await s.delivery.planLogs(ARN, [log('stale')], 3, 7, 102), false);
+    assert.deepEqual((await s.delivery.pending(ARN)).map((p) => p.key), ['first']);
+    assert.equal(await s.delivery.deliveredSeq(ARN), 5);
+    assert.equal(await s.delivery.planLogs(ARN, [log('next')], 5, 9, 103), true);
+    assert.deepEqual((await s.delivery.pending(ARN)).map((p) => p.key), ['first', 'next']);
+  });
+
   it('a plan the store cannot take moves nothing: no file pending, the position where it was', async () => {
     const { store: s } = await open();
-    await s.delivery.planLogs(ARN, [log('a')], 3, 100);
+    await s.delivery.planLogs(ARN, [log('a')], 0, 3, 100);
     const broken = { ...log('c'), kind: 'neither' } as unknown as PlannedObject;
-    await assert.rejects(async () => s.delivery.planLogs(ARN, [log('b'), broken], 5, 101));
+    await assert.rejects(async () => s.delivery.planLogs(ARN, [log('b'), broken], 3, 5, 101));
     assert.equal(await s.delivery.deliveredSeq(ARN), 3);
     assert.deepEqual((await s.delivery.pending(ARN)).map((p) => p.key), ['a']);
   });
 
   it('a delivered log file leaves the pending list and, when validated, joins its Region\'s undigested list once; the delivery time is recorded', async () => {
     const { store: s } = await open();
-    await s.delivery.planLogs(ARN, [log('a'), log('b', { region: 'eu-west-1' }), log('c')], 3, 100);
+    await s.delivery.planLogs(ARN, [log('a'), log('b', { region: 'eu-west-1' }), log('c')], 0, 3, 100);
     const [a, b, c] = await s.delivery.pending(ARN);
     await s.delivery.delivered(a!, true, 200);
     await s.delivery.delivered(b!, true, 201);
@@ -106,12 +118,12 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     const { store: s } = await open();
     await s.trails.createTrail(trail('old'));
     await s.trails.startDelivery(arnOf('old'));
-    await s.delivery.planLogs(arnOf('old'), [log('old/1.json.gz')], 0, 100);
+    await s.delivery.planLogs(arnOf('old'), [log('old/1.json.gz')], 0, 0, 100);
     const [inFlight] = await s.delivery.pending(arnOf('old'));
     // DeleteTrail while the file is being written; another trail plans a file meanwhile.
     await s.trails.deleteTrail(arnOf('old'));
     await s.trails.createTrail(trail('other'));
-    await s.delivery.planLogs(arnOf('other'), [log('other/1.json.gz')], 0, 101);
+    await s.delivery.planLogs(arnOf('other'), [log('other/1.json.gz')], 0, 0, 101);
     await s.delivery.delivered(inFlight!, true, 200);
     await s.delivery.failed(arnOf('old'), 'log', 'AccessDenied');
     assert.deepEqual((await s.delivery.pending(arnOf('other'))).map((p) => p.key), ['other/1.json.gz']);
@@ -130,7 +142,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     assert.equal(state?.lastLogDeliveryError, 'AccessDenied');
     assert.equal(state?.lastLogDeliveryTime, null);
     assert.equal(state?.deliveredSeq, 0);
-    await s.delivery.planLogs(ARN, [log('a'), log('b')], 4, 100);
+    await s.delivery.planLogs(ARN, [log('a'), log('b')], 0, 4, 100);
     const [a, b] = await s.delivery.pending(ARN);
     await s.delivery.delivered(a!, false, 300);
     await s.delivery.failed(ARN, 'log', 'NoSuchBucket');
@@ -150,7 +162,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
   it("planning a digest keeps it pending, moves that Region's chain to it and takes the files it lists off the undigested list, in one step", async () => {
     const { store: s } = await open();
     assert.deepEqual(await s.delivery.chains(ARN), []);
-    await s.delivery.planLogs(ARN, [log('a'), log('b'), log('c')], 3, 100);
+    await s.delivery.planLogs(ARN, [log('a'), log('b'), log('c')], 0, 3, 100);
     for (const p of await s.delivery.pending(ARN)) await s.delivery.delivered(p, true, 200);
     const d1 = digest('d/1.json.gz');
     await s.delivery.planDigest(ARN, d1, 5000, 'sig1', ['a', 'b'], 300);
@@ -178,7 +190,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
   it('keeps object keys byte for byte, U+0000 included (a trail\'s key prefix may hold it): pending, delivered, undigested in byte order, listed, chained', async () => {
     const { store: s } = await open();
     const keys = ['p\u0000/é/2.json.gz', 'p\u0000/Z.json.gz', 'p\u0000/1.json.gz', 'p/1.json.gz'];
-    await s.delivery.planLogs(ARN, keys.map((k) => log(k, { sha256: 'ab'.repeat(32) })), 4, 100);
+    await s.delivery.planLogs(ARN, keys.map((k) => log(k, { sha256: 'ab'.repeat(32) })), 0, 4, 100);
     const pending = await s.delivery.pending(ARN);
     assert.deepEqual(pending.map((p) => p.key), keys);
     for (const p of pending) await s.delivery.delivered(p, true, 200);
@@ -200,7 +212,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
   it('planned files, positions, undigested files and chains are all there after reopening (a restart resumes exactly there)', async () => {
     const opened = await open();
     const s = opened.store;
-    await s.delivery.planLogs(ARN, [log('a'), log('b')], 6, 100);
+    await s.delivery.planLogs(ARN, [log('a'), log('b')], 0, 6, 100);
     await s.delivery.delivered((await s.delivery.pending(ARN))[0]!, true, 200);
     await s.trails.createTrail(trail('u'));
     await s.delivery.planDigest(ARN2, digest('d'), 700, 'sig', [], 300);
@@ -230,7 +242,7 @@ export function trailDeliveryStoreContract(open: OpenFresh<TrailStores>): void {
     await check(r);
     // The reopened store goes on from there: the pending file is delivered once, the next plan comes after it.
     await r.delivery.delivered(before.pending[0]!, true, 500);
-    await r.delivery.planLogs(ARN, [log('c')], 8, 501);
+    await r.delivery.planLogs(ARN, [log('c')], 6, 8, 501);
     assert.deepEqual((await r.delivery.pending(ARN)).map((p) => p.key), ['c']);
     assert.deepEqual((await r.delivery.undigested(ARN, 'us-east-1')).map((f) => f.key), ['a', 'b']);
   });

@@ -132,7 +132,7 @@ export function trailStoreContract(open: OpenFresh<TrailStores>): void {
       await s.trails.createTrail(t);
       await commitRecords(s.audit, [auditRecord(`r-${t.name}`)]);
       const file = { kind: 'log' as const, region: 'us-east-1', bucket: 'logs', key: `${t.name}/1.json.gz`, body: Buffer.from('x'), metadata: {}, sha256: 'aa', oldestEventTime: 1, newestEventTime: 2 };
-      await s.delivery.planLogs(t.arn, [file, { ...file, key: `${t.name}/2.json.gz` }], 1, 10);
+      await s.delivery.planLogs(t.arn, [file, { ...file, key: `${t.name}/2.json.gz` }], 0, 1, 10);
       await s.delivery.delivered((await s.delivery.pending(t.arn))[0]!, true, 11);
       await s.delivery.planDigest(t.arn, { ...file, kind: 'digest', key: `${t.name}/d.json.gz` }, 100, 'sig', [], 12);
     }

@@ -43,7 +43,12 @@ export interface DigestChain {
 export interface TrailDeliveryStore {
   recordsAfter(seq: number, limit: number): Promise<StoredEvent[]>;
   deliveredSeq(trailArn: string): Promise<number>;
-  planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): Promise<void>;
+  /**
+   * Plans log files and moves the trail's position from `fromSeq` to `deliveredSeq` — only if it still is at
+   * `fromSeq` (resolves false, writing nothing, when another process moved it meanwhile: a holder whose lease
+   * lapsed mid-step must not plan the same records twice).
+   */
+  planLogs(trailArn: string, files: readonly PlannedObject[], fromSeq: number, deliveredSeq: number, now: number): Promise<boolean>;
   /** Plans a digest: moves the region's chain to it and takes the log files it lists off the undigested list. */
   planDigest(trailArn: string, digest: PlannedObject, endTime: number, signature: string, listed: readonly string[], now: number): Promise<void>;
   pending(trailArn: string): Promise<PendingObject[]>;
@@ -206,7 +211,8 @@ export class TrailDelivery {
           newestEventTime: f.newestEventTime,
         };
       });
-      await this.store.planLogs(trail.arn, files, last.seq, now);
+      // Another process moved the position since we read it (it holds the work now): leave it to that one.
+      if (!(await this.store.planLogs(trail.arn, files, seq, last.seq, now))) return;
       seq = last.seq;
       if (rows.length < BATCH) return;
     }

@@ -26,13 +26,20 @@ export class PostgresTrailDeliveryStore implements TrailDeliveryStore {
     return r ? Number(r.delivered_seq) : 0;
   }
 
-  async planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): Promise<void> {
-    await this.database.transaction(async (tx) => {
+  async planLogs(trailArn: string, files: readonly PlannedObject[], fromSeq: number, deliveredSeq: number, now: number): Promise<boolean> {
+    return this.database.transaction(async (tx) => {
+      // The position moves only from where the planner read it (compare and set), before anything is written.
+      const { rowCount } =
+        fromSeq === 0
+          ? await tx.query(
+              `INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq) VALUES ($1, $2)
+               ON CONFLICT (trail_arn) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE cloudtrail_delivery.delivered_seq = 0`,
+              [trailArn, deliveredSeq],
+            )
+          : await tx.query('UPDATE cloudtrail_delivery SET delivered_seq = $1 WHERE trail_arn = $2 AND delivered_seq = $3', [deliveredSeq, trailArn, fromSeq]);
+      if (!rowCount) return false;
       for (const f of files) await insertPending(tx, trailArn, f, now);
-      await tx.query(
-        'INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq) VALUES ($1, $2) ON CONFLICT (trail_arn) DO UPDATE SET delivered_seq = excluded.delivered_seq',
-        [trailArn, deliveredSeq],
-      );
+      return true;
     });
   }
 

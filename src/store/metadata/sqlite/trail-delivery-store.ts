@@ -22,12 +22,21 @@ export class SqliteTrailDeliveryStore implements TrailDeliveryStore {
     return r?.delivered_seq ?? 0;
   }
 
-  async planLogs(trailArn: string, files: readonly PlannedObject[], deliveredSeq: number, now: number): Promise<void> {
-    this.database.transaction(() => {
+  async planLogs(trailArn: string, files: readonly PlannedObject[], fromSeq: number, deliveredSeq: number, now: number): Promise<boolean> {
+    return this.database.transaction(() => {
+      // The position moves only from where the planner read it (compare and set), before anything is written.
+      const moved =
+        fromSeq === 0
+          ? this.database
+              .stmt(
+                `INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq) VALUES (?, ?)
+                 ON CONFLICT (trail_arn) DO UPDATE SET delivered_seq = excluded.delivered_seq WHERE delivered_seq = 0`,
+              )
+              .run(trailArn, deliveredSeq).changes
+          : this.database.stmt('UPDATE cloudtrail_delivery SET delivered_seq = ? WHERE trail_arn = ? AND delivered_seq = ?').run(deliveredSeq, trailArn, fromSeq).changes;
+      if (moved === 0) return false;
       for (const f of files) this.#insertPending(trailArn, f, now);
-      this.database
-        .stmt('INSERT INTO cloudtrail_delivery (trail_arn, delivered_seq) VALUES (?, ?) ON CONFLICT (trail_arn) DO UPDATE SET delivered_seq = excluded.delivered_seq')
-        .run(trailArn, deliveredSeq);
+      return true;
     });
   }
 
