@@ -22,8 +22,15 @@ export interface IamDeps {
 export class IamChanges {
   constructor(private readonly port: InvalidationPort) {}
 
-  /** Call after the write: every cached policy set, everywhere, is dropped. */
-  bump(): Promise<void> {
-    return this.port.publish(TOPICS.iamPolicies);
+  /**
+   * Runs the write, then drops every cached policy set, everywhere — whether the write succeeded or failed
+   * (a failed write may still have changed something: InvalidationPort's rule).
+   */
+  async after<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      await this.port.publish(TOPICS.iamPolicies);
+    }
   }
 }

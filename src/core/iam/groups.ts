@@ -45,18 +45,15 @@ export class Groups {
   }
 
   async delete(accountId: string, groupName: string): Promise<void> {
-    await storeWrite({ group: groupName }, () => this.d.store.deleteGroup(accountId, groupName));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ group: groupName }, () => this.d.store.deleteGroup(accountId, groupName)));
   }
 
   async addUser(group: IamGroupRecord, user: IamUserRecord): Promise<void> {
-    await storeWrite({ group: group.groupName, user: user.userName }, () => this.d.store.addUserToGroup(group.groupId, user.userId, QUOTAS.GroupsPerUser!));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ group: group.groupName, user: user.userName }, () => this.d.store.addUserToGroup(group.groupId, user.userId, QUOTAS.GroupsPerUser!)));
   }
 
   /** AWS answers NoSuchEntity when the user is not a member. */
   async removeUser(group: IamGroupRecord, user: IamUserRecord): Promise<void> {
-    if (!(await this.d.store.removeUserFromGroup(group.groupId, user.userId))) throw notFound('user', user.userName);
-    await this.d.changes.bump();
+    if (!(await this.d.changes.after(() => this.d.store.removeUserFromGroup(group.groupId, user.userId)))) throw notFound('user', user.userName);
   }
 }

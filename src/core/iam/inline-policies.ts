@@ -20,8 +20,7 @@ export class InlinePolicies {
 
   async put(owner: NamedOwner, policyName: string, document: string): Promise<void> {
     checkIdentityPolicy(this.d.policies, document);
-    await storeWrite({ [owner.kind]: owner.name }, () => this.d.store.putInlinePolicy(owner, policyName, document, inlineQuota(owner.kind)));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ [owner.kind]: owner.name }, () => this.d.store.putInlinePolicy(owner, policyName, document, inlineQuota(owner.kind))));
   }
 
   /** "The user policy with name P cannot be found." */
@@ -36,8 +35,7 @@ export class InlinePolicies {
   }
 
   async delete(owner: NamedOwner, policyName: string): Promise<void> {
-    if (!(await this.d.store.deleteInlinePolicy(owner, policyName))) throw missing(owner, policyName);
-    await this.d.changes.bump();
+    if (!(await this.d.changes.after(() => this.d.store.deleteInlinePolicy(owner, policyName)))) throw missing(owner, policyName);
   }
 }
 

@@ -58,11 +58,9 @@ export class ManagedPolicies {
 
   async createVersion(arn: string, document: string, setAsDefault: boolean): Promise<PolicyVersionRecord> {
     checkManagedPolicy(this.d.policies, document);
-    const version = await storeWrite({ policy: arn }, () =>
-      this.d.store.createPolicyVersion(arn, document, setAsDefault, this.d.clock.now(), QUOTAS.PolicyVersions!),
-    );
-    if (setAsDefault) await this.d.changes.bump();
-    return version;
+    const write = () => storeWrite({ policy: arn }, () => this.d.store.createPolicyVersion(arn, document, setAsDefault, this.d.clock.now(), QUOTAS.PolicyVersions!));
+    // A new version that is not the default changes nobody's policies.
+    return setAsDefault ? this.d.changes.after(write) : write();
   }
 
   async getVersion(arn: string, versionId: string): Promise<PolicyVersionRecord> {
@@ -81,20 +79,17 @@ export class ManagedPolicies {
   }
 
   async setDefaultVersion(arn: string, versionId: string): Promise<void> {
-    await storeWrite({ policy: arn, version: versionId }, () => this.d.store.setDefaultPolicyVersion(arn, versionId, this.d.clock.now()));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ policy: arn, version: versionId }, () => this.d.store.setDefaultPolicyVersion(arn, versionId, this.d.clock.now())));
   }
 
   async attach(owner: NamedOwner, policyArn: string): Promise<void> {
     const quota = owner.kind === 'user' ? 'PoliciesPerUser' : owner.kind === 'group' ? 'PoliciesPerGroup' : 'PoliciesPerRole';
-    await storeWrite({ [owner.kind]: owner.name, policy: policyArn }, () => this.d.store.attachPolicy(owner, policyArn, QUOTAS[quota]!));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ [owner.kind]: owner.name, policy: policyArn }, () => this.d.store.attachPolicy(owner, policyArn, QUOTAS[quota]!)));
   }
 
   /** AWS answers NoSuchEntity when the policy is not attached to the owner. */
   async detach(owner: NamedOwner, policyArn: string): Promise<void> {
-    if (!(await this.d.store.detachPolicy(owner, policyArn))) throw policyNotFound(policyArn);
-    await this.d.changes.bump();
+    if (!(await this.d.changes.after(() => this.d.store.detachPolicy(owner, policyArn)))) throw policyNotFound(policyArn);
   }
 
   listAttached(owner: NamedOwner, options: ListOptions): Promise<Page<AttachedPolicyRef>> {

@@ -30,8 +30,7 @@ export class Roles {
       maxSessionDuration: input.maxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION_S,
       tags: input.tags ?? [],
     };
-    await storeWrite({ role: input.roleName }, () => this.d.store.createRole(role));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ role: input.roleName }, () => this.d.store.createRole(role)));
     return role;
   }
 
@@ -50,8 +49,7 @@ export class Roles {
   }
 
   async delete(accountId: string, roleName: string): Promise<void> {
-    await storeWrite({ role: roleName }, () => this.d.store.deleteRole(accountId, roleName));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ role: roleName }, () => this.d.store.deleteRole(accountId, roleName)));
   }
 
   async updateAssumeRolePolicy(accountId: string, roleName: string, document: string): Promise<void> {

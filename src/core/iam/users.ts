@@ -19,8 +19,7 @@ export class Users {
       createdAt: this.d.clock.now(),
       tags: input.tags ?? [],
     };
-    await storeWrite({ user: input.userName }, () => this.d.store.createUser(user));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ user: input.userName }, () => this.d.store.createUser(user)));
     return user;
   }
 
@@ -40,7 +39,6 @@ export class Users {
 
   /** AWS refuses while the user has access keys, policies or groups (DeleteConflict). */
   async delete(accountId: string, userName: string): Promise<void> {
-    await storeWrite({ user: userName }, () => this.d.store.deleteUser(accountId, userName));
-    await this.d.changes.bump();
+    await this.d.changes.after(() => storeWrite({ user: userName }, () => this.d.store.deleteUser(accountId, userName)));
   }
 }
