@@ -50,13 +50,31 @@ export function encryptionAlgorithmCondition(action: string): Conditions {
   return CRYPTO_ACTIONS.has(action) ? SYMMETRIC : {};
 }
 
-/** Every condition key of one KMS access: the request's (`base`), the key's, the encryption context's, the operation's. */
+/**
+ * Every condition key of one KMS access: the request's (`base`), the key's, the encryption context's, the
+ * operation's — later ones replacing earlier ones of the same name, as spreading them in that order would.
+ * Copied key by key into one object: an object spread followed by more members is a slow path of V8 11 (Node
+ * 20), ~1.5 µs each on the bench machine, and this runs for every access of every KMS call.
+ */
 export function kmsConditions(base: Conditions, a: Pick<KmsAccess, 'action' | 'key' | 'encryptionContext' | 'conditions'>): Conditions {
-  return {
-    ...base,
-    ...(a.key ? keyConditions(a.key) : {}),
-    ...encryptionContextConditions(a.encryptionContext),
-    ...encryptionAlgorithmCondition(a.action),
-    ...a.conditions,
-  };
+  const out: Conditions = {};
+  copyInto(out, base);
+  if (a.key) copyInto(out, keyConditions(a.key));
+  if (a.encryptionContext !== undefined) {
+    const keys = Object.keys(a.encryptionContext);
+    for (const k of keys) out[`kms:EncryptionContext:${k}`] = a.encryptionContext[k];
+    if (keys.length > 0) out['kms:EncryptionContextKeys'] = keys;
+  }
+  if (CRYPTO_ACTIONS.has(a.action)) copyInto(out, SYMMETRIC);
+  copyInto(out, a.conditions);
+  return out;
+}
+
+/** `Object.assign` that defines an own `__proto__` member (as a spread does) instead of setting the prototype. */
+function copyInto(out: Conditions, from: Readonly<Conditions> | undefined): void {
+  if (from === undefined) return;
+  for (const k of Object.keys(from)) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: from[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = from[k];
+  }
 }

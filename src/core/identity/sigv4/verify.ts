@@ -271,8 +271,14 @@ function parseHeader(headers: Map<string, string>): Parsed {
     if (amzDate === '') msgs.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     throw new SigV4Error('incomplete', `${msgs.join(' ')} Authorization=${algorithm}`);
   }
+  // Not `{ ...parseCredential(…), signedHeaders, … }`: an object spread followed by more members is a slow
+  // path of V8 11 (Node 20), ~1.5 µs on the bench machine, on every signed request.
+  const { accessKeyId, date, region, service } = parseCredential(fields.get('Credential')!);
   return {
-    ...parseCredential(fields.get('Credential')!),
+    accessKeyId,
+    date,
+    region,
+    service,
     signedHeaders: parseSignedHeaders(fields.get('SignedHeaders')!),
     signature: parseSignature(fields.get('Signature')!),
     amzDate,
