@@ -218,6 +218,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     log,
     ...(config.tls ? { tls: readTls(config)! } : {}),
+    // On SQLite, the caches catch up with the other workers' changes before each request is served.
+    ...(stores.cache.port.sync ? { beforeRequest: () => stores.cache.port.sync!() } : {}),
     routes: new Map([
       ['health', (ex) => sendJson(ex.res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
       ['explain', explainRoute(jsonProtocol, explainDefinition)],

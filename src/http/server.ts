@@ -28,9 +28,13 @@ export function createEdge(opts: {
   served: ServedServices;
   log: Logger;
   tls?: TlsFiles;
+  /** Called as each request arrives, before anything else (the caches catching up with other processes). */
+  beforeRequest?: () => void;
 }): Server {
   const accessLog = opts.log.isLevelEnabled('info');
+  const beforeRequest = opts.beforeRequest;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    beforeRequest?.();
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     res.setHeader('x-amzn-requestid', requestId);

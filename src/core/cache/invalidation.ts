@@ -19,6 +19,12 @@ export interface InvalidationPort {
   publish(topic: string, key?: string): Promise<void>;
   /** Calls `handler` for every publication on `topic`, this process's own included; returns the unsubscribe. */
   subscribe(topic: string, handler: InvalidationHandler): () => void;
+  /**
+   * Optional, for ports that can do it cheaply and synchronously: delivers now whatever other processes
+   * published before this call. The server calls it as each request arrives, so a request sees every change
+   * whose answer was sent before it came (read-your-writes across the workers of one machine).
+   */
+  sync?(): void;
 }
 
 /** `key` undefined: every entry of the topic changed. */

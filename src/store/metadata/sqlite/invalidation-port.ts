@@ -88,6 +88,11 @@ export class SqliteInvalidationPort implements InvalidationPort {
     return this.#local.subscribe(topic, handler);
   }
 
+  /** The server calls this as each request arrives: one `PRAGMA data_version` when nobody wrote meanwhile. */
+  sync(): void {
+    this.poll();
+  }
+
   /** Delivers what other processes published since the last poll (the timer calls it; tests may too). */
   poll(): void {
     try {
