@@ -66,19 +66,33 @@ export class PostgresAuditStore implements AuditStore {
       if (next.seq !== head.seq + rows.length || rows[0]!.seq !== head.seq + 1 || next.tree.size !== next.seq || t.treeSize !== next.seq) {
         throw new Error(`audit commit of ${rows.length} records after ${head.seq} is inconsistent (head ${next.seq}, tree ${next.tree.size}, signed ${t.treeSize})`);
       }
-      await insertRows(tx, rows);
-      await tx.query('UPDATE audit_checkpoint SET seq = $1, hash = $2, frontier = $3 WHERE id = 1', [next.seq, next.hash, next.tree.toBytes()]);
+      // Every write of the commit in one statement (data-modifying CTEs): one round trip while the lock is held.
       // One kept head per minute of wall-clock time, as every audit store (TREE_HEAD_RETENTION_MS): the commit's
-      // head replaces the newest row when that one is from the same minute.
-      const minute = Math.floor(t.timestamp / TREE_HEAD_RETENTION_MS);
-      const { rowCount } = await tx.query(
-        `UPDATE audit_tree_heads SET tree_size = $1, root_hash = $2, timestamp = $3, key_id = $4, signature = $5
-         WHERE id = (SELECT max(id) FROM audit_tree_heads) AND floor(timestamp / $6::float8) = $7`,
-        [t.treeSize, t.rootHash, t.timestamp, t.keyId, t.signature, TREE_HEAD_RETENTION_MS, minute],
+      // head replaces the newest row when that one is from the same minute, else it is a new row.
+      const { e, r } = columns(rows);
+      await tx.query(
+        `WITH ev AS (
+           INSERT INTO audit_events (seq, hash, record, event_id, event_time, account_id, event_name, event_source, read_only, username, access_key_id)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+         ), res AS (
+           INSERT INTO audit_resources (seq, account_id, type, name, event_time)
+           SELECT * FROM unnest($12::bigint[], $13::text[], $14::text[], $15::text[], $16::bigint[])
+         ), cp AS (
+           UPDATE audit_checkpoint SET seq = $17, hash = $18, frontier = $19 WHERE id = 1
+         ), th AS (
+           UPDATE audit_tree_heads SET tree_size = $20, root_hash = $21, timestamp = $22, key_id = $23, signature = $24
+           WHERE id = (SELECT max(id) FROM audit_tree_heads) AND floor(timestamp / $25::float8) = $26
+           RETURNING id
+         )
+         INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp, key_id, signature)
+         SELECT $20, $21, $22, $23, $24 WHERE NOT EXISTS (SELECT 1 FROM th)`,
+        [
+          e.seq, e.hash, e.record, e.id, e.time, e.account, e.name, e.source, e.readOnly, e.user, e.akid,
+          r.seq, r.account, r.type, r.name, r.time,
+          next.seq, next.hash, next.tree.toBytes(),
+          t.treeSize, t.rootHash, t.timestamp, t.keyId, t.signature, TREE_HEAD_RETENTION_MS, Math.floor(t.timestamp / TREE_HEAD_RETENTION_MS),
+        ],
       );
-      if (rowCount === 0) {
-        await tx.query('INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [t.treeSize, t.rootHash, t.timestamp, t.keyId, t.signature]);
-      }
     });
   }
 
@@ -183,7 +197,8 @@ export class PostgresAuditStore implements AuditStore {
  * The commit's records and their resources, each in one statement (unnest of one array per column): a group of
  * hundreds of records costs two round trips, not hundreds.
  */
-async function insertRows(tx: Queryable, rows: AuditCommit['rows']): Promise<void> {
+/** The commit's rows as the columns (arrays) the INSERT … SELECT unnest(…) of append takes. */
+function columns(rows: AuditCommit['rows']) {
   const e = { seq: [] as number[], hash: [] as string[], record: [] as string[], id: [] as string[], time: [] as number[], account: [] as string[], name: [] as string[], source: [] as string[], readOnly: [] as string[], user: [] as string[], akid: [] as string[] };
   const r = { seq: [] as number[], account: [] as string[], type: [] as string[], name: [] as string[], time: [] as number[] };
   for (const { seq, hash, record: rec, canonical } of rows) {
@@ -196,17 +211,7 @@ async function insertRows(tx: Queryable, rows: AuditCommit['rows']): Promise<voi
     e.user.push(lookupUsername(rec.userIdentity) ?? ''), e.akid.push(lookupAccessKeyId(rec.userIdentity) ?? '');
     if (account !== '') for (const res of rec.resources ?? []) r.seq.push(seq), r.account.push(account), r.type.push(res.type), r.name.push(res.ARN), r.time.push(time);
   }
-  await tx.query(
-    `INSERT INTO audit_events (seq, hash, record, event_id, event_time, account_id, event_name, event_source, read_only, username, access_key_id)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
-    [e.seq, e.hash, e.record, e.id, e.time, e.account, e.name, e.source, e.readOnly, e.user, e.akid],
-  );
-  if (r.seq.length > 0) {
-    await tx.query(
-      'INSERT INTO audit_resources (seq, account_id, type, name, event_time) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])',
-      [r.seq, r.account, r.type, r.name, r.time],
-    );
-  }
+  return { e, r };
 }
 
 /** The log as verification reads it, through the pool or a snapshot's transaction. */
