@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, buildApp } from './app.js';
 import { CREDENTIALS_FILE, Deployment } from './bootstrap.js';
 import { Config } from './config/config.js';
+import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
 
@@ -91,6 +92,8 @@ async function primary(config: Config): Promise<void> {
   let lastRespawn = 0;
   cluster.on('exit', (w, code, signal) => {
     ready.delete(w);
+    // A connection the primary handed to this worker just before it died would otherwise hang its client forever.
+    closeStrandedHandoffs();
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
