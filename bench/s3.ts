@@ -29,6 +29,8 @@
  *   BENCH_S3_LARGE_MIB  large object size in MiB (default 256)
  *   BENCH_LOADGEN       wrk or autocannon (default: wrk when it is on PATH)
  *   BENCH_CPU_PROF      a directory: run the Strongroom servers under `node --cpu-prof`, profiles kept there
+ *   BENCH_S3_BACKEND    sqlite (default) or postgres: Strongroom's state, object bodies included, in PostgreSQL
+ *                       (a throwaway cluster, a database per server), to set beside the SQLite figures
  *
  * Output: tables on stdout, then the results as one line of JSON (also written to .bench/s3.json).
  * The exit code is 1 when any request failed.
@@ -53,6 +55,7 @@ import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { S3Signer } from './support/s3-sign.js';
 import { BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
 import { wrkAvailable } from './support/wrk.js';
+import { postgresCluster } from '../test/helpers/postgres.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('./bare-s3-server.js', import.meta.url));
@@ -81,6 +84,7 @@ interface Settings extends LoadOptions {
   readonly warmupSeconds: number;
   readonly largeMiB: number;
   readonly cpuProfDir?: string;
+  readonly backend: 'sqlite' | 'postgres';
 }
 
 type ModeName = 'SSE-S3' | 'SSE-KMS' | 'SSE-KMS + bucket key' | 'SSE-C';
@@ -165,7 +169,14 @@ async function settingsFromEnv(env: NodeJS.ProcessEnv): Promise<Settings> {
     warmupSeconds: Math.min(2, seconds),
     largeMiB,
     ...(env.BENCH_CPU_PROF ? { cpuProfDir: resolve(env.BENCH_CPU_PROF) } : {}),
+    backend: backendOf(env.BENCH_S3_BACKEND),
   };
+}
+
+function backendOf(v: string | undefined): Settings['backend'] {
+  if (v === undefined || v === '' || v === 'sqlite') return 'sqlite';
+  if (v === 'postgres') return 'postgres';
+  throw new Error(`BENCH_S3_BACKEND must be sqlite or postgres, got '${v}'`);
 }
 
 function progress(text: string): void {
@@ -183,12 +194,14 @@ function selfSignedCert(tmp: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-/** Strongroom at log level warn (as bench:kms measures), in its own data dir. */
-function startServer(tmp: string, name: string, tls: { cert: string; key: string } | undefined, cpuProfDir?: string): Promise<ChildServer> {
+/** Strongroom at log level warn (as bench:kms measures), in its own data dir (and database, on PostgreSQL). */
+async function startServer(tmp: string, name: string, tls: { cert: string; key: string } | undefined, settings: Settings): Promise<ChildServer> {
+  const cpuProfDir = settings.cpuProfDir;
+  const database = settings.backend === 'postgres' ? ['--database-url', await (await postgresCluster()).createDatabase()] : [];
   return startStrongroom({
-    name: `strongroom ${name}`,
+    name: `strongroom ${name}${settings.backend === 'postgres' ? ' (PostgreSQL)' : ''}`,
     dataDir: join(tmp, `strongroom-${name}`),
-    serveArgs: tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [],
+    serveArgs: [...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : []), ...database],
     cpuProfDir,
     logFile: join(tmp, `strongroom-${name}.log`),
   });
@@ -729,7 +742,7 @@ function smallFaults(rows: readonly SmallRow[], noFsync: Measurement): string[] 
 function report(large: LargeRow[], small: { rows: SmallRow[]; noFsyncPut: Measurement }, calls: KmsCalls[], s: Settings): boolean {
   const cpu = cpus();
   const machine = `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`;
-  console.log(`\nS3 with server-side encryption vs a bare node:http file server (${machine}); client: ${CLIENT_AUTH}`);
+  console.log(`\nS3 with server-side encryption vs a bare node:http file server (${machine}); client: ${CLIENT_AUTH}; Strongroom on ${s.backend === 'postgres' ? 'PostgreSQL' : 'SQLite'}`);
   console.log(`floor: bare node:http(s), MD5 ETag, fsync before 200 (as Strongroom); SSE-C and its floor over HTTPS (TLS 1.3, self-signed), the rest over HTTP`);
 
   console.log(`\nLarge objects: ${s.largeMiB} MiB, one streaming node:http(s) PUT then GET per run, MB/s (10^6 B/s) median of ${s.repeats} (runs)`);
@@ -793,6 +806,7 @@ function report(large: LargeRow[], small: { rows: SmallRow[]; noFsyncPut: Measur
       connections: s.connections,
       repeats: s.repeats,
       largeMiB: s.largeMiB,
+      backend: s.backend,
       memoryProbeMiB: MEMORY_PROBE_MIB,
       smallBytes: SMALL_BYTES,
       client: CLIENT_AUTH,
@@ -832,8 +846,8 @@ async function bench(tmp: string, settings: Settings): Promise<boolean> {
   };
   try {
     const servers: Servers = {
-      http: await start(startServer(tmp, 'http', undefined, settings.cpuProfDir)),
-      https: await start(startServer(tmp, 'https', tls, settings.cpuProfDir)),
+      http: await start(startServer(tmp, 'http', undefined, settings)),
+      https: await start(startServer(tmp, 'https', tls, settings)),
       bareHttp: await start(startBare(tmp, 'http', [])),
       bareHttps: await start(startBare(tmp, 'https', ['--tls-cert', tls.cert, '--tls-key', tls.key])),
       bareNoFsync: await start(startBare(tmp, 'nofsync', ['--no-fsync'])),
