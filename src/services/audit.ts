@@ -27,10 +27,9 @@ export function auditView(model: AuditModel, shapeName: string | null, value: un
     case 'structure': {
       if (typeof value !== 'object') return undefined;
       const out: Record<string, unknown> = {};
-      for (const [name, ref] of Object.entries(shape.members ?? {})) {
-        if (SECRET_MEMBERS.has(name)) continue;
-        const v = auditView(model, ref.shape, (value as Record<string, unknown>)[name]);
-        if (v !== undefined) out[name.charAt(0).toLowerCase() + name.slice(1)] = v;
+      for (const m of shownMembers(shape)) {
+        const v = auditView(model, m.shape, (value as Record<string, unknown>)[m.name]);
+        if (v !== undefined) out[m.shown] = v;
       }
       return out;
     }
@@ -50,6 +49,20 @@ export function auditView(model: AuditModel, shapeName: string | null, value: un
     default:
       return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
   }
+}
+
+/** A structure's members the record may show (not SECRET_MEMBERS), with their record names: worked out once per shape. */
+const shown = new WeakMap<Shape, readonly { readonly name: string; readonly shown: string; readonly shape: string }[]>();
+
+function shownMembers(shape: Shape): readonly { readonly name: string; readonly shown: string; readonly shape: string }[] {
+  let list = shown.get(shape);
+  if (!list) {
+    list = Object.entries(shape.members ?? {})
+      .filter(([name]) => !SECRET_MEMBERS.has(name))
+      .map(([name, ref]) => ({ name, shown: name.charAt(0).toLowerCase() + name.slice(1), shape: ref.shape }));
+    shown.set(shape, list);
+  }
+  return list;
 }
 
 const KMS_KEY_ARN = /^arn:[a-z-]+:kms:[a-z0-9-]*:(\d{12}):key\/[^/]+$/;

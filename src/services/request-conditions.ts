@@ -50,9 +50,10 @@ export type Fact = keyof typeof FACT_KEYS;
 export function requestConditions(signingName: string, facts: RequestFacts, now: number): Record<string, ContextValue> {
   const known = (f: Fact): boolean => facts.unknown?.has(f) !== true;
   const via = known('viaService') ? facts.viaService : undefined;
+  const time = timeKeys(now);
   const out: Record<string, ContextValue> = {
-    'aws:CurrentTime': new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    'aws:EpochTime': String(Math.floor(now / 1000)),
+    'aws:CurrentTime': time.currentTime,
+    'aws:EpochTime': time.epochTime,
     'aws:PrincipalIsAWSService': String(facts.principal.awsService === true),
   };
   const set = (key: string, value: string | undefined): void => {
@@ -76,3 +77,13 @@ export function requestConditions(signingName: string, facts: RequestFacts, now:
   }
   return out;
 }
+
+/** aws:CurrentTime and aws:EpochTime, both to the second: formatted once per second, not once per request. */
+function timeKeys(now: number): { readonly currentTime: string; readonly epochTime: string } {
+  const second = Math.floor(now / 1000);
+  if (second !== lastTime.second) {
+    lastTime = { second, currentTime: new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), epochTime: String(second) };
+  }
+  return lastTime;
+}
+let lastTime = { second: NaN, currentTime: '', epochTime: '' };

@@ -33,6 +33,15 @@ describe('KMS condition keys', () => {
     assert.deepEqual(kmsConditions(base, cases[0]!)['kms:EncryptionContextKeys'], ['purpose', 'Department']);
   });
 
+  it('aws:CurrentTime and aws:EpochTime are the request\'s own second, whichever second came before', () => {
+    const facts = { principal: { accountId: '111122223333' } };
+    for (const ms of [Date.UTC(2026, 11, 6, 14, 0, 0, 0), Date.UTC(2026, 11, 6, 14, 0, 0, 999), Date.UTC(2026, 11, 6, 14, 0, 1, 0), Date.UTC(2020, 1, 29, 0, 0, 0, 1), Date.UTC(2026, 11, 6, 14, 0, 0, 500), 0, -1500]) {
+      const c = requestConditions('kms', facts, ms);
+      assert.equal(c['aws:CurrentTime'], new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'), String(ms));
+      assert.equal(c['aws:EpochTime'], String(Math.floor(ms / 1000)), String(ms));
+    }
+  });
+
   it('a __proto__ condition key is an own member, as a spread makes it, never the prototype', () => {
     const a = { action: 'kms:Decrypt', key, conditions: JSON.parse('{"__proto__": "p"}') as Record<string, string> };
     const got = kmsConditions(base, a);
