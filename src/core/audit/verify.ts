@@ -87,17 +87,20 @@ export function verifyLog(input: VerifyInput): VerifyReport {
 
 /**
  * verifyLog over records read a page at a time (`links` as AuditLogSource has it): the same one pass, never
- * more than one page of records in memory, whatever the log's size.
+ * more than two pages of records in memory, whatever the log's size. The next page is asked for before this
+ * one is hashed, so the database (PostgreSQL: another process, often another core) reads it meanwhile.
  */
 export async function verifyLogPaged(input: Omit<VerifyInput, 'rows'> & { links(afterSeq: number, limit: number): Promise<StoredLink[]>; pageSize?: number }): Promise<VerifyReport> {
   const v = new LogVerification(input.treeHeads, input.key);
   const pageSize = input.pageSize ?? 2000;
   // From below every sequence number: a row numbered 0 or less (an edit) is read, and reported, too.
-  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
-    const page = await input.links(after, pageSize);
+  let next: Promise<StoredLink[]> | undefined = input.links(Number.MIN_SAFE_INTEGER, pageSize);
+  while (next) {
+    const page: StoredLink[] = await next;
+    next = page.length < pageSize ? undefined : input.links(page[page.length - 1]!.seq, pageSize);
+    // Not left unhandled while this page is hashed: its rejection is seen at the next await.
+    next?.catch(() => undefined);
     for (const row of page) v.add(row);
-    if (page.length < pageSize) break;
-    after = page[page.length - 1]!.seq;
   }
   return v.finish(input.checkpoint);
 }
