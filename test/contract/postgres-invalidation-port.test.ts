@@ -118,6 +118,7 @@ describe('PostgreSQL invalidation port (LISTEN/NOTIFY)', { skip: postgresSkip() 
     const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).href });
     await admin.connect();
     closing.push({ close: () => admin.end() });
+    await a.db.query('SELECT 1'); // A's pool holds a connection (it is opened on first use) to terminate B's with
     await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     try {
       await a.db.query('SELECT pg_terminate_backend($1)', [b.port.listenerPid]);

@@ -59,4 +59,66 @@ describe('PostgreSQL stores when the database goes away', { skip: postgresSkip()
     assert.deepEqual(results.map((r) => r.status), Array(8).fill('fulfilled'));
     assert.equal(await store.getSetting('during'), undefined);
   });
+
+  it('a transaction open when the database crashes rejects, writes nothing, and does not take the process down', async () => {
+    const cluster = await postgresCluster();
+    const db = await PostgresDatabase.open(await cluster.createDatabase());
+    opened.push(db);
+    await db.query('CREATE TABLE t (v integer)');
+    let crashed!: () => void;
+    const crash = new Promise<void>((r) => (crashed = r));
+    const tx = db.transaction(async (q) => {
+      await q.query('INSERT INTO t VALUES (1)');
+      await crash; // the database goes down between two statements of the transaction
+      await q.query('INSERT INTO t VALUES (2)');
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    cluster.stop('immediate');
+    try {
+      // The checked-out connection's 'error' event had no listener: an uncaught exception (this test failed).
+      await new Promise((r) => setTimeout(r, 200));
+      crashed();
+      const { ms, rejected } = await timed(tx);
+      assert.ok(rejected, 'the transaction fails');
+      assert.ok(ms < 2000, `at once (${ms} ms)`);
+    } finally {
+      cluster.start();
+    }
+    let rows: unknown[] | undefined;
+    const deadline = performance.now() + 10_000;
+    while (!rows && performance.now() < deadline) rows = await db.query('SELECT v FROM t').then((r) => r.rows, () => undefined);
+    assert.deepEqual(rows, [], 'nothing of it was committed');
+  });
+
+  it('a database that stops answering (its backend frozen) fails the statement after the query timeout; the next one gets a new connection', { timeout: 30_000 }, async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('freezes a server process of the postgres user: needs root');
+    const cluster = await postgresCluster();
+    const db = await PostgresDatabase.open(await cluster.createDatabase(), { maxConnections: 1, statementTimeoutMs: 500, queryTimeoutMs: 800 });
+    opened.push(db);
+    const backend = async () => (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    for (const call of [() => db.query('SELECT 1'), () => db.transaction((q) => q.query('SELECT 1'))]) {
+      const pid = await backend();
+      process.kill(pid, 'SIGSTOP'); // the server process of the pool's only connection hangs: no answer, no RST
+      try {
+        const { ms, rejected } = await timed(call());
+        assert.ok(rejected, 'a statement on the frozen connection fails');
+        assert.ok(ms < 3000, `within the query timeout, not never (${ms} ms)`);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      // The timed-out connection was dropped, not handed out again.
+      assert.notEqual(await backend(), pid);
+    }
+  });
+
+  it('a statement that runs past the statement timeout is cancelled by the server and the connection serves on', async () => {
+    const cluster = await postgresCluster();
+    const db = await PostgresDatabase.open(await cluster.createDatabase(), { maxConnections: 1, statementTimeoutMs: 300 });
+    opened.push(db);
+    const { ms, rejected } = await timed(db.query('SELECT pg_sleep(30)'));
+    assert.ok(rejected);
+    assert.ok(ms < 2000, `${ms} ms`);
+    await assert.rejects(db.query('SELECT pg_sleep(30)'), { code: '57014' }); // query_canceled
+    assert.equal((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1);
+  });
 });
