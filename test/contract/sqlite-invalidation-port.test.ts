@@ -138,6 +138,20 @@ describe('SQLite invalidation port (polled table)', () => {
     assert.deepEqual(aBuckets.map((h) => h.key), ['b1']);
   });
 
+  it('sync delivers at once, every time, what another connection committed before it (no timer poll needed)', async () => {
+    const path = file();
+    const a = node(path, { pollMs: 60_000 });
+    const b = node(path, { pollMs: 60_000 });
+    const heard = listen(b.port, TOPICS.kmsKeys);
+    for (let i = 0; i < 5; i++) {
+      await a.port.publish(TOPICS.kmsKeys, `key-${i}`);
+      b.port.sync();
+      assert.deepEqual(heard.map((h) => h.key), Array.from({ length: i + 1 }, (_, j) => `key-${j}`), `publication ${i} delivered by sync`);
+      b.port.sync(); // nothing new: nothing delivered twice
+      assert.equal(heard.length, i + 1);
+    }
+  });
+
   it('a poll with nothing new from others reads no rows', async () => {
     const path = file();
     const a = node(path, { pollMs: 60_000 });
