@@ -69,6 +69,9 @@ async function primary(config: Config): Promise<void> {
       w.on('message', (m: ReadyMessage) => {
         if (m?.type !== 'ready') return;
         ready.set(w, m);
+        // Stopping began while this worker was starting (a SIGTERM right after a respawn): the stop sent then
+        // came before it listened for one, so it is told again now, or it would serve on and the primary wait.
+        if (stopping) w.send({ type: 'stop' });
         resolve(m);
       });
       // Before it is ready, a worker that exits failed to start (it printed why on the shared stderr).
