@@ -2,7 +2,8 @@
 // writes loses nothing it acknowledged (issue 10): two `strongroom serve` nodes on one PostgreSQL database, and
 // one serve with `--workers 2` on one SQLite data dir (one worker killed). Every write A answered with a 2xx is
 // there through B, every acknowledged call's audit record is in the log (found by its request id), and the log
-// still verifies: gap-free, every chain hash, the newest signed tree head.
+// still verifies (`strongroom audit verify`; on PostgreSQL also checked here: gap-free, every chain hash, the
+// newest signed tree head).
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
@@ -184,6 +185,9 @@ describe('two nodes on one PostgreSQL database: PUT on A, GET on B; A killed mid
     };
     // B's last call was committed with a tree head: the newest head covers every record.
     assert.equal(assertAuditLogVerifies(rows), rows.events.length);
+    const res = spawnSync(process.execPath, ['bin/strongroom.js', 'audit', 'verify', '--database-url', databaseUrl], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(res.status, 0, `${res.stdout}${res.stderr}`);
+    assert.match(res.stdout, /signed tree heads: \d+ valid; the newest, #\d+, covers every record/);
   });
 });
 
