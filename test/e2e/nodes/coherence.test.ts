@@ -5,10 +5,10 @@
 // six times in a row — every worker has it cached — and after it the time until they see the new answer six
 // times in a row is measured from when the changing call returned; an answer that flips back restarts it.
 import {
-  CreateGrantCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, GetKeyPolicyCommand, PutKeyPolicyCommand,
-  RevokeGrantCommand,
+  CancelKeyDeletionCommand, CreateGrantCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, GetKeyPolicyCommand, PutKeyPolicyCommand,
+  RevokeGrantCommand, ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { CreateAccessKeyCommand, CreateUserCommand, DeleteUserPolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, PutBucketVersioningCommand,
   PutObjectCommand,
@@ -175,6 +175,22 @@ for (const topology of topologies) {
       const status = (Status: 'Active' | 'Inactive') => () => a.iam().send(new UpdateAccessKeyCommand({ UserName: 'alice', AccessKeyId: alice.accessKeyId, Status }));
       await enforced('UpdateAccessKey Inactive', probe, 'ok', status('Inactive'), 'UnrecognizedClientException');
       await enforced('UpdateAccessKey Active', probe, 'UnrecognizedClientException', status('Active'), 'ok');
+    });
+
+    it('an access key deleted on A: B refuses it (UnrecognizedClientException) within 1 s', async () => {
+      const k = (await a.iam().send(new CreateAccessKeyCommand({ UserName: 'alice' }))).AccessKey!;
+      const second = b.as({ accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
+      await enforced('DeleteAccessKey', encryptAs(second), 'ok',
+        () => a.iam().send(new DeleteAccessKeyCommand({ UserName: 'alice', AccessKeyId: k.AccessKeyId! })), 'UnrecognizedClientException');
+    });
+
+    it('ScheduleKeyDeletion on A: Encrypt on B is refused (KMSInvalidStateException) within 1 s; CancelKeyDeletion: DisabledException within 1 s', async () => {
+      const doomed = (await a.kms().send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+      const probe = () => outcome(b.kms().send(new EncryptCommand({ KeyId: doomed, Plaintext: Buffer.from('x') })));
+      await enforced('ScheduleKeyDeletion', probe, 'ok',
+        () => a.kms().send(new ScheduleKeyDeletionCommand({ KeyId: doomed, PendingWindowInDays: 7 })), 'KMSInvalidStateException');
+      // A key whose deletion is cancelled is disabled (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys-scheduling-key-deletion.html).
+      await enforced('CancelKeyDeletion', probe, 'KMSInvalidStateException', () => a.kms().send(new CancelKeyDeletionCommand({ KeyId: doomed })), 'DisabledException');
     });
 
     it('a grant made on A lets its grantee Encrypt on B within 1 s; revoked on A, B refuses within 1 s', async () => {
