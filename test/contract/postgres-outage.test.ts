@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { PostgresDatabase } from '../../src/store/metadata/postgres/database.js';
 import { PostgresMetadataStore } from '../../src/store/metadata/postgres/postgres-store.js';
+import { DatabaseUnreachableError, RETRY_AFTER_MS } from '../../src/store/metadata/postgres/reachability.js';
 import { postgresCluster, postgresSkip } from '../helpers/postgres.js';
 
 /**
@@ -106,9 +107,49 @@ describe('PostgreSQL stores when the database goes away', { skip: postgresSkip()
       } finally {
         process.kill(pid, 'SIGCONT');
       }
-      // The timed-out connection was dropped, not handed out again.
+      // The timed-out connection was dropped, not handed out again (calls fail at once for about a second
+      // after one found the database out of reach: see the next test).
+      await new Promise((r) => setTimeout(r, RETRY_AFTER_MS));
       assert.notEqual(await backend(), pid);
     }
+  });
+
+  it('after a call found the database out of reach, the next ones fail at once instead of each waiting out the timeout; within a second of its return it serves again', { timeout: 30_000 }, async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('freezes a server process of the postgres user: needs root');
+    const cluster = await postgresCluster();
+    const db = await PostgresDatabase.open(await cluster.createDatabase(), { maxConnections: 1, statementTimeoutMs: 500, queryTimeoutMs: 800 });
+    opened.push(db);
+    const pid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const first = await timed(db.query('SELECT 1'));
+      assert.ok(first.rejected && first.ms >= 700, `the first waits for the query timeout (${first.ms} ms)`);
+      assert.equal(db.reachable, false);
+      for (const call of [() => db.query('SELECT 1'), () => db.transaction((q) => q.query('SELECT 1'))]) {
+        const { ms, rejected } = await timed(call());
+        assert.ok(rejected && ms < 100, `the next fail at once (${ms} ms)`);
+      }
+      await assert.rejects(db.query('SELECT 1'), DatabaseUnreachableError);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const back = performance.now();
+    while (!(await db.query('SELECT 1').then(() => true, () => false))) await new Promise((r) => setTimeout(r, 50));
+    const ms = performance.now() - back;
+    assert.ok(ms < RETRY_AFTER_MS + 500, `served again ${ms} ms after the database answers`);
+    assert.equal(db.reachable, true);
+  });
+
+  it('a statement the database refuses (a constraint, bad SQL) is not taken for the database being out of reach', async () => {
+    const cluster = await postgresCluster();
+    const db = await PostgresDatabase.open(await cluster.createDatabase());
+    opened.push(db);
+    await db.query('CREATE TABLE u (v integer PRIMARY KEY)');
+    await db.query('INSERT INTO u VALUES (1)');
+    await assert.rejects(db.query('INSERT INTO u VALUES (1)'), { code: '23505' });
+    await assert.rejects(db.transaction((q) => q.query('SELECT nonsense FROM nowhere')), { code: '42P01' });
+    assert.equal(db.reachable, true);
+    assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM u')).rows[0]!.n, 1);
   });
 
   it('a statement that runs past the statement timeout is cancelled by the server and the connection serves on', async () => {

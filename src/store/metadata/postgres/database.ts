@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { MIGRATIONS } from './migrations.js';
+import { Reachability } from './reachability.js';
 
 /** What runs a query: the pool (one statement, autocommit) or the client of a transaction. */
 export interface Queryable {
@@ -48,9 +49,16 @@ export const UNIQUE_VIOLATION = '23505';
  */
 export class PostgresDatabase {
   readonly #pool: pg.Pool;
+  /** Calls fail at once for a moment after one found the database out of reach (see Reachability). */
+  readonly #reach = new Reachability();
 
   private constructor(pool: pg.Pool) {
     this.#pool = pool;
+  }
+
+  /** False once a call found the database out of reach, until one reaches it again. */
+  get reachable(): boolean {
+    return this.#reach.reachable;
   }
 
   /** Connects and brings the schema up to date (safe when several nodes open the same database at once). */
@@ -81,7 +89,7 @@ export class PostgresDatabase {
   }
 
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.#pool.query<R>(sql, params);
+    return this.#reach.run(() => this.#reach.note(this.#pool.query<R>(sql, params)));
   }
 
   /**
@@ -102,8 +110,13 @@ export class PostgresDatabase {
     return this.#inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 
-  async #inTransaction<T>(begin: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+  #inTransaction<T>(begin: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#reach.run(() => this.#onOneConnection(begin, fn));
+  }
+
+  async #onOneConnection<T>(begin: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const reach = this.#reach;
+    const client = await reach.note(this.#pool.connect());
     let broken: Error | undefined;
     // A checked-out client has no listener of the pool's: the 'error' it emits when its connection is cut
     // mid-transaction (database crash or restart) would be an uncaught exception, ending the process. The
@@ -111,9 +124,12 @@ export class PostgresDatabase {
     const lost = (err: Error) => void (broken ??= err);
     client.on('error', lost);
     try {
-      await client.query(begin);
-      const result = await fn(client);
-      await client.query('COMMIT');
+      await reach.note(client.query(begin));
+      // Only the outcomes of pg's statements say whether the database is reachable, not an error of fn's own
+      // (even one fn throws after catching a statement's error).
+      const tx: Queryable = { query: <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => reach.note(client.query<R>(sql, params)) };
+      const result = await fn(tx);
+      await reach.note(client.query('COMMIT'));
       return result;
     } catch (e) {
       if (timedOut(e)) {
