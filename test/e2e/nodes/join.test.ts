@@ -1,6 +1,7 @@
 // Nodes sharing one PostgreSQL database share one root of trust (issue 10): the first `strongroom serve` on an
 // empty database initialises it; a second one given a copy of the first one's root-of-trust file joins the same
 // deployment; a second one without that file, or with another key, refuses to start with one clear line, exit 1.
+// Two nodes starting at once on an empty database (migrations, initialisation) end up in one deployment.
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import assert from 'node:assert/strict';
@@ -124,6 +125,42 @@ describe('two strongroom serve processes on one PostgreSQL database', { skip: po
     assert.match(lines[0]!, /root-of-trust key .*other\.key does not open the keys wrapped in the database/);
     assert.doesNotMatch(res.stderr, /\bat .*\.js:\d+/, 'no stack trace');
     assert.ok(!res.stderr.includes(decodeURIComponent(new URL(databaseUrl).password)), 'no database password');
+  });
+
+  it('two nodes starting at once on an empty database with copies of one root-of-trust key both start, in one account', async () => {
+    const url = await (await postgresCluster()).createDatabase();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.key'), randomBytes(32), { mode: 0o600 });
+    copyFileSync(join(dir, 'a.key'), join(dir, 'b.key'));
+    const node = (name: string) => spawnServe(['--database-url', url, '--root-of-trust-file', join(dir, `${name}.key`), '--data-dir', join(dir, name)], NODE_ROOT_ENV);
+    const started = await Promise.allSettled([node('a'), node('b')]);
+    const procs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    assert.deepEqual(started.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started')), ['started', 'started']);
+    const accounts = procs.map((p) => /account (\d{12})/.exec(p.stdout())?.[1]);
+    assert.equal(accounts[0], accounts[1], 'one account');
+    const [x, y] = procs.map((p) => new NodeClients(p.url));
+    clients.push(x!, y!);
+    const key = (await x!.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
+    const sealed = await x!.kms().send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('either') }));
+    assert.equal(Buffer.from((await y!.kms().send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob }))).Plaintext!).toString(), 'either');
+    for (const p of procs) assert.equal(await p.terminate(), 0);
+  });
+
+  it('two nodes starting at once on an empty database, each making a key of its own: one starts, the other refuses (exit 1, one line)', async () => {
+    const url = await (await postgresCluster()).createDatabase();
+    const dir = tempDir();
+    const node = (name: string) => spawnServe(['--database-url', url, '--root-of-trust-file', join(dir, `${name}.key`), '--data-dir', join(dir, name)], NODE_ROOT_ENV);
+    const started = await Promise.allSettled([node('a'), node('b')]);
+    const procs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const refusals = started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    assert.equal(procs.length, 1, `one node starts: ${refusals.join(' | ')}`);
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!, /serve exited with 1: strongroom: .*(does not open the keys wrapped in the database|initialised with a root of trust that is not at)[^\n]*\n?$/);
+    const survivor = new NodeClients(procs[0]!.url);
+    clients.push(survivor);
+    const key = (await survivor.kms().send(new CreateKeyCommand({}))).KeyMetadata!;
+    await survivor.kms().send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x') }));
+    assert.equal(await procs[0]!.terminate(), 0);
   });
 
   it('the refused nodes changed nothing: the first node still serves with its credentials', async () => {
