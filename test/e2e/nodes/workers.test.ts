@@ -1,6 +1,6 @@
 // `strongroom serve` runs as many processes as the machine has cores unless told otherwise (issue 10:
 // `--workers N`, STRONGROOM_WORKERS; default os.availableParallelism()), says so on its listening line, replaces
-// a worker that dies, and stops every worker on SIGTERM.
+// a worker that dies, stops every worker on SIGTERM, and leaves no worker running when the primary is killed.
 import { CreateKeyCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -107,6 +107,26 @@ describe('serve --workers', () => {
       assert.throws(() => process.kill(replacement!, 0), { code: 'ESRCH' }, `the replacement worker ${replacement} stopped`);
     } finally {
       reap([...workers, replacement!]);
+    }
+  });
+
+  it('serve\'s primary killed with SIGKILL: its workers stop by themselves within seconds (none is left running)', async () => {
+    const s = await spawnServe(['--data-dir', dataDir(), '--workers', '2'], NODE_ROOT_ENV);
+    const workers = children(s.child.pid!);
+    assert.equal(workers.length, 2);
+    s.child.kill('SIGKILL');
+    const alive = () => workers.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    try {
+      await until('the workers to stop', async () => alive().length === 0, 10_000);
+    } finally {
+      reap(workers);
     }
   });
 });
