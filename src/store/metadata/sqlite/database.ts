@@ -182,13 +182,14 @@ export class SqliteDatabase {
   async transactionYielding<T>(fn: () => T): Promise<T> {
     const started = Date.now();
     for (let delayMs = 0.2; ; delayMs = Math.min(delayMs * 2, 5)) {
-      this.db.pragma('busy_timeout = 0');
+      // Cached statements: db.pragma() would compile its statement again on every append.
+      this.stmt('PRAGMA busy_timeout = 0').get();
       try {
         return this.db.transaction(fn).immediate();
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() - started >= BUSY_WAIT_MS) throw err;
       } finally {
-        this.db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
+        this.stmt(`PRAGMA busy_timeout = ${BUSY_WAIT_MS}`).get();
       }
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
