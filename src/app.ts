@@ -219,7 +219,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log,
     ...(config.tls ? { tls: readTls(config)! } : {}),
     // On SQLite, the caches catch up with the other workers' changes before each request is served.
-    ...(stores.cache.port.sync ? { beforeRequest: () => stores.cache.port.sync!() } : {}),
+    ...(stores.cache.port.sync ? { beforeRequest: oncePerTurn(() => stores.cache.port.sync!()) } : {}),
     routes: new Map([
       ['health', (ex) => sendJson(ex.res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
       ['explain', explainRoute(jsonProtocol, explainDefinition)],
@@ -301,5 +301,23 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await stores.close();
       await root.close();
     },
+  };
+}
+
+/**
+ * `fn` at most once per event-loop turn. Enough for the caches' catch-up before each request: every request
+ * handled in a turn had arrived before that turn's poll for I/O returned, so the turn's first call — made after
+ * that — already sees every change whose answer its client had received before sending it.
+ */
+function oncePerTurn(fn: () => void): () => void {
+  let done = false;
+  const reset = () => {
+    done = false;
+  };
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+    setImmediate(reset);
   };
 }
