@@ -148,8 +148,30 @@ export class PostgresBlobStore implements BlobStore {
     assertBlobRange(range);
     const db = this.#db;
     let plan: { next: number; end: number; chunkBytes: number } | undefined;
+    /** The fetch of the piece after the one being pushed: started before the consumer asks for it. */
+    let ahead: Promise<Buffer> | undefined;
+    /** Fetches the piece of chunk that starts at plan.next (only the range's bytes cross the wire) and moves past it. */
+    const fetchNext = (p: NonNullable<typeof plan>): Promise<Buffer> | undefined => {
+      if (p.next >= p.end) return undefined;
+      const at = p.next;
+      const n = Math.floor(at / p.chunkBytes);
+      const from = at - n * p.chunkBytes;
+      const length = Math.min(p.chunkBytes - from, p.end - at);
+      p.next += length;
+      // substring is 1-based.
+      const fetched = db.query<{ data: Buffer }>('SELECT substring(data from $3 for $4) AS data FROM blob_chunks WHERE blob_id = $1 AND n = $2', [id, n, from + 1, length]).then(({ rows }) => {
+        const row = rows[0];
+        // A chunk missing, or shorter than the recorded size says, is damage (or a read that outlived the
+        // grace period of a delete): never handed out short.
+        if (!row || row.data.length !== length) throw new Error(`blob ${id} is missing bytes at ${at}`);
+        return row.data;
+      });
+      fetched.catch(() => undefined); // a fetch ahead that fails is reported when its piece is asked for
+      return fetched;
+    };
     return new Readable({
-      // One chunk row at most in flight and in the buffer: the consumer's pull fetches the next one.
+      // One chunk in the buffer and one being fetched: the database reads the next piece while the consumer
+      // (the decrypting stream, the socket) takes this one — about two chunks of memory, whatever the size.
       highWaterMark: 1,
       read() {
         (async () => {
@@ -160,20 +182,13 @@ export class PostgresBlobStore implements BlobStore {
             if (range && range.end >= size) throw new RangeError(`range ${range.start}-${range.end} reaches past the blob's ${size} bytes`);
             plan = { next: range?.start ?? 0, end: range ? range.end + 1 : size, chunkBytes: row.chunk_bytes };
           }
-          if (plan.next >= plan.end) {
+          const current = ahead ?? fetchNext(plan);
+          if (!current) {
             this.push(null);
             return;
           }
-          const n = Math.floor(plan.next / plan.chunkBytes);
-          const from = plan.next - n * plan.chunkBytes;
-          const length = Math.min(plan.chunkBytes - from, plan.end - plan.next);
-          // substring is 1-based; only the bytes of the range cross the wire.
-          const row = (await db.query<{ data: Buffer }>('SELECT substring(data from $3 for $4) AS data FROM blob_chunks WHERE blob_id = $1 AND n = $2', [id, n, from + 1, length])).rows[0];
-          // A chunk missing, or shorter than the recorded size says, is damage (or a read that outlived the
-          // grace period of a delete): never handed out short.
-          if (!row || row.data.length !== length) throw new Error(`blob ${id} is missing bytes at ${plan.next}`);
-          plan.next += length;
-          this.push(row.data);
+          ahead = fetchNext(plan);
+          this.push(await current);
         })().catch((e: Error) => this.destroy(e));
       },
     });
