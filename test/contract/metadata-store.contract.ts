@@ -24,7 +24,7 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     rotationEnabled: false,
     rotationPeriodInDays: null,
     nextRotationDate: null,
-    onDemandRotationStartDate: null,
+    onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false,
     ...overrides,
   };
 }
@@ -66,6 +66,23 @@ export function metadataStoreContract(open: () => Promise<MetadataStore>): void 
     await assert.rejects(s.createKey(k, material(k.keyId, 'm-other'), [{ TagKey: 'u', TagValue: 'w' }]));
     assert.equal(await s.getMaterial(k.keyId, 'm-other'), undefined);
     assert.equal(await s.countTags(k.keyId), 1);
+  });
+
+  it('keeps each key\'s key spec, key usage, origin and multi-Region flag, and a patch never changes them', async () => {
+    const s = await open();
+    const signing = key({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' });
+    const rsa = key({ keySpec: 'RSA_4096', keyUsage: 'ENCRYPT_DECRYPT', origin: 'EXTERNAL' });
+    await s.createKey(signing, material(signing.keyId), []);
+    await s.createKey(rsa, material(rsa.keyId), []);
+    assert.deepEqual(await s.getKey(signing.keyId), signing);
+    assert.deepEqual(await s.getKey(rsa.keyId), rsa);
+    const updated = await s.updateKey(signing.keyId, { description: 'x', keyState: 'Disabled' });
+    assert.deepEqual(
+      [updated?.keySpec, updated?.keyUsage, updated?.origin, updated?.multiRegion],
+      ['ECC_NIST_P256', 'SIGN_VERIFY', 'AWS_KMS', false],
+    );
+    const listed = (await s.listKeys(ACCOUNT, REGION, undefined, 100)).items.find((k) => k.keyId === rsa.keyId);
+    assert.deepEqual([listed?.keySpec, listed?.keyUsage, listed?.origin], ['RSA_4096', 'ENCRYPT_DECRYPT', 'EXTERNAL']);
   });
 
   it('lists keys per account and region in pages that together hold every key once', async () => {

@@ -8,6 +8,7 @@ import { KeyRecord } from '../../store/metadata/types.js';
 import { parseKmsArn } from './arn.js';
 import { KmsDeps, KmsScope } from './context.js';
 import { needsEnabled } from './key-state.js';
+import { needsSymmetricEncryptionKey } from './key-usage.js';
 import { KeyResolver } from './resolver.js';
 
 export interface Sealed {
@@ -30,8 +31,10 @@ export class Cryptography {
     private readonly resolver: KeyResolver,
   ) {}
 
-  async encrypt(key: KeyRecord, plaintext: SecretBytes, context: EncryptionContext | undefined): Promise<Sealed> {
+  /** `operation` names the API operation in the InvalidKeyUsageException a key of another kind gets. */
+  async encrypt(key: KeyRecord, plaintext: SecretBytes, context: EncryptionContext | undefined, operation = 'Encrypt'): Promise<Sealed> {
     needsEnabled(key);
+    needsSymmetricEncryptionKey(key, operation);
     const material = await this.#material(key, key.currentMaterialId);
     if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
     const header: CiphertextHeader = { keyArn: key.arn, materialId: key.currentMaterialId };
@@ -68,10 +71,16 @@ export class Cryptography {
     return { plaintext, materialId: located.parsed.materialId };
   }
 
-  async generateDataKey(key: KeyRecord, bytes: number, context: EncryptionContext | undefined): Promise<Sealed & { plaintext: SecretBytes }> {
+  async generateDataKey(
+    key: KeyRecord,
+    bytes: number,
+    context: EncryptionContext | undefined,
+    operation = 'GenerateDataKey',
+  ): Promise<Sealed & { plaintext: SecretBytes }> {
     needsEnabled(key);
+    needsSymmetricEncryptionKey(key, operation);
     const plaintext = SecretBytes.adopt(randomBytes(bytes));
-    return { plaintext, ...(await this.encrypt(key, plaintext, context)) };
+    return { plaintext, ...(await this.encrypt(key, plaintext, context, operation)) };
   }
 
   #material(key: KeyRecord, materialId: string): Promise<SecretBytes | undefined> {

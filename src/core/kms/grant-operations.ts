@@ -1,6 +1,8 @@
+import { KeyRecord, KeyUsage } from '../../store/metadata/types.js';
+
 /**
  * Which grant operations (the GrantOperation enum of the botocore model) a grant may allow, and which of
- * them grant constraints apply to. Strongroom serves symmetric encryption keys only.
+ * them grant constraints apply to, for each kind of key.
  * https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grant-operations
  */
 
@@ -22,6 +24,26 @@ export const SYMMETRIC_KEY_GRANT_OPERATIONS: ReadonlySet<string> = new Set([
   'RetireGrant',
   'DescribeKey',
 ]);
+
+const COMMON = ['CreateGrant', 'RetireGrant', 'DescribeKey'];
+
+/**
+ * The grant operations a grant may allow on a key of each kind: "The grant operations must be valid for the
+ * key spec and key usage of the KMS key" — asymmetric encryption keys: Encrypt, Decrypt, ReEncrypt*,
+ * GetPublicKey; signing keys: Sign, Verify, GetPublicKey; HMAC keys: GenerateMac, VerifyMac; key agreement
+ * keys: DeriveSharedSecret, GetPublicKey; each with CreateGrant, RetireGrant and DescribeKey.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grant-operations
+ */
+const ASYMMETRIC_GRANT_OPERATIONS: Readonly<Record<KeyUsage, ReadonlySet<string>>> = {
+  ENCRYPT_DECRYPT: new Set(['Decrypt', 'Encrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GetPublicKey', ...COMMON]),
+  SIGN_VERIFY: new Set(['Sign', 'Verify', 'GetPublicKey', ...COMMON]),
+  GENERATE_VERIFY_MAC: new Set(['GenerateMac', 'VerifyMac', ...COMMON]),
+  KEY_AGREEMENT: new Set(['DeriveSharedSecret', 'GetPublicKey', ...COMMON]),
+};
+
+export function grantOperationsFor(key: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): ReadonlySet<string> {
+  return key.keySpec === 'SYMMETRIC_DEFAULT' ? SYMMETRIC_KEY_GRANT_OPERATIONS : ASYMMETRIC_GRANT_OPERATIONS[key.keyUsage];
+}
 
 /**
  * The grant operations that take an encryption context: grant constraints apply to these only. "Grants with

@@ -1,7 +1,8 @@
 import { needs } from '../errors/aws-error.js';
 import { CommonErrors } from '../errors/common.js';
 import { GrantConstraintsRecord } from '../../store/metadata/grant-types.js';
-import { SYMMETRIC_KEY_GRANT_OPERATIONS } from './grant-operations.js';
+import { KeyRecord } from '../../store/metadata/types.js';
+import { grantOperationsFor } from './grant-operations.js';
 import { checkGrantPrincipal } from './grant-principals.js';
 
 /**
@@ -44,14 +45,20 @@ const invalid = CommonErrors.ValidationException;
  * a ValidationException, as AWS answers), at most one constraint type, the constraint limits, and principal
  * ARNs (InvalidArnException). Messages name operations and principals, never constraint values.
  */
-export function grantRequestOf(params: CreateGrantParams): GrantRequest {
+export function grantRequestOf(
+  params: CreateGrantParams,
+  key: Pick<KeyRecord, 'keySpec' | 'keyUsage'> = { keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT' },
+): GrantRequest {
   const operations = [...new Set(params.Operations)];
   needs(operations.length > 0, invalid, "1 validation error detected: Value '[]' at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1");
-  const unsupported = operations.filter((op) => !SYMMETRIC_KEY_GRANT_OPERATIONS.has(op));
+  const allowed = grantOperationsFor(key);
+  const unsupported = operations.filter((op) => !allowed.has(op));
   needs(
     unsupported.length === 0,
     invalid,
-    `Grant operations [${unsupported.join(', ')}] are not supported for a symmetric encryption KMS key (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT).`,
+    key.keySpec === 'SYMMETRIC_DEFAULT'
+      ? `Grant operations [${unsupported.join(', ')}] are not supported for a symmetric encryption KMS key (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT).`
+      : `Grant operations [${unsupported.join(', ')}] are not supported for a KMS key with KeySpec ${key.keySpec} and KeyUsage ${key.keyUsage}.`,
   );
   // The wording AWS answers with (the operation alone would let the grantee only pass on a grant it cannot use).
   needs(!(operations.length === 1 && operations[0] === 'CreateGrant'), invalid, 'Grants must not contain only the CreateGrant operation.');

@@ -3,7 +3,8 @@ import { DAY_MS } from '../clock.js';
 import { AwsError, needs } from '../errors/aws-error.js';
 import { CommonErrors } from '../errors/common.js';
 import { KmsErrors } from '../errors/kms.js';
-import { KeyManager, KeyRecord, Tag } from '../../store/metadata/types.js';
+import { KeyManager, KeyRecord, KeyUsage, Tag } from '../../store/metadata/types.js';
+import { KeySpecRules, rulesOf } from './key-specs/index.js';
 import { keyArn } from './arn.js';
 import { KmsDeps, KmsScope } from './context.js';
 import { DEFAULT_POLICY_NAME, defaultKeyPolicy } from './default-policy.js';
@@ -25,6 +26,21 @@ export interface CreateKeyInput {
   readonly policy?: string;
   readonly tags?: readonly Tag[];
   readonly keyManager?: KeyManager;
+  /** SYMMETRIC_DEFAULT for ENCRYPT_DECRYPT unless given (CreateKey checks the pair with chooseKeySpec). */
+  readonly keySpec?: KeySpecRules;
+  readonly keyUsage?: KeyUsage;
+}
+
+/**
+ * Rotation (automatic and on demand) is for symmetric encryption keys only; AWS answers
+ * UnsupportedOperationException for the others (https://docs.aws.amazon.com/kms/latest/developerguide/rotating-keys.html).
+ */
+export function needsRotatable(key: KeyRecord): void {
+  needs(
+    rulesOf(key).rotates,
+    KmsErrors.UnsupportedOperationException,
+    `${key.arn} has key spec ${key.keySpec}; key rotation is supported only for symmetric encryption KMS keys.`,
+  );
 }
 
 /** Key management: create, enable/disable, describe changes, deletion windows, rotation settings, policy. */
@@ -42,7 +58,8 @@ export class Keys {
     const keyId = input.keyId ?? randomUUID();
     const arn = keyArn(scope.region, scope.accountId, keyId);
     const now = this.deps.clock.now();
-    const material = await this.deps.materials.create(keyId, arn, now, null);
+    const spec = input.keySpec ?? rulesOf({ keySpec: 'SYMMETRIC_DEFAULT' });
+    const material = await this.deps.materials.create(keyId, arn, now, null, () => spec.generate());
     const key: KeyRecord = {
       keyId,
       accountId: scope.accountId,
@@ -60,6 +77,10 @@ export class Keys {
       rotationPeriodInDays: null,
       nextRotationDate: null,
       onDemandRotationStartDate: null,
+      keySpec: spec.spec,
+      keyUsage: input.keyUsage ?? 'ENCRYPT_DECRYPT',
+      origin: 'AWS_KMS',
+      multiRegion: false,
     };
     await this.deps.store.createKey(key, material, tags);
     return key;
@@ -100,6 +121,7 @@ export class Keys {
 
   async enableRotation(key: KeyRecord, periodInDays = DEFAULT_ROTATION_PERIOD_DAYS): Promise<void> {
     needsEnabled(key);
+    needsRotatable(key);
     // Changing the period of an enabled rotation reschedules from the last rotation date, as AWS does.
     const from = key.rotationEnabled && key.nextRotationDate !== null && key.rotationPeriodInDays !== null
       ? key.nextRotationDate - key.rotationPeriodInDays * DAY_MS
@@ -109,11 +131,13 @@ export class Keys {
 
   async disableRotation(key: KeyRecord): Promise<void> {
     needsEnabled(key);
+    needsRotatable(key);
     await this.#update(key, { rotationEnabled: false, nextRotationDate: null });
   }
 
   async rotateOnDemand(key: KeyRecord): Promise<void> {
     needsEnabled(key);
+    needsRotatable(key);
     const done = await this.deps.store.countMaterials(key.keyId, 'ON_DEMAND');
     needs(
       done < MAX_ON_DEMAND_ROTATIONS,

@@ -20,10 +20,19 @@ export class Materials {
     private readonly cache: MaterialCache,
   ) {}
 
-  /** A new material for `keyArn`, wrapped and ready to store; the plaintext goes straight to the cache. */
-  async create(keyId: string, keyArn: string, createdAt: number, rotationType: RotationType | null): Promise<MaterialRecord> {
+  /**
+   * A new material for `keyArn`, wrapped and ready to store; the plaintext goes straight to the cache.
+   * `generate` makes it as the key's spec says (key-specs/); a 256-bit symmetric key by default.
+   */
+  async create(
+    keyId: string,
+    keyArn: string,
+    createdAt: number,
+    rotationType: RotationType | null,
+    generate: () => Promise<SecretBytes> = async () => SecretBytes.adopt(randomBytes(KEY_BYTES)),
+  ): Promise<MaterialRecord> {
     const materialId = randomBytes(MATERIAL_ID_BYTES).toString('hex');
-    const material = SecretBytes.adopt(randomBytes(KEY_BYTES));
+    const material = await generate();
     const wrapped = await this.root.wrap(material, materialAad(keyArn, materialId));
     this.cache.set(MaterialCache.key(keyId, materialId), material);
     return { keyId, materialId, wrapped, createdAt, rotationType };

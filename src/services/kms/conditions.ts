@@ -10,9 +10,9 @@ type Conditions = Record<string, ContextValue>;
  * the request's global keys and kms:CallerAccount / kms:ViaService come from services/request-conditions.ts.
  */
 
-/** What the key is: kms:KeySpec, kms:KeyUsage, kms:KeyOrigin (Strongroom's keys are symmetric, AWS_KMS). */
-export function keyConditions(_key: KeyRecord): Conditions {
-  return { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT', 'kms:KeyOrigin': 'AWS_KMS' };
+/** What the key is: kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, from its record. */
+export function keyConditions(key: KeyRecord): Conditions {
+  return { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin };
 }
 
 /** kms:EncryptionContext:<key> for each pair and kms:EncryptionContextKeys (absent when there is no context). */

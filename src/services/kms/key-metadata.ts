@@ -1,6 +1,11 @@
+import { algorithmsOf, customerMasterKeySpecOf } from '../../core/kms/key-specs/index.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 
-/** The KeyMetadata structure of DescribeKey, CreateKey and friends (botocore shape KeyMetadata). */
+/**
+ * The KeyMetadata structure of DescribeKey, CreateKey and friends (botocore shape KeyMetadata): the key's
+ * spec and usage with the algorithms they bring (EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms or
+ * KeyAgreementAlgorithms), as key-specs/ declares them.
+ */
 export function keyMetadata(key: KeyRecord): Record<string, unknown> {
   return {
     AWSAccountId: key.accountId,
@@ -9,16 +14,16 @@ export function keyMetadata(key: KeyRecord): Record<string, unknown> {
     CreationDate: new Date(key.createdAt),
     Enabled: key.keyState === 'Enabled',
     Description: key.description,
-    KeyUsage: 'ENCRYPT_DECRYPT',
+    KeyUsage: key.keyUsage,
     KeyState: key.keyState,
     DeletionDate: key.deletionDate === null ? undefined : new Date(key.deletionDate),
     PendingDeletionWindowInDays: key.pendingWindowInDays ?? undefined,
-    Origin: 'AWS_KMS',
+    Origin: key.origin,
     KeyManager: key.keyManager,
-    CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-    KeySpec: 'SYMMETRIC_DEFAULT',
-    EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
-    MultiRegion: false,
+    CustomerMasterKeySpec: customerMasterKeySpecOf(key),
+    KeySpec: key.keySpec,
+    ...algorithmsOf(key),
+    MultiRegion: key.multiRegion,
     CurrentKeyMaterialId: key.currentMaterialId,
   };
 }

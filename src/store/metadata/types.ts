@@ -7,6 +7,10 @@
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 export type KeyManager = 'CUSTOMER' | 'AWS';
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
+/** The KeySpec, KeyUsageType and OriginType enums of the botocore KMS model (src/core/kms/key-specs/ holds their rules). */
+export type KeySpec = string;
+export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT';
+export type KeyOrigin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
 
 export interface AccountRecord {
   readonly accountId: string;
@@ -43,9 +47,17 @@ export interface KeyRecord {
   readonly rotationPeriodInDays: number | null;
   readonly nextRotationDate: number | null;
   readonly onDemandRotationStartDate: number | null;
+  /** What the key is and does, fixed at CreateKey (keys made before these columns: SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT, AWS_KMS). */
+  readonly keySpec: KeySpec;
+  readonly keyUsage: KeyUsage;
+  readonly origin: KeyOrigin;
+  /** Multi-Region keys are not served yet: always false. */
+  readonly multiRegion: boolean;
 }
 
-export type KeyPatch = Partial<Omit<KeyRecord, 'keyId' | 'accountId' | 'region' | 'arn' | 'createdAt' | 'keyManager'>>;
+export type KeyPatch = Partial<
+  Omit<KeyRecord, 'keyId' | 'accountId' | 'region' | 'arn' | 'createdAt' | 'keyManager' | 'keySpec' | 'keyUsage' | 'origin' | 'multiRegion'>
+>;
 
 export interface MaterialRecord {
   readonly keyId: string;

@@ -224,8 +224,11 @@ describe('KMS key management over HTTP with @aws-sdk/client-kms', () => {
     assert.equal(err.name, 'TagException');
   });
 
-  it('only symmetric keys are offered: other key specs are UnsupportedOperationException', async () => {
-    const err = await rejection(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' })));
-    assert.equal(err.name, 'UnsupportedOperationException');
+  it('key specs Strongroom cannot make yet (ML-DSA, SM2) are UnsupportedOperationException', async () => {
+    for (const KeySpec of ['ML_DSA_44', 'SM2'] as const) {
+      const err = await rejection(kms.send(new CreateKeyCommand({ KeySpec, KeyUsage: 'SIGN_VERIFY' })));
+      assert.equal(err.name, 'UnsupportedOperationException');
+      assert.match(err.message, new RegExp(`KeySpec ${KeySpec} is not supported yet`));
+    }
   });
 });

@@ -26,7 +26,7 @@ export const CreateGrant = defineOperation<KmsCall, CreateGrantParams, { key: Ke
   resolve: async (input, call) => {
     grantIdsOfTokens(input.GrantTokens);
     const key = await call.kms.resolver.resolve(call.scope, input.KeyId, { aliases: false });
-    const request = grantRequestOf(input);
+    const request = grantRequestOf(input, key);
     const access: CreateGrantAccess = {
       ...onKey(key, 'kms:CreateGrant', { conditions: grantConditionContext(input, call.request) }),
       createGrant: childGrantOf(input),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { needs } from '../../../core/errors/aws-error.js';
 import { KmsErrors } from '../../../core/errors/kms.js';
 import { keyArn } from '../../../core/kms/arn.js';
+import { chooseKeySpec } from '../../../core/kms/key-specs/index.js';
 import { checkKeyPolicy } from '../../../core/kms/policy-document.js';
 import { Tag } from '../../../store/metadata/types.js';
 import { needsNoLockout } from '../lockout.js';
@@ -24,19 +25,21 @@ interface Input {
   BypassPolicyLockoutSafetyCheck?: boolean;
 }
 
-export const CreateKey = defineOperation<KmsCall, Input, undefined>({
+/**
+ * The key spec and usage are checked before authorization: CreateKey's kms:KeySpec, kms:KeyUsage and
+ * kms:KeyOrigin condition keys describe the key it would create
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-key-spec).
+ */
+export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof chooseKeySpec>>({
   name: 'CreateKey',
   action: 'kms:CreateKey',
   readOnly: false,
-  resolve: async () => ({ access: [onAccount('kms:CreateKey')], state: undefined }),
-  handle: async (input, call) => {
-    const spec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
-    needs(spec === 'SYMMETRIC_DEFAULT', KmsErrors.UnsupportedOperationException, `KeySpec ${spec} is not supported yet; use SYMMETRIC_DEFAULT.`);
-    needs(
-      (input.KeyUsage ?? 'ENCRYPT_DECRYPT') === 'ENCRYPT_DECRYPT',
-      KmsErrors.UnsupportedOperationException,
-      `KeyUsage ${input.KeyUsage} is not supported for SYMMETRIC_DEFAULT keys.`,
-    );
+  resolve: async (input) => {
+    const chosen = chooseKeySpec(input);
+    const conditions = { 'kms:KeySpec': chosen.rules.spec, 'kms:KeyUsage': chosen.usage, 'kms:KeyOrigin': input.Origin ?? 'AWS_KMS' };
+    return { access: [{ ...onAccount('kms:CreateKey'), conditions }], state: chosen };
+  },
+  handle: async (input, call, { rules, usage }) => {
     needs((input.Origin ?? 'AWS_KMS') === 'AWS_KMS', KmsErrors.UnsupportedOperationException, `Origin ${input.Origin} is not supported yet.`);
     needs(input.MultiRegion !== true, KmsErrors.UnsupportedOperationException, 'Multi-Region keys are not supported yet.');
     needs(
@@ -55,6 +58,8 @@ export const CreateKey = defineOperation<KmsCall, Input, undefined>({
       ...(input.Description !== undefined ? { description: input.Description } : {}),
       ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
       ...(input.Tags !== undefined ? { tags: input.Tags } : {}),
+      keySpec: rules,
+      keyUsage: usage,
     });
     return { KeyMetadata: keyMetadata(key) };
   },

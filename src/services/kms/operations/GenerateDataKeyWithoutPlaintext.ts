@@ -16,7 +16,7 @@ export const GenerateDataKeyWithoutPlaintext = keyOperation<Input>({
   readOnly: true,
   aliases: true,
   handle: async (input, call, key) => {
-    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext);
+    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext, 'GenerateDataKeyWithoutPlaintext');
     dk.plaintext.wipe();
     return { CiphertextBlob: dk.ciphertextBlob, KeyId: key.arn, KeyMaterialId: dk.materialId };
   },

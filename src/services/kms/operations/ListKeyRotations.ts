@@ -1,4 +1,5 @@
 import { decodeMarker, encodeMarker } from '../../../core/pagination.js';
+import { needsRotatable } from '../../../core/kms/keys.js';
 import { keyOperation } from '../call.js';
 
 interface Input {
@@ -18,6 +19,7 @@ export const ListKeyRotations = keyOperation<Input>({
   readOnly: true,
   aliases: false,
   handle: async (input, call, key) => {
+    needsRotatable(key);
     const all = input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL';
     const limit = input.Limit ?? 100;
     let after = decodeMarker('ListKeyRotations', input.Marker);

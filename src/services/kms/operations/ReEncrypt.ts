@@ -42,7 +42,7 @@ export const ReEncrypt = defineOperation<KmsCall, Input, { source: Located; dest
   handle: async (input, call, { source, destination }) => {
     const opened = await call.kms.crypto.decrypt(source, input.SourceEncryptionContext);
     try {
-      const sealed = await call.kms.crypto.encrypt(destination, opened.plaintext, input.DestinationEncryptionContext);
+      const sealed = await call.kms.crypto.encrypt(destination, opened.plaintext, input.DestinationEncryptionContext, 'ReEncrypt');
       return {
         CiphertextBlob: sealed.ciphertextBlob,
         SourceKeyId: source.key.arn,

@@ -81,12 +81,13 @@ export class PostgresMetadataStore implements MetadataStore {
       await tx.query(
         `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
            deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
-           rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+           rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date, key_spec, key_usage, origin, multi_region)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
         [
           key.keyId, key.accountId, key.region, key.arn, bytes(key.description), key.keyState, key.keyManager, key.createdAt,
           key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled,
-          key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate,
+          key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
+          key.multiRegion,
         ],
       );
       await insertMaterial(tx, material);

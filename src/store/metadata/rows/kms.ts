@@ -49,6 +49,10 @@ export function kmsRows(d: RowDialect) {
         rotationPeriodInDays: num(r.rotation_period_in_days),
         nextRotationDate: num(r.next_rotation_date),
         onDemandRotationStartDate: num(r.on_demand_rotation_start_date),
+        keySpec: String(r.key_spec),
+        keyUsage: r.key_usage as KeyRecord['keyUsage'],
+        origin: r.origin as KeyRecord['origin'],
+        multiRegion: d.flag(r.multi_region),
       };
     },
 

@@ -72,12 +72,13 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#stmt(
         `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
           deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
-          rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date, key_spec, key_usage, origin, multi_region)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         key.keyId, key.accountId, key.region, key.arn, key.description, key.keyState, key.keyManager, key.createdAt,
         key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled ? 1 : 0,
-        key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate,
+        key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
+        key.multiRegion ? 1 : 0,
       );
       this.#insertMaterial(material);
       for (const t of tags) this.#putTag(key.keyId, t);

@@ -1,0 +1,32 @@
+import { SecretBytes } from '../../crypto/secret-bytes.js';
+import { KeyUsage } from '../../../store/metadata/types.js';
+
+/**
+ * The rules of one KeySpec of the KMS model: which key usages it allows, which algorithms each usage brings
+ * (as DescribeKey lists them), how its material is made, whether it rotates. Each family (symmetric, rsa,
+ * ecc, hmac) declares its specs in a module of this folder; index.ts gathers them.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/symm-asymm-choose-key-spec.html
+ */
+export interface Algorithms {
+  readonly EncryptionAlgorithms?: readonly string[];
+  readonly SigningAlgorithms?: readonly string[];
+  readonly MacAlgorithms?: readonly string[];
+  readonly KeyAgreementAlgorithms?: readonly string[];
+}
+
+export interface KeySpecRules {
+  readonly spec: string;
+  /** Each allowed usage and the algorithms a key of this spec and usage has. */
+  readonly usages: Readonly<Partial<Record<KeyUsage, Algorithms>>>;
+  /**
+   * The usage CreateKey takes when KeyUsage is omitted: ENCRYPT_DECRYPT for symmetric keys (the model's
+   * default); none for the others, which must name theirs.
+   */
+  readonly defaultUsage?: KeyUsage;
+  /** Automatic and on-demand rotation: symmetric encryption keys only (AWS KMS Developer Guide, rotate-keys). */
+  readonly rotates: boolean;
+  /** New key material: raw bytes for symmetric and HMAC keys, the PKCS#8 DER private key for asymmetric ones. */
+  generate(): Promise<SecretBytes>;
+  /** The DER SubjectPublicKeyInfo of an asymmetric key's material (GetPublicKey); absent for secret-key specs. */
+  publicKey?(material: SecretBytes): Buffer;
+}
