@@ -12,6 +12,7 @@ import { KeyLifecycleEvents, Lifecycle, TransitionClaims } from './lifecycle.js'
 import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
+import { Signatures } from './signatures.js';
 import { Tags } from './tags.js';
 
 export interface KmsOptions {
@@ -32,6 +33,8 @@ export class Kms {
   readonly keys: Keys;
   readonly resolver: KeyResolver;
   readonly crypto: Cryptography;
+  /** GetPublicKey, Sign, Verify. */
+  readonly signatures: Signatures;
   readonly aliases: Aliases;
   readonly tags: Tags;
   readonly grants: Grants;
@@ -47,6 +50,7 @@ export class Kms {
     this.resolver = new KeyResolver(this.deps, this.lifecycle);
     this.keys = new Keys(this.deps, this.lifecycle);
     this.crypto = new Cryptography(this.deps, this.resolver);
+    this.signatures = new Signatures(this.deps);
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);

@@ -19,6 +19,7 @@ import { GenerateDataKeyWithoutPlaintext } from './operations/GenerateDataKeyWit
 import { GenerateRandom } from './operations/GenerateRandom.js';
 import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
 import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
+import { GetPublicKey } from './operations/GetPublicKey.js';
 import { ListAliases } from './operations/ListAliases.js';
 import { ListGrants } from './operations/ListGrants.js';
 import { ListKeyPolicies } from './operations/ListKeyPolicies.js';
@@ -32,10 +33,12 @@ import { RetireGrant } from './operations/RetireGrant.js';
 import { RevokeGrant } from './operations/RevokeGrant.js';
 import { RotateKeyOnDemand } from './operations/RotateKeyOnDemand.js';
 import { ScheduleKeyDeletion } from './operations/ScheduleKeyDeletion.js';
+import { Sign } from './operations/Sign.js';
 import { TagResource } from './operations/TagResource.js';
 import { UntagResource } from './operations/UntagResource.js';
 import { UpdateAlias } from './operations/UpdateAlias.js';
 import { UpdateKeyDescription } from './operations/UpdateKeyDescription.js';
+import { Verify } from './operations/Verify.js';
 
 const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
 
@@ -47,6 +50,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListGrants, ListKeyPolicies, ListKeyRotations,
     ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
+    GetPublicKey, Sign, Verify,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

@@ -7,7 +7,7 @@
  */
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
-  GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand,
+  GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand, SignCommand, VerifyCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -117,6 +117,20 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
     for (const n of [16, 32, 1024]) {
       const r = await kms.send(new GenerateRandomCommand({ NumberOfBytes: n }));
       secrets.push({ what: `GenerateRandom(${n})`, bytes: Buffer.from(r.Plaintext!) });
+    }
+
+    // Asymmetric signing keys: their private keys (read here from the server's memory) and the messages signed
+    // and verified, which are as secret as plaintexts (the Message member is sensitive in the model).
+    for (const [KeySpec, SigningAlgorithm] of [['ECC_NIST_P256', 'ECDSA_SHA_256'], ['RSA_2048', 'RSASSA_PSS_SHA_256'], ['ECC_NIST_EDWARDS25519', 'ED25519_SHA_512']] as const) {
+      const signing = (await kms.send(new CreateKeyCommand({ KeySpec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+      const record = (await server.app.kms.resolver.byIdAnywhere(signing))!;
+      const privateKey = (await server.app.kms.deps.materials.get(record, record.currentMaterialId))!.reveal();
+      secrets.push({ what: `${KeySpec} private key (PKCS#8)`, bytes: Buffer.from(privateKey) });
+      const message = plant(`message signed with ${KeySpec}`);
+      const signature = (await kms.send(new SignCommand({ KeyId: signing, Message: message, SigningAlgorithm }))).Signature!;
+      await kms.send(new VerifyCommand({ KeyId: signing, Message: message, Signature: signature, SigningAlgorithm }));
+      await expectError(kms.send(new VerifyCommand({ KeyId: signing, Message: plant(`message wrongly verified with ${KeySpec}`), Signature: signature, SigningAlgorithm })), 'KMSInvalidSignatureException');
+      await expectError(kms.send(new SignCommand({ KeyId: signing, Message: plant(`message signed with a wrong algorithm (${KeySpec})`), SigningAlgorithm: 'ECDSA_SHA_512' })), 'InvalidKeyUsageException');
     }
 
     // Requests that carry a plaintext and fail.

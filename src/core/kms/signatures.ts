@@ -1,0 +1,59 @@
+import { SecretBytes } from '../crypto/secret-bytes.js';
+import { AwsError, needs } from '../errors/aws-error.js';
+import { KmsErrors } from '../errors/kms.js';
+import { KeyRecord } from '../../store/metadata/types.js';
+import { KmsDeps } from './context.js';
+import { needsEnabled } from './key-state.js';
+import { needsUsage } from './key-usage.js';
+import { rulesOf } from './key-specs/index.js';
+import { MessageType, signMessage, verifyMessage } from './key-specs/signing.js';
+
+/**
+ * GetPublicKey, Sign and Verify on asymmetric keys (https://docs.aws.amazon.com/kms/latest/developerguide/symmetric-asymmetric.html).
+ * The private key is the key's current material, unwrapped from the root of trust only in memory.
+ */
+export class Signatures {
+  constructor(private readonly deps: KmsDeps) {}
+
+  /** The DER SubjectPublicKeyInfo of an asymmetric key (any usage); symmetric and HMAC keys have none. */
+  async publicKey(key: KeyRecord): Promise<Buffer> {
+    needsEnabled(key);
+    const rules = rulesOf(key);
+    needs(
+      rules.publicKey !== undefined,
+      KmsErrors.UnsupportedOperationException,
+      `${key.arn} has key spec ${key.keySpec}; GetPublicKey is supported only for asymmetric KMS keys.`,
+    );
+    return rules.publicKey!(await this.#material(key));
+  }
+
+  async sign(key: KeyRecord, algorithm: string, message: SecretBytes, messageType: MessageType): Promise<Buffer> {
+    this.#check(key, algorithm, 'Sign');
+    return signMessage(await this.#material(key), algorithm, message.reveal(), messageType);
+  }
+
+  /** Throws KMSInvalidSignatureException when the signature does not verify, as AWS does. */
+  async verify(key: KeyRecord, algorithm: string, message: SecretBytes, messageType: MessageType, signature: Buffer): Promise<void> {
+    this.#check(key, algorithm, 'Verify');
+    const publicKey = rulesOf(key).publicKey!(await this.#material(key));
+    if (!verifyMessage(publicKey, algorithm, message.reveal(), messageType, signature)) {
+      throw new AwsError(KmsErrors.KMSInvalidSignatureException, 'The signature verification failed: the signature is not valid for this message, key and algorithm.');
+    }
+  }
+
+  #check(key: KeyRecord, algorithm: string, operation: string): void {
+    needsEnabled(key);
+    needsUsage(key, 'SIGN_VERIFY', operation);
+    needs(
+      (rulesOf(key).usages.SIGN_VERIFY?.SigningAlgorithms ?? []).includes(algorithm),
+      KmsErrors.InvalidKeyUsageException,
+      `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
+    );
+  }
+
+  async #material(key: KeyRecord): Promise<SecretBytes> {
+    const material = await this.deps.materials.get(key, key.currentMaterialId);
+    if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
+    return material;
+  }
+}
