@@ -221,7 +221,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // On SQLite, the caches catch up with the other workers' changes before each request is served.
     ...(stores.cache.port.sync ? { beforeRequest: oncePerTurn(() => stores.cache.port.sync!()) } : {}),
     routes: new Map([
-      ['health', (ex) => sendJson(ex.res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' })],
+      // 503 while starting, or while the database does not answer (PostgreSQL down: the load balancer's cue).
+      ['health', (ex) => {
+        const status = !ready ? 'starting' : stores.reachable() ? 'ok' : 'database unreachable';
+        sendJson(ex.res, status === 'ok' ? 200 : 503, { status });
+      }],
       ['explain', explainRoute(jsonProtocol, explainDefinition)],
     ]),
   });

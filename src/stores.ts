@@ -82,6 +82,8 @@ export interface Stores {
   blobs(): Promise<BlobStore>;
   /** Resolves once every write committed so far is durable (SQLite's deferred fsync; PostgreSQL: at once). */
   durable(): Promise<void>;
+  /** Whether the database answered the last statement that reached a verdict (SQLite, in the process: always). */
+  reachable(): boolean;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,7 @@ async function openSqlite(dataDir: string, options: StoreOptions): Promise<Store
     blobs: () =>
       (blobs ??= FsBlobStore.open(dataDir).then((files) => new TieredBlobStore(new SqliteBlobStore(database, SMALL_BLOB_MAX_BYTES), files))),
     durable: () => database.durable(),
+    reachable: () => true,
     close: async () => {
       sharedPort?.close();
       database.close();
@@ -172,6 +175,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Stores>
     leases: new PostgresLeaseStore(database, options.clock ?? systemClock),
     blobs: async () => blobs,
     durable: async () => undefined, // a statement that returned is committed (synchronous_commit on)
+    reachable: () => database.reachable,
     close: async () => {
       await sharedPort?.close();
       await database.close();
@@ -195,6 +199,7 @@ interface BackendStores {
   readonly leases: Leases;
   blobs(): Promise<BlobStore>;
   durable(): Promise<void>;
+  reachable(): boolean;
   close(): Promise<void>;
 }
 
@@ -218,6 +223,7 @@ function assemble(b: BackendStores): Stores {
     cache,
     blobs: b.blobs,
     durable: b.durable,
+    reachable: b.reachable,
     close: b.close,
   };
 }

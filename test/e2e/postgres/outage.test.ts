@@ -136,12 +136,17 @@ describe('a server on PostgreSQL when the database goes away', { skip: postgresS
     cluster.stop('immediate');
     try {
       await duringOutage('crash', 3000);
+      // A load balancer's health check sees it: 503 while the database does not answer.
+      const health = await fetch(`${server.url}/_strongroom/health`);
+      assert.deepEqual([health.status, await health.json()], [503, { status: 'database unreachable' }]);
       await sleep(1500); // background work (delivery, sweeps, leases, LISTEN reconnects) fails meanwhile: the process survives
       await duringOutage('crash-later', 3000);
     } finally {
       cluster.start();
     }
     await resumes('crash');
+    const healthAfter = await fetch(`${server.url}/_strongroom/health`);
+    assert.deepEqual([healthAfter.status, await healthAfter.json()], [200, { status: 'ok' }]);
     await nothingHalfWritten('crash');
     await nothingHalfWritten('crash-later');
     assert.equal((await clients.kms().send(new ListKeysCommand({}))).Keys!.length >= 1, true);
