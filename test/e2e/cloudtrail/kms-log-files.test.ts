@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients, Credentials, allow, policyDocument } from '../../helpers/query-clients.js';
 import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
+import { assertAllLogFilesValid, validateLogs } from '../../helpers/validate-logs.js';
 
 const BUCKET = 'encrypted-trail-logs';
 const TRAIL = 'encrypted';
@@ -170,15 +171,7 @@ describe('trails with SSE-KMS log files', () => {
       }
       return false;
     });
-    const env = { ...awsClientEnv(), AWS_ENDPOINT_URL: server.url, AWS_ENDPOINT_URL_S3: server.url };
-    const args = ['cloudtrail', 'validate-logs', '--trail-arn', TRAIL_ARN, '--start-time', startTime.toISOString().replace(/\.\d{3}Z$/, 'Z'), '--verbose'];
-    const res = await new Promise<{ code: number; out: string }>((resolve) =>
-      execFile('aws', args, { env, timeout: 120_000, encoding: 'utf8' }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` })),
-    );
-    assert.equal(res.code, 0, res.out);
-    assert.doesNotMatch(res.out, /INVALID/);
-    assert.match(res.out, /(\d+)\/\1 log files valid/);
-    assert.doesNotMatch(res.out, / 0\/0 log files valid/);
+    assertAllLogFilesValid(await validateLogs(server.url, TRAIL_ARN, startTime));
   });
 
   it('UpdateTrail: another key is checked; an empty KmsKeyId goes back to SSE-S3 for the next log file', async () => {

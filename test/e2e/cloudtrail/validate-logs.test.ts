@@ -11,7 +11,7 @@ import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { DEFAULT_S3_CONFIG } from '../../../src/config/config.js';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients } from '../../helpers/query-clients.js';
 import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer } from '../../helpers/server.js';
+import { validateLogs } from '../../helpers/validate-logs.js';
 
 const BUCKET = 'trail-deliveries';
 const TRAIL = 'org-audit';
@@ -83,17 +84,6 @@ function cliUnavailable(): string | undefined {
   return /^aws-cli\/1\./.test(out) ? undefined : `aws on PATH is ${out.split(' ')[0]}, not aws CLI v1`;
 }
 
-function validateLogs(url: string, startTime: Date): Promise<{ code: number; stdout: string; stderr: string }> {
-  // validate-logs takes --endpoint-url for CloudTrail only; S3 (and the rest) follow AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
-  const env = { ...awsClientEnv(), AWS_ENDPOINT_URL: url, AWS_ENDPOINT_URL_S3: url };
-  const args = ['cloudtrail', 'validate-logs', '--trail-arn', TRAIL_ARN, '--start-time', startTime.toISOString().replace(/\.\d{3}Z$/, 'Z'), '--verbose'];
-  return new Promise((resolve, reject) => {
-    execFile('aws', args, { env, timeout: 120_000, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(new Error(`aws validate-logs did not run: ${err.message}\n${stderr}`));
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('trail delivery: log and digest files that aws cloudtrail validate-logs accepts', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-trail-'));
@@ -207,7 +197,7 @@ describe('trail delivery: log and digest files that aws cloudtrail validate-logs
   });
 
   it('aws cloudtrail validate-logs reports every digest and log file valid', { skip }, async () => {
-    const res = await validateLogs(server.url, startTime);
+    const res = await validateLogs(server.url, TRAIL_ARN, startTime);
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.doesNotMatch(res.stdout + res.stderr, /INVALID/);
     // The digests validate-logs saw (another may land while it runs: the digest interval is 2 s), all valid.
@@ -235,7 +225,7 @@ describe('trail delivery: log and digest files that aws cloudtrail validate-logs
     const ids = (await deliveredRecords()).map((r) => r.eventID as string);
     assert.equal(new Set(ids).size, ids.length, 'no record delivered twice');
     if (!skip) {
-      const res = await validateLogs(server.url, startTime);
+      const res = await validateLogs(server.url, TRAIL_ARN, startTime);
       assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
       assert.doesNotMatch(res.stdout + res.stderr, /INVALID|No log files were delivered/);
     }
@@ -249,7 +239,7 @@ describe('trail delivery: log and digest files that aws cloudtrail validate-logs
     const doc = JSON.parse(gunzipSync(await body(victim)).toString('utf8'));
     doc.Records[0].sourceIPAddress = '203.0.113.66';
     await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: victim, Body: gzipSync(JSON.stringify(doc)) }));
-    const res = await validateLogs(server.url, startTime);
+    const res = await validateLogs(server.url, TRAIL_ARN, startTime);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, new RegExp(`Log file\\ts3://${BUCKET}/${victim.replace(/[.]/g, '\\.')}\\tINVALID: hash value doesn't match`));
     t_log(`first log delivery after the calls: ${firstDelivery} ms`);
