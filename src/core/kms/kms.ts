@@ -12,6 +12,7 @@ import { KeyLifecycleEvents, Lifecycle, TransitionClaims } from './lifecycle.js'
 import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
+import { AsymmetricEncryption } from './asymmetric-encryption.js';
 import { Signatures } from './signatures.js';
 import { Tags } from './tags.js';
 
@@ -35,6 +36,8 @@ export class Kms {
   readonly crypto: Cryptography;
   /** GetPublicKey, Sign, Verify. */
   readonly signatures: Signatures;
+  /** Encrypt and Decrypt with RSA ENCRYPT_DECRYPT keys (RSAES-OAEP). */
+  readonly asymmetric: AsymmetricEncryption;
   readonly aliases: Aliases;
   readonly tags: Tags;
   readonly grants: Grants;
@@ -51,6 +54,7 @@ export class Kms {
     this.keys = new Keys(this.deps, this.lifecycle);
     this.crypto = new Cryptography(this.deps, this.resolver);
     this.signatures = new Signatures(this.deps);
+    this.asymmetric = new AsymmetricEncryption(this.deps);
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);

@@ -59,6 +59,8 @@ export function keyOperation<I extends { KeyId: string; EncryptionContext?: Encr
   action: string;
   readOnly: boolean;
   aliases: boolean;
+  /** The operation's own condition keys from its request (kms:SigningAlgorithm, kms:EncryptionAlgorithm, …). */
+  conditions?: (input: I) => Record<string, ContextValue>;
   handle: (input: I, call: KmsCall, key: KeyRecord) => Promise<Record<string, unknown>>;
 }): KmsOperation {
   return defineOperation<KmsCall, I, KeyRecord, KmsAccess>({
@@ -67,7 +69,11 @@ export function keyOperation<I extends { KeyId: string; EncryptionContext?: Encr
     readOnly: spec.readOnly,
     resolve: async (input, call) => {
       const key = await call.kms.resolver.resolve(call.scope, input.KeyId, { aliases: spec.aliases });
-      return { access: [onKey(key, spec.action, { encryptionContext: input.EncryptionContext, keyRef: input.KeyId })], state: key };
+      const conditions = spec.conditions?.(input);
+      return {
+        access: [onKey(key, spec.action, { encryptionContext: input.EncryptionContext, keyRef: input.KeyId, ...(conditions ? { conditions } : {}) })],
+        state: key,
+      };
     },
     handle: spec.handle,
   });

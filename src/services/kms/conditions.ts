@@ -41,7 +41,10 @@ export async function keyResourceConditions(store: MetadataStore, key: KeyRecord
   return out;
 }
 
-/** Operations that encrypt or decrypt with the key: kms:EncryptionAlgorithm applies (always SYMMETRIC_DEFAULT here). */
+/**
+ * Operations that encrypt or decrypt with the key: kms:EncryptionAlgorithm applies, SYMMETRIC_DEFAULT unless
+ * the operation names another (Encrypt and Decrypt with an asymmetric key pass the request's).
+ */
 const CRYPTO_ACTIONS = new Set(['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext']);
 const SYMMETRIC: Conditions = { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' };
 

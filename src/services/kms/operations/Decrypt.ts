@@ -1,4 +1,7 @@
+import { AwsError } from '../../../core/errors/aws-error.js';
+import { CommonErrors } from '../../../core/errors/common.js';
 import { Located } from '../../../core/kms/cryptography.js';
+import { KeyRecord } from '../../../store/metadata/types.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onKey } from '../call.js';
 import { needsCiphertextBlob } from '../ciphertext-input.js';
@@ -12,29 +15,48 @@ interface Input {
   Recipient?: unknown;
 }
 
+type State = { readonly symmetric: Located } | { readonly asymmetric: KeyRecord; readonly ciphertext: Buffer; readonly algorithm: string };
+
 /**
  * https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html
- * The key comes from the ciphertext; a KeyId, when given, must name that same key (IncorrectKeyException).
+ * Symmetric: the key comes from the ciphertext; a KeyId, when given, must name that same key
+ * (IncorrectKeyException). Asymmetric (an EncryptionAlgorithm other than SYMMETRIC_DEFAULT): the bare
+ * RSAES-OAEP ciphertext names no key, so KeyId is required, as AWS requires it.
  */
-export const Decrypt = defineOperation<KmsCall, Input, Located>({
+export const Decrypt = defineOperation<KmsCall, Input, State>({
   name: 'Decrypt',
   action: 'kms:Decrypt',
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   resolve: async (input, call) => {
-    needsSymmetricAlgorithm(input.EncryptionAlgorithm);
     needsNoRecipient(input.Recipient);
     needsCiphertextBlob(input.CiphertextBlob);
+    const algorithm = input.EncryptionAlgorithm;
+    if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
+      if (input.KeyId === undefined) {
+        throw new AwsError(CommonErrors.ValidationException, `KeyId is required to decrypt with the asymmetric encryption algorithm ${algorithm}.`);
+      }
+      const key = await call.kms.resolver.resolve(call.scope, input.KeyId, { aliases: true });
+      if (key.keySpec === 'SYMMETRIC_DEFAULT') needsSymmetricAlgorithm(algorithm);
+      return {
+        access: [onKey(key, 'kms:Decrypt', { encryptionContext: input.EncryptionContext, keyRef: input.KeyId, conditions: { 'kms:EncryptionAlgorithm': algorithm } })],
+        state: { asymmetric: key, ciphertext: input.CiphertextBlob, algorithm },
+      };
+    }
     const located = await call.kms.crypto.locate(call.scope, input.CiphertextBlob, input.KeyId);
     return {
       access: [onKey(located.key, 'kms:Decrypt', { encryptionContext: input.EncryptionContext, keyRef: input.KeyId })],
-      state: located,
+      state: { symmetric: located },
     };
   },
-  handle: async (input, call, located) => {
-    const { plaintext, materialId } = await call.kms.crypto.decrypt(located, input.EncryptionContext);
+  handle: async (input, call, state) => {
+    if ('asymmetric' in state) {
+      const plaintext = await call.kms.asymmetric.decrypt(state.asymmetric, state.algorithm, state.ciphertext, input.EncryptionContext);
+      return { KeyId: state.asymmetric.arn, Plaintext: plaintext, EncryptionAlgorithm: state.algorithm };
+    }
+    const { plaintext, materialId } = await call.kms.crypto.decrypt(state.symmetric, input.EncryptionContext);
     return {
-      KeyId: located.key.arn,
+      KeyId: state.symmetric.key.arn,
       Plaintext: plaintext,
       EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
       KeyMaterialId: materialId,

@@ -16,7 +16,16 @@ export const Encrypt = keyOperation<Input>({
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,
+  conditions: (input) => ({ 'kms:EncryptionAlgorithm': input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' }),
   handle: async (input, call, key) => {
+    // An asymmetric algorithm on a key that is not symmetric: RSAES-OAEP with the key's public key.
+    if (key.keySpec !== 'SYMMETRIC_DEFAULT' && input.EncryptionAlgorithm !== undefined && input.EncryptionAlgorithm !== 'SYMMETRIC_DEFAULT') {
+      return {
+        CiphertextBlob: await call.kms.asymmetric.encrypt(key, input.EncryptionAlgorithm, input.Plaintext, input.EncryptionContext),
+        KeyId: key.arn,
+        EncryptionAlgorithm: input.EncryptionAlgorithm,
+      };
+    }
     needsSymmetricAlgorithm(input.EncryptionAlgorithm);
     const sealed = await call.kms.crypto.encrypt(key, input.Plaintext, input.EncryptionContext);
     return {

@@ -16,6 +16,8 @@ export const Sign = keyOperation<Input>({
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,
+  // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-signing-algorithm
+  conditions: (input) => ({ 'kms:SigningAlgorithm': input.SigningAlgorithm, 'kms:MessageType': input.MessageType ?? 'RAW' }),
   handle: async (input, call, key) => ({
     KeyId: key.arn,
     Signature: await call.kms.signatures.sign(key, input.SigningAlgorithm, input.Message, input.MessageType ?? 'RAW'),

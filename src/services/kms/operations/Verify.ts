@@ -20,6 +20,8 @@ export const Verify = keyOperation<Input>({
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,
+  // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-signing-algorithm
+  conditions: (input) => ({ 'kms:SigningAlgorithm': input.SigningAlgorithm, 'kms:MessageType': input.MessageType ?? 'RAW' }),
   handle: async (input, call, key) => {
     await call.kms.signatures.verify(key, input.SigningAlgorithm, input.Message, input.MessageType ?? 'RAW', input.Signature);
     return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: input.SigningAlgorithm };
