@@ -1,4 +1,4 @@
-import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { constants, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { AwsError, needs } from '../errors/aws-error.js';
 import { CommonErrors } from '../errors/common.js';
@@ -7,6 +7,7 @@ import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
 import { needsEnabled } from './key-state.js';
 import { needsUsage } from './key-usage.js';
+import { keyPairOf } from './key-specs/asymmetric.js';
 import { rulesOf } from './key-specs/index.js';
 
 /** RSAES-OAEP with MGF1 of the same hash (RFC 8017 §7.1), as AWS KMS and `openssl pkeyutl -pkeyopt rsa_oaep_md:…` use it. */
@@ -25,7 +26,7 @@ export class AsymmetricEncryption {
   async encrypt(key: KeyRecord, algorithm: string, plaintext: SecretBytes, context: unknown): Promise<Buffer> {
     const hash = this.#check(key, algorithm, context, 'Encrypt');
     const material = await this.#material(key);
-    const publicKey = createPublicKey(createPrivateKey({ key: material.reveal(), format: 'der', type: 'pkcs8' }));
+    const { publicKey } = keyPairOf(material);
     // RFC 8017 §7.1.1: at most k − 2·hLen − 2 bytes (RSA_2048: 214 with SHA-1, 190 with SHA-256).
     const max = publicKey.asymmetricKeyDetails!.modulusLength! / 8 - 2 * HASH_BYTES[hash] - 2;
     needs(
@@ -40,7 +41,7 @@ export class AsymmetricEncryption {
     const hash = this.#check(key, algorithm, context, 'Decrypt');
     const material = await this.#material(key);
     try {
-      const privateKey = createPrivateKey({ key: material.reveal(), format: 'der', type: 'pkcs8' });
+      const { privateKey } = keyPairOf(material);
       return SecretBytes.adopt(privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, ciphertext));
     } catch {
       throw new AwsError(KmsErrors.InvalidCiphertextException, 'The ciphertext is invalid, or does not match the KMS key or the encryption algorithm.');

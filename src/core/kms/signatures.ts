@@ -35,8 +35,7 @@ export class Signatures {
   /** Throws KMSInvalidSignatureException when the signature does not verify, as AWS does. */
   async verify(key: KeyRecord, algorithm: string, message: SecretBytes, messageType: MessageType, signature: Buffer): Promise<void> {
     this.#check(key, algorithm, 'Verify');
-    const publicKey = rulesOf(key).publicKey!(await this.#material(key));
-    if (!verifyMessage(publicKey, algorithm, message.reveal(), messageType, signature)) {
+    if (!verifyMessage(await this.#material(key), algorithm, message.reveal(), messageType, signature)) {
       throw new AwsError(KmsErrors.KMSInvalidSignatureException, 'The signature verification failed: the signature is not valid for this message, key and algorithm.');
     }
   }

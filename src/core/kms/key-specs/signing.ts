@@ -1,11 +1,9 @@
-import {
-  KeyObject, constants, createHash, createPrivateKey, createPublicKey, privateEncrypt, publicDecrypt, randomBytes, sign,
-  timingSafeEqual, verify,
-} from 'node:crypto';
+import { KeyObject, constants, createHash, privateEncrypt, publicDecrypt, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import { SecretBytes } from '../../crypto/secret-bytes.js';
 import { AwsError } from '../../errors/aws-error.js';
 import { CommonErrors } from '../../errors/common.js';
 import { KmsErrors } from '../../errors/kms.js';
+import { keyPairOf } from './asymmetric.js';
 
 /**
  * The signing algorithms of the KMS model, over node:crypto. Signatures are what AWS KMS returns and what
@@ -75,7 +73,7 @@ function algorithmOf(name: string): Algorithm {
 export function signMessage(material: SecretBytes, algorithmName: string, message: Buffer, messageType: MessageType): Buffer {
   const algorithm = algorithmOf(algorithmName);
   checkMessage(algorithmName, algorithm, message, messageType);
-  const key = createPrivateKey({ key: material.reveal(), format: 'der', type: 'pkcs8' });
+  const key = keyPairOf(material).privateKey;
   const { scheme, hash } = algorithm;
   if (scheme === 'ed25519') return sign(null, message, key);
   if (scheme === 'ecdsa') return sign(hash, message, { key, dsaEncoding: 'der' });
@@ -87,11 +85,11 @@ export function signMessage(material: SecretBytes, algorithmName: string, messag
   return sign(hash, message, { key, padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
 }
 
-/** Whether `signature` is a valid signature of `message` under the DER SubjectPublicKeyInfo `publicKeyDer`. */
-export function verifyMessage(publicKeyDer: Buffer, algorithmName: string, message: Buffer, messageType: MessageType, signature: Buffer): boolean {
+/** Whether `signature` is a valid signature of `message` under the public key of `material`. */
+export function verifyMessage(material: SecretBytes, algorithmName: string, message: Buffer, messageType: MessageType, signature: Buffer): boolean {
   const algorithm = algorithmOf(algorithmName);
   checkMessage(algorithmName, algorithm, message, messageType);
-  const key = createPublicKey({ key: publicKeyDer, format: 'der', type: 'spki' });
+  const key = keyPairOf(material).publicKey;
   const { scheme, hash } = algorithm;
   try {
     if (scheme === 'ed25519') return verify(null, message, key, signature);
