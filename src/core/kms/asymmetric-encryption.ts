@@ -23,8 +23,8 @@ const HASH_BYTES = { sha1: 20, sha256: 32 } as const;
 export class AsymmetricEncryption {
   constructor(private readonly deps: KmsDeps) {}
 
-  async encrypt(key: KeyRecord, algorithm: string, plaintext: SecretBytes, context: unknown): Promise<Buffer> {
-    const hash = this.#check(key, algorithm, context, 'Encrypt');
+  async encrypt(key: KeyRecord, algorithm: string, plaintext: SecretBytes, context: unknown, operation = 'Encrypt'): Promise<Buffer> {
+    const hash = this.#check(key, algorithm, context, operation);
     const material = await this.#material(key);
     const { publicKey } = keyPairOf(material);
     // RFC 8017 §7.1.1: at most k − 2·hLen − 2 bytes (RSA_2048: 214 with SHA-1, 190 with SHA-256).
@@ -37,8 +37,8 @@ export class AsymmetricEncryption {
     return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, plaintext.reveal());
   }
 
-  async decrypt(key: KeyRecord, algorithm: string, ciphertext: Buffer, context: unknown): Promise<SecretBytes> {
-    const hash = this.#check(key, algorithm, context, 'Decrypt');
+  async decrypt(key: KeyRecord, algorithm: string, ciphertext: Buffer, context: unknown, operation = 'Decrypt'): Promise<SecretBytes> {
+    const hash = this.#check(key, algorithm, context, operation);
     const material = await this.#material(key);
     try {
       const { privateKey } = keyPairOf(material);

@@ -1,6 +1,6 @@
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
-  CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, EncryptCommand, EncryptionAlgorithmSpec, GetPublicKeyCommand, KMSClient, SignCommand,
+  CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, EncryptCommand, EncryptionAlgorithmSpec, GetPublicKeyCommand, KMSClient, ReEncryptCommand, SignCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -119,6 +119,31 @@ describe('KMS asymmetric Encrypt and Decrypt (RSAES-OAEP) over HTTP with @aws-sd
     assert.equal(err.name, 'InvalidKeyUsageException');
     err = await rejection(kms.send(new DecryptCommand({ KeyId: symmetric, CiphertextBlob: enc.CiphertextBlob, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })));
     assert.equal(err.name, 'InvalidKeyUsageException');
+  });
+
+  it('ReEncrypt moves a ciphertext from a symmetric key to an RSA key, between RSA keys and back; an asymmetric source needs SourceKeyId', async () => {
+    const symmetric = await create({});
+    const rsa = await create({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' });
+    const rsa2 = await create({ KeySpec: 'RSA_3072', KeyUsage: 'ENCRYPT_DECRYPT' });
+    const plaintext = randomBytes(64);
+    const start = await kms.send(new EncryptCommand({ KeyId: symmetric, Plaintext: plaintext, EncryptionContext: { a: 'b' } }));
+    const toRsa = await kms.send(new ReEncryptCommand({
+      CiphertextBlob: start.CiphertextBlob, SourceEncryptionContext: { a: 'b' }, DestinationKeyId: rsa, DestinationEncryptionAlgorithm: 'RSAES_OAEP_SHA_256',
+    }));
+    assert.equal(toRsa.SourceEncryptionAlgorithm, 'SYMMETRIC_DEFAULT');
+    assert.equal(toRsa.DestinationEncryptionAlgorithm, 'RSAES_OAEP_SHA_256');
+    assert.equal(toRsa.KeyId, rsa);
+    const toRsa2 = await kms.send(new ReEncryptCommand({
+      CiphertextBlob: toRsa.CiphertextBlob, SourceKeyId: rsa, SourceEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', DestinationKeyId: rsa2, DestinationEncryptionAlgorithm: 'RSAES_OAEP_SHA_1',
+    }));
+    assert.deepEqual(Buffer.from((await kms.send(new DecryptCommand({ KeyId: rsa2, CiphertextBlob: toRsa2.CiphertextBlob, EncryptionAlgorithm: 'RSAES_OAEP_SHA_1' }))).Plaintext!), plaintext);
+    const back = await kms.send(new ReEncryptCommand({
+      CiphertextBlob: toRsa2.CiphertextBlob, SourceKeyId: rsa2, SourceEncryptionAlgorithm: 'RSAES_OAEP_SHA_1', DestinationKeyId: symmetric,
+    }));
+    assert.equal(back.SourceKeyId, rsa2);
+    assert.deepEqual(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: back.CiphertextBlob }))).Plaintext!), plaintext);
+    const err = await rejection(kms.send(new ReEncryptCommand({ CiphertextBlob: toRsa.CiphertextBlob, SourceEncryptionAlgorithm: 'RSAES_OAEP_SHA_256', DestinationKeyId: symmetric })));
+    assert.equal(err.name, 'ValidationException');
   });
 
   it('kms:EncryptionAlgorithm and kms:SigningAlgorithm in an IAM policy allow one algorithm and not another', async () => {
