@@ -198,6 +198,32 @@ function signingSuite(label: string, serverOptions: () => Promise<Parameters<typ
       }
     });
 
+    it('boto3 signs a DIGEST with RSA and an ECDSA P-384 message, and Python cryptography verifies both offline', async () => {
+      const rsa = (await create({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' })).Arn!;
+      const p384 = (await create({ KeySpec: 'ECC_NIST_P384', KeyUsage: 'SIGN_VERIFY' })).Arn!;
+      const script = [
+        'import sys, hashlib, boto3',
+        'from cryptography.hazmat.primitives import hashes, serialization',
+        'from cryptography.hazmat.primitives.asymmetric import ec, padding',
+        'url, rsa, p384 = sys.argv[1:4]',
+        'kms = boto3.client("kms", endpoint_url=url)',
+        'msg = b"boto3 release notes"',
+        'digest = hashlib.sha512(msg).digest()',
+        's = kms.sign(KeyId=rsa, Message=digest, MessageType="DIGEST", SigningAlgorithm="RSASSA_PSS_SHA_512")["Signature"]',
+        'pub = serialization.load_der_public_key(kms.get_public_key(KeyId=rsa)["PublicKey"])',
+        'pub.verify(s, msg, padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64), hashes.SHA512())',
+        's = kms.sign(KeyId=p384, Message=msg, SigningAlgorithm="ECDSA_SHA_384")["Signature"]',
+        'pub = serialization.load_der_public_key(kms.get_public_key(KeyId=p384)["PublicKey"])',
+        'pub.verify(s, msg, ec.ECDSA(hashes.SHA384()))',
+        'try:',
+        '    kms.verify(KeyId=p384, Message=msg + b"!", Signature=s, SigningAlgorithm="ECDSA_SHA_384")',
+        'except kms.exceptions.KMSInvalidSignatureException:',
+        '    print("ok")',
+      ].join('\n');
+      const { stdout } = await run('python3', ['-c', script, server.url, rsa, p384], { env: awsClientEnv() });
+      assert.equal(stdout.trim(), 'ok');
+    });
+
     it('the aws CLI signs a file and OpenSSL verifies the signature with the CLI-fetched public key', async () => {
       const key = (await create({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })).Arn!;
       writeFileSync(join(dir, 'release.txt'), message);
