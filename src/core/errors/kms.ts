@@ -20,6 +20,7 @@ export const KmsErrors = defineErrors({
   InvalidKeyUsageException: { status: 400, fault: 'client' },
   InvalidMarkerException: { status: 400, fault: 'client' },
   KMSInternalException: { status: 500, fault: 'server', retryable: true },
+  KMSInvalidMacException: { status: 400, fault: 'client' },
   KMSInvalidSignatureException: { status: 400, fault: 'client' },
   KMSInvalidStateException: { status: 400, fault: 'client' },
   KeyUnavailableException: { status: 500, fault: 'server', retryable: true },

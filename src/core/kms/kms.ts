@@ -13,6 +13,7 @@ import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
 import { AsymmetricEncryption } from './asymmetric-encryption.js';
+import { Macs } from './macs.js';
 import { Signatures } from './signatures.js';
 import { Tags } from './tags.js';
 
@@ -38,6 +39,8 @@ export class Kms {
   readonly signatures: Signatures;
   /** Encrypt and Decrypt with RSA ENCRYPT_DECRYPT keys (RSAES-OAEP). */
   readonly asymmetric: AsymmetricEncryption;
+  /** GenerateMac, VerifyMac. */
+  readonly macs: Macs;
   readonly aliases: Aliases;
   readonly tags: Tags;
   readonly grants: Grants;
@@ -55,6 +58,7 @@ export class Kms {
     this.crypto = new Cryptography(this.deps, this.resolver);
     this.signatures = new Signatures(this.deps);
     this.asymmetric = new AsymmetricEncryption(this.deps);
+    this.macs = new Macs(this.deps);
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);

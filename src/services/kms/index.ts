@@ -16,6 +16,7 @@ import { EnableKeyRotation } from './operations/EnableKeyRotation.js';
 import { Encrypt } from './operations/Encrypt.js';
 import { GenerateDataKey } from './operations/GenerateDataKey.js';
 import { GenerateDataKeyWithoutPlaintext } from './operations/GenerateDataKeyWithoutPlaintext.js';
+import { GenerateMac } from './operations/GenerateMac.js';
 import { GenerateRandom } from './operations/GenerateRandom.js';
 import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
 import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
@@ -39,6 +40,7 @@ import { UntagResource } from './operations/UntagResource.js';
 import { UpdateAlias } from './operations/UpdateAlias.js';
 import { UpdateKeyDescription } from './operations/UpdateKeyDescription.js';
 import { Verify } from './operations/Verify.js';
+import { VerifyMac } from './operations/VerifyMac.js';
 
 const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
 
@@ -50,7 +52,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListGrants, ListKeyPolicies, ListKeyRotations,
     ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
-    GetPublicKey, Sign, Verify,
+    GetPublicKey, Sign, Verify, GenerateMac, VerifyMac,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

@@ -8,6 +8,7 @@
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand, SignCommand, VerifyCommand,
+  GenerateMacCommand, VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -131,6 +132,17 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
       await kms.send(new VerifyCommand({ KeyId: signing, Message: message, Signature: signature, SigningAlgorithm }));
       await expectError(kms.send(new VerifyCommand({ KeyId: signing, Message: plant(`message wrongly verified with ${KeySpec}`), Signature: signature, SigningAlgorithm })), 'KMSInvalidSignatureException');
       await expectError(kms.send(new SignCommand({ KeyId: signing, Message: plant(`message signed with a wrong algorithm (${KeySpec})`), SigningAlgorithm: 'ECDSA_SHA_512' })), 'InvalidKeyUsageException');
+    }
+
+    // An HMAC key: its secret key (read from the server's memory) and the messages it MACs.
+    {
+      const hmac = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.KeyId!;
+      const record = (await server.app.kms.resolver.byIdAnywhere(hmac))!;
+      secrets.push({ what: 'HMAC_256 key', bytes: Buffer.from((await server.app.kms.deps.materials.get(record, record.currentMaterialId))!.reveal()) });
+      const message = plant('message MACed with HMAC_256');
+      const mac = (await kms.send(new GenerateMacCommand({ KeyId: hmac, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).Mac!;
+      await kms.send(new VerifyMacCommand({ KeyId: hmac, Message: message, Mac: mac, MacAlgorithm: 'HMAC_SHA_256' }));
+      await expectError(kms.send(new VerifyMacCommand({ KeyId: hmac, Message: plant('message with a wrong MAC'), Mac: mac, MacAlgorithm: 'HMAC_SHA_256' })), 'KMSInvalidMacException');
     }
 
     // Requests that carry a plaintext and fail.
