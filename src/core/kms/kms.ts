@@ -13,6 +13,7 @@ import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
 import { AsymmetricEncryption } from './asymmetric-encryption.js';
+import { KeyAgreement } from './key-agreement.js';
 import { Macs } from './macs.js';
 import { Signatures } from './signatures.js';
 import { Tags } from './tags.js';
@@ -41,6 +42,8 @@ export class Kms {
   readonly asymmetric: AsymmetricEncryption;
   /** GenerateMac, VerifyMac. */
   readonly macs: Macs;
+  /** DeriveSharedSecret. */
+  readonly keyAgreement: KeyAgreement;
   readonly aliases: Aliases;
   readonly tags: Tags;
   readonly grants: Grants;
@@ -59,6 +62,7 @@ export class Kms {
     this.signatures = new Signatures(this.deps);
     this.asymmetric = new AsymmetricEncryption(this.deps);
     this.macs = new Macs(this.deps);
+    this.keyAgreement = new KeyAgreement(this.deps);
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);

@@ -8,6 +8,7 @@ import { CreateGrant } from './operations/CreateGrant.js';
 import { CreateKey } from './operations/CreateKey.js';
 import { Decrypt } from './operations/Decrypt.js';
 import { DeleteAlias } from './operations/DeleteAlias.js';
+import { DeriveSharedSecret } from './operations/DeriveSharedSecret.js';
 import { DescribeKey } from './operations/DescribeKey.js';
 import { DisableKey } from './operations/DisableKey.js';
 import { DisableKeyRotation } from './operations/DisableKeyRotation.js';
@@ -52,7 +53,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListGrants, ListKeyPolicies, ListKeyRotations,
     ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
-    GetPublicKey, Sign, Verify, GenerateMac, VerifyMac,
+    GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

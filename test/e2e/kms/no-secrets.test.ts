@@ -8,10 +8,10 @@
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand, SignCommand, VerifyCommand,
-  GenerateMacCommand, VerifyMacCommand,
+  GenerateMacCommand, VerifyMacCommand, DeriveSharedSecretCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,14 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
       const mac = (await kms.send(new GenerateMacCommand({ KeyId: hmac, Message: message, MacAlgorithm: 'HMAC_SHA_256' }))).Mac!;
       await kms.send(new VerifyMacCommand({ KeyId: hmac, Message: message, Mac: mac, MacAlgorithm: 'HMAC_SHA_256' }));
       await expectError(kms.send(new VerifyMacCommand({ KeyId: hmac, Message: plant('message with a wrong MAC'), Mac: mac, MacAlgorithm: 'HMAC_SHA_256' })), 'KMSInvalidMacException');
+    }
+
+    // A shared secret of DeriveSharedSecret (ECDH with a KEY_AGREEMENT key and a local key pair).
+    {
+      const agreement = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' }))).KeyMetadata!.KeyId!;
+      const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' });
+      const derived = await kms.send(new DeriveSharedSecretCommand({ KeyId: agreement, KeyAgreementAlgorithm: 'ECDH', PublicKey: peer }));
+      secrets.push({ what: 'ECDH shared secret', bytes: Buffer.from(derived.SharedSecret!) });
     }
 
     // Requests that carry a plaintext and fail.
