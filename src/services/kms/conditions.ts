@@ -45,7 +45,10 @@ export async function keyResourceConditions(store: MetadataStore, key: KeyRecord
  * Operations that encrypt or decrypt with the key: kms:EncryptionAlgorithm applies, SYMMETRIC_DEFAULT unless
  * the operation names another (Encrypt and Decrypt with an asymmetric key pass the request's).
  */
-const CRYPTO_ACTIONS = new Set(['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext']);
+const CRYPTO_ACTIONS = new Set([
+  'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:GenerateDataKeyPair', 'kms:GenerateDataKeyPairWithoutPlaintext',
+]);
 const SYMMETRIC: Conditions = { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' };
 
 /** kms:EncryptionAlgorithm for cryptographic operations (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-algorithm). */

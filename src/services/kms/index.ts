@@ -16,6 +16,8 @@ import { EnableKey } from './operations/EnableKey.js';
 import { EnableKeyRotation } from './operations/EnableKeyRotation.js';
 import { Encrypt } from './operations/Encrypt.js';
 import { GenerateDataKey } from './operations/GenerateDataKey.js';
+import { GenerateDataKeyPair } from './operations/GenerateDataKeyPair.js';
+import { GenerateDataKeyPairWithoutPlaintext } from './operations/GenerateDataKeyPairWithoutPlaintext.js';
 import { GenerateDataKeyWithoutPlaintext } from './operations/GenerateDataKeyWithoutPlaintext.js';
 import { GenerateMac } from './operations/GenerateMac.js';
 import { GenerateRandom } from './operations/GenerateRandom.js';
@@ -53,7 +55,8 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, ListAliases, ListGrants, ListKeyPolicies, ListKeyRotations,
     ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
-    GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret,
+    GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret, GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

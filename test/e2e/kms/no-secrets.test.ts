@@ -8,7 +8,7 @@
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand, SignCommand, VerifyCommand,
-  GenerateMacCommand, VerifyMacCommand, DeriveSharedSecretCommand,
+  GenerateMacCommand, VerifyMacCommand, DeriveSharedSecretCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -151,6 +151,15 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
       const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' });
       const derived = await kms.send(new DeriveSharedSecretCommand({ KeyId: agreement, KeyAgreementAlgorithm: 'ECDH', PublicKey: peer }));
       secrets.push({ what: 'ECDH shared secret', bytes: Buffer.from(derived.SharedSecret!) });
+    }
+
+    // Data key pairs: the private key handed out, and the one only the ciphertext holds.
+    {
+      const pair = await kms.send(new GenerateDataKeyPairCommand({ KeyId: keyId, KeyPairSpec: 'ECC_NIST_P256' }));
+      secrets.push({ what: 'GenerateDataKeyPair private key', bytes: Buffer.from(pair.PrivateKeyPlaintext!) });
+      const hiddenPair = await kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: keyId, KeyPairSpec: 'RSA_2048' }));
+      const opened = await kms.send(new DecryptCommand({ CiphertextBlob: hiddenPair.PrivateKeyCiphertextBlob }));
+      secrets.push({ what: 'GenerateDataKeyPairWithoutPlaintext private key', bytes: Buffer.from(opened.Plaintext!) });
     }
 
     // Requests that carry a plaintext and fail.
