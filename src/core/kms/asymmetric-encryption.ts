@@ -5,10 +5,8 @@ import { CommonErrors } from '../errors/common.js';
 import { KmsErrors } from '../errors/kms.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
-import { needsEnabled } from './key-state.js';
-import { needsUsage } from './key-usage.js';
+import { needsAlgorithm } from './key-usage.js';
 import { keyPairOf } from './key-specs/asymmetric.js';
-import { rulesOf } from './key-specs/index.js';
 
 /** RSAES-OAEP with MGF1 of the same hash (RFC 8017 §7.1), as AWS KMS and `openssl pkeyutl -pkeyopt rsa_oaep_md:…` use it. */
 const OAEP_HASH: Readonly<Record<string, 'sha1' | 'sha256'>> = { RSAES_OAEP_SHA_1: 'sha1', RSAES_OAEP_SHA_256: 'sha256' };
@@ -49,13 +47,7 @@ export class AsymmetricEncryption {
   }
 
   #check(key: KeyRecord, algorithm: string, context: unknown, operation: string): 'sha1' | 'sha256' {
-    needsEnabled(key);
-    needsUsage(key, 'ENCRYPT_DECRYPT', operation);
-    needs(
-      (rulesOf(key).usages.ENCRYPT_DECRYPT?.EncryptionAlgorithms ?? []).includes(algorithm) && OAEP_HASH[algorithm] !== undefined,
-      KmsErrors.InvalidKeyUsageException,
-      `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
-    );
+    needsAlgorithm(key, 'ENCRYPT_DECRYPT', algorithm, operation, OAEP_HASH[algorithm] !== undefined);
     needs(
       context === undefined || Object.keys(context as object).length === 0,
       CommonErrors.ValidationException,
@@ -64,9 +56,7 @@ export class AsymmetricEncryption {
     return OAEP_HASH[algorithm]!;
   }
 
-  async #material(key: KeyRecord): Promise<SecretBytes> {
-    const material = await this.deps.materials.get(key, key.currentMaterialId);
-    if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
-    return material;
+  #material(key: KeyRecord): Promise<SecretBytes> {
+    return this.deps.materials.current(key);
   }
 }

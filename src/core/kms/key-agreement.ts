@@ -1,14 +1,11 @@
 import { createPublicKey, diffieHellman } from 'node:crypto';
 import { SecretBytes } from '../crypto/secret-bytes.js';
-import { AwsError, needs } from '../errors/aws-error.js';
+import { AwsError } from '../errors/aws-error.js';
 import { CommonErrors } from '../errors/common.js';
-import { KmsErrors } from '../errors/kms.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
-import { needsEnabled } from './key-state.js';
-import { needsUsage } from './key-usage.js';
+import { needsAlgorithm } from './key-usage.js';
 import { keyPairOf } from './key-specs/asymmetric.js';
-import { rulesOf } from './key-specs/index.js';
 
 /**
  * DeriveSharedSecret with KEY_AGREEMENT keys: ECDH (NIST SP 800-56A) between the key's private key and the
@@ -20,15 +17,8 @@ export class KeyAgreement {
   constructor(private readonly deps: KmsDeps) {}
 
   async derive(key: KeyRecord, algorithm: string, peerPublicKey: Buffer): Promise<SecretBytes> {
-    needsEnabled(key);
-    needsUsage(key, 'KEY_AGREEMENT', 'DeriveSharedSecret');
-    needs(
-      (rulesOf(key).usages.KEY_AGREEMENT?.KeyAgreementAlgorithms ?? []).includes(algorithm),
-      KmsErrors.InvalidKeyUsageException,
-      `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
-    );
-    const material = await this.deps.materials.get(key, key.currentMaterialId);
-    if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
+    needsAlgorithm(key, 'KEY_AGREEMENT', algorithm, 'DeriveSharedSecret');
+    const material = await this.deps.materials.current(key);
     const { privateKey } = keyPairOf(material);
     const invalid = () => new AwsError(CommonErrors.ValidationException, `PublicKey must be a DER-encoded X.509 public key on the curve of key spec ${key.keySpec}.`);
     let publicKey;

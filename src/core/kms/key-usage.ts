@@ -1,6 +1,9 @@
 import { needs } from '../errors/aws-error.js';
 import { KmsErrors } from '../errors/kms.js';
 import { KeyRecord, KeyUsage } from '../../store/metadata/types.js';
+import { rulesOf } from './key-specs/index.js';
+import { Algorithms } from './key-specs/key-spec.js';
+import { needsEnabled } from './key-state.js';
 
 /**
  * InvalidKeyUsageException, in AWS's words, when an operation meets a key of another usage or spec: "The
@@ -22,5 +25,28 @@ export function needsSymmetricEncryptionKey(key: KeyRecord, operation: string): 
     key.keySpec === 'SYMMETRIC_DEFAULT',
     KmsErrors.InvalidKeyUsageException,
     `Algorithm SYMMETRIC_DEFAULT is incompatible with key spec ${key.keySpec}.`,
+  );
+}
+
+/** Where a usage's algorithms are listed in a key spec's rules (and in DescribeKey). */
+const ALGORITHMS_OF: Readonly<Record<KeyUsage, keyof Algorithms>> = {
+  ENCRYPT_DECRYPT: 'EncryptionAlgorithms',
+  SIGN_VERIFY: 'SigningAlgorithms',
+  GENERATE_VERIFY_MAC: 'MacAlgorithms',
+  KEY_AGREEMENT: 'KeyAgreementAlgorithms',
+};
+
+/**
+ * What every operation with a chosen algorithm (Sign, Verify, GenerateMac, asymmetric Encrypt, DeriveSharedSecret …)
+ * checks first: the key is enabled, of `usage`, and its spec offers `algorithm` — which this server must also
+ * implement (`implemented`; otherwise the same InvalidKeyUsageException).
+ */
+export function needsAlgorithm(key: KeyRecord, usage: KeyUsage, algorithm: string, operation: string, implemented = true): void {
+  needsEnabled(key);
+  needsUsage(key, usage, operation);
+  needs(
+    (rulesOf(key).usages[usage]?.[ALGORITHMS_OF[usage]] ?? []).includes(algorithm) && implemented,
+    KmsErrors.InvalidKeyUsageException,
+    `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
   );
 }

@@ -1,12 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SecretBytes } from '../crypto/secret-bytes.js';
-import { AwsError, needs } from '../errors/aws-error.js';
+import { AwsError } from '../errors/aws-error.js';
 import { KmsErrors } from '../errors/kms.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
-import { needsEnabled } from './key-state.js';
-import { needsUsage } from './key-usage.js';
-import { rulesOf } from './key-specs/index.js';
+import { needsAlgorithm } from './key-usage.js';
 
 /** HMAC (RFC 2104) with the SHA-2 hash each MacAlgorithmSpec names. */
 const HASH: Readonly<Record<string, string>> = { HMAC_SHA_224: 'sha224', HMAC_SHA_256: 'sha256', HMAC_SHA_384: 'sha384', HMAC_SHA_512: 'sha512' };
@@ -37,18 +35,10 @@ export class Macs {
   }
 
   #check(key: KeyRecord, algorithm: string, operation: string): void {
-    needsEnabled(key);
-    needsUsage(key, 'GENERATE_VERIFY_MAC', operation);
-    needs(
-      (rulesOf(key).usages.GENERATE_VERIFY_MAC?.MacAlgorithms ?? []).includes(algorithm) && HASH[algorithm] !== undefined,
-      KmsErrors.InvalidKeyUsageException,
-      `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
-    );
+    needsAlgorithm(key, 'GENERATE_VERIFY_MAC', algorithm, operation, HASH[algorithm] !== undefined);
   }
 
-  async #material(key: KeyRecord): Promise<SecretBytes> {
-    const material = await this.deps.materials.get(key, key.currentMaterialId);
-    if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
-    return material;
+  #material(key: KeyRecord): Promise<SecretBytes> {
+    return this.deps.materials.current(key);
   }
 }

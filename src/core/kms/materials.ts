@@ -39,6 +39,13 @@ export class Materials {
   }
 
   /** The unwrapped material, or undefined when this key has no such material. */
+  /** The key's current material; a key without it is damage (KMSInternalException), never a silent miss. */
+  async current(key: KeyRecord): Promise<SecretBytes> {
+    const material = await this.get(key, key.currentMaterialId);
+    if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
+    return material;
+  }
+
   async get(key: KeyRecord, materialId: string): Promise<SecretBytes | undefined> {
     const ck = MaterialCache.key(key.keyId, materialId);
     const hit = this.cache.get(ck);

@@ -4,7 +4,7 @@ import { KmsErrors } from '../errors/kms.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
 import { needsEnabled } from './key-state.js';
-import { needsUsage } from './key-usage.js';
+import { needsAlgorithm } from './key-usage.js';
 import { rulesOf } from './key-specs/index.js';
 import { MessageType, signMessage, verifyMessage } from './key-specs/signing.js';
 
@@ -41,18 +41,10 @@ export class Signatures {
   }
 
   #check(key: KeyRecord, algorithm: string, operation: string): void {
-    needsEnabled(key);
-    needsUsage(key, 'SIGN_VERIFY', operation);
-    needs(
-      (rulesOf(key).usages.SIGN_VERIFY?.SigningAlgorithms ?? []).includes(algorithm),
-      KmsErrors.InvalidKeyUsageException,
-      `Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`,
-    );
+    needsAlgorithm(key, 'SIGN_VERIFY', algorithm, operation);
   }
 
-  async #material(key: KeyRecord): Promise<SecretBytes> {
-    const material = await this.deps.materials.get(key, key.currentMaterialId);
-    if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
-    return material;
+  #material(key: KeyRecord): Promise<SecretBytes> {
+    return this.deps.materials.current(key);
   }
 }
