@@ -66,9 +66,9 @@ export function openRootKeyFile(config: { rootOfTrustFile: string }): FileRootOf
  * its root-of-trust.key. Opening the stores of anything else would create an empty database there — which
  * `serve` would then refuse as a database without its key. Returns the message to print, or undefined.
  */
-export function notADataDir(dataDir: string): string | undefined {
-  if (existsSync(join(dataDir, SQLITE_FILE)) && existsSync(join(dataDir, ROOT_KEY_FILE))) return undefined;
-  return `${dataDir} is not a Strongroom data dir (no ${SQLITE_FILE} and ${ROOT_KEY_FILE}; start \`strongroom serve\` on it once first)`;
+export function notADataDir(dataDir: string, rootOfTrustFile = join(dataDir, ROOT_KEY_FILE)): string | undefined {
+  if (existsSync(join(dataDir, SQLITE_FILE)) && existsSync(rootOfTrustFile)) return undefined;
+  return `${dataDir} is not a Strongroom data dir (no ${SQLITE_FILE} and ${rootOfTrustFile}; start \`strongroom serve\` on it once first)`;
 }
 
 /** For offline commands that read only the database (the audit log's): its file is all they need. */

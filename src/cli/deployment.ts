@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { FileRootOfTrust, ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
+import { ConfigError, DeploymentLocation, deploymentLocation } from '../config/config.js';
+import { FileRootOfTrust } from '../core/crypto/root-of-trust/file.js';
 import { noDatabaseIn, notADataDir } from '../data-dir.js';
 import { Stores, describeDatabaseUrl, openStores } from '../stores.js';
 
@@ -33,11 +33,16 @@ export interface OpenedDeployment {
  * (exit 1) when there is no deployment there: opening the stores of an empty place would create one.
  */
 export async function openDeployment(flags: DeploymentFlags, env: NodeJS.ProcessEnv = process.env, options: DeploymentOptions = {}): Promise<OpenedDeployment | string> {
-  const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
-  const databaseUrl = nonEmpty(flags.databaseUrl ?? env.STRONGROOM_DATABASE_URL);
-  const rootFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
+  let location: DeploymentLocation;
+  try {
+    location = deploymentLocation(flags, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  const { dataDir, databaseUrl, rootOfTrustFile: rootFile } = location;
   if (databaseUrl === undefined) {
-    const notDataDir = options.rootOfTrust === false ? noDatabaseIn(dataDir) : notADataDir(dataDir);
+    const notDataDir = options.rootOfTrust === false ? noDatabaseIn(dataDir) : notADataDir(dataDir, rootFile);
     if (notDataDir !== undefined) return notDataDir;
   }
   let stores: Stores;
@@ -64,6 +69,3 @@ export async function openDeployment(flags: DeploymentFlags, env: NodeJS.Process
   };
 }
 
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
-}

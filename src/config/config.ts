@@ -107,12 +107,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
   const selfSigned = flags.tlsSelfSigned === true || flag(env.STRONGROOM_TLS_SELF_SIGNED, 'STRONGROOM_TLS_SELF_SIGNED');
   if (selfSigned && certFile !== undefined) throw new ConfigError('--tls-self-signed makes its own certificate: leave out --tls-cert and --tls-key');
-  const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
-  const databaseUrl = nonEmpty(flags.databaseUrl ?? env.STRONGROOM_DATABASE_URL);
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('--database-url must be a postgres:// (or postgresql://) URL');
-  }
-  const rootOfTrustFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
+  const { dataDir, databaseUrl, rootOfTrustFile } = deploymentLocation(flags, env);
   const workersSetting = flags.workers ?? env.STRONGROOM_WORKERS;
   const workers = workersSetting === undefined || workersSetting === '' ? availableParallelism() : positiveInt(String(workersSetting), '--workers (STRONGROOM_WORKERS)')!;
   const rootAccessKeyId = nonEmpty(env.STRONGROOM_ROOT_ACCESS_KEY_ID);
@@ -149,6 +144,27 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       legacyEncryptionNotFound: flag(env.STRONGROOM_S3_LEGACY_ENCRYPTION_NOT_FOUND, 'STRONGROOM_S3_LEGACY_ENCRYPTION_NOT_FOUND'),
     },
   };
+}
+
+/** Where a deployment is, as `serve` and the offline commands (explain, account, audit) both read it. */
+export interface DeploymentLocation {
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly rootOfTrustFile: string;
+}
+
+/** --data-dir, --database-url and --root-of-trust-file, else their STRONGROOM_* variables, else the defaults. */
+export function deploymentLocation(
+  flags: { dataDir?: string; databaseUrl?: string; rootOfTrustFile?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): DeploymentLocation {
+  const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
+  const databaseUrl = nonEmpty(flags.databaseUrl ?? env.STRONGROOM_DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('--database-url must be a postgres:// (or postgresql://) URL');
+  }
+  const rootOfTrustFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
+  return { dataDir, ...(databaseUrl !== undefined ? { databaseUrl } : {}), rootOfTrustFile };
 }
 
 export function parseRegions(value: string): RegionSet {

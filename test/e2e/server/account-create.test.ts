@@ -49,6 +49,23 @@ describe('strongroom account create', () => {
     assert.equal(me.Arn, `arn:aws:iam::${OTHER}:root`);
   });
 
+  it('with the root-of-trust key kept outside the data dir (--root-of-trust-file), the offline command finds it there', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-keyapart-'));
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'strongroom-key-')), 'root.key');
+    const apart = await startServer({ dataDir, rootOfTrustFile: keyFile });
+    try {
+      await apart.stop();
+      const withKey = await strongroom(['account', 'create', '--data-dir', dataDir, '--root-of-trust-file', keyFile]);
+      assert.equal(withKey.code, 0, withKey.stderr);
+      assert.match(withKey.stdout, /Account \d{12} created/);
+      const without = await strongroom(['account', 'create', '--data-dir', dataDir]);
+      assert.equal(without.code, 1);
+      assert.match(without.stderr, /is not a Strongroom data dir/);
+    } finally {
+      await apart.destroy();
+    }
+  });
+
   it('an account id that exists, or a directory that is no data dir, is refused (exit 1)', async () => {
     const again = await strongroom(['account', 'create', '--data-dir', server.dataDir, '--account-id', OTHER]);
     assert.equal(again.code, 1);
