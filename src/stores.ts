@@ -183,25 +183,16 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Stores>
   });
 }
 
-interface BackendStores {
-  readonly backend: Stores['backend'];
-  readonly description: string;
+/**
+ * What a backend opens: its own stores as Stores holds them, uncached (the caches and the sources over them are
+ * assemble's, the same for every backend), its grant store, and its shared invalidation port.
+ */
+type BackendStores = Omit<Stores, 'identityPolicies' | 'grantStore' | 'grants' | 'cache'> & {
   /** The backend's shared port, when the options name none. */
   readonly port: InvalidationPort | undefined;
   readonly options: StoreOptions;
-  readonly metadata: MetadataStore;
-  readonly iam: IamStore;
   readonly grants: GrantStore;
-  readonly audit: AuditStore;
-  readonly trails: TrailStore;
-  readonly trailDelivery: TrailDeliveryStore;
-  readonly s3: S3Store;
-  readonly leases: Leases;
-  blobs(): Promise<BlobStore>;
-  durable(): Promise<void>;
-  reachable(): boolean;
-  close(): Promise<void>;
-}
+};
 
 /** The caches over one backend's stores, and the sources built on them: the same for every backend. */
 function assemble(b: BackendStores): Stores {
