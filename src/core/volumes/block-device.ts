@@ -1,0 +1,49 @@
+/**
+ * The seam between EBS-style volumes (src/core/volumes: encrypted blocks, snapshots, the EC2 and EBS direct
+ * APIs) and the protocols that expose an attached volume as a disk (src/protocols/nbd). The NBD server knows
+ * nothing of keys or blocks at rest; the volume store knows nothing of NBD.
+ *
+ * Offsets and lengths are bytes and may have any alignment; the device splits them into its own blocks.
+ * Errors: a device that can no longer be used (CMK disabled or deleted, volume detached, store unreachable)
+ * rejects with a VolumeIoError, which the NBD server answers as EIO/ESHUTDOWN without closing other exports.
+ */
+export interface BlockDevice {
+  /** Size in bytes (the volume's Size in GiB × 2^30). */
+  readonly size: number;
+  /** Bytes never written read as zeroes. */
+  read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Writes `data` at `offset`. With `fua` (NBD_CMD_FLAG_FUA) the promise resolves only once the write is
+   * durable; without it, once later reads see it (durable at the next flush at the latest).
+   */
+  write(offset: number, data: Buffer, fua: boolean): Promise<void>;
+  /** Makes the range read as zeroes (NBD_CMD_WRITE_ZEROES and NBD_CMD_TRIM); frees what it can. */
+  zero(offset: number, length: number, fua: boolean): Promise<void>;
+  /** Every write acknowledged before the call is durable when it resolves (NBD_CMD_FLUSH; survives kill -9). */
+  flush(): Promise<void>;
+  /** Ends this client's use (flushes); the device refuses I/O afterwards. */
+  close(): Promise<void>;
+}
+
+export class VolumeIoError extends Error {
+  constructor(
+    message: string,
+    /** 'shutdown': the export is gone (detached, CMK unusable) — the client should disconnect. */
+    readonly kind: 'io' | 'shutdown' = 'io',
+  ) {
+    super(message);
+    this.name = 'VolumeIoError';
+  }
+}
+
+/**
+ * What the NBD server asks the volume side for: the export a client names (the volume id, e.g. `vol-0abc…`).
+ * Resolves undefined when no such volume is attached to an instance of this deployment (NBD_REP_ERR_UNKNOWN);
+ * rejects with VolumeIoError 'shutdown' when another client has the export open (one writer at a time, across
+ * every node sharing the database).
+ */
+export interface VolumeExports {
+  open(exportName: string): Promise<BlockDevice | undefined>;
+  /** The exports a client may list (NBD_OPT_LIST): attached volumes. */
+  list(): Promise<string[]>;
+}
