@@ -141,7 +141,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
   // A key's transition is claimed first (a lease per key), so that of the servers finding it due at once one makes it.
   const transitionClaims = { leases: stores.leases, holder: options.leases?.holder ?? `${process.pid}:${randomUUID()}`, ttlMs: KEY_TRANSITION_CLAIM_MS };
-  const kms = new Kms(store, root, clock, { grants: stores.grantStore, lifecycleEvents: auditedKeyLifecycle(audit), transitionClaims });
+  const kms = new Kms(store, root, clock, {
+    grants: stores.grantStore,
+    lifecycleEvents: auditedKeyLifecycle(audit),
+    transitionClaims,
+    lastUsageFlushFailed: (err) => log.error({ err }, 'writing the KMS keys\' last uses failed; they are written at the next flush'),
+  });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };
   // S3's objects: what the S3 service serves and where trails deliver.
@@ -274,6 +279,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           resolve();
         });
       });
+      // Keys' last uses are noted in memory and written every few seconds (src/core/kms/key-last-usage.ts).
+      await kms.lastUsage.start();
       timer = setInterval(sweep, config.sweepIntervalMs);
       timer.unref();
       lifecycleLease.start();
@@ -297,6 +304,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         server.closeIdleConnections();
       });
       await audit.flush();
+      // The uses this process saw since its last flush (every call is answered by now).
+      await kms.lastUsage.stop().catch((err: unknown) => log.error({ err }, 'writing the KMS keys\' last uses at shutdown failed'));
       // A last log delivery of what was committed (cheap; AWS has no such moment). Digests wait for their interval.
       await trailDelivery.stop();
       // Given up, so another process takes the work over at once rather than after the TTL.

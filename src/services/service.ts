@@ -1,5 +1,6 @@
 import { AuditLog } from '../core/audit/audit-log.js';
 import { recipientCopies } from '../core/audit/cross-account.js';
+import { ApiCallRecord } from '../core/audit/record.js';
 import { SecretBytes } from '../core/crypto/secret-bytes.js';
 import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
 import { AuditDetails, AuditModel, CallOutcome, auditRecord } from './audit.js';
@@ -36,6 +37,11 @@ export interface ServiceDefinition<C, A extends ResourceAccess = ResourceAccess>
   responseElements?(operation: string, output: Record<string, unknown>): Record<string, unknown> | null;
   /** What the record says of a call, for services not described by a model (S3). */
   auditDetails?(operation: string, request: RequestContext, outcome: CallOutcome): AuditDetails;
+  /**
+   * Told of each call that succeeded, once its records are committed (the caller's first, then each other
+   * owner's copy): KMS notes a key's last use with the CloudTrail eventID its owner sees. Must be cheap and not throw.
+   */
+  succeeded?(operation: string, access: readonly A[], records: readonly ApiCallRecord[]): void;
   /** Where every call's record is committed (app.ts sets it; without it, dispatch refuses every call). */
   readonly audit?: AuditLog;
 }
@@ -102,6 +108,7 @@ async function run<C, A extends ResourceAccess, R>(
 ): Promise<R> {
   let outcome: CallOutcome = { access: [] };
   let result: R | undefined;
+  let records: ApiCallRecord[];
   try {
     const input = validate();
     outcome = { input, access: [] };
@@ -120,13 +127,14 @@ async function run<C, A extends ResourceAccess, R>(
     if (!service.audit) throw new Error('no audit log');
     // The caller's account gets the record; the owner of each other account's resource the call reached gets its copy.
     const owners = outcome.access.flatMap((a) => (a.ownerAccountId !== undefined ? [a.ownerAccountId] : []));
-    const records = recipientCopies(auditRecord(service, op, request, outcome, Date.now()), owners);
+    records = recipientCopies(auditRecord(service, op, request, outcome, Date.now()), owners);
     await (durability.durableWithCaller ? service.audit.appendCommitted(records) : service.audit.appendAll(records));
   } catch {
     wipeSecrets(outcome.output);
     throw new AwsError(service.internalError, 'An internal error occurred. Retry the request.');
   }
   if (outcome.error !== undefined) throw outcome.error;
+  service.succeeded?.(op.name, outcome.access as readonly A[], records);
   return result as R;
 }
 

@@ -191,4 +191,27 @@ export function metadataStoreContract(open: () => Promise<MetadataStore>): void 
     await s.removeTags(k.keyId, ['k\u0000', 'é']);
     assert.equal(await s.countTags(k.keyId), 2);
   });
+
+  it('keeps each key\'s latest use: an earlier one written later never replaces it, a deleted key\'s use is skipped and goes with the key', async () => {
+    const s = await open();
+    const k = key();
+    const other = key();
+    await s.createKey(k, material(k.keyId), []);
+    await s.createKey(other, material(other.keyId), []);
+    const use = (keyId: string, usedAt: number, operation = 'Decrypt') => ({ keyId, operation, usedAt, cloudTrailEventId: `e-${usedAt}`, requestId: `r-${usedAt}` });
+    assert.equal(await s.getKeyLastUsage(k.keyId), undefined);
+    // A batch may name a key twice (the later use counts) and a key that no longer exists (skipped).
+    await s.recordKeyLastUsage([use(k.keyId, 2000, 'Encrypt'), use(k.keyId, 1500), use(other.keyId, 10), use('gone-key', 5)]);
+    assert.deepEqual(await s.getKeyLastUsage(k.keyId), use(k.keyId, 2000, 'Encrypt'));
+    assert.equal(await s.getKeyLastUsage('gone-key'), undefined);
+    // Another node's older use, flushed later, leaves the later one; a later use replaces it.
+    await s.recordKeyLastUsage([use(k.keyId, 1000, 'Sign')]);
+    assert.deepEqual(await s.getKeyLastUsage(k.keyId), use(k.keyId, 2000, 'Encrypt'));
+    await s.recordKeyLastUsage([use(k.keyId, 3000, 'GenerateMac'), use(other.keyId, 20)]);
+    assert.deepEqual(await s.getKeyLastUsage(k.keyId), use(k.keyId, 3000, 'GenerateMac'));
+    assert.deepEqual(await s.getKeyLastUsage(other.keyId), use(other.keyId, 20));
+    await s.deleteKey(k.keyId);
+    assert.equal(await s.getKeyLastUsage(k.keyId), undefined);
+    await s.recordKeyLastUsage([]);
+  });
 }

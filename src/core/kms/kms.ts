@@ -14,6 +14,7 @@ import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
 import { AsymmetricEncryption } from './asymmetric-encryption.js';
 import { KeyAgreement } from './key-agreement.js';
+import { KeyLastUsage } from './key-last-usage.js';
 import { Macs } from './macs.js';
 import { Signatures } from './signatures.js';
 import { Tags } from './tags.js';
@@ -29,6 +30,8 @@ export interface KmsOptions {
   readonly lifecycleEvents?: KeyLifecycleEvents;
   /** Claims that make each key's transition happen once across the processes and nodes sharing the database. */
   readonly transitionClaims?: TransitionClaims;
+  /** Told when writing the keys' last uses fails (they are kept and written at the next flush). */
+  readonly lastUsageFlushFailed?: (err: unknown) => void;
 }
 
 /** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
@@ -50,6 +53,8 @@ export class Kms {
   readonly lifecycle: Lifecycle;
   /** alias/aws/<service> keys, created on first use by the service. */
   readonly awsManaged: AwsManagedKeys;
+  /** Each key's last successful cryptographic use (GetKeyLastUsage). */
+  readonly lastUsage: KeyLastUsage;
   readonly deps: KmsDeps;
 
   constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, options: KmsOptions = {}) {
@@ -66,6 +71,7 @@ export class Kms {
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);
+    this.lastUsage = new KeyLastUsage(store, clock, options.lastUsageFlushFailed);
     this.grants = new Grants(this.deps, options.grants ?? UNWIRED_GRANT_STORE, { maxGrantsPerKey: options.maxGrantsPerKey });
   }
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { ENCRYPTION_CONTEXT_MAX_BYTES, encryptionContextBytes } from '../../core/crypto/encryption-context.js';
 import { ServiceModel, ShapeCodec } from '../shapes.js';
 import { KmsOperation } from './call.js';
+import { ModelSupplement, withSupplement } from './model-supplement.js';
 import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
 import { CreateAlias } from './operations/CreateAlias.js';
 import { CreateGrant } from './operations/CreateGrant.js';
@@ -21,6 +22,7 @@ import { GenerateDataKeyPairWithoutPlaintext } from './operations/GenerateDataKe
 import { GenerateDataKeyWithoutPlaintext } from './operations/GenerateDataKeyWithoutPlaintext.js';
 import { GenerateMac } from './operations/GenerateMac.js';
 import { GenerateRandom } from './operations/GenerateRandom.js';
+import { GetKeyLastUsage } from './operations/GetKeyLastUsage.js';
 import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
 import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
 import { GetPublicKey } from './operations/GetPublicKey.js';
@@ -45,7 +47,9 @@ import { UpdateKeyDescription } from './operations/UpdateKeyDescription.js';
 import { Verify } from './operations/Verify.js';
 import { VerifyMac } from './operations/VerifyMac.js';
 
-const model = createRequire(import.meta.url)('./model.json') as ServiceModel;
+const load = createRequire(import.meta.url);
+/** botocore's model (model.json) with what only newer models have (model-newer.json: model-supplement.ts). */
+const model = withSupplement(load('./model.json') as ServiceModel, load('./model-newer.json') as ModelSupplement);
 
 /** The KMS operation table: wire name → operation. Every entry must exist in the botocore model. */
 export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
@@ -56,7 +60,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
     GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret, GenerateDataKeyPair,
-    GenerateDataKeyPairWithoutPlaintext,
+    GenerateDataKeyPairWithoutPlaintext, GetKeyLastUsage,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

@@ -49,6 +49,7 @@ export class KmsServicePrincipalClient {
     const key = await this.kms.resolver.resolve({ accountId: caller.sourceAccount, region: caller.region }, keyRef, { aliases: true });
     let error: unknown;
     let dk: { plaintext: SecretBytes; ciphertextBlob: Buffer } | undefined;
+    let record: ApiCallRecord;
     try {
       this.#authorize(caller, key, 'kms:GenerateDataKey', context);
       dk = await this.kms.crypto.generateDataKey(key, 32, context);
@@ -56,12 +57,14 @@ export class KmsServicePrincipalClient {
       error = err;
     }
     try {
-      await this.#record(caller, key, keyRef, context, error);
+      record = await this.#record(caller, key, keyRef, context, error);
     } catch (err) {
       dk?.plaintext.wipe();
       throw err;
     }
     if (error !== undefined || !dk) throw error;
+    // A service's use is the key's last use too (GetKeyLastUsage), with the record its owner got.
+    this.kms.lastUsage.note({ keyId: key.keyId, operation: 'GenerateDataKey', usedAt: Date.parse(record.eventTime), cloudTrailEventId: record.eventID, requestId: record.requestID });
     return { plaintext: dk.plaintext, ciphertextBlob: dk.ciphertextBlob, keyArn: key.arn };
   }
 
@@ -131,7 +134,7 @@ export class KmsServicePrincipalClient {
   }
 
   /** The call's record in the key owner's account (the encryption context is not secret: AWS records it). */
-  async #record(caller: ServiceCaller, key: KeyRecord, keyRef: string, context: Readonly<Record<string, string>>, error: unknown): Promise<void> {
+  async #record(caller: ServiceCaller, key: KeyRecord, keyRef: string, context: Readonly<Record<string, string>>, error: unknown): Promise<ApiCallRecord> {
     const failure = error === undefined ? undefined : error instanceof AwsError ? error : new AwsError(KmsErrors.KMSInternalException, 'An internal error occurred.');
     const record: ApiCallRecord = {
       ...this.#callRecord(caller, key),
@@ -147,5 +150,6 @@ export class KmsServicePrincipalClient {
       // Fail closed: no data key leaves without its record.
       throw new AwsError(KmsErrors.KMSInternalException, 'An internal error occurred. Retry the request.');
     }
+    return record;
   }
 }

@@ -9,6 +9,7 @@ import { KmsAccess, KmsCall } from './call.js';
 import { foreignKeysDenied } from './foreign-keys.js';
 import { requestConditions } from '../request-conditions.js';
 import { kmsConditions } from './conditions.js';
+import { TRACKED_OPERATIONS } from '../../core/kms/key-last-usage.js';
 import { KMS_CODEC, KMS_MODEL, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
 
 export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinition<KmsCall, KmsAccess> {
@@ -40,6 +41,19 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
     // https://docs.aws.amazon.com/kms/latest/developerguide/ct-createkey.html
     responseElements: (operation, output) =>
       operation === 'CreateKey' ? { keyMetadata: auditView(KMS_MODEL, 'KeyMetadata', output.KeyMetadata) ?? null } : null,
+    // A successful cryptographic call is each of its keys' last use, with the eventID of the record the key's
+    // owner gets (ReEncrypt: both keys; another account's key: that account's copy).
+    // https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyLastUsage.html
+    succeeded: (operation, accesses, records) => {
+      if (!TRACKED_OPERATIONS.has(operation)) return;
+      const first = records[0]!;
+      const usedAt = Date.parse(first.eventTime);
+      for (const a of accesses) {
+        if (!a.key) continue;
+        const record = records.find((r) => r.recipientAccountId === a.key!.accountId) ?? first;
+        kms.lastUsage.note({ keyId: a.key.keyId, operation, usedAt, cloudTrailEventId: record.eventID, requestId: record.requestID });
+      }
+    },
     beforeHandle: (input) => {
       // https://docs.aws.amazon.com/kms/latest/developerguide/testing-permissions.html
       needs(input.DryRun !== true, KmsErrors.DryRunOperationException, 'The request would have succeeded, but the DryRun option is set.');

@@ -1,7 +1,7 @@
 import { Cache, CacheSettings } from '../../core/cache/cache.js';
 import { InProcessInvalidation, InvalidationPort, TOPICS } from '../../core/cache/invalidation.js';
 import {
-  AccessKeyRecord, AccountRecord, AliasRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
+  AccessKeyRecord, AccountRecord, AliasRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
 } from './types.js';
 
 /**
@@ -94,5 +94,7 @@ export class KeyCachingStore implements MetadataStore {
   removeTags(keyId: string, tagKeys: readonly string[]): Promise<void> { return this.inner.removeTags(keyId, tagKeys); }
   listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>> { return this.inner.listTags(keyId, after, limit); }
   countTags(keyId: string): Promise<number> { return this.inner.countTags(keyId); }
+  recordKeyLastUsage(usages: readonly KeyLastUsageRecord[]): Promise<void> { return this.inner.recordKeyLastUsage(usages); }
+  getKeyLastUsage(keyId: string): Promise<KeyLastUsageRecord | undefined> { return this.inner.getKeyLastUsage(keyId); }
   close(): Promise<void> { return this.inner.close(); }
 }

@@ -78,6 +78,32 @@ export interface AliasRecord {
   readonly updatedAt: number;
 }
 
+/**
+ * The last successful cryptographic use of a KMS key (GetKeyLastUsage): the operation (a
+ * KeyLastUsageTrackingOperation of the model), when (the call's CloudTrail eventTime), its CloudTrail eventID
+ * in the key owner's account and its request id.
+ */
+export interface KeyLastUsageRecord {
+  readonly keyId: string;
+  readonly operation: string;
+  readonly usedAt: number;
+  readonly cloudTrailEventId: string;
+  readonly requestId: string;
+}
+
+/**
+ * One record per key, the latest of each (the later one on a tie), in key id order: what a store writes in one
+ * statement (PostgreSQL's upsert cannot touch a row twice) in the same order on every node (no lock cycles).
+ */
+export function latestPerKey(usages: readonly KeyLastUsageRecord[]): KeyLastUsageRecord[] {
+  const latest = new Map<string, KeyLastUsageRecord>();
+  for (const u of usages) {
+    const seen = latest.get(u.keyId);
+    if (!seen || u.usedAt >= seen.usedAt) latest.set(u.keyId, u);
+  }
+  return [...latest.values()].sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
+}
+
 export interface Tag {
   readonly TagKey: string;
   readonly TagValue: string;
@@ -140,6 +166,13 @@ export interface MetadataStore {
   removeTags(keyId: string, tagKeys: readonly string[]): Promise<void>;
   listTags(keyId: string, after: string | undefined, limit: number): Promise<Page<Tag>>;
   countTags(keyId: string): Promise<number>;
+
+  /**
+   * Records each key's last use unless the stored one is later ("max(time)": writers on several nodes and
+   * workers flushing in any order never move it backwards); a key that no longer exists is skipped.
+   */
+  recordKeyLastUsage(usages: readonly KeyLastUsageRecord[]): Promise<void>;
+  getKeyLastUsage(keyId: string): Promise<KeyLastUsageRecord | undefined>;
 
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
-  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag, pageOf,
+  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
+  MetadataStore, Page, RotationType, Tag, latestPerKey, pageOf,
 } from '../types.js';
 import { PostgresDatabase, Queryable } from './database.js';
 import { bytes, POSTGRES_ROWS, seqAfter, text } from './rows.js';
@@ -225,6 +225,27 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async countTags(keyId: string): Promise<number> {
     return Number((await this.#one('SELECT COUNT(*) AS n FROM kms_tags WHERE key_id = $1', [keyId]))!.n);
+  }
+
+  async recordKeyLastUsage(usages: readonly KeyLastUsageRecord[]): Promise<void> {
+    const latest = latestPerKey(usages);
+    if (latest.length === 0) return;
+    // One statement for the batch: only a later use replaces the stored one; a deleted key's use is dropped.
+    await this.#db.query(
+      `INSERT INTO kms_key_last_usage (key_id, operation, used_at, event_id, request_id)
+         SELECT u.key_id, u.operation, u.used_at, u.event_id, u.request_id
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) AS u(key_id, operation, used_at, event_id, request_id)
+         WHERE EXISTS (SELECT 1 FROM kms_keys k WHERE k.key_id = u.key_id)
+       ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at,
+         event_id = excluded.event_id, request_id = excluded.request_id
+       WHERE excluded.used_at >= kms_key_last_usage.used_at`,
+      [latest.map((u) => u.keyId), latest.map((u) => u.operation), latest.map((u) => u.usedAt), latest.map((u) => u.cloudTrailEventId), latest.map((u) => u.requestId)],
+    );
+  }
+
+  async getKeyLastUsage(keyId: string): Promise<KeyLastUsageRecord | undefined> {
+    const row = await this.#one('SELECT * FROM kms_key_last_usage WHERE key_id = $1', [keyId]);
+    return row ? { keyId: String(row.key_id), operation: String(row.operation), usedAt: Number(row.used_at), cloudTrailEventId: String(row.event_id), requestId: String(row.request_id) } : undefined;
   }
 
   async close(): Promise<void> {

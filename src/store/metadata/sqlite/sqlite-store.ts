@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
-  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag, pageOf,
+  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
+  MetadataStore, Page, RotationType, Tag, latestPerKey, pageOf,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
 import { SQLITE_ROWS } from './rows.js';
@@ -251,7 +251,33 @@ export class SqliteMetadataStore implements MetadataStore {
     return Number((this.#stmt('SELECT COUNT(*) AS n FROM kms_tags WHERE key_id = ?').get(keyId) as Row).n);
   }
 
+  async recordKeyLastUsage(usages: readonly KeyLastUsageRecord[]): Promise<void> {
+    const latest = latestPerKey(usages);
+    if (latest.length === 0) return;
+    this.#db.transaction(() => {
+      for (const u of latest) {
+        // Only a later use replaces the stored one; a deleted key's use is dropped (no row to attach it to).
+        this.#stmt(
+          `INSERT INTO kms_key_last_usage (key_id, operation, used_at, event_id, request_id)
+             SELECT @keyId, @operation, @usedAt, @cloudTrailEventId, @requestId WHERE EXISTS (SELECT 1 FROM kms_keys WHERE key_id = @keyId)
+           ON CONFLICT(key_id) DO UPDATE SET operation = excluded.operation, used_at = excluded.used_at,
+             event_id = excluded.event_id, request_id = excluded.request_id
+           WHERE excluded.used_at >= kms_key_last_usage.used_at`,
+        ).run(u);
+      }
+    }).immediate();
+  }
+
+  async getKeyLastUsage(keyId: string): Promise<KeyLastUsageRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_key_last_usage WHERE key_id = ?').get(keyId) as Row | undefined;
+    return row ? toKeyLastUsage(row) : undefined;
+  }
+
   async close(): Promise<void> {
     this.#database.close();
   }
+}
+
+function toKeyLastUsage(row: Row): KeyLastUsageRecord {
+  return { keyId: String(row.key_id), operation: String(row.operation), usedAt: Number(row.used_at), cloudTrailEventId: String(row.event_id), requestId: String(row.request_id) };
 }
