@@ -12,6 +12,12 @@
  * only by the grant. The ratio of the two is the per-request cost of authorization (the issue's target:
  * the IAM user's Decrypt within 10 % of root's).
  *
+ * Then the root user's asymmetric and HMAC calls, each against the same bare floor (issue 11): Sign with an
+ * ECC_NIST_P256 key (ECDSA_SHA_256) and with an RSA_2048 key (RSASSA_PKCS1_V1_5_SHA_256), GenerateMac with an
+ * HMAC_256 key (HMAC_SHA_256), each over a 32-byte RAW message (a digest-sized payload). The floor answers by
+ * X-Amz-Target, so both Sign rows' floor replays the RSA_2048 reply (~200 bytes more than the ECDSA one).
+ * AWS's request quota for these is 1,000 rps per account and region (RSA and ECC).
+ *
  * Environment:
  *   BENCH_DURATION     seconds per run (default 10)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
@@ -27,7 +33,7 @@
  * The exit code is 1 when any request failed, so a bench with errors cannot pass for a good one.
  */
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { CreateGrantCommand, CreateKeyCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { constants, cpus, tmpdir } from 'node:os';
@@ -53,7 +59,9 @@ const BENCH_USER = 'bench-user';
 /** SigV4 signatures are accepted for 15 minutes; runs are re-signed, but no single run may outlast that. */
 const MAX_RUN_SECONDS = 14 * 60;
 
-type OperationName = 'Decrypt' | 'GenerateDataKey';
+type OperationName = 'Decrypt' | 'GenerateDataKey' | 'Sign' | 'GenerateMac';
+/** AWS's quota for Sign and GenerateMac (RSA and ECC keys: 1,000 rps per account and region; HMAC is shared with symmetric). */
+const AWS_ASYMMETRIC_QUOTA_RPS = 1_000;
 type LogLevel = 'warn' | 'info';
 type Caller = 'root' | 'IAM user';
 
@@ -228,6 +236,34 @@ async function createFixture(url: string): Promise<Fixture> {
   }
 }
 
+/** The asymmetric and HMAC rows: their keys, made with the SDK as root, and root's call with each. */
+async function createCryptoWorkloads(url: string): Promise<Workload[]> {
+  const kms = new KMSClient({ endpoint: url, region: BENCH_REGION, credentials: BENCH_CREDENTIALS, maxAttempts: 1 });
+  const key = async (params: CreateKeyCommandInput) => (await kms.send(new CreateKeyCommand({ Description: 'bench:kms', ...params }))).KeyMetadata!.KeyId!;
+  // 32 bytes, base64 as the wire has it: what a signer of documents or tokens mostly sends (a digest-sized message).
+  const Message = Buffer.alloc(32, 9).toString('base64');
+  const root = (operation: OperationName, label: string, input: unknown): Workload => ({ operation, caller: 'root', label, credentials: BENCH_CREDENTIALS, input });
+  try {
+    // Sign's rows last with RSA: the floor's canned Sign answer is the last one captured (the larger body).
+    return [
+      root('GenerateMac', 'GenerateMac (HMAC_256)', { KeyId: await key({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }), Message, MacAlgorithm: 'HMAC_SHA_256' }),
+      root('Sign', 'Sign (ECC_NIST_P256)', { KeyId: await key({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }), Message, SigningAlgorithm: 'ECDSA_SHA_256' }),
+      root('Sign', 'Sign (RSA_2048)', { KeyId: await key({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }), Message, SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' }),
+    ];
+  } finally {
+    kms.destroy();
+  }
+}
+
+/** Captures each crypto workload's answer for the floor; deterministic ones (HMAC, PKCS #1 v1.5) must answer those bytes every time. */
+async function captureCryptoResponses(server: ChildServer, workloads: readonly Workload[], canned: CannedResponses): Promise<void> {
+  for (const w of workloads) {
+    const { bodyText, ...response } = await sendWorkload(server, w);
+    canned[`TrentService.${w.operation}`] = response;
+    if (w.operation === 'GenerateMac' || w.label === 'Sign (RSA_2048)') w.expectBody = bodyText;
+  }
+}
+
 /** Decrypt and GenerateDataKey, each as root and as the IAM user, with the same input (and BENCH_CONTEXT). */
 function workloadsOf(f: Fixture): OperationWorkloads[] {
   const both = (operation: OperationName, userLabel: string, input: unknown): OperationWorkloads => ({
@@ -308,7 +344,7 @@ async function sendWorkload(server: ChildServer, w: Workload, input: unknown = w
  * GenerateDataKey by the grant.
  */
 async function checkAuthorization(server: ChildServer, operations: readonly OperationWorkloads[], f: Fixture): Promise<void> {
-  const expectedBasis: Record<OperationName, string> = { Decrypt: 'key-policy-and-identity-policy', GenerateDataKey: 'grant' };
+  const expectedBasis: Partial<Record<OperationName, string>> = { Decrypt: 'key-policy-and-identity-policy', GenerateDataKey: 'grant' };
   for (const { operation, user } of operations) {
     const { EncryptionContext: _omitted, ...withoutContext } = user.input as Record<string, unknown>;
     const denied = await sendOnce(server, await signKmsRequest(server.host, operation, withoutContext, user.credentials));
@@ -337,7 +373,7 @@ async function runOnce(t: Target, load: LoadOptions & { loadgen: Settings['loadg
  * rotating who goes first) so that a slow patch of the machine hits them all alike. A server that is not
  * being measured is idle, so the others do not slow it down.
  */
-async function measureAll(operation: OperationName, targets: readonly Target[], s: Settings): Promise<Measurement[]> {
+async function measureAll(operation: string, targets: readonly Target[], s: Settings): Promise<Measurement[]> {
   for (const t of targets) await runOnce(t, { seconds: s.warmupSeconds, connections: s.connections, loadgen: s.loadgen }); // JIT, caches
   const runs: Run[][] = targets.map(() => []);
   for (let rep = 0; rep < s.repeats; rep++) {
@@ -389,6 +425,8 @@ async function bench(tmp: string, s: Settings): Promise<{ rows: Row[]; scale: Sc
     const fixture = await createFixture(warn.url);
     const operations = workloadsOf(fixture);
     const canned = await captureResponses(warn, operations);
+    const crypto = await createCryptoWorkloads(warn.url);
+    await captureCryptoResponses(warn, crypto, canned);
     const bare = await startBare(tmp, canned);
     children.push(bare);
     await checkAuthorization(warn, operations, fixture);
@@ -413,6 +451,11 @@ async function bench(tmp: string, s: Settings): Promise<{ rows: Row[]; scale: Sc
         const w = t.workload;
         rows.push({ operation, caller: w.caller, label: w.label, logLevel: logLevel!, strongroom: m, bare: bareM!, ratio: m.median.rps / bareM!.median.rps });
       });
+    }
+    // Root's asymmetric and HMAC calls, each against the floor, on the warn-level server.
+    for (const w of crypto) {
+      const [bareM, m] = await measureAll(w.label, [{ name: bare.name, server: bare, workload: w }, { name: `${warn.name} root`, server: warn, workload: w }], s);
+      rows.push({ operation: w.operation, caller: 'root', label: w.label, logLevel: 'warn', strongroom: m!, bare: bareM!, ratio: m!.median.rps / bareM!.median.rps });
     }
     // Warn-level rows first (root, then IAM user, per operation), then the info-level ones.
     rows.sort((a, b) => (a.logLevel === b.logLevel ? 0 : a.logLevel === 'warn' ? -1 : 1));
@@ -492,6 +535,10 @@ function report(rows: Row[], scale: readonly ScaleRow[], s: Settings): boolean {
   if (decrypt) {
     const met = decrypt.ratio >= DECRYPT_TARGET_RATIO;
     console.log(`\nTarget Decrypt ≥ ${DECRYPT_TARGET_RATIO}× bare (log warn): ${met ? 'met' : 'NOT met'} (${decrypt.ratio.toFixed(2)}×)`);
+  }
+  for (const r of rows.filter((x) => x.label.startsWith('Sign ('))) {
+    const rps = r.strongroom.median.rps;
+    console.log(`${r.label}: ${rps} rps, ${(rps / AWS_ASYMMETRIC_QUOTA_RPS).toFixed(1)}× AWS's quota of ${AWS_ASYMMETRIC_QUOTA_RPS} rps`);
   }
   if (scale.length > 0) {
     console.log('\nProcesses and backends (root; each against a bare floor with as many processes):');
