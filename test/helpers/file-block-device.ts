@@ -1,0 +1,107 @@
+/**
+ * TEST FIXTURE ONLY — not product code. A BlockDevice over a plain temp file (no encryption, no volume store), so
+ * that the NBD protocol can be tested on its own, and VolumeExports over a set of such files. The product's
+ * devices are the encrypted volumes of src/core/volumes.
+ */
+import { FileHandle, open } from 'node:fs/promises';
+import { BlockDevice, VolumeExports, VolumeIoError } from '../../src/core/volumes/block-device.js';
+
+export interface FileDeviceCalls {
+  flushes: number;
+  fuaWrites: number;
+  /** [offset, length] of each write and zero, in the order they ran. */
+  writes: Array<[number, number]>;
+}
+
+export class FileBlockDevice implements BlockDevice {
+  private closed = false;
+  /** Tests set this to make every later call fail like a volume whose CMK was disabled. */
+  failWith: VolumeIoError | undefined;
+  /** Tests set this to slow writes down (to hold requests in flight). */
+  writeDelayMs = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+    readonly calls: FileDeviceCalls,
+    private readonly onClose: () => void,
+  ) {}
+
+  static async open(path: string, size: number, calls: FileDeviceCalls, onClose: () => void): Promise<FileBlockDevice> {
+    const fh = await open(path, 'r+');
+    return new FileBlockDevice(fh, size, calls, onClose);
+  }
+
+  private check(offset: number, length: number): void {
+    if (this.closed) throw new VolumeIoError('closed', 'shutdown');
+    if (this.failWith) throw this.failWith;
+    if (offset < 0 || length < 0 || offset + length > this.size) throw new RangeError('out of range');
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.check(offset, length);
+    const out = Buffer.alloc(length);
+    await this.fh.read(out, 0, length, offset);
+    return out;
+  }
+
+  async write(offset: number, data: Buffer, fua: boolean): Promise<void> {
+    this.check(offset, data.length);
+    this.calls.writes.push([offset, data.length]);
+    if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
+    await this.fh.write(data, 0, data.length, offset);
+    if (fua) {
+      this.calls.fuaWrites++;
+      await this.fh.datasync();
+    }
+  }
+
+  async zero(offset: number, length: number, fua: boolean): Promise<void> {
+    this.check(offset, length);
+    this.calls.writes.push([offset, length]);
+    const chunk = Buffer.alloc(Math.min(length, 1 << 20));
+    for (let done = 0; done < length; done += chunk.length) {
+      const n = Math.min(chunk.length, length - done);
+      await this.fh.write(chunk, 0, n, offset + done);
+    }
+    if (fua) await this.fh.datasync();
+  }
+
+  async flush(): Promise<void> {
+    this.check(0, 0);
+    this.calls.flushes++;
+    await this.fh.sync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.sync().catch(() => undefined);
+    await this.fh.close();
+    this.onClose();
+  }
+}
+
+/** Exports named after their files; one client per export at a time, as the seam asks. */
+export class FileExports implements VolumeExports {
+  readonly volumes = new Map<string, { path: string; size: number }>();
+  readonly open_ = new Map<string, FileBlockDevice>();
+  readonly calls: FileDeviceCalls = { flushes: 0, fuaWrites: 0, writes: [] };
+
+  add(name: string, path: string, size: number): void {
+    this.volumes.set(name, { path, size });
+  }
+
+  async open(name: string): Promise<BlockDevice | undefined> {
+    const v = this.volumes.get(name);
+    if (!v) return undefined;
+    if (this.open_.has(name)) throw new VolumeIoError(`volume ${name} is in use by another client`, 'shutdown');
+    const device = await FileBlockDevice.open(v.path, v.size, this.calls, () => this.open_.delete(name));
+    this.open_.set(name, device);
+    return device;
+  }
+
+  async list(): Promise<string[]> {
+    return [...this.volumes.keys()];
+  }
+}
