@@ -25,7 +25,9 @@ export async function generateDataKeyPair(
   // SM2 exists in AWS's China Regions only.
   needs(pairSpec !== 'SM2', KmsErrors.UnsupportedOperationException, `KeyPairSpec ${pairSpec} is not supported.`);
   const rules = rulesOf({ keySpec: pairSpec });
-  const privateKey = await rules.generate();
-  const publicKey = rules.publicKey!(privateKey);
+  const material = await rules.generate();
+  const publicKey = rules.publicKey!(material);
+  // PrivateKeyPlaintext is DER PKCS #8 for every pair spec (the post-quantum specs' material is their seed).
+  const privateKey = rules.privateKeyInfo?.(material) ?? material;
   return { privateKey, publicKey, ...(await crypto.encrypt(key, privateKey, context, operation)) };
 }

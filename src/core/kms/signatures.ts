@@ -6,7 +6,7 @@ import { KmsDeps } from './context.js';
 import { needsEnabled } from './key-state.js';
 import { needsAlgorithm } from './key-usage.js';
 import { rulesOf } from './key-specs/index.js';
-import { MessageType, signMessage, verifyMessage } from './key-specs/signing.js';
+import { MessageType, Signing } from './key-specs/key-spec.js';
 
 /**
  * GetPublicKey, Sign and Verify on asymmetric keys (https://docs.aws.amazon.com/kms/latest/developerguide/symmetric-asymmetric.html).
@@ -28,20 +28,23 @@ export class Signatures {
   }
 
   async sign(key: KeyRecord, algorithm: string, message: SecretBytes, messageType: MessageType): Promise<Buffer> {
-    this.#check(key, algorithm, 'Sign');
-    return signMessage(await this.#material(key), algorithm, message.reveal(), messageType);
+    const signing = this.#check(key, algorithm, 'Sign');
+    return signing.sign(await this.#material(key), algorithm, message.reveal(), messageType);
   }
 
   /** Throws KMSInvalidSignatureException when the signature does not verify, as AWS does. */
   async verify(key: KeyRecord, algorithm: string, message: SecretBytes, messageType: MessageType, signature: Buffer): Promise<void> {
-    this.#check(key, algorithm, 'Verify');
-    if (!verifyMessage(await this.#material(key), algorithm, message.reveal(), messageType, signature)) {
+    const signing = this.#check(key, algorithm, 'Verify');
+    if (!signing.verify(await this.#material(key), algorithm, message.reveal(), messageType, signature)) {
       throw new AwsError(KmsErrors.KMSInvalidSignatureException, 'The signature verification failed: the signature is not valid for this message, key and algorithm.');
     }
   }
 
-  #check(key: KeyRecord, algorithm: string, operation: string): void {
-    needsAlgorithm(key, 'SIGN_VERIFY', algorithm, operation);
+  /** The key is an enabled SIGN_VERIFY key whose spec offers `algorithm`; its family's signer. */
+  #check(key: KeyRecord, algorithm: string, operation: string): Signing {
+    const signing = rulesOf(key).signing;
+    needsAlgorithm(key, 'SIGN_VERIFY', algorithm, operation, signing !== undefined);
+    return signing!;
   }
 
   #material(key: KeyRecord): Promise<SecretBytes> {

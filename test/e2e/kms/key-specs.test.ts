@@ -41,7 +41,8 @@ describe('KMS key specs over HTTP with @aws-sdk/client-kms', () => {
       { KeySpec: 'ECC_NIST_P521', KeyUsage: 'SIGN_VERIFY', cmk: 'ECC_NIST_P521', algorithms: { SigningAlgorithms: ['ECDSA_SHA_512'] } },
       { KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY', cmk: 'ECC_SECG_P256K1', algorithms: { SigningAlgorithms: ['ECDSA_SHA_256'] } },
       // ECC_NIST_EDWARDS25519 came after CustomerMasterKeySpec was deprecated: not in its enum.
-      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', cmk: undefined, algorithms: { SigningAlgorithms: ['ED25519_SHA_512'] } },
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', cmk: undefined, algorithms: { SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] } },
+      { KeySpec: 'ML_DSA_65', KeyUsage: 'SIGN_VERIFY', cmk: undefined, algorithms: { SigningAlgorithms: ['ML_DSA_SHAKE_256'] } },
       { KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC', cmk: 'HMAC_384', algorithms: { MacAlgorithms: ['HMAC_SHA_384'] } },
     ] as const;
     for (const c of cases) {

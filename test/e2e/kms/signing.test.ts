@@ -4,6 +4,7 @@ import {
   CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, DisableKeyCommand, GetPublicKeyCommand, KMSClient,
   SignCommand, SigningAlgorithmSpec, VerifyCommand,
 } from '@aws-sdk/client-kms';
+import { ed25519ph } from '@noble/curves/ed25519.js';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -111,6 +112,54 @@ function signingSuite(label: string, serverOptions: () => Promise<Parameters<typ
       const err = await rejection(kms.send(new SignCommand({ KeyId: key, Message: Buffer.alloc(48), MessageType: 'DIGEST', SigningAlgorithm: 'RSASSA_PSS_SHA_256' })));
       assert.equal(err.name, 'ValidationException');
       assert.equal(err.message, 'Digest is invalid length for algorithm RSASSA_PSS_SHA_256.');
+    });
+
+    it('MessageType DIGEST with ECDSA on every curve: OpenSSL verifies the signature on the message; a RAW signature verifies as DIGEST and back; a digest of the wrong length is a ValidationException', async () => {
+      for (const c of CASES.filter((x) => x.algorithm.startsWith('ECDSA_'))) {
+        const key = (await create({ KeySpec: c.spec as CreateKeyCommandInput['KeySpec'], KeyUsage: 'SIGN_VERIFY' })).Arn!;
+        const pub = (await kms.send(new GetPublicKeyCommand({ KeyId: key }))).PublicKey!;
+        const digest = createHash(c.hash!).update(message).digest();
+        const signed = await kms.send(new SignCommand({ KeyId: key, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: c.algorithm }));
+        assert.ok(opensslVerifies(dir, pub, c, message, signed.Signature!), `${c.spec} DIGEST: OpenSSL rejects the signature`);
+        assert.equal((await kms.send(new VerifyCommand({ KeyId: key, Message: message, Signature: signed.Signature, SigningAlgorithm: c.algorithm }))).SignatureValid, true);
+        const raw = await kms.send(new SignCommand({ KeyId: key, Message: message, SigningAlgorithm: c.algorithm }));
+        assert.equal((await kms.send(new VerifyCommand({ KeyId: key, Message: digest, MessageType: 'DIGEST', Signature: raw.Signature, SigningAlgorithm: c.algorithm }))).SignatureValid, true);
+        const other = createHash(c.hash!).update('another message').digest();
+        const err = await rejection(kms.send(new VerifyCommand({ KeyId: key, Message: other, MessageType: 'DIGEST', Signature: signed.Signature, SigningAlgorithm: c.algorithm })));
+        assert.equal(err.name, 'KMSInvalidSignatureException', c.spec);
+        const short = await rejection(kms.send(new SignCommand({ KeyId: key, Message: digest.subarray(1), MessageType: 'DIGEST', SigningAlgorithm: c.algorithm })));
+        assert.equal(short.name, 'ValidationException');
+        assert.equal(short.message, `Digest is invalid length for algorithm ${c.algorithm}.`);
+      }
+    });
+
+    it('ED25519_PH_SHA_512 (Ed25519ph, RFC 8032) signs a 64-byte SHA-512 DIGEST, hashed again as AWS documents: @noble/curves ed25519ph verifies it with the GetPublicKey key and the digest as message; RAW is refused, a tampered signature is KMSInvalidSignatureException', async () => {
+      const meta = await create({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' });
+      assert.deepEqual(meta.SigningAlgorithms, ['ED25519_SHA_512', 'ED25519_PH_SHA_512']);
+      const spki = Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: meta.KeyId }))).PublicKey!);
+      // SPKI of id-Ed25519 (RFC 8410): 12 bytes of header, then the 32-byte public key.
+      assert.equal(spki.length, 44);
+      const publicKey = spki.subarray(12);
+      const digest = createHash('sha512').update(message).digest();
+      const signed = await kms.send(new SignCommand({ KeyId: meta.KeyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_PH_SHA_512' }));
+      assert.equal(signed.Signature!.length, 64);
+      assert.equal(ed25519ph.verify(signed.Signature!, digest, publicKey), true, 'noble ed25519ph rejects the signature');
+      assert.equal(ed25519ph.verify(signed.Signature!, message, publicKey), false, 'the digest, not the message, is the Ed25519ph message');
+      assert.equal((await kms.send(new VerifyCommand({ KeyId: meta.KeyId, Message: digest, MessageType: 'DIGEST', Signature: signed.Signature, SigningAlgorithm: 'ED25519_PH_SHA_512' }))).SignatureValid, true);
+      // Pure Ed25519 of the same bytes is another signature: Ed25519ph's dom2 prefix separates the schemes.
+      const pure = await kms.send(new SignCommand({ KeyId: meta.KeyId, Message: digest, SigningAlgorithm: 'ED25519_SHA_512' }));
+      let err = await rejection(kms.send(new VerifyCommand({ KeyId: meta.KeyId, Message: digest, MessageType: 'DIGEST', Signature: pure.Signature, SigningAlgorithm: 'ED25519_PH_SHA_512' })));
+      assert.equal(err.name, 'KMSInvalidSignatureException');
+      const tampered = Buffer.from(signed.Signature!);
+      tampered[0]! ^= 1;
+      err = await rejection(kms.send(new VerifyCommand({ KeyId: meta.KeyId, Message: digest, MessageType: 'DIGEST', Signature: tampered, SigningAlgorithm: 'ED25519_PH_SHA_512' })));
+      assert.equal(err.name, 'KMSInvalidSignatureException');
+      err = await rejection(kms.send(new SignCommand({ KeyId: meta.KeyId, Message: message, SigningAlgorithm: 'ED25519_PH_SHA_512' })));
+      assert.equal(err.name, 'ValidationException');
+      assert.equal(err.message, 'The signing algorithm ED25519_PH_SHA_512 supports MessageType DIGEST only.');
+      err = await rejection(kms.send(new SignCommand({ KeyId: meta.KeyId, Message: digest.subarray(0, 32), MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_PH_SHA_512' })));
+      assert.equal(err.name, 'ValidationException');
+      assert.equal(err.message, 'Digest is invalid length for algorithm ED25519_PH_SHA_512.');
     });
 
     it('an algorithm of another key spec, a symmetric key, a message over 4096 bytes, and a disabled key get AWS\'s errors', async () => {

@@ -1,5 +1,6 @@
 import { generatePrivateKey, publicKeyOf } from './asymmetric.js';
 import { KeySpecRules } from './key-spec.js';
+import { CLASSIC_SIGNING } from './signing.js';
 
 /**
  * Elliptic-curve specs (https://docs.aws.amazon.com/kms/latest/developerguide/asymmetric-key-specs.html#key-spec-ecc):
@@ -12,6 +13,7 @@ const nist = (spec: string, namedCurve: string, ecdsa: string): KeySpecRules => 
   rotates: false,
   generate: () => generatePrivateKey('ec', { namedCurve }),
   publicKey: publicKeyOf,
+  signing: CLASSIC_SIGNING,
 });
 
 export const ECC_SPECS: readonly KeySpecRules[] = [
@@ -24,13 +26,15 @@ export const ECC_SPECS: readonly KeySpecRules[] = [
     rotates: false,
     generate: () => generatePrivateKey('ec', { namedCurve: 'secp256k1' }),
     publicKey: publicKeyOf,
+    signing: CLASSIC_SIGNING,
   },
   {
-    // ED25519_PH_SHA_512 (HashEdDSA, RFC 8032 §5.1) is not offered: Node 20's crypto has pure Ed25519 only.
+    // Pure Ed25519 (MessageType RAW) and HashEdDSA Ed25519ph (MessageType DIGEST), RFC 8032 §5.1.
     spec: 'ECC_NIST_EDWARDS25519',
-    usages: { SIGN_VERIFY: { SigningAlgorithms: ['ED25519_SHA_512'] } },
+    usages: { SIGN_VERIFY: { SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] } },
     rotates: false,
     generate: () => generatePrivateKey('ed25519', {}),
     publicKey: publicKeyOf,
+    signing: CLASSIC_SIGNING,
   },
 ];

@@ -5,20 +5,18 @@ import { KeyRecord, KeyUsage } from '../../../store/metadata/types.js';
 import { ECC_SPECS } from './ecc.js';
 import { HMAC_SPECS } from './hmac.js';
 import { Algorithms, KeySpecRules } from './key-spec.js';
+import { ML_DSA_SPECS } from './ml-dsa.js';
 import { RSA_SPECS } from './rsa.js';
 import { SYMMETRIC_SPECS } from './symmetric.js';
 
 export type { Algorithms, KeySpecRules } from './key-spec.js';
 
 const RULES: ReadonlyMap<string, KeySpecRules> = new Map(
-  [...SYMMETRIC_SPECS, ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS].map((r) => [r.spec, r]),
+  [...SYMMETRIC_SPECS, ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS, ...ML_DSA_SPECS].map((r) => [r.spec, r]),
 );
 
-/**
- * The KeySpecs of the model Strongroom cannot make yet: ML-DSA needs a post-quantum library (Node 20's crypto
- * has none), SM2 exists in AWS's China Regions only.
- */
-const NOT_YET = new Set(['ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87', 'SM2']);
+/** The KeySpecs of the model Strongroom cannot make: SM2 exists in AWS's China Regions only. */
+const NOT_YET = new Set(['SM2']);
 
 /** The deprecated CustomerMasterKeySpec enum of the model: the KeySpecs that existed before KeySpec did. */
 const CUSTOMER_MASTER_KEY_SPECS = new Set([

@@ -4,7 +4,7 @@ import { KeyUsage } from '../../../store/metadata/types.js';
 /**
  * The rules of one KeySpec of the KMS model: which key usages it allows, which algorithms each usage brings
  * (as DescribeKey lists them), how its material is made, whether it rotates. Each family (symmetric, rsa,
- * ecc, hmac) declares its specs in a module of this folder; index.ts gathers them.
+ * ecc, hmac, ml-dsa, ml-kem) declares its specs in a module of this folder; index.ts gathers them.
  * https://docs.aws.amazon.com/kms/latest/developerguide/symm-asymm-choose-key-spec.html
  */
 export interface Algorithms {
@@ -12,6 +12,19 @@ export interface Algorithms {
   readonly SigningAlgorithms?: readonly string[];
   readonly MacAlgorithms?: readonly string[];
   readonly KeyAgreementAlgorithms?: readonly string[];
+  readonly EncapsulationAlgorithms?: readonly string[];
+}
+
+export type MessageType = 'RAW' | 'DIGEST' | 'EXTERNAL_MU';
+
+/**
+ * Sign and Verify for a family's signing algorithms (the spec's SigningAlgorithms were already checked).
+ * Both check the MessageType and the message length the algorithm allows (ValidationException otherwise);
+ * verify answers false for a signature that is not valid, well-formed or not.
+ */
+export interface Signing {
+  sign(material: SecretBytes, algorithm: string, message: Buffer, messageType: MessageType): Buffer | Promise<Buffer>;
+  verify(material: SecretBytes, algorithm: string, message: Buffer, messageType: MessageType, signature: Buffer): boolean;
 }
 
 export interface KeySpecRules {
@@ -29,4 +42,11 @@ export interface KeySpecRules {
   generate(): Promise<SecretBytes>;
   /** The DER SubjectPublicKeyInfo of an asymmetric key's material (GetPublicKey); absent for secret-key specs. */
   publicKey?(material: SecretBytes): Buffer;
+  /**
+   * The private key as GenerateDataKeyPair returns it (DER PKCS #8) when the material is not already that
+   * (the post-quantum specs keep their seed); absent when the material is the PKCS #8 key itself.
+   */
+  privateKeyInfo?(material: SecretBytes): SecretBytes;
+  /** Sign / Verify, for the specs that offer SIGN_VERIFY. */
+  readonly signing?: Signing;
 }

@@ -1,5 +1,6 @@
 import { generatePrivateKey, publicKeyOf } from './asymmetric.js';
 import { KeySpecRules } from './key-spec.js';
+import { CLASSIC_SIGNING } from './signing.js';
 
 /**
  * RSA_2048/3072/4096: ENCRYPT_DECRYPT (RSAES-OAEP) or SIGN_VERIFY (PSS and PKCS #1 v1.5 over SHA-2); never
@@ -19,6 +20,7 @@ const rsa = (bits: 2048 | 3072 | 4096): KeySpecRules => ({
   rotates: false,
   generate: () => generatePrivateKey('rsa', { modulusLength: bits }),
   publicKey: publicKeyOf,
+  signing: CLASSIC_SIGNING,
 });
 
 export const RSA_SPECS: readonly KeySpecRules[] = [rsa(2048), rsa(3072), rsa(4096)];

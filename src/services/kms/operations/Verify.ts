@@ -1,5 +1,5 @@
 import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
-import { MessageType } from '../../../core/kms/key-specs/signing.js';
+import { MessageType } from '../../../core/kms/key-specs/key-spec.js';
 import { keyOperation } from '../call.js';
 
 interface Input {
