@@ -5,7 +5,12 @@ import * as sdk from '@aws-sdk/client-kms';
 import { KMS_MODEL } from '../../src/services/kms/index.js';
 import { Shape } from '../../src/services/shapes.js';
 
-const newer = createRequire(import.meta.url)('../../src/services/kms/model-newer.json') as { operations: Record<string, unknown>; shapes: Record<string, Shape> };
+const newer = createRequire(import.meta.url)('../../src/services/kms/model-newer.json') as {
+  operations: Record<string, unknown>;
+  shapes: Record<string, Shape>;
+  enumValues: Record<string, string[]>;
+  members: Record<string, Record<string, unknown>>;
+};
 /** The installed SDK's schema of a structure: [3, namespace, name, traits, member names, member schemas, required count]. */
 const schemaOf = (name: string) => (sdk as unknown as Record<string, unknown>)[`${name}$`] as [number, string, string, number, string[], unknown[], number?] | undefined;
 
@@ -36,5 +41,19 @@ describe('the KMS model supplement agrees with the installed @aws-sdk/client-kms
       assert.equal(typeof (sdk as unknown as Record<string, unknown>)[`${op}Command`], 'function', `the SDK has no ${op}Command`);
       assert.ok(KMS_MODEL.operations[op], `${op} is not in the merged model`);
     }
+  });
+
+  it('the enum values and members model-newer.json adds to botocore\'s shapes make them the SDK\'s: KeySpec, DataKeyPairSpec, KeyUsageType, GrantOperation, KeyMetadata, GetPublicKeyResponse', () => {
+    for (const name of Object.keys(newer.enumValues)) {
+      const values = (sdk as unknown as Record<string, Record<string, string> | undefined>)[name];
+      assert.ok(values, `the SDK has no enum ${name}`);
+      assert.deepEqual([...KMS_MODEL.shapes[name]!.enum!].sort(), Object.values(values).sort(), name);
+    }
+    for (const name of Object.keys(newer.members)) {
+      const schema = schemaOf(name);
+      assert.ok(schema, `the SDK has no ${name}`);
+      assert.deepEqual(Object.keys(KMS_MODEL.shapes[name]!.members!).sort(), [...schema[4]].sort(), name);
+    }
+    assert.ok(KMS_MODEL.shapes.KeySpec!.enum!.includes('ML_KEM_768'));
   });
 });

@@ -31,7 +31,7 @@ const COMMON = ['CreateGrant', 'RetireGrant', 'DescribeKey'];
  * The grant operations a grant may allow on a key of each kind: "The grant operations must be valid for the
  * key spec and key usage of the KMS key" — asymmetric encryption keys: Encrypt, Decrypt, ReEncrypt*,
  * GetPublicKey; signing keys: Sign, Verify, GetPublicKey; HMAC keys: GenerateMac, VerifyMac; key agreement
- * keys: DeriveSharedSecret, GetPublicKey; each with CreateGrant, RetireGrant and DescribeKey.
+ * keys: DeriveSharedSecret, GetPublicKey; ML-KEM keys: Encapsulate, Decapsulate, GetPublicKey; each with CreateGrant, RetireGrant and DescribeKey.
  * https://docs.aws.amazon.com/kms/latest/developerguide/grants.html#terms-grant-operations
  */
 const ASYMMETRIC_GRANT_OPERATIONS: Readonly<Record<KeyUsage, ReadonlySet<string>>> = {
@@ -39,6 +39,7 @@ const ASYMMETRIC_GRANT_OPERATIONS: Readonly<Record<KeyUsage, ReadonlySet<string>
   SIGN_VERIFY: new Set(['Sign', 'Verify', 'GetPublicKey', ...COMMON]),
   GENERATE_VERIFY_MAC: new Set(['GenerateMac', 'VerifyMac', ...COMMON]),
   KEY_AGREEMENT: new Set(['DeriveSharedSecret', 'GetPublicKey', ...COMMON]),
+  ENCAPSULATE_DECAPSULATE: new Set(['Encapsulate', 'Decapsulate', 'GetPublicKey', ...COMMON]),
 };
 
 export function grantOperationsFor(key: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): ReadonlySet<string> {

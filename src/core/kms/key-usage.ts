@@ -34,10 +34,11 @@ const ALGORITHMS_OF: Readonly<Record<KeyUsage, keyof Algorithms>> = {
   SIGN_VERIFY: 'SigningAlgorithms',
   GENERATE_VERIFY_MAC: 'MacAlgorithms',
   KEY_AGREEMENT: 'KeyAgreementAlgorithms',
+  ENCAPSULATE_DECAPSULATE: 'EncapsulationAlgorithms',
 };
 
 /**
- * What every operation with a chosen algorithm (Sign, Verify, GenerateMac, asymmetric Encrypt, DeriveSharedSecret …)
+ * What every operation with a chosen algorithm (Sign, Verify, GenerateMac, asymmetric Encrypt, DeriveSharedSecret, Encapsulate …)
  * checks first: the key is enabled, of `usage`, and its spec offers `algorithm` — which this server must also
  * implement (`implemented`; otherwise the same InvalidKeyUsageException).
  */

@@ -14,6 +14,7 @@ import { Materials } from './materials.js';
 import { KeyResolver } from './resolver.js';
 import { AsymmetricEncryption } from './asymmetric-encryption.js';
 import { KeyAgreement } from './key-agreement.js';
+import { KeyEncapsulation } from './key-encapsulation.js';
 import { KeyLastUsage } from './key-last-usage.js';
 import { Macs } from './macs.js';
 import { Signatures } from './signatures.js';
@@ -47,6 +48,8 @@ export class Kms {
   readonly macs: Macs;
   /** DeriveSharedSecret. */
   readonly keyAgreement: KeyAgreement;
+  /** Encapsulate, Decapsulate (ML-KEM). */
+  readonly encapsulation: KeyEncapsulation;
   readonly aliases: Aliases;
   readonly tags: Tags;
   readonly grants: Grants;
@@ -68,6 +71,7 @@ export class Kms {
     this.asymmetric = new AsymmetricEncryption(this.deps);
     this.macs = new Macs(this.deps);
     this.keyAgreement = new KeyAgreement(this.deps);
+    this.encapsulation = new KeyEncapsulation(this.deps);
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);

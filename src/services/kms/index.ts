@@ -7,6 +7,7 @@ import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
 import { CreateAlias } from './operations/CreateAlias.js';
 import { CreateGrant } from './operations/CreateGrant.js';
 import { CreateKey } from './operations/CreateKey.js';
+import { Decapsulate } from './operations/Decapsulate.js';
 import { Decrypt } from './operations/Decrypt.js';
 import { DeleteAlias } from './operations/DeleteAlias.js';
 import { DeriveSharedSecret } from './operations/DeriveSharedSecret.js';
@@ -15,6 +16,7 @@ import { DisableKey } from './operations/DisableKey.js';
 import { DisableKeyRotation } from './operations/DisableKeyRotation.js';
 import { EnableKey } from './operations/EnableKey.js';
 import { EnableKeyRotation } from './operations/EnableKeyRotation.js';
+import { Encapsulate } from './operations/Encapsulate.js';
 import { Encrypt } from './operations/Encrypt.js';
 import { GenerateDataKey } from './operations/GenerateDataKey.js';
 import { GenerateDataKeyPair } from './operations/GenerateDataKeyPair.js';
@@ -60,7 +62,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     ListKeys, ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant,
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
     GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret, GenerateDataKeyPair,
-    GenerateDataKeyPairWithoutPlaintext, GetKeyLastUsage,
+    GenerateDataKeyPairWithoutPlaintext, GetKeyLastUsage, Encapsulate, Decapsulate,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

@@ -12,6 +12,10 @@ import { ServiceModel } from '../shapes.js';
 export interface ModelSupplement {
   readonly operations: ServiceModel['operations'];
   readonly shapes: ServiceModel['shapes'];
+  /** Values newer models add to enums botocore already has (KeySpec ML_KEM_*, KeyUsageType ENCAPSULATE_DECAPSULATE, …). */
+  readonly enumValues?: Readonly<Record<string, readonly string[]>>;
+  /** Members newer models add to structures botocore already has (KeyMetadata's EncapsulationAlgorithms, …). */
+  readonly members?: Readonly<Record<string, Readonly<Record<string, { shape: string }>>>>;
 }
 
 export function withSupplement(base: ServiceModel, supplement: ModelSupplement): ServiceModel {
@@ -22,9 +26,24 @@ export function withSupplement(base: ServiceModel, supplement: ModelSupplement):
   for (const name of Object.keys(supplement.operations)) {
     if (base.operations[name] !== undefined) throw new Error(`model-newer.json defines ${name}, which model.json already has: drop it from model-newer.json`);
   }
+  const shapes = { ...base.shapes, ...supplement.shapes };
+  for (const [name, values] of Object.entries(supplement.enumValues ?? {})) {
+    const existing = shapes[name];
+    if (existing?.enum === undefined) throw new Error(`model-newer.json adds enum values to ${name}, which model.json has no enum of`);
+    const known = values.filter((v) => existing.enum!.includes(v));
+    if (known.length > 0) throw new Error(`model.json's ${name} already has ${known.join(', ')}: drop them from model-newer.json`);
+    shapes[name] = { ...existing, enum: [...existing.enum, ...values] };
+  }
+  for (const [name, members] of Object.entries(supplement.members ?? {})) {
+    const existing = shapes[name];
+    if (existing?.members === undefined) throw new Error(`model-newer.json adds members to ${name}, which model.json has no structure of`);
+    const known = Object.keys(members).filter((m) => existing.members![m] !== undefined);
+    if (known.length > 0) throw new Error(`model.json's ${name} already has ${known.join(', ')}: drop them from model-newer.json`);
+    shapes[name] = { ...existing, members: { ...existing.members, ...members } };
+  }
   return {
     metadata: base.metadata,
     operations: { ...base.operations, ...supplement.operations },
-    shapes: { ...base.shapes, ...supplement.shapes },
+    shapes,
   };
 }

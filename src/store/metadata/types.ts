@@ -7,9 +7,9 @@
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 export type KeyManager = 'CUSTOMER' | 'AWS';
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
-/** The KeySpec, KeyUsageType and OriginType enums of the botocore KMS model (src/core/kms/key-specs/ holds their rules). */
+/** The KeySpec, KeyUsageType and OriginType enums of the KMS model (model.json + model-newer.json; src/core/kms/key-specs/ holds their rules). */
 export type KeySpec = string;
-export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT';
+export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT' | 'ENCAPSULATE_DECAPSULATE';
 export type KeyOrigin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
 
 export interface AccountRecord {

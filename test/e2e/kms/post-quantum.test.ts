@@ -1,15 +1,18 @@
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
-  CreateKeyCommand, CreateKeyCommandInput, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand,
+  CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, DecapsulateCommand, DescribeKeyCommand, DisableKeyCommand,
+  EncapsulateCommand, GenerateDataKeyPairCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand,
 } from '@aws-sdk/client-kms';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Clients, policyDocument } from '../../helpers/query-clients.js';
-import { TEST_ACCOUNT, TestServer, rejection, startServer } from '../../helpers/server.js';
+import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -23,6 +26,12 @@ const ML_DSA = [
   { spec: 'ML_DSA_44', oid: '2.16.840.1.101.3.4.3.17', dsa: ml_dsa44, python: 'MLDSA44PublicKey' },
   { spec: 'ML_DSA_65', oid: '2.16.840.1.101.3.4.3.18', dsa: ml_dsa65, python: 'MLDSA65PublicKey' },
   { spec: 'ML_DSA_87', oid: '2.16.840.1.101.3.4.3.19', dsa: ml_dsa87, python: 'MLDSA87PublicKey' },
+] as const;
+
+const ML_KEM = [
+  { spec: 'ML_KEM_512', oid: '2.16.840.1.101.3.4.4.1', kem: ml_kem512, ciphertext: 768, python: undefined },
+  { spec: 'ML_KEM_768', oid: '2.16.840.1.101.3.4.4.2', kem: ml_kem768, ciphertext: 1088, python: 'MLKEM768PublicKey' },
+  { spec: 'ML_KEM_1024', oid: '2.16.840.1.101.3.4.4.3', kem: ml_kem1024, ciphertext: 1568, python: 'MLKEM1024PublicKey' },
 ] as const;
 
 /** The DER encoding of the OBJECT IDENTIFIER `dotted` (arcs after the first two in base-128). */
@@ -74,8 +83,25 @@ async function pythonVerifies(spki: Uint8Array, cls: string, signature: Uint8Arr
 
 /** A Python class name, checked to be one (it is interpolated into the script). */
 function sys(cls: string): string {
-  assert.match(cls, /^MLDSA\d\dPublicKey$/);
+  assert.match(cls, /^ML(DSA|KEM)\d+PublicKey$/);
   return cls;
+}
+
+/** Python `cryptography` encapsulates to the DER SPKI `spki` (checked to be `cls`): [ciphertext, shared secret]. */
+async function pythonEncapsulates(spki: Uint8Array, cls: string): Promise<[Buffer, Buffer]> {
+  const script = [
+    'import sys, base64',
+    'from cryptography.hazmat.primitives import serialization',
+    'from cryptography.hazmat.primitives.asymmetric import mlkem',
+    'der = base64.b64decode(sys.argv[1])',
+    'pub = serialization.load_der_public_key(der)',
+    `assert isinstance(pub, mlkem.${sys(cls)}), type(pub)`,
+    'assert pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == der',
+    'secret, ct = pub.encapsulate()',
+    'print(base64.b64encode(ct).decode(), base64.b64encode(secret).decode())',
+  ].join('\n');
+  const [ct, secret] = (await run('python3', ['-c', script, Buffer.from(spki).toString('base64')])).stdout.trim().split(' ');
+  return [Buffer.from(ct!, 'base64'), Buffer.from(secret!, 'base64')];
 }
 
 describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
@@ -199,6 +225,147 @@ describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
       assert.ok(err.message.includes(TEST_ACCOUNT));
       const described = await kms.send(new DescribeKeyCommand({ KeyId: key }));
       assert.equal(described.KeyMetadata!.KeySpec, 'ML_DSA_44');
+    });
+  });
+
+  describe('ML-KEM (FIPS 203): Encapsulate and Decapsulate', () => {
+    it('ML_KEM_512/768/1024: an ENCAPSULATE_DECAPSULATE key offers ML_KEM; GetPublicKey is the DER SPKI with the NIST OID; Encapsulate and Decapsulate agree on a 32-byte secret; a secret encapsulated offline to the public key (noble; Python cryptography for 768/1024) decapsulates in KMS', async () => {
+      for (const c of ML_KEM) {
+        const meta = await create({ KeySpec: c.spec, KeyUsage: 'ENCAPSULATE_DECAPSULATE' });
+        assert.equal(meta.KeyUsage, 'ENCAPSULATE_DECAPSULATE');
+        assert.deepEqual(meta.EncapsulationAlgorithms, ['ML_KEM']);
+        assert.equal(meta.SigningAlgorithms, undefined);
+        assert.deepEqual((await kms.send(new DescribeKeyCommand({ KeyId: meta.KeyId }))).KeyMetadata, meta);
+        const pub = await kms.send(new GetPublicKeyCommand({ KeyId: meta.KeyId }));
+        assert.equal(pub.KeySpec, c.spec);
+        assert.equal(pub.KeyUsage, 'ENCAPSULATE_DECAPSULATE');
+        assert.deepEqual(pub.EncapsulationAlgorithms, ['ML_KEM']);
+        const raw = rawPublicKey(pub.PublicKey!, c.oid);
+        assert.equal(raw.length, c.kem.lengths.publicKey);
+
+        const enc = await kms.send(new EncapsulateCommand({ KeyId: meta.KeyId, EncapsulationAlgorithm: 'ML_KEM' }));
+        assert.equal(enc.KeyId, meta.Arn);
+        assert.equal(enc.EncapsulationAlgorithm, 'ML_KEM');
+        assert.equal(enc.SharedSecret!.length, 32);
+        assert.equal(enc.SharedSecretCiphertextBlob!.length, c.ciphertext);
+        const dec = await kms.send(new DecapsulateCommand({ KeyId: meta.KeyId, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' }));
+        assert.equal(dec.KeyId, meta.Arn);
+        assert.equal(dec.EncapsulationAlgorithm, 'ML_KEM');
+        assert.deepEqual(Buffer.from(dec.SharedSecret!), Buffer.from(enc.SharedSecret!));
+
+        const offline = c.kem.encapsulate(raw);
+        const recovered = await kms.send(new DecapsulateCommand({ KeyId: meta.KeyId, SharedSecretCiphertextBlob: offline.cipherText, EncapsulationAlgorithm: 'ML_KEM' }));
+        assert.deepEqual(Buffer.from(recovered.SharedSecret!), Buffer.from(offline.sharedSecret), `${c.spec}: KMS recovers a different secret than noble encapsulated`);
+        if (c.python) {
+          const [ct, secret] = await pythonEncapsulates(pub.PublicKey!, c.python);
+          const fromPython = await kms.send(new DecapsulateCommand({ KeyId: meta.KeyId, SharedSecretCiphertextBlob: ct, EncapsulationAlgorithm: 'ML_KEM' }));
+          assert.deepEqual(Buffer.from(fromPython.SharedSecret!), secret, `${c.spec}: KMS recovers a different secret than Python encapsulated`);
+        }
+      }
+    });
+
+    it('GenerateDataKeyPair ML_KEM_768: the PKCS #8 private key (seed form) loads in Python cryptography and noble and decapsulates what was encapsulated to the returned public key', async () => {
+      const wrapping = (await create({})).KeyId!;
+      const pair = await kms.send(new GenerateDataKeyPairCommand({ KeyId: wrapping, KeyPairSpec: 'ML_KEM_768' }));
+      assert.equal(pair.KeyPairSpec, 'ML_KEM_768');
+      const raw = rawPublicKey(pair.PublicKey!, ML_KEM[1].oid);
+      const pkcs8 = Buffer.from(pair.PrivateKeyPlaintext!);
+      // RFC 9935 §6 seed form: ... OCTET STRING { [0] 64-byte seed }.
+      const seed = pkcs8.subarray(pkcs8.length - 64);
+      assert.deepEqual(Buffer.from(ml_kem768.keygen(seed).publicKey), raw);
+      const offline = ml_kem768.encapsulate(raw);
+      const script = [
+        'import sys, base64',
+        'from cryptography.hazmat.primitives import serialization',
+        'key = serialization.load_der_private_key(base64.b64decode(sys.argv[1]), None)',
+        'assert key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == base64.b64decode(sys.argv[2])',
+        'print(base64.b64encode(key.decapsulate(base64.b64decode(sys.argv[3]))).decode())',
+      ].join('\n');
+      const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+      const { stdout } = await run('python3', ['-c', script, b64(pkcs8), b64(pair.PublicKey!), b64(offline.cipherText)]);
+      assert.deepEqual(Buffer.from(stdout.trim(), 'base64'), Buffer.from(offline.sharedSecret));
+    });
+
+    it('a ciphertext of the wrong length is InvalidCiphertextException; an altered one yields another secret (implicit rejection); wrong usage, wrong spec usage and a disabled key get AWS\'s errors', async () => {
+      const key = (await create({ KeySpec: 'ML_KEM_512', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })).KeyId!;
+      const enc = await kms.send(new EncapsulateCommand({ KeyId: key, EncapsulationAlgorithm: 'ML_KEM' }));
+      let err = await rejection(kms.send(new DecapsulateCommand({ KeyId: key, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob!.subarray(1), EncapsulationAlgorithm: 'ML_KEM' })));
+      assert.equal(err.name, 'InvalidCiphertextException');
+      assert.equal(err.$metadata?.httpStatusCode, 400);
+      assert.equal(err.message, 'The SharedSecretCiphertextBlob of a ML_KEM_512 key must be 768 bytes long.');
+      const altered = Buffer.from(enc.SharedSecretCiphertextBlob!);
+      altered[10]! ^= 1;
+      const other = await kms.send(new DecapsulateCommand({ KeyId: key, SharedSecretCiphertextBlob: altered, EncapsulationAlgorithm: 'ML_KEM' }));
+      assert.equal(other.SharedSecret!.length, 32);
+      assert.notDeepEqual(Buffer.from(other.SharedSecret!), Buffer.from(enc.SharedSecret!));
+      // Another ML_KEM_512 key's ciphertext: a pseudo-random secret too, no error; an ML_KEM_768 key refuses its length.
+      const sibling = (await create({ KeySpec: 'ML_KEM_512', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })).KeyId!;
+      const foreign = await kms.send(new DecapsulateCommand({ KeyId: sibling, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' }));
+      assert.notDeepEqual(Buffer.from(foreign.SharedSecret!), Buffer.from(enc.SharedSecret!));
+      const key768 = (await create({ KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })).KeyId!;
+      err = await rejection(kms.send(new DecapsulateCommand({ KeyId: key768, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' })));
+      assert.equal(err.name, 'InvalidCiphertextException');
+
+      const signing = (await create({ KeySpec: 'ML_DSA_44', KeyUsage: 'SIGN_VERIFY' })).Arn!;
+      err = await rejection(kms.send(new EncapsulateCommand({ KeyId: signing, EncapsulationAlgorithm: 'ML_KEM' })));
+      assert.equal(err.name, 'InvalidKeyUsageException');
+      assert.equal(err.message, `${signing} key usage is SIGN_VERIFY which is not valid for Encapsulate.`);
+      err = await rejection(kms.send(new SignCommand({ KeyId: key, Message: Buffer.from('x'), SigningAlgorithm: 'ML_DSA_SHAKE_256' })));
+      assert.equal(err.name, 'InvalidKeyUsageException');
+      err = await rejection(kms.send(new CreateKeyCommand({ KeySpec: 'ML_KEM_768', KeyUsage: 'KEY_AGREEMENT' })));
+      assert.equal(err.name, 'ValidationException');
+      assert.equal(err.message, 'KeyUsage KEY_AGREEMENT is not compatible with KeySpec ML_KEM_768. Valid values: ENCAPSULATE_DECAPSULATE.');
+      err = await rejection(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })));
+      assert.equal(err.name, 'ValidationException');
+      await kms.send(new DisableKeyCommand({ KeyId: key }));
+      err = await rejection(kms.send(new EncapsulateCommand({ KeyId: key, EncapsulationAlgorithm: 'ML_KEM' })));
+      assert.equal(err.name, 'DisabledException');
+      err = await rejection(kms.send(new DecapsulateCommand({ KeyId: key, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' })));
+      assert.equal(err.name, 'DisabledException');
+    });
+
+    it('kms:Encapsulate and kms:Decapsulate are authorized separately, grants may allow them (but not Sign) on an ML-KEM key, and CloudTrail records each call without the secret or its ciphertext', async () => {
+      const key = (await create({ KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })).Arn!;
+      const iam: IAMClient = clients.iam();
+      await iam.send(new CreateUserCommand({ UserName: 'kem-user' }));
+      await iam.send(new PutUserPolicyCommand({ UserName: 'kem-user', PolicyName: 'p', PolicyDocument: policyDocument({ Effect: 'Allow', Action: 'kms:Encapsulate', Resource: key }) }));
+      const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: 'kem-user' }));
+      const user = clients.kms({ accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! });
+      const enc = await user.send(new EncapsulateCommand({ KeyId: key, EncapsulationAlgorithm: 'ML_KEM' }));
+      let err = await rejection(user.send(new DecapsulateCommand({ KeyId: key, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' })));
+      assert.equal(err.name, 'AccessDeniedException');
+      assert.match(err.message, /kms:Decapsulate/);
+      const grantee = `arn:aws:iam::${TEST_ACCOUNT}:user/kem-user`;
+      err = await rejection(kms.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: grantee, Operations: ['Sign'] })));
+      assert.equal(err.name, 'ValidationException');
+      assert.equal(err.message, 'Grant operations [Sign] are not supported for a KMS key with KeySpec ML_KEM_768 and KeyUsage ENCAPSULATE_DECAPSULATE.');
+      await kms.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: grantee, Operations: ['Decapsulate', 'GetPublicKey'] }));
+      const dec = await user.send(new DecapsulateCommand({ KeyId: key, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' }));
+      assert.deepEqual(Buffer.from(dec.SharedSecret!), Buffer.from(enc.SharedSecret!));
+
+      const trail = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+      try {
+        const events = async (name: string) =>
+          ((await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }], MaxResults: 50 }))).Events ?? []).map(
+            (ev) => JSON.parse(ev.CloudTrailEvent!) as Record<string, unknown>,
+          );
+        const encapsulations = (await events('Encapsulate')).filter((r) => (r.requestParameters as { keyId?: string } | null)?.keyId === key);
+        assert.equal(encapsulations.length, 1);
+        const record = encapsulations[0]!;
+        assert.equal(record.eventSource, 'kms.amazonaws.com');
+        assert.equal(record.readOnly, true);
+        assert.deepEqual(record.requestParameters, { keyId: key, encapsulationAlgorithm: 'ML_KEM' });
+        assert.deepEqual(record.resources, [{ accountId: TEST_ACCOUNT, type: 'AWS::KMS::Key', ARN: key }]);
+        const decapsulations = await events('Decapsulate');
+        assert.ok(decapsulations.some((r) => r.errorCode === 'AccessDeniedException'));
+        assert.ok(decapsulations.some((r) => r.errorCode === undefined && (r.requestParameters as { keyId?: string }).keyId === key));
+        const all = JSON.stringify([...encapsulations, ...decapsulations]);
+        for (const secret of [enc.SharedSecret!, enc.SharedSecretCiphertextBlob!]) {
+          assert.ok(!all.includes(Buffer.from(secret).toString('base64')), 'an audit record holds the shared secret or its ciphertext');
+        }
+      } finally {
+        trail.destroy();
+      }
     });
   });
 });

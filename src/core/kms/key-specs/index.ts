@@ -6,13 +6,14 @@ import { ECC_SPECS } from './ecc.js';
 import { HMAC_SPECS } from './hmac.js';
 import { Algorithms, KeySpecRules } from './key-spec.js';
 import { ML_DSA_SPECS } from './ml-dsa.js';
+import { ML_KEM_SPECS } from './ml-kem.js';
 import { RSA_SPECS } from './rsa.js';
 import { SYMMETRIC_SPECS } from './symmetric.js';
 
 export type { Algorithms, KeySpecRules } from './key-spec.js';
 
 const RULES: ReadonlyMap<string, KeySpecRules> = new Map(
-  [...SYMMETRIC_SPECS, ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS, ...ML_DSA_SPECS].map((r) => [r.spec, r]),
+  [...SYMMETRIC_SPECS, ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS, ...ML_DSA_SPECS, ...ML_KEM_SPECS].map((r) => [r.spec, r]),
 );
 
 /** The KeySpecs of the model Strongroom cannot make: SM2 exists in AWS's China Regions only. */

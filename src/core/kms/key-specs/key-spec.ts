@@ -27,6 +27,13 @@ export interface Signing {
   verify(material: SecretBytes, algorithm: string, message: Buffer, messageType: MessageType, signature: Buffer): boolean;
 }
 
+/** Encapsulate and Decapsulate for a KEM family (the ML_KEM algorithm was already checked). */
+export interface Encapsulation {
+  encapsulate(material: SecretBytes): { sharedSecret: SecretBytes; ciphertext: Buffer };
+  /** InvalidCiphertextException when the ciphertext cannot be one of this spec. */
+  decapsulate(material: SecretBytes, ciphertext: Buffer): SecretBytes;
+}
+
 export interface KeySpecRules {
   readonly spec: string;
   /** Each allowed usage and the algorithms a key of this spec and usage has. */
@@ -49,4 +56,6 @@ export interface KeySpecRules {
   privateKeyInfo?(material: SecretBytes): SecretBytes;
   /** Sign / Verify, for the specs that offer SIGN_VERIFY. */
   readonly signing?: Signing;
+  /** Encapsulate / Decapsulate, for the specs that offer ENCAPSULATE_DECAPSULATE. */
+  readonly encapsulation?: Encapsulation;
 }
