@@ -48,6 +48,7 @@ export class Transmission {
   private readonly running = new Set<Promise<void>>();
   private readonly order: OverlapOrder;
   private stopping = false;
+  private corked = false;
 
   constructor(
     private readonly session: Negotiated,
@@ -232,6 +233,15 @@ export class Transmission {
   private reply(req: Request, failure: RequestError | undefined, data: Buffer | undefined, sent: () => void): void {
     const { stream, structuredReplies } = this.session;
     if (stream.destroyed || !stream.writable) return sent();
+    // Replies completed in the same turn of the event loop leave in one write (one syscall, fewer TCP segments).
+    if (!this.corked) {
+      this.corked = true;
+      stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        stream.uncork();
+      });
+    }
     if (structuredReplies && (failure || req.type === Cmd.READ)) {
       // A structured reply chunk: magic, flags, type, handle, payload length.
       const head = Buffer.allocUnsafe(20);
