@@ -45,6 +45,12 @@ import { RestXmlProtocol } from './protocols/rest-xml/rest-xml.js';
 import { S3AccessControl } from './services/s3/access.js';
 import { s3Service } from './services/s3/service.js';
 import { S3TrailDestination } from './services/s3/trail-destination.js';
+import { VolumeExports } from './core/volumes/block-device.js';
+import { ChunkStore } from './core/volumes/chunk-store.js';
+import { EbsServiceKey } from './core/volumes/service-key.js';
+import { VolumeExportsService } from './core/volumes/volume-exports.js';
+import { Volumes } from './core/volumes/volumes.js';
+import { EbsKms } from './services/ec2/kms-bridge.js';
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -70,6 +76,8 @@ export interface AppOptions {
    * they move the domain clock by days (which would expire every lease at once).
    */
   readonly leases?: { readonly ttlMs?: number; readonly holder?: string; readonly clock?: Clock };
+  /** How long a volume's open claim lasts unrenewed and how often an open device re-checks its key (tests shorten them). */
+  readonly volumes?: { readonly leaseTtlMs?: number; readonly checkEveryMs?: number };
 }
 
 export interface App {
@@ -83,6 +91,10 @@ export interface App {
   readonly iam: Iam;
   /** The callers' IAM policies, for every service's authorizer (KMS's included). */
   readonly identityPolicies: IdentityPolicySource;
+  /** EBS-style volumes and snapshots (what the EC2 API manages). */
+  readonly volumes: Volumes;
+  /** Attached volumes as block devices (what the NBD server serves). */
+  readonly volumeExports: VolumeExports;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, finishes in-flight requests, closes the stores. */
@@ -190,6 +202,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
   const kmsClient = new KmsClient(kms, kmsDefinition);
+  // EBS-style volumes: chunk maps in the metadata store, sealed chunks in segment blobs of the blob store.
+  const volumes = new Volumes(
+    stores.volumes,
+    new ChunkStore(stores.volumes, blobs, () => stores.durable()),
+    new EbsServiceKey(root, stores.volumes),
+    new EbsKms(kms, stores.grantStore, audit),
+    () => clock.now(),
+  );
+  const volumeExports = new VolumeExportsService(volumes, stores.leases, {
+    ...(options.leases?.holder !== undefined ? { holder: options.leases.holder } : {}),
+    ...options.volumes,
+  });
   const s3Definition = {
     ...s3Service(
       s3Deps,
@@ -270,6 +294,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log,
     iam,
     identityPolicies: stores.identityPolicies,
+    volumes,
+    volumeExports,
     async listen() {
       await sweep();
       await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import { AuditStore } from './store/metadata/audit-types.js';
 import { TrailStore } from './store/metadata/trail-types.js';
 import { TrailDeliveryStore } from './core/audit/trail-delivery.js';
 import { S3Store } from './store/metadata/s3-types.js';
+import { VolumeStore } from './store/metadata/volume-types.js';
 import { MetadataStore } from './store/metadata/types.js';
 import { Clock, systemClock } from './core/clock.js';
 import { Leases } from './core/leases/leases.js';
@@ -26,6 +27,7 @@ import { SqliteInvalidationPort } from './store/metadata/sqlite/invalidation-por
 import { SqliteLeaseStore } from './store/metadata/sqlite/lease-store.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 import { SqliteS3Store } from './store/metadata/sqlite/s3-store.js';
+import { SqliteVolumeStore } from './store/metadata/sqlite/volume-store.js';
 import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
 import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
 import { SqliteBlobStore } from './store/blob/sqlite/sqlite-blob-store.js';
@@ -38,6 +40,7 @@ import { PostgresInvalidationPort } from './store/metadata/postgres/invalidation
 import { PostgresLeaseStore } from './store/metadata/postgres/lease-store.js';
 import { PostgresMetadataStore } from './store/metadata/postgres/postgres-store.js';
 import { PostgresS3Store } from './store/metadata/postgres/s3-store.js';
+import { PostgresVolumeStore } from './store/metadata/postgres/volume-store.js';
 import { PostgresTrailDeliveryStore } from './store/metadata/postgres/trail-delivery-store.js';
 import { PostgresTrailStore } from './store/metadata/postgres/trail-store.js';
 import { PostgresBlobStore } from './store/blob/postgres/postgres-blob-store.js';
@@ -70,6 +73,8 @@ export interface Stores {
   readonly audit: AuditStore;
   /** S3 buckets, object versions and multipart uploads (bodies are in the blob store). */
   readonly s3: S3Store;
+  /** EBS-style volumes, snapshots and their chunk maps (chunk contents are in the blob store). */
+  readonly volumes: VolumeStore;
   /** CloudTrail trails, their delivery state and the digest signing keys. */
   readonly trails: TrailStore;
   /** What trail delivery remembers: positions, planned files, undigested log files, digest chains. */
@@ -138,6 +143,7 @@ async function openSqlite(dataDir: string, options: StoreOptions): Promise<Store
     trails: new SqliteTrailStore(database),
     trailDelivery: new SqliteTrailDeliveryStore(database),
     s3: new SqliteS3Store(database),
+    volumes: new SqliteVolumeStore(database),
     leases: new SqliteLeaseStore(database, options.clock ?? systemClock),
     blobs: () =>
       (blobs ??= FsBlobStore.open(dataDir).then((files) => new TieredBlobStore(new SqliteBlobStore(database, SMALL_BLOB_MAX_BYTES), files))),
@@ -172,6 +178,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Stores>
     trails: new PostgresTrailStore(database),
     trailDelivery: new PostgresTrailDeliveryStore(database),
     s3: new PostgresS3Store(database),
+    volumes: new PostgresVolumeStore(database),
     leases: new PostgresLeaseStore(database, options.clock ?? systemClock),
     blobs: async () => blobs,
     durable: async () => undefined, // a statement that returned is committed (synchronous_commit on)
@@ -210,6 +217,7 @@ function assemble(b: BackendStores): Stores {
     trails: b.trails,
     trailDelivery: b.trailDelivery,
     s3: new BucketCachingStore(b.s3, cache),
+    volumes: b.volumes,
     leases: b.leases,
     cache,
     blobs: b.blobs,

@@ -50,6 +50,8 @@ export interface TestServerOptions {
   sweepIntervalMs?: number;
   /** The leases' TTL and holder (two servers on one data dir stand for two nodes). */
   leases?: AppOptions['leases'];
+  /** Volume open-claim TTL and key re-check interval. */
+  volumes?: AppOptions['volumes'];
   /** PostgreSQL instead of SQLite in the data dir (see test/helpers/postgres.ts for a throwaway database). */
   databaseUrl?: string;
   /** The root-of-trust key file (default: in the data dir). */
@@ -90,6 +92,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     ...(opts.auditSink ? { auditSink: opts.auditSink } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...(opts.leases ? { leases: opts.leases } : {}),
+    ...(opts.volumes ? { volumes: opts.volumes } : {}),
     logger: pino({ level: 'debug' }, sink),
   });
   const url = await app.listen();

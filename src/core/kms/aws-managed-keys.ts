@@ -17,9 +17,15 @@ import { TransitionClaims } from './lifecycle.js';
  */
 export const AWS_MANAGED_DESCRIPTIONS: Readonly<Record<string, string>> = {
   s3: 'Default key that protects my S3 objects when no other key is defined',
+  // EBS: AWS's aws/ebs key (its policy's service is ec2: EBS calls KMS through ec2.<region>.amazonaws.com).
+  ebs: 'Default key that protects my EBS volumes when no other key is defined',
 };
 
+/** The service whose endpoint an AWS managed key's policy lets the account use it through (kms:ViaService). */
+const VIA_SERVICE: Readonly<Record<string, string>> = { ebs: 'ec2' };
+
 export function awsManagedKeyPolicy(service: string, scope: KmsScope): string {
+  const via = VIA_SERVICE[service] ?? service;
   return JSON.stringify({
     Version: '2012-10-17',
     Id: `auto-${service}-2`,
@@ -28,9 +34,9 @@ export function awsManagedKeyPolicy(service: string, scope: KmsScope): string {
         Sid: `Allow access through ${service.toUpperCase()} for all principals in the account that are authorized to use ${service.toUpperCase()}`,
         Effect: 'Allow',
         Principal: { AWS: '*' },
-        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', ...(service === 'ebs' ? ['kms:CreateGrant'] : [])],
         Resource: '*',
-        Condition: { StringEquals: { 'kms:CallerAccount': scope.accountId, 'kms:ViaService': `${service}.${scope.region}.amazonaws.com` } },
+        Condition: { StringEquals: { 'kms:CallerAccount': scope.accountId, 'kms:ViaService': `${via}.${scope.region}.amazonaws.com` } },
       },
       {
         Sid: 'Allow direct access to key metadata to the account',

@@ -71,6 +71,52 @@ export class KmsClient {
     return { plaintext: out.Plaintext as SecretBytes, keyArn: out.KeyId as string };
   }
 
+  /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKeyWithoutPlaintext.html (AES_256). */
+  async generateDataKeyWithoutPlaintext(
+    caller: KmsCaller,
+    input: { keyId: string; encryptionContext?: Readonly<Record<string, string>> },
+  ): Promise<{ ciphertextBlob: Buffer; keyArn: string }> {
+    const out = await this.#call(caller, 'GenerateDataKeyWithoutPlaintext', {
+      KeyId: input.keyId,
+      KeySpec: 'AES_256',
+      ...(input.encryptionContext ? { EncryptionContext: input.encryptionContext } : {}),
+    });
+    return { ciphertextBlob: out.CiphertextBlob as Buffer, keyArn: out.KeyId as string };
+  }
+
+  /** https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html (kms:GrantIsForAWSResource is true: a service calls). */
+  async createGrant(
+    caller: KmsCaller,
+    input: { keyId: string; granteePrincipal: string; retiringPrincipal?: string; operations: readonly string[] },
+  ): Promise<{ grantId: string }> {
+    const out = await this.#call(caller, 'CreateGrant', {
+      KeyId: input.keyId,
+      GranteePrincipal: input.granteePrincipal,
+      ...(input.retiringPrincipal !== undefined ? { RetiringPrincipal: input.retiringPrincipal } : {}),
+      Operations: [...input.operations],
+    });
+    return { grantId: out.GrantId as string };
+  }
+
+  /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html (symmetric keys). */
+  async reEncrypt(
+    caller: KmsCaller,
+    input: {
+      ciphertextBlob: Buffer;
+      sourceEncryptionContext?: Readonly<Record<string, string>>;
+      destinationKeyId: string;
+      destinationEncryptionContext?: Readonly<Record<string, string>>;
+    },
+  ): Promise<{ ciphertextBlob: Buffer; keyArn: string }> {
+    const out = await this.#call(caller, 'ReEncrypt', {
+      CiphertextBlob: input.ciphertextBlob,
+      ...(input.sourceEncryptionContext ? { SourceEncryptionContext: input.sourceEncryptionContext } : {}),
+      DestinationKeyId: input.destinationKeyId,
+      ...(input.destinationEncryptionContext ? { DestinationEncryptionContext: input.destinationEncryptionContext } : {}),
+    });
+    return { ciphertextBlob: out.CiphertextBlob as Buffer, keyArn: out.KeyId as string };
+  }
+
   /**
    * The ARN of the account's AWS managed key of `service` (aws/s3) in the caller's Region, created on first
    * use. Its creation is recorded like any key creation: a CreateKey call in the account, made by the

@@ -1,0 +1,35 @@
+import { defineErrors } from './aws-error.js';
+
+/**
+ * EC2's error codes (its XML: `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`).
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html — client errors are 400,
+ * UnauthorizedOperation and the authentication failures 403 (AuthFailure, as EC2 answers a bad signature),
+ * server errors 500/503.
+ */
+export const Ec2Errors = defineErrors({
+  AuthFailure: { status: 401, fault: 'client' },
+  IncorrectState: { status: 400, fault: 'client' },
+  InternalError: { status: 500, fault: 'server', retryable: true },
+  InvalidAction: { status: 400, fault: 'client' },
+  'InvalidAttachment.NotFound': { status: 400, fault: 'client' },
+  InvalidParameter: { status: 400, fault: 'client' },
+  InvalidParameterCombination: { status: 400, fault: 'client' },
+  InvalidParameterValue: { status: 400, fault: 'client' },
+  'InvalidSnapshot.NotFound': { status: 400, fault: 'client' },
+  'InvalidSnapshot.InUse': { status: 400, fault: 'client' },
+  'InvalidVolume.NotFound': { status: 400, fault: 'client' },
+  'InvalidVolume.ZoneMismatch': { status: 400, fault: 'client' },
+  'InvalidZone.NotFound': { status: 400, fault: 'client' },
+  'InvalidKmsKey.NotFound': { status: 400, fault: 'client' },
+  'InvalidKMSKey.InvalidState': { status: 400, fault: 'client' },
+  InvalidParameterDependency: { status: 400, fault: 'client' },
+  'InvalidInstanceID.Malformed': { status: 400, fault: 'client' },
+  'InvalidVolumeID.Malformed': { status: 400, fault: 'client' },
+  'InvalidSnapshotID.Malformed': { status: 400, fault: 'client' },
+  KmsKeyNotAccessible: { status: 400, fault: 'client' },
+  MissingParameter: { status: 400, fault: 'client' },
+  RequestLimitExceeded: { status: 503, fault: 'client', retryable: true },
+  UnauthorizedOperation: { status: 403, fault: 'client' },
+  Unsupported: { status: 400, fault: 'client' },
+  VolumeInUse: { status: 400, fault: 'client' },
+});

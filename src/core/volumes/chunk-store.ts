@@ -1,0 +1,134 @@
+import { Readable } from 'node:stream';
+import { BlobStore } from '../../store/blob/blob-store.js';
+import { ChunkRef, VolumeStore } from '../../store/metadata/volume-types.js';
+import { CHUNK_BYTES, RECORD_BYTES, openChunk, sealChunk } from './chunks.js';
+
+/** At most this many chunk records per segment blob (8 MiB of data): what one flush of many writes becomes. */
+export const MAX_SEGMENT_CHUNKS = 128;
+
+/** A chunk whose record does not authenticate: tampered, moved, swapped or rolled back. */
+export class ChunkIntegrityError extends Error {
+  override readonly name = 'ChunkIntegrityError';
+  constructor(ownerId: string, index: number) {
+    super(`chunk ${index} of ${ownerId} failed authentication (tampered, moved or rolled back)`);
+  }
+}
+
+export interface SealedChunk {
+  readonly index: number;
+  readonly plaintext: Buffer;
+}
+
+/**
+ * The chunk contents of volumes and snapshots, as segment blobs of the blob store: a segment is the records
+ * of one flush (up to MAX_SEGMENT_CHUNKS, at RECORD_BYTES each), written once, never modified — a rewrite of a
+ * chunk goes to a new segment (copy-on-write), so a snapshot keeps the records it references. The blob store
+ * is the deployment's (files and SQLite, or PostgreSQL), so every node sharing the database reads the same
+ * blocks. A segment no chunk references any more is deleted (collect).
+ */
+export class ChunkStore {
+  constructor(
+    readonly store: VolumeStore,
+    private readonly blobs: BlobStore,
+    /** Resolves once every committed metadata write is durable (Stores.durable). */
+    readonly durable: () => Promise<void>,
+  ) {}
+
+  /**
+   * Seals `chunks` for `ownerId` under `dataKey` into new segments (fresh generations reserved first) and
+   * returns their references, not yet committed to the chunk map (commitChunks does that).
+   */
+  async writeSegments(ownerId: string, dataKey: Buffer, chunks: readonly SealedChunk[], generations: () => Promise<number>): Promise<ChunkRef[]> {
+    const refs: ChunkRef[] = [];
+    for (let start = 0; start < chunks.length; start += MAX_SEGMENT_CHUNKS) {
+      const part = chunks.slice(start, start + MAX_SEGMENT_CHUNKS);
+      const body = Buffer.allocUnsafe(part.length * RECORD_BYTES);
+      const gens: number[] = [];
+      for (let i = 0; i < part.length; i++) {
+        const generation = await generations();
+        gens.push(generation);
+        sealChunk(dataKey, { boundTo: ownerId, index: part[i]!.index, generation }, part[i]!.plaintext, body.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES));
+      }
+      const writer = await this.blobs.create(body.length);
+      try {
+        await this.store.addSegment(writer.id, ownerId);
+        writer.stream.write(body);
+        await writer.commit();
+      } catch (err) {
+        await writer.abort().catch(() => undefined);
+        throw err;
+      }
+      part.forEach((c, i) => refs.push({ index: c.index, blobId: writer.id, slot: i, generation: gens[i]!, boundTo: ownerId }));
+    }
+    return refs;
+  }
+
+  /** The records of refs that follow each other in one segment, read in one range read each. */
+  async readRecords(refs: readonly ChunkRef[]): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    let i = 0;
+    while (i < refs.length) {
+      let j = i + 1;
+      while (j < refs.length && refs[j]!.blobId === refs[i]!.blobId && refs[j]!.slot === refs[j - 1]!.slot + 1) j++;
+      const first = refs[i]!;
+      const bytes = await collectStream(this.blobs.read(first.blobId, { start: first.slot * RECORD_BYTES, end: (first.slot + (j - i)) * RECORD_BYTES - 1 }));
+      for (let k = 0; k < j - i; k++) out.push(bytes.subarray(k * RECORD_BYTES, (k + 1) * RECORD_BYTES));
+      i = j;
+    }
+    return out;
+  }
+
+  /** The plaintexts of `refs` (one owner's chunks), checked against their bindings. */
+  async readChunks(ownerId: string, dataKey: Buffer, refs: readonly ChunkRef[]): Promise<Buffer[]> {
+    const records = await this.readRecords(refs);
+    return records.map((record, i) => {
+      const ref = refs[i]!;
+      const plain = openChunk(dataKey, ref, record);
+      if (!plain) throw new ChunkIntegrityError(ownerId, ref.index);
+      return plain;
+    });
+  }
+
+  /**
+   * Re-seals every chunk of `fromOwner` (under `fromKey`) for `toOwner` under `toKey` (CopySnapshot to
+   * another key, a volume re-keyed from a snapshot), a segment at a time, and commits them to toOwner's map.
+   */
+  async reseal(fromOwner: string, fromKey: Buffer, toOwner: string, toKey: Buffer): Promise<void> {
+    const refs = await this.store.chunks(fromOwner);
+    let next = 0;
+    let end = 0;
+    const generations = async () => {
+      if (next === end) {
+        next = await this.store.reserveGenerations(toOwner, MAX_SEGMENT_CHUNKS);
+        end = next + MAX_SEGMENT_CHUNKS;
+      }
+      return next++;
+    };
+    for (let start = 0; start < refs.length; start += MAX_SEGMENT_CHUNKS) {
+      const part = refs.slice(start, start + MAX_SEGMENT_CHUNKS);
+      const plains = await this.readChunks(fromOwner, fromKey, part);
+      const sealed = await this.writeSegments(toOwner, toKey, part.map((r, i) => ({ index: r.index, plaintext: plains[i]! })), generations);
+      for (const p of plains) p.fill(0);
+      await this.store.commitChunks(toOwner, sealed, []);
+    }
+    await this.durable();
+  }
+
+  /** Deletes the segments among `blobIds` that nothing references any more. */
+  async collect(blobIds: Iterable<string>): Promise<void> {
+    for (const id of blobIds) {
+      if (await this.store.dropSegmentIfUnreferenced(id)) await this.blobs.delete(id);
+    }
+  }
+}
+
+/** A zero-filled chunk (what an unwritten chunk reads as). */
+export function zeroChunk(): Buffer {
+  return Buffer.alloc(CHUNK_BYTES);
+}
+
+async function collectStream(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}

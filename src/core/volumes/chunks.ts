@@ -1,0 +1,66 @@
+import { createHmac } from 'node:crypto';
+import { NONCE_BYTES, TAG_BYTES, open, seal } from '../crypto/aes-gcm.js';
+
+/**
+ * How a volume's blocks are sealed at rest (issue 12).
+ *
+ * The unit is a 64 KiB chunk: small enough that a 4 KiB random write re-seals 64 KiB (read-modify-write),
+ * large enough that sequential I/O moves few records and the chunk map stays small (a 1 TiB volume has 2^24
+ * chunks, and only written ones have a row). The EBS direct APIs' 512 KiB block n is chunks 8n … 8n+7.
+ *
+ * A chunk record is nonce ‖ AES-256-GCM(ciphertext) ‖ tag, sealed with
+ * - a per-write key HMAC-SHA256(data key, binding): no key ever seals two records, so GCM's limit of 2^32
+ *   random nonces per key is never approached however often a chunk is rewritten;
+ * - a fresh random 96-bit nonce per write (never reused on rewrite, even with the same key);
+ * - AAD = binding = (volume or snapshot id the chunk was sealed for, chunk index, generation). The generation
+ *   is unique per write (reserved durably before sealing) and recorded in the metadata store's chunk map, so
+ *   a record moved to another index, swapped between volumes or rolled back to an older write of the same
+ *   chunk fails authentication.
+ */
+export const CHUNK_BYTES = 64 * 1024;
+export const RECORD_BYTES = NONCE_BYTES + CHUNK_BYTES + TAG_BYTES;
+/** The EBS direct APIs' block: 512 KiB = 8 chunks. */
+export const EBS_BLOCK_BYTES = 512 * 1024;
+export const CHUNKS_PER_EBS_BLOCK = EBS_BLOCK_BYTES / CHUNK_BYTES;
+
+export interface ChunkBinding {
+  /** The volume or snapshot id the chunk is sealed for. */
+  readonly boundTo: string;
+  readonly index: number;
+  readonly generation: number;
+}
+
+function bindingBytes(b: ChunkBinding): Buffer {
+  const nums = Buffer.alloc(16);
+  nums.writeBigUInt64BE(BigInt(b.index), 0);
+  nums.writeBigUInt64BE(BigInt(b.generation), 8);
+  return Buffer.concat([Buffer.from(`strongroom ebs chunk v1\0${b.boundTo}\0`, 'utf8'), nums]);
+}
+
+function writeKey(dataKey: Buffer, binding: Buffer): Buffer {
+  return createHmac('sha256', dataKey).update(binding).digest();
+}
+
+/** Seals one 64 KiB chunk into `out` (RECORD_BYTES long) — a fresh nonce and a per-write key. */
+export function sealChunk(dataKey: Buffer, b: ChunkBinding, plaintext: Buffer, out: Buffer): void {
+  if (plaintext.length !== CHUNK_BYTES || out.length !== RECORD_BYTES) throw new RangeError('a chunk is 64 KiB');
+  const binding = bindingBytes(b);
+  const key = writeKey(dataKey, binding);
+  const s = seal(key, plaintext, binding);
+  key.fill(0);
+  s.nonce.copy(out, 0);
+  s.ciphertext.copy(out, NONCE_BYTES);
+  s.tag.copy(out, NONCE_BYTES + CHUNK_BYTES);
+}
+
+/** The chunk's plaintext, or undefined when the record does not authenticate for this binding. */
+export function openChunk(dataKey: Buffer, b: ChunkBinding, record: Buffer): Buffer | undefined {
+  if (record.length !== RECORD_BYTES) return undefined;
+  const binding = bindingBytes(b);
+  const key = writeKey(dataKey, binding);
+  try {
+    return open(key, record.subarray(0, NONCE_BYTES), record.subarray(NONCE_BYTES, NONCE_BYTES + CHUNK_BYTES), record.subarray(NONCE_BYTES + CHUNK_BYTES), binding);
+  } finally {
+    key.fill(0);
+  }
+}

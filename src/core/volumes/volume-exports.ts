@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Leases } from '../leases/leases.js';
+import { VolumeRecord } from '../../store/metadata/volume-types.js';
+import { BlockDevice, VolumeExports, VolumeIoError } from './block-device.js';
+import { EncryptedBlockDevice } from './encrypted-device.js';
+import { GrantUse, ebsContext } from './volume-kms.js';
+import { VOLUME_ID, Volumes } from './volumes.js';
+import { SecretBytes } from '../crypto/secret-bytes.js';
+
+export interface VolumeExportOptions {
+  /** How long an open claim lasts unrenewed (a node that died frees its volumes after this). */
+  readonly leaseTtlMs?: number;
+  /** How often an open device re-checks its CMK, grant, attachment and claim (ms). */
+  readonly checkEveryMs?: number;
+  /** Who holds the claims (default: this process). */
+  readonly holder?: string;
+}
+
+const GiB = 2 ** 30;
+
+/**
+ * The volumes the NBD server may open: attached ones. One open client per volume across every node sharing
+ * the database — a lease `ebs-volume:<id>` held while the device is open, renewed at a third of its TTL; a
+ * device whose lease was lost stops (VolumeIoError 'shutdown') rather than write beside another node. An
+ * encrypted volume's data key is decrypted under EBS's grant at open; the CMK's state and the grant are checked
+ * again at least every `checkEveryMs` (through the invalidated key and grant caches, so a DisableKey on any node
+ * is seen within that time) and the device stops when they are no longer usable.
+ */
+export class VolumeExportsService implements VolumeExports {
+  readonly #ttl: number;
+  readonly #check: number;
+  readonly #holder: string;
+
+  constructor(
+    private readonly volumes: Volumes,
+    private readonly leases: Leases,
+    options: VolumeExportOptions = {},
+  ) {
+    this.#ttl = options.leaseTtlMs ?? 15_000;
+    this.#check = options.checkEveryMs ?? 1_000;
+    this.#holder = options.holder ?? `${process.pid}`;
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.volumes.store.attachedVolumes()).map((v) => v.volumeId);
+  }
+
+  async open(exportName: string): Promise<BlockDevice | undefined> {
+    if (!VOLUME_ID.test(exportName)) return undefined;
+    const v = await this.volumes.store.getVolume(exportName);
+    if (!v || !v.attachment) return undefined;
+    const name = `ebs-volume:${v.volumeId}`;
+    const holder = `${this.#holder}:${randomUUID()}`;
+    const lease = await this.leases.tryAcquire(name, holder, this.#ttl);
+    if (!lease) throw new VolumeIoError(`${v.volumeId} is open by another client`, 'shutdown');
+    let timer: NodeJS.Timeout | undefined;
+    let lost = false;
+    const release = async () => {
+      if (timer) clearInterval(timer);
+      await this.leases.release(name, holder, lease.token).catch(() => undefined);
+    };
+    try {
+      const dataKey = await this.#dataKey(v);
+      const { store, chunks } = this.volumes;
+      // Segments a crash left written but never committed to the map.
+      await chunks.collect(await store.orphanSegments(v.volumeId));
+      const map = new Map((await store.chunks(v.volumeId)).map((r) => [r.index, r]));
+      timer = setInterval(() => {
+        this.leases.tryAcquire(name, holder, this.#ttl).then(
+          (l) => void (l?.token !== lease.token && (lost = true)),
+          () => undefined,
+        );
+      }, Math.max(50, Math.floor(this.#ttl / 3)));
+      timer.unref();
+      const use = this.#use(v);
+      return new EncryptedBlockDevice({
+        volumeId: v.volumeId,
+        size: v.sizeGiB * GiB,
+        dataKey,
+        chunks,
+        map,
+        checkEveryMs: this.#check,
+        unusable: async () => {
+          if (lost) return `${v.volumeId} was opened elsewhere (its claim expired)`;
+          const now = await store.getVolume(v.volumeId);
+          if (!now?.attachment) return `${v.volumeId} was detached`;
+          return use ? this.volumes.asService.unusable(use) : undefined;
+        },
+        closed: release,
+      });
+    } catch (err) {
+      await release();
+      if (err instanceof VolumeIoError) throw err;
+      throw new VolumeIoError(`${v.volumeId} cannot be opened: ${err instanceof Error ? err.message : 'unknown error'}`, 'shutdown');
+    }
+  }
+
+  #use(v: VolumeRecord): GrantUse | undefined {
+    if (v.dataKey.kind !== 'kms') return undefined;
+    return { accountId: v.accountId, region: v.region, keyArn: v.dataKey.keyArn, grantId: v.grantId ?? '', resourceId: v.volumeId };
+  }
+
+  async #dataKey(v: VolumeRecord): Promise<SecretBytes> {
+    if (v.dataKey.kind === 'service') return this.volumes.serviceKey.open(v.dataKey.sealed, v.volumeId);
+    return this.volumes.asService.decrypt(this.#use(v)!, Buffer.from(v.dataKey.ciphertextBlob, 'base64'), ebsContext(v.volumeId));
+  }
+}

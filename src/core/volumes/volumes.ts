@@ -1,0 +1,346 @@
+import { randomBytes } from 'node:crypto';
+import { KEY_BYTES } from '../crypto/aes-gcm.js';
+import { SecretBytes } from '../crypto/secret-bytes.js';
+import { AwsError } from '../errors/aws-error.js';
+import { Ec2Errors } from '../errors/ec2.js';
+import { EbsDefaults, SnapshotRecord, VolumeRecord, VolumeStore, WrappedDataKey } from '../../store/metadata/volume-types.js';
+import { ChunkStore } from './chunk-store.js';
+import { EbsServiceKey } from './service-key.js';
+import { EBS_GRANT_OPERATIONS, EBS_GRANTEE, GrantUse, VolumeKmsAsCaller, VolumeKmsAsService, ebsContext } from './volume-kms.js';
+
+export interface VolumeScope {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/** KMS as the caller, in a Region (CopySnapshot reads the source in its Region, writes the copy in another). */
+export type KmsInRegion = (region: string) => VolumeKmsAsCaller;
+
+export interface CreateVolumeInput {
+  readonly sizeGiB?: number;
+  readonly availabilityZone: string;
+  readonly volumeType?: string;
+  readonly iops?: number;
+  readonly throughput?: number;
+  readonly encrypted?: boolean;
+  readonly kmsKeyId?: string;
+  readonly snapshotId?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface CopySnapshotInput {
+  readonly sourceRegion: string;
+  readonly sourceSnapshotId: string;
+  readonly encrypted?: boolean;
+  readonly kmsKeyId?: string;
+  readonly description?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** EBS's size limits per volume type, GiB (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html). */
+const SIZE_LIMITS: Readonly<Record<string, readonly [number, number]>> = {
+  standard: [1, 1024],
+  gp2: [1, 16384],
+  gp3: [1, 16384],
+  io1: [4, 16384],
+  io2: [4, 65536],
+  st1: [125, 16384],
+  sc1: [125, 16384],
+};
+
+export const VOLUME_ID = /^vol-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+export const SNAPSHOT_ID = /^snap-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+export const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+
+const newId = (prefix: string) => `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
+const bad = (code: keyof typeof Ec2Errors, message: string) => new AwsError(Ec2Errors[code], message);
+
+export function volumeNotFound(id: string): AwsError {
+  return bad('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+}
+
+export function snapshotNotFound(id: string): AwsError {
+  return bad('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+}
+
+/**
+ * EBS-style volumes and snapshots: what the EC2 API does to them (src/services/ec2). Block contents are the
+ * ChunkStore's; data keys are wrapped by the volume's CMK (KMS, as the caller via EC2, with a grant for EBS) or
+ * sealed by the EBS service key. AWS's rules: an encrypted snapshot gives only encrypted volumes; a volume or
+ * copy may be re-keyed to another CMK (its chunks re-sealed under a new data key); encryption by default
+ * applies to new volumes and copies; snapshots and volumes of the same key share chunks by reference.
+ * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html
+ */
+export class Volumes {
+  constructor(
+    readonly store: VolumeStore,
+    readonly chunks: ChunkStore,
+    readonly serviceKey: EbsServiceKey,
+    readonly asService: VolumeKmsAsService,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async getVolume(scope: VolumeScope, volumeId: string): Promise<VolumeRecord> {
+    const v = VOLUME_ID.test(volumeId) ? await this.store.getVolume(volumeId) : undefined;
+    if (!v || v.accountId !== scope.accountId || v.region !== scope.region) throw volumeNotFound(volumeId);
+    return v;
+  }
+
+  async getSnapshot(scope: VolumeScope, snapshotId: string): Promise<SnapshotRecord> {
+    const s = SNAPSHOT_ID.test(snapshotId) ? await this.store.getSnapshot(snapshotId) : undefined;
+    if (!s || s.accountId !== scope.accountId || s.region !== scope.region) throw snapshotNotFound(snapshotId);
+    return s;
+  }
+
+  async createVolume(scope: VolumeScope, input: CreateVolumeInput, kms: KmsInRegion): Promise<VolumeRecord> {
+    const snapshot = input.snapshotId !== undefined ? await this.getSnapshot(scope, input.snapshotId) : undefined;
+    const volumeType = input.volumeType ?? 'gp2';
+    const limits = SIZE_LIMITS[volumeType];
+    if (!limits) throw bad('InvalidParameterValue', `Value (${volumeType}) for parameter volumeType is invalid. Valid values: ${Object.keys(SIZE_LIMITS).join(', ')}.`);
+    const sizeGiB = input.sizeGiB ?? snapshot?.volumeSizeGiB;
+    if (sizeGiB === undefined) throw bad('MissingParameter', 'The request must contain the parameter size/snapshot');
+    if (sizeGiB < limits[0] || sizeGiB > limits[1]) {
+      throw bad('InvalidParameterValue', `Volume of ${sizeGiB}GiB is too ${sizeGiB < limits[0] ? 'small' : 'large'}; ${sizeGiB < limits[0] ? `minimum is ${limits[0]}GiB` : `maximum is ${limits[1]}GiB`}.`);
+    }
+    if (snapshot && sizeGiB < snapshot.volumeSizeGiB) {
+      throw bad('InvalidParameterValue', `Volume of ${sizeGiB}GiB is too small; minimum is ${snapshot.volumeSizeGiB}GiB.`);
+    }
+    if (!new RegExp(`^${scope.region}[a-z]$`).test(input.availabilityZone)) {
+      throw bad('InvalidZone.NotFound', `The zone '${input.availabilityZone}' does not exist.`);
+    }
+    const defaults = await this.store.getDefaults(scope.accountId, scope.region);
+    const encrypted = input.encrypted === true || defaults.encryptionByDefault || snapshot?.encrypted === true;
+    if (input.kmsKeyId !== undefined && !encrypted) throw bad('InvalidParameterDependency', 'The parameter KmsKeyId requires the parameter Encrypted to be set.');
+
+    const volumeId = newId('vol');
+    const base = {
+      volumeId,
+      accountId: scope.accountId,
+      region: scope.region,
+      availabilityZone: input.availabilityZone,
+      sizeGiB,
+      volumeType,
+      ...(input.iops !== undefined ? { iops: input.iops } : {}),
+      ...(input.throughput !== undefined ? { throughput: input.throughput } : {}),
+      encrypted,
+      ...(snapshot ? { snapshotId: snapshot.snapshotId } : {}),
+      createTime: this.now(),
+      tags: { ...(input.tags ?? {}) },
+    };
+    const caller = kms(scope.region);
+    const made = await this.#keyFor(scope, volumeId, encrypted, input.kmsKeyId ?? (snapshot?.encrypted && snapshot.dataKey.kind === 'kms' ? snapshot.dataKey.keyArn : defaults.defaultKmsKeyId), snapshot, caller);
+    const record: VolumeRecord = { ...base, dataKey: made.dataKey, ...(made.grantId ? { grantId: made.grantId } : {}), state: 'creating' };
+    await this.store.createVolume(record);
+    try {
+      if (snapshot) {
+        if (made.shares) await this.store.copyChunks(snapshot.snapshotId, volumeId);
+        else await this.#reseal(snapshot, volumeId, made.plaintext!, caller);
+      }
+      await this.store.updateVolume(volumeId, 'creating', { state: 'available' });
+    } catch (err) {
+      await this.chunks.collect(await this.store.deleteVolume(volumeId));
+      throw err;
+    } finally {
+      made.plaintext?.wipe();
+    }
+    return { ...record, state: 'available' };
+  }
+
+  async deleteVolume(scope: VolumeScope, volumeId: string): Promise<void> {
+    const v = await this.getVolume(scope, volumeId);
+    if (v.state === 'in-use' || v.attachment) throw bad('VolumeInUse', `Volume ${volumeId} is currently attached to ${v.attachment?.instanceId ?? 'an instance'}`);
+    if (!(await this.store.updateVolume(volumeId, 'available', { state: 'deleting' }))) throw bad('IncorrectState', `The volume '${volumeId}' is not in the 'available' state.`);
+    await this.chunks.collect(await this.store.deleteVolume(volumeId));
+    if (v.dataKey.kind === 'kms' && v.grantId) await this.asService.retire(this.#use(v)).catch(() => undefined);
+  }
+
+  /**
+   * Attaches the volume to an "instance" (any i-… id: there are none here): the NBD export appears. An encrypted
+   * volume's data key is decrypted under EBS's grant first, as EC2 does at attach — a disabled or deleted CMK,
+   * or a revoked grant, makes the attach fail.
+   */
+  async attach(scope: VolumeScope, volumeId: string, instanceId: string, device: string): Promise<VolumeRecord> {
+    const v = await this.getVolume(scope, volumeId);
+    if (v.state === 'in-use') throw bad('VolumeInUse', `${volumeId} is already attached to an instance`);
+    if (v.state !== 'available') throw bad('IncorrectState', `vol '${volumeId}' is not 'available'.`);
+    if (v.dataKey.kind === 'kms') {
+      try {
+        (await this.asService.decrypt(this.#use(v), Buffer.from(v.dataKey.ciphertextBlob, 'base64'), ebsContext(volumeId))).wipe();
+      } catch (err) {
+        throw bad('InvalidKMSKey.InvalidState', `The KMS key of volume ${volumeId} is not usable: ${err instanceof Error ? err.message : 'unknown'}`);
+      }
+    }
+    const attachment = { instanceId, device, attachTime: this.now() };
+    if (!(await this.store.updateVolume(volumeId, 'available', { state: 'in-use', attachment }))) throw bad('IncorrectState', `vol '${volumeId}' is not 'available'.`);
+    return { ...v, state: 'in-use', attachment };
+  }
+
+  async detach(scope: VolumeScope, volumeId: string, instanceId: string | undefined): Promise<VolumeRecord> {
+    const v = await this.getVolume(scope, volumeId);
+    if (!v.attachment || (instanceId !== undefined && v.attachment.instanceId !== instanceId)) {
+      throw bad('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
+    }
+    if (!(await this.store.updateVolume(volumeId, 'in-use', { state: 'available', attachment: null }))) throw bad('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
+    return v;
+  }
+
+  /**
+   * A snapshot of what the volume has committed (an open device's writes up to its last flush): the volume's
+   * chunk map copied by reference, and the same data key wrapped for the snapshot (context aws:ebs:id = snap-…,
+   * ReEncrypt under EBS's grant), as EBS does.
+   */
+  async createSnapshot(scope: VolumeScope, volumeId: string, description: string, tags: Readonly<Record<string, string>>): Promise<SnapshotRecord> {
+    const v = await this.getVolume(scope, volumeId);
+    const snapshotId = newId('snap');
+    let dataKey: WrappedDataKey;
+    if (v.dataKey.kind === 'kms') {
+      const blob = await this.asService.reEncrypt(this.#use(v), Buffer.from(v.dataKey.ciphertextBlob, 'base64'), ebsContext(volumeId), ebsContext(snapshotId));
+      dataKey = { kind: 'kms', keyArn: v.dataKey.keyArn, ciphertextBlob: blob.toString('base64') };
+    } else {
+      const plain = await this.serviceKey.open(v.dataKey.sealed, volumeId);
+      dataKey = { kind: 'service', sealed: await this.serviceKey.seal(plain.reveal(), snapshotId) };
+      plain.wipe();
+    }
+    const s: SnapshotRecord = {
+      snapshotId, accountId: scope.accountId, region: scope.region, volumeId, volumeSizeGiB: v.sizeGiB, description, encrypted: v.encrypted, dataKey,
+      state: 'completed', startTime: this.now(), tags: { ...tags },
+    };
+    await this.store.createSnapshot(s, volumeId);
+    return s;
+  }
+
+  async deleteSnapshot(scope: VolumeScope, snapshotId: string): Promise<void> {
+    await this.getSnapshot(scope, snapshotId);
+    await this.chunks.collect(await this.store.deleteSnapshot(snapshotId));
+  }
+
+  /**
+   * CopySnapshot into `scope` (its Region) from `input.sourceRegion`: the same data key (chunks shared) when the
+   * copy stays unencrypted or keeps the source's CMK in its Region; otherwise a new data key under the copy's
+   * CMK and every chunk re-sealed (the source's key is opened as the caller: kms:Decrypt on it).
+   */
+  async copySnapshot(scope: VolumeScope, input: CopySnapshotInput, kms: KmsInRegion): Promise<SnapshotRecord> {
+    const src = await this.getSnapshot({ accountId: scope.accountId, region: input.sourceRegion }, input.sourceSnapshotId);
+    const defaults = await this.store.getDefaults(scope.accountId, scope.region);
+    const encrypted = src.encrypted || input.encrypted === true || defaults.encryptionByDefault;
+    if (input.kmsKeyId !== undefined && !encrypted) throw bad('InvalidParameterDependency', 'The parameter KmsKeyId requires the parameter Encrypted to be set.');
+    const snapshotId = newId('snap');
+    const dest = kms(scope.region);
+    const sameRegion = input.sourceRegion === scope.region;
+    let dataKey: WrappedDataKey;
+    let plaintext: SecretBytes | undefined;
+    let shares = false;
+    if (!encrypted) {
+      const plain = await this.serviceKey.open((src.dataKey as { sealed: string }).sealed, src.snapshotId);
+      dataKey = { kind: 'service', sealed: await this.serviceKey.seal(plain.reveal(), snapshotId) };
+      plain.wipe();
+      shares = true;
+    } else {
+      const keyId = input.kmsKeyId ?? (src.dataKey.kind === 'kms' && sameRegion ? src.dataKey.keyArn : (defaults.defaultKmsKeyId ?? (await dest.awsManagedKeyArn())));
+      if (src.dataKey.kind === 'kms' && sameRegion && (await this.#sameKey(dest, keyId, src.dataKey.keyArn))) {
+        const re = await dest.reEncrypt(Buffer.from(src.dataKey.ciphertextBlob, 'base64'), ebsContext(src.snapshotId), src.dataKey.keyArn, ebsContext(snapshotId));
+        dataKey = { kind: 'kms', keyArn: re.keyArn, ciphertextBlob: re.ciphertextBlob.toString('base64') };
+        shares = true;
+      } else {
+        const made = await dest.generateDataKeyWithoutPlaintext(keyId, ebsContext(snapshotId));
+        dataKey = { kind: 'kms', keyArn: made.keyArn, ciphertextBlob: made.ciphertextBlob.toString('base64') };
+        plaintext = (await dest.decrypt(made.ciphertextBlob, ebsContext(snapshotId))).plaintext;
+      }
+    }
+    const s: SnapshotRecord = {
+      snapshotId, accountId: scope.accountId, region: scope.region, volumeId: src.volumeId, volumeSizeGiB: src.volumeSizeGiB,
+      description: input.description ?? `[Copied ${snapshotId} from ${input.sourceRegion}:${src.snapshotId}]`, encrypted, dataKey,
+      state: shares ? 'completed' : 'pending', startTime: this.now(), tags: { ...(input.tags ?? {}) },
+    };
+    try {
+      await this.store.createSnapshot(s, shares ? src.snapshotId : undefined);
+      if (!shares) {
+        await this.#reseal(src, snapshotId, plaintext!, kms(input.sourceRegion));
+        await this.store.updateSnapshot(snapshotId, { state: 'completed' });
+      }
+    } catch (err) {
+      await this.chunks.collect(await this.store.deleteSnapshot(snapshotId));
+      throw err;
+    } finally {
+      plaintext?.wipe();
+    }
+    return { ...s, state: 'completed' };
+  }
+
+  getDefaults(scope: VolumeScope): Promise<EbsDefaults> {
+    return this.store.getDefaults(scope.accountId, scope.region);
+  }
+
+  async putDefaults(scope: VolumeScope, change: Partial<EbsDefaults> & { defaultKmsKeyId?: string | null }): Promise<EbsDefaults> {
+    const cur = await this.getDefaults(scope);
+    const keyId = change.defaultKmsKeyId === null ? undefined : (change.defaultKmsKeyId ?? cur.defaultKmsKeyId);
+    const next: EbsDefaults = { encryptionByDefault: change.encryptionByDefault ?? cur.encryptionByDefault, ...(keyId !== undefined ? { defaultKmsKeyId: keyId } : {}) };
+    await this.store.putDefaults(scope.accountId, scope.region, next);
+    return next;
+  }
+
+  #use(v: VolumeRecord): GrantUse {
+    const k = v.dataKey as { keyArn: string };
+    return { accountId: v.accountId, region: v.region, keyArn: k.keyArn, grantId: v.grantId ?? '', resourceId: v.volumeId };
+  }
+
+  /** Whether `keyId` (id, ARN, alias) names the key `keyArn`, without a KMS call when it is plainly so. */
+  async #sameKey(_kms: VolumeKmsAsCaller, keyId: string, keyArn: string): Promise<boolean> {
+    return keyId === keyArn || keyArn.endsWith(`:key/${keyId}`);
+  }
+
+  /**
+   * A new volume's data key: `shares` when it keeps the snapshot's data key (chunks shared by reference),
+   * otherwise `plaintext` is the new key to re-seal the snapshot's chunks with (the caller wipes it).
+   */
+  async #keyFor(
+    scope: VolumeScope,
+    volumeId: string,
+    encrypted: boolean,
+    keyId: string | undefined,
+    snapshot: SnapshotRecord | undefined,
+    kms: VolumeKmsAsCaller,
+  ): Promise<{ dataKey: WrappedDataKey; grantId?: string; shares: boolean; plaintext?: SecretBytes }> {
+    if (!encrypted) {
+      if (snapshot) {
+        const plain = await this.serviceKey.open((snapshot.dataKey as { sealed: string }).sealed, snapshot.snapshotId);
+        const sealed = await this.serviceKey.seal(plain.reveal(), volumeId);
+        plain.wipe();
+        return { dataKey: { kind: 'service', sealed }, shares: true };
+      }
+      const plain = randomBytes(KEY_BYTES);
+      const sealed = await this.serviceKey.seal(plain, volumeId);
+      plain.fill(0);
+      return { dataKey: { kind: 'service', sealed }, shares: false };
+    }
+    const ref = keyId ?? (await kms.awsManagedKeyArn());
+    const grant = (keyArn: string) => kms.createGrant(keyArn, { granteePrincipal: EBS_GRANTEE, retiringPrincipal: EBS_GRANTEE, operations: EBS_GRANT_OPERATIONS });
+    if (snapshot?.dataKey.kind === 'kms' && (await this.#sameKey(kms, ref, snapshot.dataKey.keyArn))) {
+      // Same CMK: the snapshot's data key, wrapped for the volume (ReEncrypt as the caller), chunks shared.
+      const re = await kms.reEncrypt(Buffer.from(snapshot.dataKey.ciphertextBlob, 'base64'), ebsContext(snapshot.snapshotId), snapshot.dataKey.keyArn, ebsContext(volumeId));
+      const grantId = await grant(re.keyArn);
+      return { dataKey: { kind: 'kms', keyArn: re.keyArn, ciphertextBlob: re.ciphertextBlob.toString('base64') }, grantId, shares: true };
+    }
+    const made = await kms.generateDataKeyWithoutPlaintext(ref, ebsContext(volumeId));
+    const grantId = await grant(made.keyArn);
+    const dataKey: WrappedDataKey = { kind: 'kms', keyArn: made.keyArn, ciphertextBlob: made.ciphertextBlob.toString('base64') };
+    if (!snapshot) return { dataKey, grantId, shares: false };
+    // Re-keyed from a snapshot: EBS opens the new data key under its new grant to re-seal the chunks.
+    const use: GrantUse = { accountId: scope.accountId, region: scope.region, keyArn: made.keyArn, grantId, resourceId: volumeId };
+    const plaintext = await this.asService.decrypt(use, made.ciphertextBlob, ebsContext(volumeId));
+    return { dataKey, grantId, shares: false, plaintext };
+  }
+
+  /** Re-seals the chunks of `src` for `toOwner` under `toKey`; the source key opened as the caller (KMS) or the service. */
+  async #reseal(src: SnapshotRecord, toOwner: string, toKey: SecretBytes, kms: VolumeKmsAsCaller): Promise<void> {
+    const from =
+      src.dataKey.kind === 'kms'
+        ? (await kms.decrypt(Buffer.from(src.dataKey.ciphertextBlob, 'base64'), ebsContext(src.snapshotId))).plaintext
+        : await this.serviceKey.open(src.dataKey.sealed, src.snapshotId);
+    try {
+      await this.chunks.reseal(src.snapshotId, from.reveal(), toOwner, toKey.reveal());
+    } finally {
+      from.wipe();
+    }
+  }
+}
