@@ -9,6 +9,7 @@ import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand, SignCommand, VerifyCommand,
   GenerateMacCommand, VerifyMacCommand, DeriveSharedSecretCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
+  EncapsulateCommand, DecapsulateCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -122,11 +123,12 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
 
     // Asymmetric signing keys: their private keys (read here from the server's memory) and the messages signed
     // and verified, which are as secret as plaintexts (the Message member is sensitive in the model).
-    for (const [KeySpec, SigningAlgorithm] of [['ECC_NIST_P256', 'ECDSA_SHA_256'], ['RSA_2048', 'RSASSA_PSS_SHA_256'], ['ECC_NIST_EDWARDS25519', 'ED25519_SHA_512']] as const) {
+    // (ML-DSA's material is its 32-byte key-generation seed.)
+    for (const [KeySpec, SigningAlgorithm] of [['ECC_NIST_P256', 'ECDSA_SHA_256'], ['RSA_2048', 'RSASSA_PSS_SHA_256'], ['ECC_NIST_EDWARDS25519', 'ED25519_SHA_512'], ['ML_DSA_65', 'ML_DSA_SHAKE_256']] as const) {
       const signing = (await kms.send(new CreateKeyCommand({ KeySpec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
       const record = (await server.app.kms.resolver.byIdAnywhere(signing))!;
       const privateKey = (await server.app.kms.deps.materials.get(record, record.currentMaterialId))!.reveal();
-      secrets.push({ what: `${KeySpec} private key (PKCS#8)`, bytes: Buffer.from(privateKey) });
+      secrets.push({ what: `${KeySpec} private key (PKCS#8 or seed)`, bytes: Buffer.from(privateKey) });
       const message = plant(`message signed with ${KeySpec}`);
       const signature = (await kms.send(new SignCommand({ KeyId: signing, Message: message, SigningAlgorithm }))).Signature!;
       await kms.send(new VerifyCommand({ KeyId: signing, Message: message, Signature: signature, SigningAlgorithm }));
@@ -151,6 +153,22 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
       const peer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' });
       const derived = await kms.send(new DeriveSharedSecretCommand({ KeyId: agreement, KeyAgreementAlgorithm: 'ECDH', PublicKey: peer }));
       secrets.push({ what: 'ECDH shared secret', bytes: Buffer.from(derived.SharedSecret!) });
+    }
+
+    // An ML-KEM key: its 64-byte seed (read from the server's memory) and the shared secrets of Encapsulate and
+    // Decapsulate, the latter of an altered ciphertext (implicit rejection's pseudo-random secret).
+    {
+      const kem = (await kms.send(new CreateKeyCommand({ KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' }))).KeyMetadata!.KeyId!;
+      const record = (await server.app.kms.resolver.byIdAnywhere(kem))!;
+      secrets.push({ what: 'ML_KEM_768 seed', bytes: Buffer.from((await server.app.kms.deps.materials.get(record, record.currentMaterialId))!.reveal()) });
+      const enc = await kms.send(new EncapsulateCommand({ KeyId: kem, EncapsulationAlgorithm: 'ML_KEM' }));
+      secrets.push({ what: 'Encapsulate shared secret', bytes: Buffer.from(enc.SharedSecret!) });
+      const altered = Buffer.from(enc.SharedSecretCiphertextBlob!);
+      altered[0]! ^= 1;
+      const dec = await kms.send(new DecapsulateCommand({ KeyId: kem, SharedSecretCiphertextBlob: altered, EncapsulationAlgorithm: 'ML_KEM' }));
+      secrets.push({ what: 'Decapsulate shared secret', bytes: Buffer.from(dec.SharedSecret!) });
+      const pair = await kms.send(new GenerateDataKeyPairCommand({ KeyId: keyId, KeyPairSpec: 'ML_KEM_1024' }));
+      secrets.push({ what: 'ML_KEM_1024 data key pair private key', bytes: Buffer.from(pair.PrivateKeyPlaintext!) });
     }
 
     // Data key pairs: the private key handed out, and the one only the ciphertext holds.

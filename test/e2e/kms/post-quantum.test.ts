@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients, policyDocument } from '../../helpers/query-clients.js';
 import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
 
@@ -200,6 +201,25 @@ describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
       assert.equal(err.message, 'KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ML_DSA_87. Valid values: SIGN_VERIFY.');
       err = await rejection(kms.send(new CreateKeyCommand({ KeySpec: 'ML_DSA_87' })));
       assert.equal(err.name, 'ValidationException');
+    });
+
+    it('boto3 creates an ML_DSA_87 key and signs a μ it computed with hashlib from get_public_key; Python cryptography verifies the signature on the message', async () => {
+      const script = [
+        'import sys, hashlib, boto3',
+        'from cryptography.hazmat.primitives import serialization',
+        'kms = boto3.client("kms", endpoint_url=sys.argv[1])',
+        'key = kms.create_key(KeySpec="ML_DSA_87", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]',
+        'pub = serialization.load_der_public_key(kms.get_public_key(KeyId=key)["PublicKey"])',
+        'msg = b"boto3 post-quantum release" * 400',
+        'tr = hashlib.shake_256(pub.public_bytes_raw()).digest(64)',
+        'mu = hashlib.shake_256(tr + b"\\x00\\x00" + msg).digest(64)',
+        's = kms.sign(KeyId=key, Message=mu, MessageType="EXTERNAL_MU", SigningAlgorithm="ML_DSA_SHAKE_256")["Signature"]',
+        'pub.verify(s, msg)',
+        'assert kms.verify(KeyId=key, Message=mu, MessageType="EXTERNAL_MU", Signature=s, SigningAlgorithm="ML_DSA_SHAKE_256")["SignatureValid"]',
+        'print("ok")',
+      ].join('\n');
+      const { stdout } = await run('python3', ['-c', script, server.url], { env: awsClientEnv() });
+      assert.equal(stdout.trim(), 'ok');
     });
 
     it('kms:SigningAlgorithm and kms:MessageType conditions apply to ML-DSA: an IAM policy allowing Sign for RAW only refuses EXTERNAL_MU', async () => {
