@@ -25,6 +25,7 @@ OPERATIONS = args or (CLOUDTRAIL_OPERATIONS if service == "cloudtrail" else None
     "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand", "ListKeyRotations",
     "TagResource", "UntagResource", "ListResourceTags", "GetKeyPolicy", "PutKeyPolicy", "ListKeyPolicies",
     "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant", "GetPublicKey", "Sign", "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+    "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
 ]
 
 model = load_model(service, SERVICES[service])

@@ -71,7 +71,7 @@ export function metadataStoreContract(open: () => Promise<MetadataStore>): void 
   it('keeps each key\'s key spec, key usage, origin and multi-Region flag, and a patch never changes them', async () => {
     const s = await open();
     const signing = key({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' });
-    const rsa = key({ keySpec: 'RSA_4096', keyUsage: 'ENCRYPT_DECRYPT', origin: 'EXTERNAL' });
+    const rsa = key({ keySpec: 'RSA_4096', keyUsage: 'ENCRYPT_DECRYPT', origin: 'EXTERNAL', expirationModel: null, validTo: null, materialExpiresAt: null });
     await s.createKey(signing, material(signing.keyId), []);
     await s.createKey(rsa, material(rsa.keyId), []);
     assert.deepEqual(await s.getKey(signing.keyId), signing);
@@ -145,6 +145,58 @@ export function metadataStoreContract(open: () => Promise<MetadataStore>): void 
     const later = key({ rotationEnabled: true, nextRotationDate: 1000 });
     for (const k of [del, rot, later]) await s.createKey(k, material(k.keyId), []);
     assert.deepEqual((await s.listKeysDue(500)).map((k) => k.keyId).sort(), [del.keyId, rot.keyId].sort());
+  });
+
+  it('keeps a key awaiting imported material without any, and its imported materials with their import state, expiry and description', async () => {
+    const s = await open();
+    const k = key({ keyState: 'PendingImport', currentMaterialId: '', origin: 'EXTERNAL', expirationModel: null, validTo: null, materialExpiresAt: null });
+    await s.createKey(k, null, []);
+    assert.deepEqual(await s.getKey(k.keyId), k);
+    assert.deepEqual((await s.listMaterials(k.keyId, undefined, 10)).items, []);
+    const imported = (id: string, extra: Partial<NonNullable<MaterialRecord['imported']>> = {}): MaterialRecord => ({
+      ...material(k.keyId, id),
+      imported: { importState: 'IMPORTED', pendingRotation: false, expirationModel: 'KEY_MATERIAL_EXPIRES', validTo: 5000, description: 'd', ...extra },
+    });
+    let updated = await s.putMaterials(k.keyId, [imported('a')], [], {
+      keyState: 'Enabled', currentMaterialId: 'a', expirationModel: 'KEY_MATERIAL_EXPIRES', validTo: 5000, materialExpiresAt: 5000,
+    });
+    assert.deepEqual(updated, { ...k, keyState: 'Enabled', currentMaterialId: 'a', expirationModel: 'KEY_MATERIAL_EXPIRES', validTo: 5000, materialExpiresAt: 5000 });
+    assert.deepEqual(await s.getMaterial(k.keyId, 'a'), imported('a'));
+    // Due at its earliest ValidTo.
+    assert.deepEqual((await s.listKeysDue(4999)).map((x) => x.keyId), []);
+    assert.deepEqual((await s.listKeysDue(5000)).map((x) => x.keyId), [k.keyId]);
+    // A second material pending rotation goes after the first; replacing one keeps its place; removing one drops it.
+    await s.putMaterials(k.keyId, [imported('b', { pendingRotation: true, expirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', validTo: null, description: '' })], [], {});
+    const gone = { ...imported('a', { importState: 'PENDING_IMPORT' }), wrapped: Buffer.alloc(0) };
+    updated = await s.putMaterials(k.keyId, [gone], [], { keyState: 'PendingImport', materialExpiresAt: null });
+    assert.equal(updated.keyState, 'PendingImport');
+    assert.deepEqual((await s.listMaterials(k.keyId, undefined, 10)).items.map((m) => [m.materialId, m.imported?.importState, m.wrapped.length]), [
+      ['a', 'PENDING_IMPORT', 0],
+      ['b', 'IMPORTED', 'wrapped-b'.length],
+    ]);
+    assert.deepEqual((await s.listKeysDue(10_000)).map((x) => x.keyId), []);
+    await s.putMaterials(k.keyId, [], ['b'], {});
+    assert.deepEqual((await s.listMaterials(k.keyId, undefined, 10)).items.map((m) => m.materialId), ['a']);
+    // A key KMS made has none of the imported-material fields.
+    const own = key();
+    await s.createKey(own, material(own.keyId), []);
+    assert.deepEqual(await s.getKey(own.keyId), own);
+    assert.deepEqual(await s.getMaterial(own.keyId, 'm0'), material(own.keyId));
+  });
+
+  it('keeps one set of import parameters per key: a newer one replaces the older, and they go with the key', async () => {
+    const s = await open();
+    const k = key({ keyState: 'PendingImport', currentMaterialId: '', origin: 'EXTERNAL' });
+    await s.createKey(k, null, []);
+    assert.equal(await s.getImportParameters(k.keyId), undefined);
+    const p = { keyId: k.keyId, tokenId: 't1', wrappingAlgorithm: 'RSAES_OAEP_SHA_256', wrappingKeySpec: 'RSA_2048', privateKeyWrapped: Buffer.from('w1'), createdAt: 1, validTo: 2 };
+    await s.putImportParameters(p);
+    assert.deepEqual(await s.getImportParameters(k.keyId), p);
+    const newer = { ...p, tokenId: 't2', wrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', wrappingKeySpec: 'RSA_4096', privateKeyWrapped: Buffer.from('w2'), createdAt: 3, validTo: 4 };
+    await s.putImportParameters(newer);
+    assert.deepEqual(await s.getImportParameters(k.keyId), newer);
+    await s.deleteKey(k.keyId);
+    assert.equal(await s.getImportParameters(k.keyId), undefined);
   });
 
   it('aliases are unique per account and region, updatable, listable by key, deletable', async () => {

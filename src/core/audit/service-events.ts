@@ -58,6 +58,14 @@ export function keyDeletedEvent(key: EventKey, now: number): ServiceEventRecord 
 }
 
 /**
+ * KMS deleted imported key material whose ValidTo passed (the key becomes PendingImport).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/ct-deleteexpiredkeymaterial.html
+ */
+export function expiredKeyMaterialDeletedEvent(key: EventKey, keyMaterialId: string, now: number): ServiceEventRecord {
+  return kmsServiceEvent('DeleteExpiredKeyMaterial', key, now, { keyId: key.keyId, keyMaterialId });
+}
+
+/**
  * The KMS lifecycle's event port (src/core/kms/lifecycle.ts#KeyLifecycleEvents), recorded in the audit log:
  * each resolves once the record is committed, and the transition happens only after that (write-ahead), so
  * a transition is never without its record. A transition whose record failed is retried by the next read or
@@ -67,5 +75,6 @@ export function auditedKeyLifecycle(audit: { append(record: ServiceEventRecord):
   return {
     rotating: (key: EventKey, rotationType: 'AUTOMATIC' | 'ON_DEMAND') => audit.append(keyRotatedEvent(key, rotationType, now())),
     deleting: (key: EventKey) => audit.append(keyDeletedEvent(key, now())),
+    expiring: (key: EventKey, keyMaterialId: string) => audit.append(expiredKeyMaterialDeletedEvent(key, keyMaterialId, now())),
   };
 }

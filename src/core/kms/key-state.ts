@@ -7,10 +7,19 @@ import { KeyRecord } from '../../store/metadata/types.js';
  * https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
  */
 
-/** Cryptographic operations and rotation: Enabled only; Disabled → DisabledException. */
+/**
+ * Cryptographic operations and rotation: Enabled only; Disabled → DisabledException; PendingDeletion and
+ * PendingImport (imported material missing) → KMSInvalidStateException.
+ */
 export function needsEnabled(key: KeyRecord): void {
   needsNotPendingDeletion(key);
+  needsNotPendingImport(key);
   needs(key.keyState === 'Enabled', KmsErrors.DisabledException, `${key.arn} is disabled.`);
+}
+
+/** EnableKey, DisableKey and every use of the key refuse a key without (all of) its imported material. */
+export function needsNotPendingImport(key: KeyRecord): void {
+  needs(key.keyState !== 'PendingImport', KmsErrors.KMSInvalidStateException, `${key.arn} is pending import.`);
 }
 
 /** Management operations refuse a key that is pending deletion. */

@@ -8,7 +8,9 @@ import { KeySpecRules, rulesOf } from './key-specs/index.js';
 import { keyArn } from './arn.js';
 import { KmsDeps, KmsScope } from './context.js';
 import { DEFAULT_POLICY_NAME, defaultKeyPolicy } from './default-policy.js';
-import { needsEnabled, needsNotPendingDeletion } from './key-state.js';
+import { needsEnabled, needsNotPendingDeletion, needsNotPendingImport } from './key-state.js';
+import { allMaterials } from './imports/imports.js';
+import { importedKeyPatch } from './imports/material-state.js';
 import { Lifecycle } from './lifecycle.js';
 import { checkKeyPolicy } from './policy-document.js';
 import { MAX_TAGS_PER_KEY, checkTags } from './tags.js';
@@ -29,6 +31,8 @@ export interface CreateKeyInput {
   /** SYMMETRIC_DEFAULT for ENCRYPT_DECRYPT unless given (CreateKey checks the pair with chooseKeySpec). */
   readonly keySpec?: KeySpecRules;
   readonly keyUsage?: KeyUsage;
+  /** EXTERNAL: a key without material, PendingImport until ImportKeyMaterial (src/core/kms/imports/). */
+  readonly origin?: 'AWS_KMS' | 'EXTERNAL';
 }
 
 /**
@@ -40,6 +44,19 @@ export function needsRotatable(key: KeyRecord): void {
     rulesOf(key).rotates,
     KmsErrors.UnsupportedOperationException,
     `${key.arn} has key spec ${key.keySpec}; key rotation is supported only for symmetric encryption KMS keys.`,
+  );
+}
+
+/**
+ * Automatic rotation is not for keys with imported material (they rotate on demand, after new material is
+ * imported): https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+ */
+export function needsAutomaticallyRotatable(key: KeyRecord): void {
+  needsRotatable(key);
+  needs(
+    key.origin === 'AWS_KMS',
+    KmsErrors.UnsupportedOperationException,
+    `${key.arn} origin is ${key.origin}; automatic key rotation is not supported for KMS keys with imported key material.`,
   );
 }
 
@@ -59,28 +76,30 @@ export class Keys {
     const arn = keyArn(scope.region, scope.accountId, keyId);
     const now = this.deps.clock.now();
     const spec = input.keySpec ?? rulesOf({ keySpec: 'SYMMETRIC_DEFAULT' });
-    const material = await this.deps.materials.create(keyId, arn, now, null, () => spec.generate());
+    const external = input.origin === 'EXTERNAL';
+    const material = external ? null : await this.deps.materials.create(keyId, arn, now, null, () => spec.generate());
     const key: KeyRecord = {
       keyId,
       accountId: scope.accountId,
       region: scope.region,
       arn,
       description: input.description ?? '',
-      keyState: 'Enabled',
+      keyState: external ? 'PendingImport' : 'Enabled',
       keyManager: input.keyManager ?? 'CUSTOMER',
       createdAt: now,
       deletionDate: null,
       pendingWindowInDays: null,
       policy: input.policy ?? defaultKeyPolicy(scope.accountId),
-      currentMaterialId: material.materialId,
+      currentMaterialId: material?.materialId ?? '',
       rotationEnabled: false,
       rotationPeriodInDays: null,
       nextRotationDate: null,
       onDemandRotationStartDate: null,
       keySpec: spec.spec,
       keyUsage: input.keyUsage ?? 'ENCRYPT_DECRYPT',
-      origin: 'AWS_KMS',
+      origin: external ? 'EXTERNAL' : 'AWS_KMS',
       multiRegion: false,
+      ...(external ? { expirationModel: null, validTo: null, materialExpiresAt: null } : {}),
     };
     await this.deps.store.createKey(key, material, tags);
     return key;
@@ -88,11 +107,13 @@ export class Keys {
 
   async enable(key: KeyRecord): Promise<void> {
     needsNotPendingDeletion(key);
+    needsNotPendingImport(key);
     await this.#update(key, { keyState: 'Enabled' });
   }
 
   async disable(key: KeyRecord): Promise<void> {
     needsNotPendingDeletion(key);
+    needsNotPendingImport(key);
     await this.#update(key, { keyState: 'Disabled' });
   }
 
@@ -115,13 +136,15 @@ export class Keys {
 
   async cancelDeletion(key: KeyRecord): Promise<void> {
     needs(key.keyState === 'PendingDeletion', KmsErrors.KMSInvalidStateException, `${key.arn} is not pending deletion.`);
-    // AWS: a key whose deletion is cancelled comes back Disabled.
-    await this.#update(key, { keyState: 'Disabled', deletionDate: null, pendingWindowInDays: null });
+    // AWS: a key whose deletion is cancelled comes back Disabled — or PendingImport when it lacks imported material.
+    const missing =
+      key.origin === 'EXTERNAL' && importedKeyPatch({ ...key, keyState: 'Disabled' }, await allMaterials(this.deps, key.keyId)).keyState === 'PendingImport';
+    await this.#update(key, { keyState: missing ? 'PendingImport' : 'Disabled', deletionDate: null, pendingWindowInDays: null });
   }
 
   async enableRotation(key: KeyRecord, periodInDays = DEFAULT_ROTATION_PERIOD_DAYS): Promise<void> {
     needsEnabled(key);
-    needsRotatable(key);
+    needsAutomaticallyRotatable(key);
     // Changing the period of an enabled rotation reschedules from the last rotation date, as AWS does.
     const from = key.rotationEnabled && key.nextRotationDate !== null && key.rotationPeriodInDays !== null
       ? key.nextRotationDate - key.rotationPeriodInDays * DAY_MS
@@ -131,7 +154,7 @@ export class Keys {
 
   async disableRotation(key: KeyRecord): Promise<void> {
     needsEnabled(key);
-    needsRotatable(key);
+    needsAutomaticallyRotatable(key);
     await this.#update(key, { rotationEnabled: false, nextRotationDate: null });
   }
 

@@ -8,6 +8,7 @@ import { KmsDeps } from './context.js';
 import { Cryptography } from './cryptography.js';
 import { Grants, UNWIRED_GRANT_STORE } from './grants.js';
 import { Keys } from './keys.js';
+import { Imports } from './imports/imports.js';
 import { KeyLifecycleEvents, Lifecycle, TransitionClaims } from './lifecycle.js';
 import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
@@ -50,6 +51,8 @@ export class Kms {
   readonly keyAgreement: KeyAgreement;
   /** Encapsulate, Decapsulate (ML-KEM). */
   readonly encapsulation: KeyEncapsulation;
+  /** GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial. */
+  readonly imports: Imports;
   readonly aliases: Aliases;
   readonly tags: Tags;
   readonly grants: Grants;
@@ -72,6 +75,7 @@ export class Kms {
     this.macs = new Macs(this.deps);
     this.keyAgreement = new KeyAgreement(this.deps);
     this.encapsulation = new KeyEncapsulation(this.deps);
+    this.imports = new Imports(this.deps);
     this.aliases = new Aliases(this.deps);
     this.awsManaged = new AwsManagedKeys(this.keys, this.aliases, (id) => store.getKey(id), options.transitionClaims);
     this.tags = new Tags(this.deps);

@@ -2,6 +2,7 @@ import { DAY_MS } from '../clock.js';
 import { KeyRecord, RotationType } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
 import { Leases } from '../leases/leases.js';
+import { Imports } from './imports/imports.js';
 
 /**
  * Told of the transitions KMS makes without a caller, before it makes them (CloudTrail records them as
@@ -11,6 +12,8 @@ import { Leases } from '../leases/leases.js';
 export interface KeyLifecycleEvents {
   rotating(key: KeyRecord, rotationType: RotationType): Promise<void>;
   deleting(key: KeyRecord): Promise<void>;
+  /** Imported material of the key reached its ValidTo and is being deleted (CloudTrail: DeleteExpiredKeyMaterial). */
+  expiring?(key: KeyRecord, materialId: string): Promise<void>;
 }
 
 /**
@@ -28,20 +31,24 @@ export interface TransitionClaims {
 export const UNOBSERVED_LIFECYCLE: KeyLifecycleEvents = { rotating: async () => {}, deleting: async () => {} };
 
 /**
- * Time-driven key transitions: a key pending deletion is deleted once its deletion date passes, and an
- * enabled key with automatic rotation gets a new key material once its next rotation date passes.
+ * Time-driven key transitions: a key pending deletion is deleted once its deletion date passes, an
+ * enabled key with automatic rotation gets a new key material once its next rotation date passes, and
+ * imported key material is deleted once its ValidTo passes (the key then waits for it: PendingImport).
  * They happen lazily whenever a key is read (so no caller ever sees a key past its date) and in a
  * periodic sweep (so deletion really happens even for keys nobody reads).
  * A key's transitions run one at a time (single flight) so two requests cannot rotate it twice.
  */
 export class Lifecycle {
   readonly #inFlight = new Map<string, Promise<KeyRecord | undefined>>();
+  readonly #imports: Imports;
 
   constructor(
     private readonly deps: KmsDeps,
     private readonly events: KeyLifecycleEvents = UNOBSERVED_LIFECYCLE,
     private readonly claims?: TransitionClaims,
-  ) {}
+  ) {
+    this.#imports = new Imports(deps);
+  }
 
   /** The key as it is now, after any due transition; undefined when it has been deleted. */
   settle(key: KeyRecord): Promise<KeyRecord | undefined> | KeyRecord {
@@ -70,6 +77,12 @@ export class Lifecycle {
   }
 
   async rotate(key: KeyRecord, rotationType: RotationType): Promise<KeyRecord> {
+    if (key.origin === 'EXTERNAL') {
+      // Imported material: the material imported for this rotation becomes current (checked before the event).
+      await this.#imports.pendingRotation(key);
+      await this.events.rotating(key, rotationType);
+      return this.#imports.rotate(key, this.deps.clock.now());
+    }
     await this.events.rotating(key, rotationType);
     const now = this.deps.clock.now();
     const material = await this.deps.materials.create(key.keyId, key.arn, now, rotationType);
@@ -79,8 +92,13 @@ export class Lifecycle {
   }
 
   #isDue(key: KeyRecord, now: number): boolean {
-    if (key.keyState === 'PendingDeletion') return key.deletionDate !== null && key.deletionDate <= now;
+    if (key.keyState === 'PendingDeletion' && key.deletionDate !== null && key.deletionDate <= now) return true;
+    if (this.#materialExpired(key, now)) return true;
     return key.keyState === 'Enabled' && key.rotationEnabled && key.nextRotationDate !== null && key.nextRotationDate <= now;
+  }
+
+  #materialExpired(key: KeyRecord, now: number): boolean {
+    return key.materialExpiresAt !== undefined && key.materialExpiresAt !== null && key.materialExpiresAt <= now;
   }
 
   async #transition(keyId: string): Promise<KeyRecord | undefined> {
@@ -90,8 +108,12 @@ export class Lifecycle {
     if (!claim) {
       // Another process is making this transition now, once. A key past its deletion date is gone for every
       // caller already; a key due for rotation is served with its current material until the new one is in.
+      // Imported material past its ValidTo is already unusable for every caller: the key reads as PendingImport.
       const key = await this.deps.store.getKey(keyId);
-      return key && key.keyState === 'PendingDeletion' && this.#isDue(key, this.deps.clock.now()) ? undefined : key;
+      const now = this.deps.clock.now();
+      if (!key) return undefined;
+      if (key.keyState === 'PendingDeletion') return key.deletionDate !== null && key.deletionDate <= now ? undefined : key;
+      return this.#materialExpired(key, now) ? { ...key, keyState: 'PendingImport' } : key;
     }
     try {
       return await this.#transitionClaimed(keyId);
@@ -106,11 +128,16 @@ export class Lifecycle {
     if (!key) return undefined;
     const now = this.deps.clock.now();
     if (!this.#isDue(key, now)) return key;
-    if (key.keyState === 'PendingDeletion') {
+    if (key.keyState === 'PendingDeletion' && key.deletionDate !== null && key.deletionDate <= now) {
       await this.events.deleting(key);
       await this.deps.store.deleteKey(key.keyId);
       this.deps.materials.forget(key.keyId);
       return undefined;
+    }
+    if (this.#materialExpired(key, now)) {
+      return this.#imports.expire(key, async (ids) => {
+        for (const id of ids) await this.events.expiring?.(key, id);
+      });
     }
     return this.rotate(key, 'AUTOMATIC');
   }

@@ -38,7 +38,16 @@ export class Materials {
     return { keyId, materialId, wrapped, createdAt, rotationType };
   }
 
-  /** The unwrapped material, or undefined when this key has no such material. */
+  /**
+   * Imported key material, wrapped by the root of trust bound to the key and material id as every material is,
+   * and cached unwrapped like them.
+   */
+  async seal(keyId: string, keyArn: string, materialId: string, material: SecretBytes): Promise<Buffer> {
+    const wrapped = await this.root.wrap(material, materialAad(keyArn, materialId));
+    this.cache.set(MaterialCache.key(keyId, materialId), material);
+    return wrapped;
+  }
+
   /** The key's current material; a key without it is damage (KMSInternalException), never a silent miss. */
   async current(key: KeyRecord): Promise<SecretBytes> {
     const material = await this.get(key, key.currentMaterialId);
@@ -46,12 +55,14 @@ export class Materials {
     return material;
   }
 
+  /** The unwrapped material, or undefined when this key has no such material (or it is no longer imported). */
   async get(key: KeyRecord, materialId: string): Promise<SecretBytes | undefined> {
     const ck = MaterialCache.key(key.keyId, materialId);
     const hit = this.cache.get(ck);
     if (hit) return hit;
     const rec = await this.store.getMaterial(key.keyId, materialId);
-    if (!rec) return undefined;
+    // Imported material that was deleted or expired is kept as a record without its material.
+    if (!rec || rec.imported?.importState === 'PENDING_IMPORT') return undefined;
     let material: SecretBytes;
     try {
       material = await this.root.unwrap(rec.wrapped, materialAad(key.arn, materialId));

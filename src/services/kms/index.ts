@@ -10,6 +10,7 @@ import { CreateKey } from './operations/CreateKey.js';
 import { Decapsulate } from './operations/Decapsulate.js';
 import { Decrypt } from './operations/Decrypt.js';
 import { DeleteAlias } from './operations/DeleteAlias.js';
+import { DeleteImportedKeyMaterial } from './operations/DeleteImportedKeyMaterial.js';
 import { DeriveSharedSecret } from './operations/DeriveSharedSecret.js';
 import { DescribeKey } from './operations/DescribeKey.js';
 import { DisableKey } from './operations/DisableKey.js';
@@ -27,6 +28,8 @@ import { GenerateRandom } from './operations/GenerateRandom.js';
 import { GetKeyLastUsage } from './operations/GetKeyLastUsage.js';
 import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
 import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
+import { GetParametersForImport } from './operations/GetParametersForImport.js';
+import { ImportKeyMaterial } from './operations/ImportKeyMaterial.js';
 import { GetPublicKey } from './operations/GetPublicKey.js';
 import { ListAliases } from './operations/ListAliases.js';
 import { ListGrants } from './operations/ListGrants.js';
@@ -63,6 +66,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     RotateKeyOnDemand, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
     GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret, GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext, GetKeyLastUsage, Encapsulate, Decapsulate,
+    GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

@@ -24,6 +24,10 @@ export function keyMetadata(key: KeyRecord): Record<string, unknown> {
     KeySpec: key.keySpec,
     ...algorithmsOf(key),
     MultiRegion: key.multiRegion,
-    CurrentKeyMaterialId: key.currentMaterialId,
+    // A key of Origin EXTERNAL has none until its first material is imported.
+    CurrentKeyMaterialId: key.currentMaterialId === '' ? undefined : key.currentMaterialId,
+    // Imported material: "ExpirationModel is present only when Origin is EXTERNAL", ValidTo only when it expires.
+    ExpirationModel: key.expirationModel ?? undefined,
+    ValidTo: key.validTo === undefined || key.validTo === null ? undefined : new Date(key.validTo),
   };
 }

@@ -1,7 +1,7 @@
 import { Cache, CacheSettings } from '../../core/cache/cache.js';
 import { InProcessInvalidation, InvalidationPort, TOPICS } from '../../core/cache/invalidation.js';
 import {
-  AccessKeyRecord, AccountRecord, AliasRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
+  AccessKeyRecord, AccountRecord, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
 } from './types.js';
 
 /**
@@ -34,7 +34,7 @@ export class KeyCachingStore implements MetadataStore {
     return this.#keys.load(keyId, () => this.inner.getKey(keyId));
   }
 
-  async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
+  async createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void> {
     return this.#writing(key.keyId, () => this.inner.createKey(key, material, tags));
   }
 
@@ -44,6 +44,10 @@ export class KeyCachingStore implements MetadataStore {
 
   async addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord> {
     return this.#writing(material.keyId, () => this.inner.addMaterial(material, patch));
+  }
+
+  async putMaterials(keyId: string, put: readonly MaterialRecord[], remove: readonly string[], patch: KeyPatch): Promise<KeyRecord> {
+    return this.#writing(keyId, () => this.inner.putMaterials(keyId, put, remove, patch));
   }
 
   async deleteKey(keyId: string): Promise<void> {
@@ -73,6 +77,8 @@ export class KeyCachingStore implements MetadataStore {
   listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>> {
     return this.inner.listKeys(accountId, region, after, limit);
   }
+  putImportParameters(p: ImportParametersRecord): Promise<void> { return this.inner.putImportParameters(p); }
+  getImportParameters(keyId: string): Promise<ImportParametersRecord | undefined> { return this.inner.getImportParameters(keyId); }
   listKeysDue(now: number): Promise<KeyRecord[]> { return this.inner.listKeysDue(now); }
   getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined> { return this.inner.getMaterial(keyId, materialId); }
   listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>> {

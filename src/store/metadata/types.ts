@@ -4,13 +4,16 @@
  * Methods are async so that a networked store fits the same interface. Times are epoch milliseconds.
  */
 
-export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+/** PendingImport: a key of Origin EXTERNAL missing (some of) its imported key material (src/core/kms/imports/). */
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
 export type KeyManager = 'CUSTOMER' | 'AWS';
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
 /** The KeySpec, KeyUsageType and OriginType enums of the KMS model (model.json + model-newer.json; src/core/kms/key-specs/ holds their rules). */
 export type KeySpec = string;
 export type KeyUsage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT' | 'ENCAPSULATE_DECAPSULATE';
 export type KeyOrigin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
+/** The ExpirationModelType enum of the botocore KMS model. */
+export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
 
 export interface AccountRecord {
   readonly accountId: string;
@@ -53,6 +56,14 @@ export interface KeyRecord {
   readonly origin: KeyOrigin;
   /** Multi-Region keys are not served yet: always false. */
   readonly multiRegion: boolean;
+  /**
+   * Keys with imported material (Origin EXTERNAL) only, absent otherwise: the current material's
+   * ExpirationModel and ValidTo (DescribeKey), and the earliest ValidTo of any material still imported
+   * (when the lifecycle must next delete one, src/core/kms/lifecycle.ts).
+   */
+  readonly expirationModel?: ExpirationModel | null;
+  readonly validTo?: number | null;
+  readonly materialExpiresAt?: number | null;
 }
 
 export type KeyPatch = Partial<
@@ -66,8 +77,39 @@ export interface MaterialRecord {
   readonly createdAt: number;
   /** null for the material CreateKey made; set for each rotation. */
   readonly rotationType: RotationType | null;
+  /** Only for material imported into an EXTERNAL key (absent for material KMS made). */
+  readonly imported?: ImportedMaterial;
 }
 
+/**
+ * What an imported material is: IMPORTED, or PENDING_IMPORT once deleted or expired (its `wrapped` is then
+ * empty: imported material is never kept after deletion). `pendingRotation`: imported with ImportType
+ * NEW_KEY_MATERIAL and not yet made current by RotateKeyOnDemand (KeyMaterialState PENDING_ROTATION).
+ */
+export interface ImportedMaterial {
+  readonly importState: 'IMPORTED' | 'PENDING_IMPORT';
+  readonly pendingRotation: boolean;
+  readonly expirationModel: ExpirationModel;
+  readonly validTo: number | null;
+  /** KeyMaterialDescription ('' when none was given). */
+  readonly description: string;
+}
+
+/**
+ * The wrapping key pair and import token of a key's latest GetParametersForImport (one per key: a newer one
+ * replaces the older). The RSA private key is stored wrapped by the root of trust, so any node can unwrap
+ * the material an ImportKeyMaterial sends.
+ */
+export interface ImportParametersRecord {
+  readonly keyId: string;
+  /** Random; the import token names it, so a token of replaced parameters no longer matches. */
+  readonly tokenId: string;
+  readonly wrappingAlgorithm: string;
+  readonly wrappingKeySpec: string;
+  readonly privateKeyWrapped: Buffer;
+  readonly createdAt: number;
+  readonly validTo: number;
+}
 export interface AliasRecord {
   readonly accountId: string;
   readonly region: string;
@@ -138,15 +180,15 @@ export interface MetadataStore {
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
   listAccessKeys(accountId: string): Promise<AccessKeyRecord[]>;
 
-  /** Creates key, first material and tags in one transaction. */
-  createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void>;
+  /** Creates key, first material (none for a key awaiting imported material) and tags in one transaction. */
+  createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void>;
   getKey(keyId: string): Promise<KeyRecord | undefined>;
   listKeys(accountId: string, region: string, after: string | undefined, limit: number): Promise<Page<KeyRecord>>;
   /** Applies `patch` and returns the updated key, or undefined when the key does not exist. */
   updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
   /** Removes the key with its materials, aliases and tags. */
   deleteKey(keyId: string): Promise<void>;
-  /** Keys whose deletion date or next rotation date is at or before `now`. */
+  /** Keys whose deletion date, next rotation date or earliest imported-material ValidTo is at or before `now`. */
   listKeysDue(now: number): Promise<KeyRecord[]>;
 
   /** Adds a material and applies `patch` to the key in one transaction. */
@@ -154,6 +196,15 @@ export interface MetadataStore {
   getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined>;
   listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>>;
   countMaterials(keyId: string, rotationType: RotationType): Promise<number>;
+  /**
+   * Imported material: inserts the material (numbered after the key's others) or replaces the one of the
+   * same id, removes the materials named in `remove`, and applies `patch` to the key, in one transaction.
+   */
+  putMaterials(keyId: string, put: readonly MaterialRecord[], remove: readonly string[], patch: KeyPatch): Promise<KeyRecord>;
+
+  /** Replaces the key's import parameters (GetParametersForImport). */
+  putImportParameters(p: ImportParametersRecord): Promise<void>;
+  getImportParameters(keyId: string): Promise<ImportParametersRecord | undefined>;
 
   /** Throws AliasExistsError when the name is taken in that account and region. */
   createAlias(alias: AliasRecord): Promise<void>;

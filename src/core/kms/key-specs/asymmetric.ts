@@ -49,3 +49,22 @@ export function keyPairOf(material: SecretBytes): ParsedKeyPair {
 export function publicKeyOf(material: SecretBytes): Buffer {
   return keyPairOf(material).publicKeyDer;
 }
+
+/**
+ * An imported PKCS#8 DER private key, re-encoded as node:crypto writes it, when it is of `type` and `check`
+ * accepts its details (modulus length, curve); undefined for anything else, including what does not parse.
+ */
+export function importablePrivateKey(
+  raw: Buffer,
+  type: 'rsa' | 'ec' | 'ed25519',
+  check: (details: NonNullable<KeyObject['asymmetricKeyDetails']>) => boolean = () => true,
+): Buffer | undefined {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: raw, format: 'der', type: 'pkcs8' });
+  } catch {
+    return undefined;
+  }
+  if (key.asymmetricKeyType !== type || !check(key.asymmetricKeyDetails ?? {})) return undefined;
+  return key.export({ type: 'pkcs8', format: 'der' });
+}

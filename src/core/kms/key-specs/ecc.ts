@@ -1,4 +1,4 @@
-import { generatePrivateKey, publicKeyOf } from './asymmetric.js';
+import { generatePrivateKey, importablePrivateKey, publicKeyOf } from './asymmetric.js';
 import { KeySpecRules } from './key-spec.js';
 import { CLASSIC_SIGNING } from './signing.js';
 
@@ -12,6 +12,7 @@ const nist = (spec: string, namedCurve: string, ecdsa: string): KeySpecRules => 
   usages: { SIGN_VERIFY: { SigningAlgorithms: [ecdsa] }, KEY_AGREEMENT: { KeyAgreementAlgorithms: ['ECDH'] } },
   rotates: false,
   generate: () => generatePrivateKey('ec', { namedCurve }),
+  importable: (raw) => importablePrivateKey(raw, 'ec', (d) => d.namedCurve === namedCurve),
   publicKey: publicKeyOf,
   signing: CLASSIC_SIGNING,
 });
@@ -25,6 +26,7 @@ export const ECC_SPECS: readonly KeySpecRules[] = [
     usages: { SIGN_VERIFY: { SigningAlgorithms: ['ECDSA_SHA_256'] } },
     rotates: false,
     generate: () => generatePrivateKey('ec', { namedCurve: 'secp256k1' }),
+    importable: (raw) => importablePrivateKey(raw, 'ec', (d) => d.namedCurve === 'secp256k1'),
     publicKey: publicKeyOf,
     signing: CLASSIC_SIGNING,
   },
@@ -34,6 +36,7 @@ export const ECC_SPECS: readonly KeySpecRules[] = [
     usages: { SIGN_VERIFY: { SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] } },
     rotates: false,
     generate: () => generatePrivateKey('ed25519', {}),
+    importable: (raw) => importablePrivateKey(raw, 'ed25519'),
     publicKey: publicKeyOf,
     signing: CLASSIC_SIGNING,
   },

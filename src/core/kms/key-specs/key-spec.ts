@@ -47,6 +47,14 @@ export interface KeySpecRules {
   readonly rotates: boolean;
   /** New key material: raw bytes for symmetric and HMAC keys, the PKCS#8 DER private key for asymmetric ones. */
   generate(): Promise<SecretBytes>;
+  /**
+   * Imported key material (ImportKeyMaterial) as this spec stores it, or undefined when it is not key material
+   * of this spec (IncorrectKeyMaterialException): 256 bits for SYMMETRIC_DEFAULT, AWS's lengths for HMAC, a
+   * PKCS#8 DER private key of the spec's size or curve for RSA and ECC (stored re-encoded, so the same key
+   * imported again compares equal). Absent for specs that take no imported material (ML-DSA, ML-KEM: CreateKey
+   * with Origin EXTERNAL refuses them). https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys-conceptual.html
+   */
+  importable?(raw: Buffer): Buffer | undefined;
   /** The DER SubjectPublicKeyInfo of an asymmetric key's material (GetPublicKey); absent for secret-key specs. */
   publicKey?(material: SecretBytes): Buffer;
   /**

@@ -1,4 +1,4 @@
-import { generatePrivateKey, publicKeyOf } from './asymmetric.js';
+import { generatePrivateKey, importablePrivateKey, publicKeyOf } from './asymmetric.js';
 import { KeySpecRules } from './key-spec.js';
 import { CLASSIC_SIGNING } from './signing.js';
 
@@ -19,6 +19,7 @@ const rsa = (bits: 2048 | 3072 | 4096): KeySpecRules => ({
   },
   rotates: false,
   generate: () => generatePrivateKey('rsa', { modulusLength: bits }),
+  importable: (raw) => importablePrivateKey(raw, 'rsa', (d) => d.modulusLength === bits),
   publicKey: publicKeyOf,
   signing: CLASSIC_SIGNING,
 });

@@ -11,5 +11,6 @@ export const SYMMETRIC_SPECS: readonly KeySpecRules[] = [
     defaultUsage: 'ENCRYPT_DECRYPT',
     rotates: true,
     generate: async () => SecretBytes.adopt(randomBytes(KEY_BYTES)),
+    importable: (raw) => (raw.length === KEY_BYTES ? raw : undefined),
   },
 ];

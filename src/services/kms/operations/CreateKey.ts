@@ -40,7 +40,18 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
     return { access: [{ ...onAccount('kms:CreateKey'), conditions }], state: chosen };
   },
   handle: async (input, call, { rules, usage }) => {
-    needs((input.Origin ?? 'AWS_KMS') === 'AWS_KMS', KmsErrors.UnsupportedOperationException, `Origin ${input.Origin} is not supported yet.`);
+    const origin = input.Origin ?? 'AWS_KMS';
+    // AWS_CLOUDHSM and EXTERNAL_KEY_STORE need a custom key store (CustomKeyStoreId), which is not served.
+    needs(
+      origin === 'AWS_KMS' || origin === 'EXTERNAL',
+      KmsErrors.UnsupportedOperationException,
+      `Origin ${origin} requires a custom key store, which is not supported.`,
+    );
+    needs(
+      origin !== 'EXTERNAL' || rules.importable !== undefined,
+      KmsErrors.UnsupportedOperationException,
+      `KMS keys with KeySpec ${rules.spec} cannot have imported key material (Origin EXTERNAL).`,
+    );
     needs(input.MultiRegion !== true, KmsErrors.UnsupportedOperationException, 'Multi-Region keys are not supported yet.');
     needs(
       input.CustomKeyStoreId === undefined && input.XksKeyId === undefined,
@@ -60,6 +71,7 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
       ...(input.Tags !== undefined ? { tags: input.Tags } : {}),
       keySpec: rules,
       keyUsage: usage,
+      origin,
     });
     return { KeyMetadata: keyMetadata(key) };
   },

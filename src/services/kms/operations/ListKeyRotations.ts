@@ -11,7 +11,8 @@ interface Input {
 
 /**
  * https://docs.aws.amazon.com/kms/latest/APIReference/API_ListKeyRotations.html
- * Completed rotations, oldest first; with IncludeKeyMaterial=ALL_KEY_MATERIAL the original material too.
+ * Completed rotations, oldest first; with IncludeKeyMaterial=ALL_KEY_MATERIAL the original material too, and
+ * imported material pending rotation (neither has a RotationType).
  */
 export const ListKeyRotations = keyOperation<Input>({
   name: 'ListKeyRotations',
@@ -30,12 +31,22 @@ export const ListKeyRotations = keyOperation<Input>({
       const page = await call.kms.deps.store.listMaterials(key.keyId, after, limit);
       for (const m of page.items) {
         if (m.rotationType === null && !all) continue;
+        const i = m.imported;
         rotations.push({
           KeyId: key.keyId,
           KeyMaterialId: m.materialId,
-          KeyMaterialState: m.materialId === key.currentMaterialId ? 'CURRENT' : 'NON_CURRENT',
+          KeyMaterialState: i?.pendingRotation ? 'PENDING_ROTATION' : m.materialId === key.currentMaterialId ? 'CURRENT' : 'NON_CURRENT',
           RotationDate: m.rotationType === null ? undefined : new Date(m.createdAt),
           RotationType: m.rotationType ?? undefined,
+          // "only present for symmetric encryption KMS keys with EXTERNAL origin" (RotationsListEntry)
+          ...(i
+            ? {
+                KeyMaterialDescription: i.description === '' ? undefined : i.description,
+                ImportState: i.importState,
+                ExpirationModel: i.expirationModel,
+                ValidTo: i.validTo === null ? undefined : new Date(i.validTo),
+              }
+            : {}),
         });
       }
       after = next = page.next;

@@ -1,6 +1,6 @@
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
-  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
+  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
   MetadataStore, Page, RotationType, Tag, latestPerKey, pageOf,
 } from '../types.js';
 import { PostgresDatabase, Queryable } from './database.js';
@@ -8,7 +8,7 @@ import { bytes, POSTGRES_ROWS, seqAfter, text } from './rows.js';
 
 type Row = Record<string, unknown>;
 
-const { toAccessKey, toKey, toMaterial, toAlias } = kmsRows(POSTGRES_ROWS);
+const { toAccessKey, toKey, toMaterial, toAlias, toImportParameters } = kmsRows(POSTGRES_ROWS);
 
 /**
  * The metadata store on PostgreSQL (schema: migrations/001-kms.ts). Writes that SQLite makes in one
@@ -76,7 +76,7 @@ export class PostgresMetadataStore implements MetadataStore {
     return rows.map(toAccessKey);
   }
 
-  async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
+  async createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void> {
     await this.#db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
@@ -90,7 +90,7 @@ export class PostgresMetadataStore implements MetadataStore {
           key.multiRegion,
         ],
       );
-      await insertMaterial(tx, material);
+      if (material) await insertMaterial(tx, material);
       for (const t of tags) await putTag(tx, key.keyId, t);
     });
   }
@@ -121,7 +121,8 @@ export class PostgresMetadataStore implements MetadataStore {
   async listKeysDue(now: number): Promise<KeyRecord[]> {
     const { rows } = await this.#db.query(
       `SELECT * FROM kms_keys WHERE deletion_date <= $1
-       UNION SELECT * FROM kms_keys WHERE next_rotation_date <= $1 AND rotation_enabled`,
+       UNION SELECT * FROM kms_keys WHERE next_rotation_date <= $1 AND rotation_enabled
+       UNION SELECT * FROM kms_keys WHERE material_expires_at <= $1`,
       [now],
     );
     return rows.map(toKey);
@@ -248,6 +249,33 @@ export class PostgresMetadataStore implements MetadataStore {
     return row ? { keyId: String(row.key_id), operation: String(row.operation), usedAt: Number(row.used_at), cloudTrailEventId: String(row.event_id), requestId: String(row.request_id) } : undefined;
   }
 
+  async putMaterials(keyId: string, put: readonly MaterialRecord[], remove: readonly string[], patch: KeyPatch): Promise<KeyRecord> {
+    const row = await this.#db.transaction(async (tx) => {
+      // Locked first, as addMaterial does: two imports into one key at once number their materials in turn.
+      await tx.query('SELECT 1 FROM kms_keys WHERE key_id = $1 FOR UPDATE', [keyId]);
+      if (remove.length > 0) await tx.query('DELETE FROM kms_key_materials WHERE key_id = $1 AND material_id = ANY($2::text[])', [keyId, remove]);
+      for (const m of put) await insertMaterial(tx, m);
+      return applyPatch(tx, keyId, patch);
+    });
+    return toKey(row!);
+  }
+
+  async putImportParameters(p: ImportParametersRecord): Promise<void> {
+    await this.#db.query(
+      `INSERT INTO kms_import_parameters (key_id, token_id, wrapping_algorithm, wrapping_key_spec, private_key_wrapped, created_at, valid_to)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (key_id) DO UPDATE SET token_id = excluded.token_id, wrapping_algorithm = excluded.wrapping_algorithm,
+         wrapping_key_spec = excluded.wrapping_key_spec, private_key_wrapped = excluded.private_key_wrapped,
+         created_at = excluded.created_at, valid_to = excluded.valid_to`,
+      [p.keyId, p.tokenId, p.wrappingAlgorithm, p.wrappingKeySpec, p.privateKeyWrapped, p.createdAt, p.validTo],
+    );
+  }
+
+  async getImportParameters(keyId: string): Promise<ImportParametersRecord | undefined> {
+    const row = await this.#one('SELECT * FROM kms_import_parameters WHERE key_id = $1', [keyId]);
+    return row ? toImportParameters(row) : undefined;
+  }
+
   async close(): Promise<void> {
     await this.#db.close();
   }
@@ -263,11 +291,21 @@ async function applyPatch(q: Queryable, keyId: string, patch: KeyPatch): Promise
   return rows[0];
 }
 
+/** Inserts a material after the key's others, or replaces the one of the same id (imported material). */
 function insertMaterial(q: Queryable, m: MaterialRecord): Promise<unknown> {
+  const i = m.imported;
   return q.query(
-    `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type)
-     VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kms_key_materials WHERE key_id = $1), $5)`,
-    [m.keyId, m.materialId, m.wrapped, m.createdAt, m.rotationType],
+    `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type,
+       import_state, pending_rotation, expiration_model, valid_to, description)
+     VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kms_key_materials WHERE key_id = $1), $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (key_id, material_id) DO UPDATE SET wrapped = excluded.wrapped, created_at = excluded.created_at,
+       rotation_type = excluded.rotation_type, import_state = excluded.import_state,
+       pending_rotation = excluded.pending_rotation, expiration_model = excluded.expiration_model,
+       valid_to = excluded.valid_to, description = excluded.description`,
+    [
+      m.keyId, m.materialId, m.wrapped, m.createdAt, m.rotationType,
+      i?.importState ?? null, i?.pendingRotation ?? false, i?.expirationModel ?? null, i?.validTo ?? null, i?.description ?? null,
+    ],
   );
 }
 

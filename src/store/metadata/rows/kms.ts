@@ -1,4 +1,6 @@
-import { AccessKeyRecord, AliasRecord, KeyPatch, KeyRecord, MaterialRecord, RotationType } from '../types.js';
+import {
+  AccessKeyRecord, AliasRecord, ExpirationModel, ImportParametersRecord, KeyPatch, KeyRecord, MaterialRecord, RotationType,
+} from '../types.js';
 import { num, Row, RowDialect, text } from './row.js';
 
 /** KeyPatch fields and their columns; a patch only ever names these (never caller text in SQL). */
@@ -13,6 +15,9 @@ export const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
   rotationPeriodInDays: 'rotation_period_in_days',
   nextRotationDate: 'next_rotation_date',
   onDemandRotationStartDate: 'on_demand_rotation_start_date',
+  expirationModel: 'expiration_model',
+  validTo: 'valid_to',
+  materialExpiresAt: 'material_expires_at',
 };
 
 /** Rows of the KMS tables (access_keys, kms_keys, kms_key_materials, kms_aliases) as records, on either backend. */
@@ -53,6 +58,14 @@ export function kmsRows(d: RowDialect) {
         keyUsage: r.key_usage as KeyRecord['keyUsage'],
         origin: r.origin as KeyRecord['origin'],
         multiRegion: d.flag(r.multi_region),
+        // Only keys with imported material have these (absent, not null, for the others).
+        ...(r.origin === 'EXTERNAL'
+          ? {
+              expirationModel: (r.expiration_model ?? null) as ExpirationModel | null,
+              validTo: num(r.valid_to),
+              materialExpiresAt: num(r.material_expires_at),
+            }
+          : {}),
       };
     },
 
@@ -63,6 +76,29 @@ export function kmsRows(d: RowDialect) {
         wrapped: r.wrapped as Buffer,
         createdAt: Number(r.created_at),
         rotationType: (r.rotation_type ?? null) as RotationType | null,
+        ...(r.import_state !== null && r.import_state !== undefined
+          ? {
+              imported: {
+                importState: r.import_state as 'IMPORTED' | 'PENDING_IMPORT',
+                pendingRotation: d.flag(r.pending_rotation),
+                expirationModel: r.expiration_model as ExpirationModel,
+                validTo: num(r.valid_to),
+                description: text(r.description ?? ''),
+              },
+            }
+          : {}),
+      };
+    },
+
+    toImportParameters(r: Row): ImportParametersRecord {
+      return {
+        keyId: String(r.key_id),
+        tokenId: String(r.token_id),
+        wrappingAlgorithm: String(r.wrapping_algorithm),
+        wrappingKeySpec: String(r.wrapping_key_spec),
+        privateKeyWrapped: r.private_key_wrapped as Buffer,
+        createdAt: Number(r.created_at),
+        validTo: Number(r.valid_to),
       };
     },
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
-  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
+  AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
   MetadataStore, Page, RotationType, Tag, latestPerKey, pageOf,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
@@ -9,7 +9,7 @@ import { SQLITE_ROWS } from './rows.js';
 
 type Row = Record<string, unknown>;
 
-const { toAccessKey, toKey, toMaterial, toAlias } = kmsRows(SQLITE_ROWS);
+const { toAccessKey, toKey, toMaterial, toAlias, toImportParameters } = kmsRows(SQLITE_ROWS);
 
 /**
  * SQLite in WAL mode with synchronous=FULL: a write that returned is on disk.
@@ -67,7 +67,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(toAccessKey);
   }
 
-  async createKey(key: KeyRecord, material: MaterialRecord, tags: readonly Tag[]): Promise<void> {
+  async createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void> {
     this.#db.transaction(() => {
       this.#stmt(
         `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
@@ -80,7 +80,7 @@ export class SqliteMetadataStore implements MetadataStore {
         key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
         key.multiRegion ? 1 : 0,
       );
-      this.#insertMaterial(material);
+      if (material) this.#insertMaterial(material);
       for (const t of tags) this.#putTag(key.keyId, t);
     }).immediate();
   }
@@ -118,7 +118,8 @@ export class SqliteMetadataStore implements MetadataStore {
   async listKeysDue(now: number): Promise<KeyRecord[]> {
     const rows = this.#stmt(
       `SELECT * FROM kms_keys WHERE deletion_date <= @now
-       UNION SELECT * FROM kms_keys WHERE next_rotation_date <= @now AND rotation_enabled = 1`,
+       UNION SELECT * FROM kms_keys WHERE next_rotation_date <= @now AND rotation_enabled = 1
+       UNION SELECT * FROM kms_keys WHERE material_expires_at <= @now`,
     ).all({ now }) as Row[];
     return rows.map(toKey);
   }
@@ -132,10 +133,41 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #insertMaterial(m: MaterialRecord): void {
+    const i = m.imported;
     this.#stmt(
-      `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type)
-       VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kms_key_materials WHERE key_id = ?), ?)`,
-    ).run(m.keyId, m.materialId, m.wrapped, m.createdAt, m.keyId, m.rotationType);
+      `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type,
+         import_state, pending_rotation, expiration_model, valid_to, description)
+       VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kms_key_materials WHERE key_id = ?), ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key_id, material_id) DO UPDATE SET wrapped = excluded.wrapped, created_at = excluded.created_at,
+         rotation_type = excluded.rotation_type, import_state = excluded.import_state,
+         pending_rotation = excluded.pending_rotation, expiration_model = excluded.expiration_model,
+         valid_to = excluded.valid_to, description = excluded.description`,
+    ).run(
+      m.keyId, m.materialId, m.wrapped, m.createdAt, m.keyId, m.rotationType,
+      i?.importState ?? null, i?.pendingRotation ? 1 : 0, i?.expirationModel ?? null, i?.validTo ?? null, i?.description ?? null,
+    );
+  }
+
+  async putMaterials(keyId: string, put: readonly MaterialRecord[], remove: readonly string[], patch: KeyPatch): Promise<KeyRecord> {
+    this.#db.transaction(() => {
+      for (const id of remove) this.#stmt('DELETE FROM kms_key_materials WHERE key_id = ? AND material_id = ?').run(keyId, id);
+      for (const m of put) this.#insertMaterial(m);
+      this.#applyPatch(keyId, patch);
+    }).immediate();
+    return (await this.getKey(keyId))!;
+  }
+
+  async putImportParameters(p: ImportParametersRecord): Promise<void> {
+    this.#stmt(
+      `INSERT OR REPLACE INTO kms_import_parameters
+       (key_id, token_id, wrapping_algorithm, wrapping_key_spec, private_key_wrapped, created_at, valid_to)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(p.keyId, p.tokenId, p.wrappingAlgorithm, p.wrappingKeySpec, p.privateKeyWrapped, p.createdAt, p.validTo);
+  }
+
+  async getImportParameters(keyId: string): Promise<ImportParametersRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM kms_import_parameters WHERE key_id = ?').get(keyId) as Row | undefined;
+    return row ? toImportParameters(row) : undefined;
   }
 
   async getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined> {
