@@ -51,6 +51,7 @@ import { EbsServiceKey } from './core/volumes/service-key.js';
 import { VolumeExportsService } from './core/volumes/volume-exports.js';
 import { Volumes } from './core/volumes/volumes.js';
 import { EbsKms } from './services/ec2/kms-bridge.js';
+import { ec2Service } from './services/ec2/service.js';
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -198,7 +199,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const iam = new Iam(stores.iam, stores.identityPolicies, credentials, clock, store);
   const sessions = new SessionIssuer(stores.iam, credentials, clock);
   const iamDefinition = { ...iamService(iam, clock), audit };
-  const queryServices = [iamDefinition, { ...stsService(iam, sessions, clock), audit }] as QueryService[];
   // IAM and STS are global services: SDKs sign them for us-east-1 whatever region the deployment serves.
   const globalRegions = regions === '*' ? regions : new Set([...regions, 'us-east-1']);
   const kmsClient = new KmsClient(kms, kmsDefinition);
@@ -214,6 +214,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.leases?.holder !== undefined ? { holder: options.leases.holder } : {}),
     ...options.volumes,
   });
+  const ec2Definition = { ...ec2Service(volumes, kmsClient, stores.identityPolicies, clock), audit } as QueryService;
+  // EC2 (the EBS volume subset) speaks Query's EC2 flavour on the same endpoint (SigV4 service ec2).
+  const queryServices = [iamDefinition, { ...stsService(iam, sessions, clock), audit }, ec2Definition] as QueryService[];
   const s3Definition = {
     ...s3Service(
       s3Deps,

@@ -8,6 +8,7 @@ import { defineErrors } from './aws-error.js';
  */
 export const Ec2Errors = defineErrors({
   AuthFailure: { status: 401, fault: 'client' },
+  DryRunOperation: { status: 412, fault: 'client' },
   IncorrectState: { status: 400, fault: 'client' },
   InternalError: { status: 500, fault: 'server', retryable: true },
   InvalidAction: { status: 400, fault: 'client' },

@@ -271,7 +271,7 @@ export class Volumes {
     return this.store.getDefaults(scope.accountId, scope.region);
   }
 
-  async putDefaults(scope: VolumeScope, change: Partial<EbsDefaults> & { defaultKmsKeyId?: string | null }): Promise<EbsDefaults> {
+  async putDefaults(scope: VolumeScope, change: { encryptionByDefault?: boolean; defaultKmsKeyId?: string | null }): Promise<EbsDefaults> {
     const cur = await this.getDefaults(scope);
     const keyId = change.defaultKmsKeyId === null ? undefined : (change.defaultKmsKeyId ?? cur.defaultKmsKeyId);
     const next: EbsDefaults = { encryptionByDefault: change.encryptionByDefault ?? cur.encryptionByDefault, ...(keyId !== undefined ? { defaultKmsKeyId: keyId } : {}) };

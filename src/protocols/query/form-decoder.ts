@@ -103,7 +103,7 @@ class Decoder {
   }
 }
 
-function scalar(shape: QueryShape, raw: string, key: string, secret: boolean): unknown {
+export function scalar(shape: QueryShape, raw: string, key: string, secret: boolean): unknown {
   const bad = (what: string) =>
     new AwsError(
       QueryErrors.ValidationError,

@@ -9,6 +9,7 @@ import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
 import { QueryCodec } from './query-codec.js';
+import { Ec2Codec } from './ec2-codec.js';
 import { isFormContentType, queryParams, scopeService } from './request-params.js';
 import { XmlNode, xmlText } from './xml-encoder.js';
 
@@ -39,8 +40,10 @@ const AUTH_ERRORS: Record<SigV4FailureKind, ErrorSpec> = {
   'expired-token': QueryErrors.ExpiredToken,
 };
 
-/** A Query service: its operation table and its Query codec (namespace, result wrappers). */
-export type QueryService = ServiceDefinition<unknown> & { readonly codec: QueryCodec };
+/** A Query service: its operation table and its Query codec (namespace, result wrappers), or EC2's flavour of it. */
+export type QueryService = ServiceDefinition<unknown> & { readonly codec: QueryCodec | Ec2Codec };
+
+const isEc2 = (s: QueryService | undefined): boolean => s !== undefined && 'flavour' in s.codec && s.codec.flavour === 'ec2';
 
 const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false, format: false });
 
@@ -108,12 +111,11 @@ export class QueryProtocol implements Protocol {
       }
       const request = requestContextOf(ex, verified);
       const result = (await dispatch(service, op, params, request)) as Record<string, XmlNode>;
+      // EC2: the request id first, then the members, no result wrapper nor ResponseMetadata.
       this.#send(ex, 200, {
-        [`${op.name}Response`]: {
-          '@_xmlns': service.codec.namespace,
-          ...result,
-          ResponseMetadata: { RequestId: ex.requestId },
-        },
+        [`${op.name}Response`]: isEc2(service)
+          ? { '@_xmlns': service.codec.namespace, requestId: ex.requestId, ...result }
+          : { '@_xmlns': service.codec.namespace, ...result, ResponseMetadata: { RequestId: ex.requestId } },
       });
     } catch (err) {
       if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
@@ -127,6 +129,11 @@ export class QueryProtocol implements Protocol {
       // A body not read to its end (refused before or while reading it) is not drained: close the connection.
       if (!ex.req.complete) ex.res.setHeader('connection', 'close');
       const namespace = (service ?? this.#guessService(opName) ?? this.#first())?.codec.namespace;
+      if (isEc2(service ?? this.#guessService(opName))) {
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html#api-error-response
+        this.#send(ex, aws.status, { Response: { Errors: { Error: { Code: aws.code, Message: xmlText(aws.message) } }, RequestID: ex.requestId } });
+        return;
+      }
       this.#send(ex, aws.status, {
         ErrorResponse: {
           ...(namespace ? { '@_xmlns': namespace } : {}),
