@@ -35,7 +35,7 @@ export class Signatures {
   /** Throws KMSInvalidSignatureException when the signature does not verify, as AWS does. */
   async verify(key: KeyRecord, algorithm: string, message: SecretBytes, messageType: MessageType, signature: Buffer): Promise<void> {
     const signing = this.#check(key, algorithm, 'Verify');
-    if (!signing.verify(await this.#material(key), algorithm, message.reveal(), messageType, signature)) {
+    if (!(await signing.verify(await this.#material(key), algorithm, message.reveal(), messageType, signature))) {
       throw new AwsError(KmsErrors.KMSInvalidSignatureException, 'The signature verification failed: the signature is not valid for this message, key and algorithm.');
     }
   }

@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { SecretBytes } from '../../../src/core/crypto/secret-bytes.js';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients, policyDocument } from '../../helpers/query-clients.js';
 import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
@@ -220,6 +221,26 @@ describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
       ].join('\n');
       const { stdout } = await run('python3', ['-c', script, server.url], { env: awsClientEnv() });
       assert.equal(stdout.trim(), 'ok');
+    });
+
+    it('ML-DSA signs and verifies off the event loop (worker threads): a setImmediate queued before a warm Sign or Verify runs before it completes', async () => {
+      const meta = await create({ KeySpec: 'ML_DSA_87', KeyUsage: 'SIGN_VERIFY' });
+      const record = (await server.app.kms.resolver.byIdAnywhere(meta.KeyId!))!;
+      const signatures = server.app.kms.signatures;
+      const message = () => SecretBytes.adopt(Buffer.from('queued behind nothing'));
+      // Warm: the material unwrapped and cached, the expanded key made, the worker started.
+      const signature = await signatures.sign(record, 'ML_DSA_SHAKE_256', message(), 'RAW');
+      await signatures.verify(record, 'ML_DSA_SHAKE_256', message(), 'RAW', signature);
+      // With everything cached, nothing but the signature itself stands between the call and its answer: made on
+      // the event loop, it would be done in the same turn, before any setImmediate.
+      let turned = false;
+      setImmediate(() => (turned = true));
+      await signatures.sign(record, 'ML_DSA_SHAKE_256', message(), 'RAW');
+      assert.equal(turned, true, 'the ML-DSA signature was made on the event loop');
+      turned = false;
+      setImmediate(() => (turned = true));
+      await signatures.verify(record, 'ML_DSA_SHAKE_256', message(), 'RAW', signature);
+      assert.equal(turned, true, 'the ML-DSA signature was verified on the event loop');
     });
 
     it('kms:SigningAlgorithm and kms:MessageType conditions apply to ML-DSA: an IAM policy allowing Sign for RAW only refuses EXTERNAL_MU', async () => {

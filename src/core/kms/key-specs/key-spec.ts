@@ -24,7 +24,7 @@ export type MessageType = 'RAW' | 'DIGEST' | 'EXTERNAL_MU';
  */
 export interface Signing {
   sign(material: SecretBytes, algorithm: string, message: Buffer, messageType: MessageType): Buffer | Promise<Buffer>;
-  verify(material: SecretBytes, algorithm: string, message: Buffer, messageType: MessageType, signature: Buffer): boolean;
+  verify(material: SecretBytes, algorithm: string, message: Buffer, messageType: MessageType, signature: Buffer): boolean | Promise<boolean>;
 }
 
 /** Encapsulate and Decapsulate for a KEM family (the ML_KEM algorithm was already checked). */

@@ -5,6 +5,7 @@ import { AwsError } from '../../errors/aws-error.js';
 import { CommonErrors } from '../../errors/common.js';
 import { nistOid, subjectPublicKeyInfo } from './der.js';
 import { KeySpecRules, MessageType, Signing } from './key-spec.js';
+import { DsaLevel, dsaSign, dsaVerify } from './ml-dsa-pool.js';
 
 /**
  * ML_DSA_44/65/87 (FIPS 204): SIGN_VERIFY keys with the one algorithm ML_DSA_SHAKE_256, never rotated.
@@ -18,6 +19,7 @@ import { KeySpecRules, MessageType, Signing } from './key-spec.js';
  * - MessageType EXTERNAL_MU: the 64-byte μ = SHAKE256(SHAKE256(pk, 64) ‖ 0x00 ‖ 0x00 ‖ M, 64) of FIPS 204
  *   §6.2 (Algorithm 7 line 6) the caller computed for a larger message; the signature equals one of M.
  * MessageType DIGEST is not ML-DSA's (HashML-DSA, §5.4, is not what AWS offers).
+ * Signing and verification run in worker threads (ml-dsa-pool.ts): milliseconds of JavaScript each.
  * GetPublicKey: the SubjectPublicKeyInfo of RFC 9881 (OIDs id-ml-dsa-44/65/87, 2.16.840.1.101.3.4.3.17–19).
  */
 const ALGORITHM = 'ML_DSA_SHAKE_256';
@@ -55,25 +57,15 @@ function checkMessage(algorithm: string, message: Buffer, messageType: MessageTy
   }
 }
 
-function signing(dsa: Dsa): Signing {
+function signing(level: DsaLevel, dsa: Dsa): Signing {
   return {
-    sign(material, algorithm, message, messageType) {
+    async sign(material, algorithm, message, messageType) {
       checkMessage(algorithm, message, messageType);
-      const { secretKey } = keyPair(dsa, material);
-      const signature = messageType === 'EXTERNAL_MU' ? dsa.internal.sign(message, secretKey, { externalMu: true }) : dsa.sign(message, secretKey);
-      return Buffer.from(signature);
+      return Buffer.from(await dsaSign(level, keyPair(dsa, material).secretKey, message, messageType === 'EXTERNAL_MU'));
     },
     verify(material, algorithm, message, messageType, signature) {
       checkMessage(algorithm, message, messageType);
-      const { publicKey } = keyPair(dsa, material);
-      try {
-        return messageType === 'EXTERNAL_MU'
-          ? dsa.internal.verify(signature, message, publicKey, { externalMu: true })
-          : dsa.verify(signature, message, publicKey);
-      } catch {
-        // A signature of the wrong length or encoding is simply not valid.
-        return false;
-      }
+      return dsaVerify(level, keyPair(dsa, material).publicKey, message, messageType === 'EXTERNAL_MU', signature);
     },
   };
 }
@@ -84,7 +76,7 @@ const mlDsa = (level: 44 | 65 | 87, dsa: Dsa, oidId: number): KeySpecRules => ({
   rotates: false,
   generate: async () => SecretBytes.adopt(randomBytes(SEED_BYTES)),
   publicKey: (material) => subjectPublicKeyInfo(nistOid(3, oidId), keyPair(dsa, material).publicKey),
-  signing: signing(dsa),
+  signing: signing(level, dsa),
 });
 
 export const ML_DSA_SPECS: readonly KeySpecRules[] = [mlDsa(44, ml_dsa44, 17), mlDsa(65, ml_dsa65, 18), mlDsa(87, ml_dsa87, 19)];
