@@ -26,6 +26,21 @@ export function needsNotReserved(name: string): void {
   needs(!name.startsWith('alias/aws/'), KmsErrors.NotAuthorizedException, '');
 }
 
+/**
+ * The `alias/aws/*` aliases AWS predefines in every account and region, sorted: ListAliases shows each, without
+ * a TargetKeyId (nor dates), until its service first makes the AWS managed key behind it (aws-managed-keys.ts);
+ * from then on the real alias is listed instead. They are not stored: every node lists the same ones.
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_ListAliases.html ("The response might also include
+ * aliases that have no TargetKeyId field. These are predefined aliases that AWS has created but has not yet
+ * associated with a KMS key.")
+ */
+export const PREDEFINED_AWS_ALIASES: readonly string[] = [
+  'acm', 'dynamodb', 'ebs', 'elasticfilesystem', 'es', 'glue', 'kinesisvideo', 'lambda', 'rds', 'redshift', 's3', 'secretsmanager', 'ssm', 'xray',
+].map((service) => `alias/aws/${service}`);
+
+/** An alias as ListAliases shows it: a stored one, or a predefined one with no key yet (no target, no dates). */
+export type ListedAlias = AliasRecord | (Pick<AliasRecord, 'accountId' | 'region' | 'aliasName'> & { readonly targetKeyId?: undefined });
+
 export class Aliases {
   constructor(private readonly deps: KmsDeps) {}
 
@@ -64,8 +79,26 @@ export class Aliases {
     return this.deps.store.getAlias(scope.accountId, scope.region, aliasName);
   }
 
-  list(scope: KmsScope, keyId: string | undefined, after: string | undefined, limit: number): Promise<Page<AliasRecord>> {
-    return this.deps.store.listAliases(scope.accountId, scope.region, keyId, after, limit);
+  /**
+   * A page of the scope's aliases in name order: the stored ones and, unless the listing is for one key, the
+   * predefined AWS aliases not stored yet, merged. The store's page covers every stored name up to its last
+   * one (all of them when not truncated), so a predefined name in that range that it lacks is not stored.
+   */
+  async list(scope: KmsScope, keyId: string | undefined, after: string | undefined, limit: number): Promise<Page<ListedAlias>> {
+    const page = await this.deps.store.listAliases(scope.accountId, scope.region, keyId, after, limit);
+    if (keyId !== undefined) return page;
+    const stored = new Set(page.items.map((a) => a.aliasName));
+    const upTo = page.next;
+    const predefined = PREDEFINED_AWS_ALIASES.filter((name) => (after === undefined || name > after) && (upTo === undefined || name <= upTo) && !stored.has(name));
+    if (predefined.length === 0) return page;
+    const merged: ListedAlias[] = [...page.items, ...predefined.map((aliasName) => ({ ...scope, aliasName }))].sort((a, b) =>
+      a.aliasName < b.aliasName ? -1 : a.aliasName > b.aliasName ? 1 : 0,
+    );
+    if (merged.length > limit) {
+      const items = merged.slice(0, limit);
+      return { items, next: items[limit - 1]!.aliasName };
+    }
+    return upTo === undefined ? { items: merged } : { items: merged, next: upTo };
   }
 
   #checkTarget(scope: KmsScope, target: KeyRecord): void {

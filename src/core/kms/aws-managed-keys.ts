@@ -15,34 +15,60 @@ import { TransitionClaims } from './lifecycle.js';
  * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html (the S3 policy below is
  * the one AWS installs on aws/s3).
  */
-export const AWS_MANAGED_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  s3: 'Default key that protects my S3 objects when no other key is defined',
-  // EBS: AWS's aws/ebs key (its policy's service is ec2: EBS calls KMS through ec2.<region>.amazonaws.com).
-  ebs: 'Default key that protects my EBS volumes when no other key is defined',
+interface AwsManagedService {
+  readonly description: string;
+  /** The service endpoint prefix its calls carry in kms:ViaService (EBS calls KMS as EC2). */
+  readonly viaService: string;
+  /** What the key may do through the service, and what the account may do directly besides reading metadata. */
+  readonly actions: readonly string[];
+  readonly directActions: readonly string[];
+}
+
+/**
+ * The AWS managed keys of the services Strongroom serves (or is about to: EBS volumes), with the description
+ * and key policy AWS installs on each. S3 encrypts objects with data keys only; EBS also makes grants for the
+ * instances a volume attaches to (kms:CreateGrant through EC2, kms:RevokeGrant by the account).
+ */
+const AWS_MANAGED_SERVICES: Readonly<Record<string, AwsManagedService>> = {
+  s3: {
+    description: 'Default key that protects my S3 objects when no other key is defined',
+    viaService: 's3',
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+    directActions: ['kms:Describe*', 'kms:Get*', 'kms:List*'],
+  },
+  ebs: {
+    description: 'Default key that protects my EBS volumes when no other key is defined',
+    viaService: 'ec2',
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
+    directActions: ['kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:RevokeGrant'],
+  },
 };
 
-/** The service whose endpoint an AWS managed key's policy lets the account use it through (kms:ViaService). */
-const VIA_SERVICE: Readonly<Record<string, string>> = { ebs: 'ec2' };
+export const AWS_MANAGED_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(AWS_MANAGED_SERVICES).map(([service, s]) => [service, s.description]),
+);
 
 export function awsManagedKeyPolicy(service: string, scope: KmsScope): string {
-  const via = VIA_SERVICE[service] ?? service;
+  const s = AWS_MANAGED_SERVICES[service];
+  if (!s) throw new Error(`no AWS managed key for ${service}`);
+  const name = service.toUpperCase();
   return JSON.stringify({
     Version: '2012-10-17',
     Id: `auto-${service}-2`,
     Statement: [
       {
-        Sid: `Allow access through ${service.toUpperCase()} for all principals in the account that are authorized to use ${service.toUpperCase()}`,
+        Sid: `Allow access through ${name} for all principals in the account that are authorized to use ${name}`,
         Effect: 'Allow',
         Principal: { AWS: '*' },
-        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', ...(service === 'ebs' ? ['kms:CreateGrant'] : [])],
+        Action: s.actions,
         Resource: '*',
-        Condition: { StringEquals: { 'kms:CallerAccount': scope.accountId, 'kms:ViaService': `${via}.${scope.region}.amazonaws.com` } },
+        Condition: { StringEquals: { 'kms:CallerAccount': scope.accountId, 'kms:ViaService': `${s.viaService}.${scope.region}.amazonaws.com` } },
       },
       {
         Sid: 'Allow direct access to key metadata to the account',
         Effect: 'Allow',
         Principal: { AWS: `arn:aws:iam::${scope.accountId}:root` },
-        Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'],
+        Action: s.directActions,
         Resource: '*',
       },
     ],

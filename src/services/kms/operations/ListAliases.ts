@@ -20,9 +20,8 @@ export const ListAliases = defineOperation<KmsCall, { KeyId?: string; Limit?: nu
       Aliases: page.items.map((a) => ({
         AliasName: a.aliasName,
         AliasArn: aliasArn(a.region, a.accountId, a.aliasName),
-        TargetKeyId: a.targetKeyId,
-        CreationDate: new Date(a.createdAt),
-        LastUpdatedDate: new Date(a.updatedAt),
+        // A predefined AWS alias whose key does not exist yet has no key and no dates.
+        ...(a.targetKeyId !== undefined ? { TargetKeyId: a.targetKeyId, CreationDate: new Date(a.createdAt), LastUpdatedDate: new Date(a.updatedAt) } : {}),
       })),
       Truncated: page.next !== undefined,
       NextMarker: page.next === undefined ? undefined : encodeMarker('ListAliases', page.next),
