@@ -12,7 +12,7 @@ import {
   EncapsulateCommand, DecapsulateCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +169,46 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
       secrets.push({ what: 'Decapsulate shared secret', bytes: Buffer.from(dec.SharedSecret!) });
       const pair = await kms.send(new GenerateDataKeyPairCommand({ KeyId: keyId, KeyPairSpec: 'ML_KEM_1024' }));
       secrets.push({ what: 'ML_KEM_1024 data key pair private key', bytes: Buffer.from(pair.PrivateKeyPlaintext!) });
+    }
+
+    // Each kind of private key also as its bare components (RSA's private exponent and primes, the ECC private
+    // scalar): a leak in another encoding (PKCS#1, SEC1, JWK, a debug dump) holds those even when not the PKCS#8 bytes.
+    // With an RSA ENCRYPT_DECRYPT key and a KEY_AGREEMENT key, plaintexts through asymmetric Encrypt and Decrypt.
+    {
+      const components = async (keyId: string, what: string) => {
+        const record = (await server.app.kms.resolver.byIdAnywhere(keyId))!;
+        const der = Buffer.from((await server.app.kms.deps.materials.get(record, record.currentMaterialId))!.reveal());
+        secrets.push({ what: `${what} private key (PKCS#8)`, bytes: der });
+        const jwk = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' });
+        for (const part of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) {
+          if (jwk[part] !== undefined) secrets.push({ what: `${what} private key component ${part}`, bytes: Buffer.from(jwk[part], 'base64url') });
+        }
+      };
+      for (const [KeySpec, SigningAlgorithm] of [['RSA_3072', 'RSASSA_PKCS1_V1_5_SHA_384'], ['ECC_SECG_P256K1', 'ECDSA_SHA_256'], ['ECC_NIST_P521', 'ECDSA_SHA_512']] as const) {
+        const signing = (await kms.send(new CreateKeyCommand({ KeySpec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+        await components(signing, KeySpec);
+        await kms.send(new SignCommand({ KeyId: signing, Message: plant(`message signed with ${KeySpec}`), SigningAlgorithm }));
+      }
+      const rsaEncrypt = (await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata!.KeyId!;
+      await components(rsaEncrypt, 'RSA_2048 ENCRYPT_DECRYPT');
+      const rsaPlain = plant('plaintext encrypted with an RSA key');
+      const rsaCiphertext = (await kms.send(new EncryptCommand({ KeyId: rsaEncrypt, Plaintext: rsaPlain, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }))).CiphertextBlob!;
+      assert.deepEqual(Buffer.from((await kms.send(new DecryptCommand({ KeyId: rsaEncrypt, CiphertextBlob: rsaCiphertext, EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' }))).Plaintext!), rsaPlain);
+      await expectError(kms.send(new DecryptCommand({ KeyId: rsaEncrypt, CiphertextBlob: rsaCiphertext, EncryptionAlgorithm: 'RSAES_OAEP_SHA_1' })), 'InvalidCiphertextException');
+      await expectError(kms.send(new EncryptCommand({ KeyId: rsaEncrypt, Plaintext: plant('plaintext too long for RSA_2048 OAEP SHA-256', marker().repeat(6)), EncryptionAlgorithm: 'RSAES_OAEP_SHA_256' })), 'ValidationException');
+      const agreement = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P384', KeyUsage: 'KEY_AGREEMENT' }))).KeyMetadata!.KeyId!;
+      await components(agreement, 'ECC_NIST_P384 KEY_AGREEMENT');
+      const peer = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+      const derived = await kms.send(new DeriveSharedSecretCommand({ KeyId: agreement, KeyAgreementAlgorithm: 'ECDH', PublicKey: peer.publicKey.export({ type: 'spki', format: 'der' }) }));
+      secrets.push({ what: 'ECDH P-384 shared secret', bytes: Buffer.from(derived.SharedSecret!) });
+      // The peer's private key is the caller's secret: nothing it sent may hold it either.
+      secrets.push({ what: 'the peer\'s private scalar', bytes: Buffer.from(peer.privateKey.export({ format: 'jwk' }).d!, 'base64url') });
+      const hmac = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_512', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.KeyId!;
+      await components(hmac, 'HMAC_512').catch(() => undefined); // an HMAC key is no PKCS#8: only its raw bytes are planted
+      const macMessage = plant('message MACed with HMAC_512');
+      const mac512 = (await kms.send(new GenerateMacCommand({ KeyId: hmac, Message: macMessage, MacAlgorithm: 'HMAC_SHA_512' }))).Mac!;
+      secrets.push({ what: 'HMAC_SHA_512 MAC of a planted message', bytes: Buffer.from(mac512) });
+      await expectError(kms.send(new GenerateMacCommand({ KeyId: hmac, Message: plant('message MACed with a wrong algorithm'), MacAlgorithm: 'HMAC_SHA_256' })), 'InvalidKeyUsageException');
     }
 
     // Data key pairs: the private key handed out, and the one only the ciphertext holds.
