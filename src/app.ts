@@ -52,6 +52,8 @@ import { VolumeExportsService } from './core/volumes/volume-exports.js';
 import { Volumes } from './core/volumes/volumes.js';
 import { EbsKms } from './services/ec2/kms-bridge.js';
 import { ec2Service } from './services/ec2/service.js';
+import { XKS_ROUTE_PREFIX, XksProxy } from './services/xks-proxy/proxy.js';
+import { STRONGROOM_VERSION } from './version.js';
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -260,6 +262,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       }],
       ['explain', explainRoute(jsonProtocol, explainDefinition)],
     ]),
+    // The XKS proxy API over this server's KMS keys, when proxy credentials are configured.
+    ...(config.xksProxy
+      ? {
+          prefixRoutes: new Map([
+            [XKS_ROUTE_PREFIX, new XksProxy({ config: config.xksProxy, store, materials: kms.deps.materials, clock, log, reachable: () => stores.reachable(), version: STRONGROOM_VERSION }).route],
+          ]),
+        }
+      : {}),
   });
 
   // Work that must happen once across the processes and nodes sharing the database runs under a lease each

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
 import { RegionSet } from '../core/identity/authenticator.js';
 import { selfSignedFiles } from '../http/self-signed.js';
+import { XksProxyConfig, readXksProxyCredentials } from '../services/xks-proxy/credentials.js';
 
 /** Strongroom's configuration. Precedence: flags > environment (STRONGROOM_*) > defaults. */
 export interface Config {
@@ -34,6 +35,11 @@ export interface Config {
   readonly trails?: TrailConfig;
   /** Bounds on request bodies read before their signature is verified (absent: DEFAULT_BODY_LIMITS). */
   readonly bodies?: BodyLimits;
+  /**
+   * Serve the XKS proxy API (src/services/xks-proxy/proxy.ts) with these credentials
+   * (STRONGROOM_XKS_PROXY_CREDENTIALS_FILE); absent: not served.
+   */
+  readonly xksProxy?: XksProxyConfig;
 }
 
 /**
@@ -115,7 +121,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   if ((rootAccessKeyId === undefined) !== (rootSecretAccessKey === undefined)) {
     throw new ConfigError('STRONGROOM_ROOT_ACCESS_KEY_ID and STRONGROOM_ROOT_SECRET_ACCESS_KEY go together');
   }
+  const xksCredentialsFile = nonEmpty(env.STRONGROOM_XKS_PROXY_CREDENTIALS_FILE);
+  const xksProxy = xksCredentialsFile === undefined ? undefined : readXksProxyCredentials(xksCredentialsFile, (m) => new ConfigError(m));
   return {
+    ...(xksProxy ? { xksProxy } : {}),
     host: flags.host ?? env.STRONGROOM_HOST ?? '127.0.0.1',
     port,
     dataDir,

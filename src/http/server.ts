@@ -24,6 +24,8 @@ export type OwnRoute = (ex: Exchange) => void;
 export function createEdge(opts: {
   protocols: readonly Protocol[];
   routes: ReadonlyMap<string, OwnRoute>;
+  /** Own routes that serve every path under a prefix of /_strongroom/ (e.g. 'xks/': the XKS proxy API). */
+  prefixRoutes?: ReadonlyMap<string, OwnRoute>;
   /** The services the protocols serve: a request signed for another is answered at the edge (unserved-service.ts). */
   served: ServedServices;
   log: Logger;
@@ -62,8 +64,10 @@ export function createEdge(opts: {
     });
     const url = req.url ?? '/';
     if (url.startsWith(OWN_PREFIX)) {
-      const route = opts.routes.get(url.split('?')[0]!.slice(OWN_PREFIX.length));
+      const own = url.split('?')[0]!.slice(OWN_PREFIX.length);
+      const route = opts.routes.get(own);
       if (route) return route(ex);
+      for (const [prefix, r] of opts.prefixRoutes ?? []) if (own.startsWith(prefix)) return r(ex);
       return sendJson(res, 404, { error: 'no such endpoint' });
     }
     if (answerUnservedService(req, res, requestId, opts.served)) return;

@@ -56,6 +56,8 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** The root-of-trust key file (default: in the data dir). */
   rootOfTrustFile?: string;
+  /** Serve the XKS proxy API with these credentials. */
+  xksProxy?: Config['xksProxy'];
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -86,6 +88,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     s3: { ...DEFAULT_S3_CONFIG, ...opts.s3 },
     ...(opts.trails ? { trails: opts.trails } : {}),
     ...(opts.bodies ? { bodies: { ...DEFAULT_BODY_LIMITS, ...opts.bodies } } : {}),
+    ...(opts.xksProxy ? { xksProxy: opts.xksProxy } : {}),
   };
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
