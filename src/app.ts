@@ -54,6 +54,8 @@ import { EbsKms } from './services/ec2/kms-bridge.js';
 import { ec2Service } from './services/ec2/service.js';
 import { XKS_ROUTE_PREFIX, XksProxy } from './services/xks-proxy/proxy.js';
 import { STRONGROOM_VERSION } from './version.js';
+import { NbdServer } from './protocols/nbd/server.js';
+import { startNbd } from './protocols/nbd/start.js';
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -100,6 +102,8 @@ export interface App {
   readonly volumeExports: VolumeExports;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
+  /** Where the NBD server listens once listen() resolved (nbd://HOST:PORT, nbds:// with TLS); undefined when off. */
+  nbdUrl(): string | undefined;
   /** Stops accepting, finishes in-flight requests, closes the stores. */
   close(): Promise<void>;
 }
@@ -298,6 +302,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     );
   const sweep = () => Promise.all([lifecycleLease.run((guard) => sweepOnce(guard.held)), sweepBlobs()]);
   let timer: NodeJS.Timeout | undefined;
+  // Attached volumes as NBD exports (--nbd-listen): started with the HTTP server, stopped first at close.
+  let nbd: { server: NbdServer; url: string } | undefined;
 
   return {
     server,
@@ -325,14 +331,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       lifecycleLease.start();
       deliveryLease.start();
       trailDelivery.start((step) => deliveryLease.run(step));
+      if (config.nbd) nbd = await startNbd(config.nbd, volumeExports, log);
       ready = true;
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
     },
+    nbdUrl: () => nbd?.url,
     async close() {
       ready = false;
       if (timer) clearInterval(timer);
+      // NBD clients' in-flight requests finish and their volumes close (flushing) while the stores are still open.
+      await nbd?.server.close();
       // Finish in-flight requests; keep-alive connections that stay open past a grace period are cut.
       await new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

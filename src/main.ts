@@ -7,6 +7,7 @@ import { Config } from './config/config.js';
 import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
+import { assertNbdCanListen } from './protocols/nbd/start.js';
 
 /** A worker that dies is replaced, but not more often than this (a worker that cannot start must not spin). */
 const RESPAWN_MIN_INTERVAL_MS = 1_000;
@@ -16,6 +17,8 @@ interface ReadyMessage {
   readonly type: 'ready';
   readonly url: string;
   readonly deployment: Deployment;
+  /** The NBD server's URL, when --nbd-listen is set. */
+  readonly nbdUrl?: string;
 }
 
 /**
@@ -34,12 +37,13 @@ export async function main(config: Config): Promise<void> {
 async function single(config: Config): Promise<void> {
   // A port that cannot be listened on is refused before anything is made (buildApp makes the data dir).
   await assertCanListen(config.host, config.port);
+  if (config.nbd) await assertNbdCanListen(config.nbd);
   const { app, url } = await start(config);
   onSignals((signal) => {
     app.log.info({ signal }, 'shutting down');
     closeAndExit(app);
   });
-  printBanner(config, app.deployment, url);
+  printBanner(config, app.deployment, url, 1, app.nbdUrl());
 }
 
 async function worker(config: Config): Promise<void> {
@@ -56,11 +60,14 @@ async function worker(config: Config): Promise<void> {
   process.on('disconnect', () => stop('the primary process is gone'));
   // Signals go to the primary, which stops the workers; a worker signalled directly stops too.
   onSignals((signal) => stop(signal));
-  process.send!({ type: 'ready', url, deployment: app.deployment } satisfies ReadyMessage);
+  const nbdUrl = app.nbdUrl();
+  process.send!({ type: 'ready', url, deployment: app.deployment, ...(nbdUrl ? { nbdUrl } : {}) } satisfies ReadyMessage);
 }
 
 async function primary(config: Config): Promise<void> {
   await assertCanListen(config.host, config.port);
+  // Every worker listens on the NBD port too (node:cluster shares it; the primary hands connections out), as on the HTTP port.
+  if (config.nbd) await assertNbdCanListen(config.nbd);
   let stopping = false;
   const ready = new Map<Worker, ReadyMessage>();
   const fork = (): Promise<ReadyMessage> => {
@@ -115,7 +122,7 @@ async function primary(config: Config): Promise<void> {
     if (workers.length === 0) process.exit(0);
     for (const w of workers) w?.send({ type: 'stop' });
   });
-  printBanner(config, first.deployment, first.url, config.workers);
+  printBanner(config, first.deployment, first.url, config.workers, first.nbdUrl);
 }
 
 class StartFailed extends Error {
@@ -156,7 +163,7 @@ function closeAndExit(app: App): void {
   );
 }
 
-function printBanner(config: Config, d: Deployment, url: string, workers = 1): void {
+function printBanner(config: Config, d: Deployment, url: string, workers = 1, nbdUrl?: string): void {
   const out = process.stdout;
   if (d.generatedRoot) {
     out.write(
@@ -173,6 +180,10 @@ function printBanner(config: Config, d: Deployment, url: string, workers = 1): v
   if (config.tls?.selfSigned) {
     const cert = config.tls.certFile;
     out.write(`TLS: self-signed certificate ${cert}; trust it with AWS_CA_BUNDLE=${cert} (aws CLI, boto3) or NODE_EXTRA_CA_CERTS=${cert} (Node SDKs)\n`);
+  }
+  if (nbdUrl) {
+    const tls = config.nbd?.tls ? ` (TLS with client certificates signed by ${config.nbd.tls.caFile})` : '';
+    out.write(`NBD: attached volumes exported on ${nbdUrl}/<volume-id>${tls}\n`);
   }
   const where = config.databaseUrl !== undefined ? `database ${describeDatabaseUrl(config.databaseUrl)}` : `data ${config.dataDir}`;
   const processes = workers > 1 ? `, ${workers} workers` : '';

@@ -37,6 +37,10 @@ program
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
   .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate for localhost, made on first start in <data-dir>/tls (runs openssl; STRONGROOM_TLS_SELF_SIGNED)')
+  .option('--nbd-listen <addr>', 'export attached volumes over NBD: off, PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT (STRONGROOM_NBD_LISTEN; default off; 10809 is NBD\'s port)')
+  .option('--nbd-tls-cert <file>', 'PEM certificate of the NBD server: NBD over TLS only (required off loopback; STRONGROOM_NBD_TLS_CERT)')
+  .option('--nbd-tls-key <file>', 'PEM private key of --nbd-tls-cert (STRONGROOM_NBD_TLS_KEY)')
+  .option('--nbd-tls-ca <file>', 'PEM CA certificate(s): NBD clients must present a certificate one of them signed (STRONGROOM_NBD_TLS_CA)')
   .action(async (flags: Flags) => {
     await main(loadConfig(flags));
   });

@@ -5,6 +5,7 @@ import { ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
 import { RegionSet } from '../core/identity/authenticator.js';
 import { selfSignedFiles } from '../http/self-signed.js';
 import { XksProxyConfig, readXksProxyCredentials } from '../services/xks-proxy/credentials.js';
+import { NbdConfig, NbdFlags, loadNbdConfig } from './nbd.js';
 
 /** Strongroom's configuration. Precedence: flags > environment (STRONGROOM_*) > defaults. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
    * (STRONGROOM_XKS_PROXY_CREDENTIALS_FILE); absent: not served.
    */
   readonly xksProxy?: XksProxyConfig;
+  /** The NBD server exporting attached volumes (`--nbd-listen`, src/config/nbd.ts); absent: off. */
+  readonly nbd?: NbdConfig;
 }
 
 /**
@@ -80,7 +83,7 @@ export interface S3Config {
   readonly legacyEncryptionNotFound: boolean;
 }
 
-export interface Flags {
+export interface Flags extends NbdFlags {
   host?: string;
   port?: string | number;
   dataDir?: string;
@@ -123,6 +126,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   }
   const xksCredentialsFile = nonEmpty(env.STRONGROOM_XKS_PROXY_CREDENTIALS_FILE);
   const xksProxy = xksCredentialsFile === undefined ? undefined : readXksProxyCredentials(xksCredentialsFile, (m) => new ConfigError(m));
+  const nbd = loadNbdConfig(flags, env);
   return {
     ...(xksProxy ? { xksProxy } : {}),
     host: flags.host ?? env.STRONGROOM_HOST ?? '127.0.0.1',
@@ -152,6 +156,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       blockSseCForNewBuckets: flag(env.STRONGROOM_S3_BLOCK_SSE_C, 'STRONGROOM_S3_BLOCK_SSE_C'),
       legacyEncryptionNotFound: flag(env.STRONGROOM_S3_LEGACY_ENCRYPTION_NOT_FOUND, 'STRONGROOM_S3_LEGACY_ENCRYPTION_NOT_FOUND'),
     },
+    ...(nbd ? { nbd } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export class FileBlockDevice implements BlockDevice {
   failWith: VolumeIoError | undefined;
   /** Tests set this to slow writes down (to hold requests in flight). */
   writeDelayMs = 0;
+  /** Tests set this to slow close() down (a volume flushing a lot at close). */
+  closeDelayMs = 0;
 
   constructor(
     private readonly fh: FileHandle,
@@ -76,6 +78,7 @@ export class FileBlockDevice implements BlockDevice {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.closeDelayMs > 0) await new Promise((r) => setTimeout(r, this.closeDelayMs));
     await this.fh.sync().catch(() => undefined);
     await this.fh.close();
     this.onClose();

@@ -11,6 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpsAgent } from 'node:https';
 import { Clock } from '../../src/core/clock.js';
 import { ROOT_KEY_FILE } from '../../src/core/crypto/root-of-trust/file.js';
+import { NbdConfig } from '../../src/config/nbd.js';
 
 export const TEST_ACCOUNT = '111122223333';
 export const TEST_REGION = 'us-east-1';
@@ -18,6 +19,8 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIATESTROOT00000001', secretAcc
 
 export interface TestServer {
   readonly url: string;
+  /** The NBD server's URL (nbd://127.0.0.1:PORT) when started with `nbd`. */
+  readonly nbdUrl?: string;
   readonly app: App;
   readonly dataDir: string;
   /** Every log line the server wrote. */
@@ -58,6 +61,8 @@ export interface TestServerOptions {
   rootOfTrustFile?: string;
   /** Serve the XKS proxy API with these credentials. */
   xksProxy?: Config['xksProxy'];
+  /** Export attached volumes over NBD (e.g. `{ host: '127.0.0.1', port: 0 }`). */
+  nbd?: NbdConfig;
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -89,6 +94,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     ...(opts.trails ? { trails: opts.trails } : {}),
     ...(opts.bodies ? { bodies: { ...DEFAULT_BODY_LIMITS, ...opts.bodies } } : {}),
     ...(opts.xksProxy ? { xksProxy: opts.xksProxy } : {}),
+    ...(opts.nbd ? { nbd: opts.nbd } : {}),
   };
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -107,8 +113,10 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     for (const c of clients) c.destroy();
     await app.close();
   };
+  const nbdUrl = app.nbdUrl();
   return {
     url,
+    ...(nbdUrl ? { nbdUrl } : {}),
     app,
     dataDir,
     logs,

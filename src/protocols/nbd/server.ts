@@ -1,7 +1,8 @@
 import { Server, Socket, createServer } from 'node:net';
 import { Duplex } from 'node:stream';
 import { Logger } from 'pino';
-import { VolumeExports } from '../../core/volumes/block-device.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BlockDevice, VolumeExports, VolumeIoError } from '../../core/volumes/block-device.js';
 import { ConnectionEnded } from './byte-reader.js';
 import { ProtocolViolation, negotiate } from './handshake.js';
 import { TlsUpgrader } from './tls-upgrade.js';
@@ -9,6 +10,9 @@ import { Transmission } from './transmission.js';
 
 /** NBD_INFO_BLOCK_SIZE's maximum: what clients assume anyway when none is given (proto.md "Block size constraints"). */
 export const DEFAULT_MAX_PAYLOAD = 32 * 1024 * 1024;
+/** An export in use is asked for this many times, this far apart, before the client is refused (openExport). */
+const OPEN_ATTEMPTS = 10;
+const OPEN_RETRY_MS = 100;
 
 export interface NbdServerOptions {
   readonly exports: VolumeExports;
@@ -37,9 +41,14 @@ export class NbdServer {
   private readonly sessions = new Map<Session, Promise<void>>();
   private readonly tls: TlsUpgrader | undefined;
   private closing = false;
+  /** Exports whose last client is gone but whose device is still closing (flushing), by name. */
+  private readonly releasing = new Map<string, Promise<void>>();
+  /** What negotiation opens exports through (see openExport). */
+  private readonly exportsView: VolumeExports;
 
   constructor(private readonly options: NbdServerOptions) {
     this.tls = options.tls ? new TlsUpgrader(options.tls) : undefined;
+    this.exportsView = { list: () => options.exports.list(), open: (name) => this.openExport(name) };
     this.server = createServer({ noDelay: true, keepAlive: true }, (socket) => {
       if (this.closing) return void socket.destroy();
       const session: Session = { socket };
@@ -75,6 +84,24 @@ export class NbdServer {
     await closed;
   }
 
+  /**
+   * A client that disconnects and reconnects at once (`nbdcopy in; nbdcopy out`) must not find its own export
+   * busy: its previous device may still be closing (flushing) here, or — with several workers — in another
+   * process. So an open waits for this process's close of the same export, and an export refused as in use
+   * ('shutdown') is asked again for a moment before the refusal is passed on.
+   */
+  private async openExport(name: string): Promise<BlockDevice | undefined> {
+    await this.releasing.get(name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.exports.open(name);
+      } catch (err) {
+        if (!(err instanceof VolumeIoError) || err.kind !== 'shutdown' || attempt >= OPEN_ATTEMPTS || this.closing) throw err;
+        await sleep(OPEN_RETRY_MS);
+      }
+    }
+  }
+
   /** One connection, from the greeting to the socket's end (never rejects). */
   private async serve(session: Session): Promise<void> {
     const { log } = this.options;
@@ -85,7 +112,7 @@ export class NbdServer {
     try {
       const negotiated = await negotiate(
         socket,
-        this.options.exports,
+        this.exportsView,
         { maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD, preferredBlockSize: this.options.preferredBlockSize ?? 4096 },
         this.tls ? { upgrader: this.tls } : undefined,
       );
@@ -106,6 +133,10 @@ export class NbdServer {
           granularity: this.options.preferredBlockSize ?? 4096,
         },
         log,
+        (closed) => {
+          const done = closed.finally(() => this.releasing.get(negotiated.name) === done && this.releasing.delete(negotiated.name));
+          this.releasing.set(negotiated.name, done);
+        },
       );
       session.transmission = transmission;
       await transmission.run();

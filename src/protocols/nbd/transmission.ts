@@ -54,6 +54,8 @@ export class Transmission {
     private readonly session: Negotiated,
     private readonly limits: TransmissionLimits,
     private readonly log: Logger,
+    /** Told as soon as no more requests are read, with the promise of the device's close (the export is free then). */
+    private readonly closing: (closed: Promise<void>) => void = () => undefined,
   ) {
     this.order = new OverlapOrder(limits.granularity);
   }
@@ -66,8 +68,11 @@ export class Transmission {
       if (err instanceof ProtocolViolation) this.log.info({ export: this.session.name, reason: err.message }, 'nbd: closing a connection that broke the protocol');
       else if (!(err instanceof ConnectionEnded)) throw err;
     } finally {
-      await Promise.allSettled([...this.running]);
-      await this.session.device.close().catch((err: unknown) => this.log.error({ err, export: this.session.name }, 'nbd: closing the volume failed'));
+      const closed = Promise.allSettled([...this.running]).then(() =>
+        this.session.device.close().catch((err: unknown) => this.log.error({ err, export: this.session.name }, 'nbd: closing the volume failed')),
+      );
+      this.closing(closed);
+      await closed;
     }
   }
 
