@@ -2,7 +2,7 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, DecapsulateCommand, DescribeKeyCommand, DisableKeyCommand,
-  EncapsulateCommand, GenerateDataKeyPairCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand,
+  EncapsulateCommand, GenerateDataKeyPairCommand, GetKeyLastUsageCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand,
 } from '@aws-sdk/client-kms';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { ml_kem512, ml_kem768, ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
@@ -365,7 +365,7 @@ describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
       assert.equal(err.name, 'DisabledException');
     });
 
-    it('kms:Encapsulate and kms:Decapsulate are authorized separately, grants may allow them (but not Sign) on an ML-KEM key, and CloudTrail records each call without the secret or its ciphertext', async () => {
+    it('kms:Encapsulate and kms:Decapsulate are authorized separately, grants may allow them (but not Sign) on an ML-KEM key, GetKeyLastUsage and DryRun know them, and CloudTrail records each call without the secret or its ciphertext', async () => {
       const key = (await create({ KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' })).Arn!;
       const iam: IAMClient = clients.iam();
       await iam.send(new CreateUserCommand({ UserName: 'kem-user' }));
@@ -383,6 +383,9 @@ describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
       await kms.send(new CreateGrantCommand({ KeyId: key, GranteePrincipal: grantee, Operations: ['Decapsulate', 'GetPublicKey'] }));
       const dec = await user.send(new DecapsulateCommand({ KeyId: key, SharedSecretCiphertextBlob: enc.SharedSecretCiphertextBlob, EncapsulationAlgorithm: 'ML_KEM' }));
       assert.deepEqual(Buffer.from(dec.SharedSecret!), Buffer.from(enc.SharedSecret!));
+      assert.equal((await kms.send(new GetKeyLastUsageCommand({ KeyId: key }))).KeyLastUsage?.Operation, 'Decapsulate');
+      err = await rejection(kms.send(new EncapsulateCommand({ KeyId: key, EncapsulationAlgorithm: 'ML_KEM', DryRun: true })));
+      assert.equal(err.name, 'DryRunOperationException');
 
       const trail = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
       try {
@@ -391,8 +394,8 @@ describe('KMS post-quantum keys over HTTP with @aws-sdk/client-kms', () => {
             (ev) => JSON.parse(ev.CloudTrailEvent!) as Record<string, unknown>,
           );
         const encapsulations = (await events('Encapsulate')).filter((r) => (r.requestParameters as { keyId?: string } | null)?.keyId === key);
-        assert.equal(encapsulations.length, 1);
-        const record = encapsulations[0]!;
+        assert.deepEqual(encapsulations.map((r) => r.errorCode).sort(), ['DryRunOperationException', undefined]);
+        const record = encapsulations.find((r) => r.errorCode === undefined)!;
         assert.equal(record.eventSource, 'kms.amazonaws.com');
         assert.equal(record.readOnly, true);
         assert.deepEqual(record.requestParameters, { keyId: key, encapsulationAlgorithm: 'ML_KEM' });
