@@ -34,7 +34,7 @@
  */
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { constants, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -365,7 +365,26 @@ async function checkAuthorization(server: ChildServer, operations: readonly Oper
 async function runOnce(t: Target, load: LoadOptions & { loadgen: Settings['loadgen'] }): Promise<Run> {
   const w = t.workload;
   const req = await signKmsRequest(t.server.host, w.operation, w.input, w.credentials);
-  return load.loadgen === 'wrk' ? replayWrk(t.server.url, req, load) : replay(t.server.url, req, load, w.expectBody);
+  const cpuBefore = cpuTicks(t.server.pid);
+  const run = await (load.loadgen === 'wrk' ? replayWrk(t.server.url, req, load) : replay(t.server.url, req, load, w.expectBody));
+  const cpuAfter = cpuTicks(t.server.pid);
+  if (cpuBefore === undefined || cpuAfter === undefined || run.total === 0) return run;
+  return { ...run, cpuUsPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / CLOCK_TICKS_PER_SECOND / run.total) };
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat's utime and stime (100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process (every thread) in clock ticks, or undefined without /proc. */
+function cpuTicks(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The fields after the parenthesised command name: state is the 3rd field, utime the 14th, stime the 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -396,7 +415,8 @@ function formatLine(r: Row): string {
   const cell = (m: Measurement) =>
     `${String(m.median.rps).padStart(6)} rps p50 ${ms(m.median.p50Ms)} p99 ${ms(m.median.p99Ms)} (runs ${m.runs.map((x) => x.rps).join('/')})`;
   const name = `strongroom/${r.logLevel}`;
-  return `${r.label.padEnd(LABEL_WIDTH)} ${name.padEnd(16)} ${cell(r.strongroom)} | bare ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}`;
+  const cpu = r.strongroom.median.cpuUsPerRequest;
+  return `${r.label.padEnd(LABEL_WIDTH)} ${name.padEnd(16)} ${cell(r.strongroom)} | bare ${cell(r.bare)} | ratio ${r.ratio.toFixed(2)}${cpu === undefined ? '' : ` | server CPU ${cpu} µs/req (bare ${r.bare.median.cpuUsPerRequest ?? '?'})`}`;
 }
 
 /** autocannon records latencies in whole milliseconds (0 means under one); wrk in fractions. */

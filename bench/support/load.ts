@@ -18,6 +18,12 @@ export interface Run {
   /** 2xx responses whose body differed from the expected one (only checked where it is constant). */
   readonly mismatches: number;
   readonly statusCodes: Record<string, number>;
+  /**
+   * The server's CPU time (user + system, all its threads: the libuv pool's too) per request of the run, in µs,
+   * from /proc/<pid>/stat; unset where /proc is not there. Steadier than rps on a shared machine: other work
+   * slows the server down but does not make its requests cost more CPU.
+   */
+  readonly cpuUsPerRequest?: number;
 }
 
 /** The repeats of one measurement and the run that stands for them. */
