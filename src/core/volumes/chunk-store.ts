@@ -3,8 +3,8 @@ import { BlobStore } from '../../store/blob/blob-store.js';
 import { ChunkRef, VolumeStore } from '../../store/metadata/volume-types.js';
 import { CHUNK_BYTES, RECORD_BYTES, openChunk, sealChunk } from './chunks.js';
 
-/** At most this many chunk records per segment blob (8 MiB of data): what one flush of many writes becomes. */
-export const MAX_SEGMENT_CHUNKS = 128;
+/** At most this many chunk records per segment blob (16 MiB of data): what one flush of many writes becomes. */
+export const MAX_SEGMENT_CHUNKS = 256;
 
 /** A chunk whose record does not authenticate: tampered, moved, swapped or rolled back. */
 export class ChunkIntegrityError extends Error {
@@ -21,7 +21,7 @@ export interface SealedChunk {
 
 /**
  * The chunk contents of volumes and snapshots, as segment blobs of the blob store: a segment is the records
- * of one flush (up to MAX_SEGMENT_CHUNKS, at RECORD_BYTES each), written once, never modified — a rewrite of a
+ * of one flush (up to MAX_SEGMENT_CHUNKS, 16 MiB of data), written once, never modified — a rewrite of a
  * chunk goes to a new segment (copy-on-write), so a snapshot keeps the records it references. The blob store
  * is the deployment's (files and SQLite, or PostgreSQL), so every node sharing the database reads the same
  * blocks. A segment no chunk references any more is deleted (collect).
@@ -71,7 +71,11 @@ export class ChunkStore {
       let j = i + 1;
       while (j < refs.length && refs[j]!.blobId === refs[i]!.blobId && refs[j]!.slot === refs[j - 1]!.slot + 1) j++;
       const first = refs[i]!;
-      const bytes = await collectStream(this.blobs.read(first.blobId, { start: first.slot * RECORD_BYTES, end: (first.slot + (j - i)) * RECORD_BYTES - 1 }));
+      const start = first.slot * RECORD_BYTES;
+      const length = (j - i) * RECORD_BYTES;
+      const bytes = this.blobs.readBytes
+        ? await this.blobs.readBytes(first.blobId, start, length)
+        : await collectStream(this.blobs.read(first.blobId, { start, end: start + length - 1 }));
       for (let k = 0; k < j - i; k++) out.push(bytes.subarray(k * RECORD_BYTES, (k + 1) * RECORD_BYTES));
       i = j;
     }

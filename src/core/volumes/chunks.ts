@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
-import { NONCE_BYTES, TAG_BYTES, open, seal } from '../crypto/aes-gcm.js';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { NONCE_BYTES, TAG_BYTES } from '../crypto/aes-gcm.js';
 
 /**
  * How a volume's blocks are sealed at rest (issue 12).
@@ -46,11 +46,14 @@ export function sealChunk(dataKey: Buffer, b: ChunkBinding, plaintext: Buffer, o
   if (plaintext.length !== CHUNK_BYTES || out.length !== RECORD_BYTES) throw new RangeError('a chunk is 64 KiB');
   const binding = bindingBytes(b);
   const key = writeKey(dataKey, binding);
-  const s = seal(key, plaintext, binding);
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   key.fill(0);
-  s.nonce.copy(out, 0);
-  s.ciphertext.copy(out, NONCE_BYTES);
-  s.tag.copy(out, NONCE_BYTES + CHUNK_BYTES);
+  cipher.setAAD(binding);
+  nonce.copy(out, 0);
+  cipher.update(plaintext).copy(out, NONCE_BYTES);
+  cipher.final();
+  cipher.getAuthTag().copy(out, NONCE_BYTES + CHUNK_BYTES);
 }
 
 /** The chunk's plaintext, or undefined when the record does not authenticate for this binding. */
@@ -58,9 +61,17 @@ export function openChunk(dataKey: Buffer, b: ChunkBinding, record: Buffer): Buf
   if (record.length !== RECORD_BYTES) return undefined;
   const binding = bindingBytes(b);
   const key = writeKey(dataKey, binding);
+  // Not aes-gcm.ts#open: GCM's final() yields nothing, so update()'s buffer is the plaintext (no 64 KiB copy).
+  const decipher = createDecipheriv('aes-256-gcm', key, record.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
+  key.fill(0);
+  decipher.setAAD(binding);
+  decipher.setAuthTag(record.subarray(NONCE_BYTES + CHUNK_BYTES));
+  const plain = decipher.update(record.subarray(NONCE_BYTES, NONCE_BYTES + CHUNK_BYTES));
   try {
-    return open(key, record.subarray(0, NONCE_BYTES), record.subarray(NONCE_BYTES, NONCE_BYTES + CHUNK_BYTES), record.subarray(NONCE_BYTES + CHUNK_BYTES), binding);
-  } finally {
-    key.fill(0);
+    decipher.final();
+    return plain;
+  } catch {
+    plain.fill(0);
+    return undefined;
   }
 }

@@ -1,8 +1,16 @@
 import { SecretBytes } from '../crypto/secret-bytes.js';
+import { BlobNotFoundError } from '../../store/blob/blob-store.js';
 import { ChunkRef } from '../../store/metadata/volume-types.js';
 import { BlockDevice, VolumeIoError } from './block-device.js';
 import { ChunkIntegrityError, ChunkStore, MAX_SEGMENT_CHUNKS, zeroChunk } from './chunk-store.js';
 import { CHUNK_BYTES } from './chunks.js';
+
+/** What a device operation rejects with: always a VolumeIoError (store details stay in the log-free message). */
+function ioError(err: unknown): VolumeIoError {
+  if (err instanceof VolumeIoError) return err;
+  if (err instanceof ChunkIntegrityError || err instanceof RangeError) return new VolumeIoError(err.message, 'io');
+  return new VolumeIoError('the volume store failed', 'io');
+}
 
 const zeroFill = (chunk: Buffer, at: number, from: number, to: number) => void chunk.fill(0, at, at + (to - from));
 
@@ -37,8 +45,13 @@ export interface EncryptedDeviceOptions {
 export class EncryptedBlockDevice implements BlockDevice {
   readonly size: number;
   readonly #o: EncryptedDeviceOptions;
-  readonly #dirty = new Map<number, Buffer | null>();
+  #dirty = new Map<number, Buffer | null>();
+  /** The chunks of the write-behind persist in progress (sealed and committed while new writes go to #dirty). */
+  #inflight: Map<number, Buffer | null> | undefined;
+  #inflightDone: Promise<void> | undefined;
   readonly #clean = new Map<number, Buffer>();
+  /** Read-modify-write bases being decrypted ahead of their write's turn (#prefetch). */
+  readonly #prefetched = new Map<number, { ref: ChunkRef; plain: Promise<Buffer> }>();
   #chain: Promise<unknown> = Promise.resolve();
   #failed: VolumeIoError | undefined;
   #closed = false;
@@ -52,30 +65,70 @@ export class EncryptedBlockDevice implements BlockDevice {
     this.#lastCheck = Date.now();
   }
 
-  read(offset: number, length: number): Promise<Buffer> {
-    return this.#run(async () => {
+  /**
+   * Reads run beside each other and beside writes (not in the chain): what they see is taken synchronously —
+   * dirty and cached chunks copied at once, committed ones decrypted from the references of that moment — so a
+   * read returns, per chunk, the content before or after a write in flight, never a mix of stale and new
+   * state, and what it decrypts is cached only if the chunk did not change meanwhile. (Overlapping requests in
+   * flight are ordered by the NBD server.) A segment freed under a read in flight (its chunk rewritten and
+   * flushed meanwhile) makes the read start over once.
+   */
+  async read(offset: number, length: number): Promise<Buffer> {
+    try {
+      await this.#guard();
       this.#range(offset, length);
-      const out = Buffer.alloc(length);
-      if (length === 0) return out;
-      const first = Math.floor(offset / CHUNK_BYTES);
-      const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
-      await this.#load(first, last);
-      for (let i = first; i <= last; i++) {
-        const chunkStart = i * CHUNK_BYTES;
-        const from = Math.max(offset, chunkStart);
-        const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
-        const src = this.#current(i);
-        if (src) src.copy(out, from - offset, from - chunkStart, to - chunkStart);
+      try {
+        return await this.#read(offset, length);
+      } catch (err) {
+        if (err instanceof BlobNotFoundError) return await this.#read(offset, length);
+        throw err;
       }
-      return out;
+    } catch (err) {
+      throw ioError(err);
+    }
+  }
+
+  async #read(offset: number, length: number): Promise<Buffer> {
+    const out = Buffer.alloc(length);
+    if (length === 0) return out;
+    const first = Math.floor(offset / CHUNK_BYTES);
+    const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
+    const place = (i: number, src: Buffer) => {
+      const chunkStart = i * CHUNK_BYTES;
+      const from = Math.max(offset, chunkStart);
+      const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
+      src.copy(out, from - offset, from - chunkStart, to - chunkStart);
+    };
+    const refs: ChunkRef[] = [];
+    for (let i = first; i <= last; i++) {
+      const pending = this.#pending(i);
+      if (pending !== undefined) {
+        if (pending) place(i, pending);
+        continue;
+      }
+      const c = this.#clean.get(i);
+      if (c) place(i, c);
+      else {
+        const ref = this.#o.map.get(i);
+        if (ref) refs.push(ref);
+      }
+    }
+    if (refs.length === 0) return out;
+    const plains = await this.#o.chunks.readChunks(this.#o.volumeId, this.#o.dataKey.reveal(), refs);
+    refs.forEach((ref, k) => {
+      place(ref.index, plains[k]!);
+      if (this.#o.map.get(ref.index) === ref && this.#pending(ref.index) === undefined && !this.#clean.has(ref.index)) this.#cache(ref.index, plains[k]!);
     });
+    return out;
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
+    this.#prefetch(offset, data.length);
     return this.#run(async () => {
       this.#range(offset, data.length);
       await this.#modify(offset, data.length, (chunk, at, from, to) => data.copy(chunk, at, from, to));
-      if (fua || this.#dirty.size >= MAX_SEGMENT_CHUNKS) await this.#persist();
+      if (fua) await this.#persist(true);
+      else if (this.#dirty.size >= MAX_SEGMENT_CHUNKS) await this.#persist(false);
     });
   }
 
@@ -90,25 +143,26 @@ export class EncryptedBlockDevice implements BlockDevice {
       if (endWhole > firstWhole) {
         const inside = (i: number) => i >= firstWhole && i < endWhole;
         for (const i of [...this.#dirty.keys()].filter(inside)) this.#dirty.delete(i);
-        for (const i of [...this.#o.map.keys()].filter(inside)) this.#setDirty(i, null);
+        for (const i of [...this.#o.map.keys(), ...(this.#inflight?.keys() ?? [])].filter(inside)) this.#setDirty(i, null);
         for (const i of [...this.#clean.keys()].filter(inside)) this.#clean.delete(i);
         if (offset < firstWhole * CHUNK_BYTES) await this.#modify(offset, firstWhole * CHUNK_BYTES - offset, zeroFill);
         if (offset + length > endWhole * CHUNK_BYTES) await this.#modify(endWhole * CHUNK_BYTES, offset + length - endWhole * CHUNK_BYTES, zeroFill);
       } else {
         await this.#modify(offset, length, zeroFill);
       }
-      if (fua || this.#dirty.size >= MAX_SEGMENT_CHUNKS) await this.#persist();
+      if (fua) await this.#persist(true);
+      else if (this.#dirty.size >= MAX_SEGMENT_CHUNKS) await this.#persist(false);
     });
   }
 
   flush(): Promise<void> {
-    return this.#run(() => this.#persist());
+    return this.#run(() => this.#persist(true));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.#run(() => this.#persist());
+      await this.#run(() => this.#persist(true));
     } finally {
       this.#closed = true;
       this.#wipe();
@@ -123,10 +177,7 @@ export class EncryptedBlockDevice implements BlockDevice {
       try {
         return await op();
       } catch (err) {
-        if (err instanceof VolumeIoError) throw err;
-        if (err instanceof ChunkIntegrityError) throw new VolumeIoError(err.message, 'io');
-        if (err instanceof RangeError) throw new VolumeIoError(err.message, 'io');
-        throw new VolumeIoError('the volume store failed', 'io');
+        throw ioError(err);
       }
     });
     this.#chain = p.catch(() => undefined);
@@ -142,7 +193,10 @@ export class EncryptedBlockDevice implements BlockDevice {
     if (reason !== undefined) {
       // Stopped: what was not flushed is dropped, the data key wiped. The client must disconnect.
       this.#failed = new VolumeIoError(reason, 'shutdown');
-      this.#wipe();
+      // A write-behind persist in progress finishes first (its writes were acknowledged; it still has the key).
+      const wipe = () => this.#wipe();
+      if (this.#inflightDone) this.#inflightDone.then(wipe, wipe);
+      else wipe();
       throw this.#failed;
     }
   }
@@ -158,23 +212,68 @@ export class EncryptedBlockDevice implements BlockDevice {
     if (length === 0) return;
     const first = Math.floor(offset / CHUNK_BYTES);
     const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
-    const partial = [first, last].filter((i) => offset > i * CHUNK_BYTES || offset + length < (i + 1) * CHUNK_BYTES);
-    for (const i of partial) await this.#load(i, i);
+    // Partly covered chunks: their current content becomes a dirty copy first (read-modify-write). Writes run
+    // one at a time, so no other write changes #dirty meanwhile; reads only add to the clean cache.
+    for (const i of new Set([first, last])) {
+      if (offset <= i * CHUNK_BYTES && offset + length >= (i + 1) * CHUNK_BYTES) continue;
+      const d = this.#dirty.get(i);
+      if (d) continue;
+      if (d === null) {
+        this.#setDirty(i, zeroChunk());
+        continue;
+      }
+      const flying = this.#inflight?.get(i);
+      if (flying !== undefined) {
+        this.#setDirty(i, flying ? Buffer.from(flying) : zeroChunk());
+        continue;
+      }
+      const base = await this.#committed(i);
+      if (!this.#dirty.has(i)) this.#setDirty(i, base);
+    }
     for (let i = first; i <= last; i++) {
       const chunkStart = i * CHUNK_BYTES;
       const from = Math.max(offset, chunkStart);
       const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
-      if (to - from === CHUNK_BYTES) {
-        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-        edit(chunk, 0, from - offset, to - offset);
-        this.#setDirty(i, chunk);
-        continue;
+      let chunk = this.#dirty.get(i);
+      if (to - from === CHUNK_BYTES || !chunk) {
+        chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        if (to - from !== CHUNK_BYTES) chunk.fill(0);
       }
-      const current = this.#current(i);
-      const chunk = this.#dirty.get(i) ?? (current ? Buffer.from(current) : zeroChunk());
       edit(chunk, from - chunkStart, from - offset, to - offset);
       this.#setDirty(i, chunk);
     }
+  }
+
+  /**
+   * Starts decrypting the committed chunks a write covers only in part, before the write's turn comes: writes
+   * run one at a time, but their read-modify-write reads overlap this way (4 KiB random writes in flight).
+   */
+  #prefetch(offset: number, length: number): void {
+    if (length === 0 || this.#closed || this.#failed || !Number.isSafeInteger(offset) || offset < 0 || offset + length > this.size) return;
+    const first = Math.floor(offset / CHUNK_BYTES);
+    const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
+    for (const i of new Set([first, last])) {
+      if (offset <= i * CHUNK_BYTES && offset + length >= (i + 1) * CHUNK_BYTES) continue;
+      if (this.#pending(i) !== undefined || this.#clean.has(i) || this.#prefetched.has(i)) continue;
+      const ref = this.#o.map.get(i);
+      if (!ref) continue;
+      const plain = this.#o.chunks.readChunks(this.#o.volumeId, this.#o.dataKey.reveal(), [ref]).then(([p]) => p!);
+      plain.catch(() => undefined);
+      this.#prefetched.set(i, { ref, plain });
+    }
+  }
+
+  /** A private copy of chunk i as committed (cached, prefetched or decrypted), zeroes when never written. */
+  async #committed(i: number): Promise<Buffer> {
+    const ref = this.#o.map.get(i);
+    const pre = this.#prefetched.get(i);
+    this.#prefetched.delete(i);
+    const c = this.#clean.get(i);
+    if (c) return Buffer.from(c);
+    if (!ref) return zeroChunk();
+    if (pre && pre.ref === ref) return pre.plain;
+    const [plain] = await this.#o.chunks.readChunks(this.#o.volumeId, this.#o.dataKey.reveal(), [ref]);
+    return plain!;
   }
 
   #setDirty(i: number, chunk: Buffer | null): void {
@@ -182,25 +281,6 @@ export class EncryptedBlockDevice implements BlockDevice {
     const old = this.#clean.get(i);
     if (old && old !== chunk) old.fill(0);
     this.#clean.delete(i);
-  }
-
-  /** The chunk as reads see it now (undefined: zeroes). Only after #load of it. */
-  #current(i: number): Buffer | undefined {
-    if (this.#dirty.has(i)) return this.#dirty.get(i) ?? undefined;
-    return this.#clean.get(i);
-  }
-
-  /** Decrypts the committed chunks of [first, last] that are neither dirty nor cached. */
-  async #load(first: number, last: number): Promise<void> {
-    const refs: ChunkRef[] = [];
-    for (let i = first; i <= last; i++) {
-      if (this.#dirty.has(i) || this.#clean.has(i)) continue;
-      const ref = this.#o.map.get(i);
-      if (ref) refs.push(ref);
-    }
-    if (refs.length === 0) return;
-    const plains = await this.#o.chunks.readChunks(this.#o.volumeId, this.#o.dataKey.reveal(), refs);
-    refs.forEach((ref, k) => this.#cache(ref.index, plains[k]!));
   }
 
   #cache(i: number, plain: Buffer): void {
@@ -220,25 +300,61 @@ export class EncryptedBlockDevice implements BlockDevice {
     return this.#genNext++;
   }
 
-  /** Seals every dirty chunk, commits the map, makes it durable, then frees segments nothing references. */
-  async #persist(): Promise<void> {
-    if (this.#dirty.size === 0) return;
+  /** Chunk i as written but not yet committed (null: zeroed), or undefined when its committed state is current. */
+  #pending(i: number): Buffer | null | undefined {
+    if (this.#dirty.has(i)) return this.#dirty.get(i)!;
+    if (this.#inflight?.has(i)) return this.#inflight.get(i)!;
+    return undefined;
+  }
+
+  /**
+   * Hands every dirty chunk to a persist (seal into segments, commit the map, make it durable, free segments
+   * nothing references). `durable`: resolves once it (and the one before) is durable — flush, FUA. Otherwise
+   * write-behind: it runs while later writes fill a new dirty set (one persist at a time: a write that fills
+   * the next set waits for the one in progress), so sealing overlaps the fsyncs.
+   */
+  async #persist(durable: boolean): Promise<void> {
+    if (this.#inflightDone) await this.#inflightDone;
+    if (this.#dirty.size > 0) {
+      const entries = this.#dirty;
+      this.#dirty = new Map();
+      this.#inflight = entries;
+      const done = this.#commit(entries).then(
+        () => {
+          this.#inflight = undefined;
+          this.#inflightDone = undefined;
+        },
+        (err: unknown) => {
+          // What was acknowledged but not persisted cannot be kept: the device stops.
+          this.#failed ??= ioError(err);
+          this.#inflight = undefined;
+          this.#inflightDone = undefined;
+          throw this.#failed;
+        },
+      );
+      done.catch(() => undefined);
+      this.#inflightDone = done;
+    }
+    if (durable && this.#inflightDone) await this.#inflightDone;
+  }
+
+  async #commit(entries: Map<number, Buffer | null>): Promise<void> {
     const { chunks, volumeId, map } = this.#o;
-    const entries = [...this.#dirty].sort((a, b) => a[0] - b[0]);
-    const written = entries.filter((e): e is [number, Buffer] => e[1] !== null).map(([index, plaintext]) => ({ index, plaintext }));
-    const dropped = entries.filter(([i, c]) => c === null && map.has(i)).map(([i]) => i);
+    const sorted = [...entries].sort((a, b) => a[0] - b[0]);
+    const written = sorted.filter((e): e is [number, Buffer] => e[1] !== null).map(([index, plaintext]) => ({ index, plaintext }));
+    const dropped = sorted.filter(([i, c]) => c === null && map.has(i)).map(([i]) => i);
     const refs = await chunks.writeSegments(volumeId, this.#o.dataKey.reveal(), written, () => this.#generation());
     const replaced = await chunks.store.commitChunks(volumeId, refs, dropped);
     await chunks.durable();
     for (const r of refs) map.set(r.index, r);
     for (const i of dropped) map.delete(i);
-    this.#dirty.clear();
-    for (const w of written) this.#cache(w.index, w.plaintext);
+    for (const w of written) if (!this.#dirty.has(w.index)) this.#cache(w.index, w.plaintext);
     await chunks.collect(replaced);
   }
 
   #wipe(): void {
     for (const c of this.#dirty.values()) c?.fill(0);
+    for (const c of this.#inflight?.values() ?? []) c?.fill(0);
     for (const c of this.#clean.values()) c.fill(0);
     this.#dirty.clear();
     this.#clean.clear();

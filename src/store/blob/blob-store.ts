@@ -20,6 +20,11 @@ export interface BlobStore {
    * (start > end, negative, not integers) at once.
    */
   read(id: string, range?: BlobRange): Readable;
+  /**
+   * Optional: bytes [start, start + length) as one buffer, without a stream (the volume store's chunk reads:
+   * many small ranges, where a stream's setup costs more than the read). Rejects like `read`'s stream errors.
+   */
+  readBytes?(id: string, start: number, length: number): Promise<Buffer>;
   /** Rejects with BlobNotFoundError. */
   size(id: string): Promise<number>;
   /** Idempotent: deleting a missing blob succeeds. Readers that already opened it may finish. */

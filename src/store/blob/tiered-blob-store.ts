@@ -29,6 +29,12 @@ export class TieredBlobStore implements BlobStore {
     return this.small.readIfHeld(id, range) ?? this.large.read(id, range);
   }
 
+  async readBytes(id: string, start: number, length: number): Promise<Buffer> {
+    const small = this.small.readIfHeld(id, { start, end: start + length - 1 });
+    if (small) return collect(small);
+    return this.large.readBytes ? this.large.readBytes(id, start, length) : collect(this.large.read(id, { start, end: start + length - 1 }));
+  }
+
   size(id: string): Promise<number> {
     return this.small.has(id) ? this.small.size(id) : this.large.size(id);
   }
@@ -46,4 +52,10 @@ export class TieredBlobStore implements BlobStore {
   async sweepIncomplete(): Promise<number> {
     return (await this.small.sweepIncomplete()) + (await this.large.sweepIncomplete());
   }
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -66,6 +66,33 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     await again.close();
   });
 
+  it('keeps every write with many requests in flight: reads beside writes, write-behind persists, prefetched read-modify-writes', async () => {
+    const v = await attachedVolume(server);
+    const dev = await openDevice(server, v.volumeId);
+    const span = 600 * CHUNK_BYTES; // more than two write-behind sets of 256 chunks
+    const base = randomBytes(span);
+    await Promise.all(Array.from({ length: span / (1 << 20) + 1 }, (_, k) => dev.write(k << 20, base.subarray(k << 20, (k + 1) << 20), false)));
+    await dev.flush();
+    const model = Buffer.from(base);
+    const ops: Promise<unknown>[] = [];
+    for (let k = 0; k < 2000; k++) {
+      const at = Math.floor(Math.random() * (span / 4096)) * 4096;
+      if (k % 3 === 0) {
+        ops.push(dev.read(at, 4096));
+        continue;
+      }
+      const data = randomBytes(4096);
+      data.copy(model, at);
+      ops.push(dev.write(at, data, false));
+    }
+    await Promise.all(ops);
+    assert.ok((await dev.read(0, span)).equals(model), 'reads after the writes see all of them');
+    await dev.close();
+    const again = await openDevice(server, v.volumeId);
+    assert.ok((await again.read(0, span)).equals(model), 'and so does the volume reopened');
+    await again.close();
+  });
+
   it('never stores the written pattern in the data folder: CMK-encrypted and "unencrypted" volumes alike', async () => {
     const pattern = Buffer.from('STRONGROOM-VOLUME-PLAINTEXT-PATTERN-0123456789');
     const block = Buffer.alloc(4 * CHUNK_BYTES);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
+import { FileHandle, chmod, mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter, isBlobId } from '../blob-store.js';
@@ -9,6 +9,8 @@ import { FsBlobWriter } from './fs-blob-writer.js';
 export const BLOBS_DIR = 'blobs';
 export const INCOMING_DIR = '.incoming';
 const SHARD = /^[0-9a-f]{2}$/;
+/** Read handles readBytes keeps open. */
+const OPEN_HANDLES = 64;
 
 export interface FsBlobStoreOptions {
   /** A file in .incoming not written for this long is taken for a dead writer's (default 1 h). */
@@ -34,6 +36,8 @@ export class FsBlobStore implements BlobStore {
   readonly #incomingDir: string;
   /** Ids of this store's writers not yet committed or aborted; sweepIncomplete leaves them be. */
   readonly #live = new Set<string>();
+  /** Open read handles of committed blobs, least recently used first (readBytes). */
+  readonly #handles = new Map<string, { handle: FileHandle; users: number; dropped: boolean }>();
   readonly #staleAfterMs: number;
   readonly #now: () => number;
 
@@ -83,6 +87,63 @@ export class FsBlobStore implements BlobStore {
     return new FileRangeStream(this.#pathOf(id), id, range);
   }
 
+  async readBytes(id: string, start: number, length: number): Promise<Buffer> {
+    assertBlobId(id);
+    assertBlobRange({ start, end: start + length - 1 });
+    const entry = await this.#handle(id);
+    entry.users++;
+    try {
+      const out = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await entry.handle.read(out, done, length - done, start + done);
+        if (bytesRead === 0) throw new RangeError(`range ${start}-${start + length - 1} reaches past the end of blob ${id}`);
+        done += bytesRead;
+      }
+      return out;
+    } finally {
+      entry.users--;
+      if (entry.users === 0 && entry.dropped) await entry.handle.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * An open handle of a committed blob, from a small LRU (readBytes' callers read many small ranges of the same
+   * blobs: an open and a close per read would cost more than the read). Committed blobs never change, and a
+   * handle of a blob deleted meanwhile still reads it, as an opened stream does.
+   */
+  async #handle(id: string): Promise<{ handle: FileHandle; users: number; dropped: boolean }> {
+    const hit = this.#handles.get(id);
+    if (hit) {
+      this.#handles.delete(id);
+      this.#handles.set(id, hit);
+      return hit;
+    }
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#pathOf(id), 'r');
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(id) : err;
+    }
+    const raced = this.#handles.get(id);
+    if (raced) {
+      await handle.close();
+      return raced;
+    }
+    const entry = { handle, users: 0, dropped: false };
+    this.#handles.set(id, entry);
+    if (this.#handles.size > OPEN_HANDLES) this.#drop(this.#handles.keys().next().value as string);
+    return entry;
+  }
+
+  #drop(id: string): void {
+    const entry = this.#handles.get(id);
+    if (!entry) return;
+    this.#handles.delete(id);
+    entry.dropped = true;
+    if (entry.users === 0) void entry.handle.close().catch(() => undefined);
+  }
+
   async size(id: string): Promise<number> {
     assertBlobId(id);
     try {
@@ -94,6 +155,7 @@ export class FsBlobStore implements BlobStore {
 
   async delete(id: string): Promise<void> {
     assertBlobId(id);
+    this.#drop(id);
     try {
       await unlink(this.#pathOf(id));
     } catch (err) {
