@@ -13,8 +13,9 @@ import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
 import { CacheSettings } from './core/cache/cache.js';
 import { LeasedJob } from './core/leases/leased-job.js';
+import { Keyring } from './core/crypto/root-of-trust/keyring.js';
 import { RootOfTrust, RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
-import { checkDataDirParts, openRootKeyFile, openRootOfTrust, wrongRootKey } from './data-dir.js';
+import { checkDataDirParts, openKeyring, openRootKeyFile, openRootOfTrust, rootSettings, wrongRootKey } from './data-dir.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
 import { Iam } from './core/iam/iam.js';
@@ -121,7 +122,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const leaseClock = options.leases?.clock ?? clock;
   // SQLite: the key file first, as before the database exists (checkDataDirParts refused a database without
   // one), so that a start that dies in between never leaves a database whose key was not made yet.
-  const sqliteRoot = config.databaseUrl === undefined ? openRootKeyFile(config) : undefined;
+  const sqliteRoot = config.databaseUrl === undefined && rootSettings(config).kind === 'file' ? openRootKeyFile(config) : undefined;
   const stores = await openStores(config, {
     asyncDurability: true,
     clock: leaseClock,
@@ -129,28 +130,34 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.cache ? { cache: options.cache } : {}),
   });
   const store = stores.metadata;
-  let root: RootOfTrust;
+  let root: RootOfTrust | undefined = sqliteRoot;
+  let keyring: Keyring;
   let treeSigner: TreeHeadSigner;
   try {
     // A database another node initialised is opened with its root of trust, never with a new one.
-    root = sqliteRoot ?? (await openRootOfTrust(config, stores));
+    root ??= await openRootOfTrust(config, stores);
+    // The keyring between the root and every stored secret: unwrapped here, once (one HSM call with pkcs11);
+    // from here on every component wraps and unwraps with it (src/core/crypto/README.md).
+    keyring = await openKeyring(config, stores, root);
   } catch (err) {
     await stores.close();
+    await root?.close();
     throw err;
   }
 
   // Every service commits its calls' records here (services/service.ts#dispatch), grouped per event-loop turn,
-  // each group with a tree head signed by the audit key (made once, wrapped by the root of trust). Opened first:
-  // unwrapping it proves the root of trust is the one the database was made with, before anything is written
+  // each group with a tree head signed by the audit key (made once, wrapped by the keyring). Opened first:
+  // unwrapping it proves the keyring is the one the database was made with, before anything is written
   // with a wrong one (bootstrap would wrap configured root credentials with it).
   try {
-    treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, root, clock.now());
+    treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, keyring, clock.now());
   } catch (err) {
     await stores.close();
+    keyring.seal();
     await root.close();
     throw err instanceof RootOfTrustError ? wrongRootKey(config, stores.description, err) : err;
   }
-  const credentials = new CredentialStore(store, root, stores.iam, stores.cache);
+  const credentials = new CredentialStore(store, keyring, stores.iam, stores.cache);
   const deployment = await bootstrap(store, credentials, config, clock);
   await stores.durable(); // a new data dir's account and credentials, before anyone is told them
   const regions = config.regions ?? new Set([deployment.homeRegion]);
@@ -160,7 +167,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
   // A key's transition is claimed first (a lease per key), so that of the servers finding it due at once one makes it.
   const transitionClaims = { leases: stores.leases, holder: options.leases?.holder ?? `${process.pid}:${randomUUID()}`, ttlMs: KEY_TRANSITION_CLAIM_MS };
-  const kms = new Kms(store, root, clock, {
+  const kms = new Kms(store, keyring, clock, {
     grants: stores.grantStore,
     lifecycleEvents: auditedKeyLifecycle(audit),
     transitionClaims,
@@ -171,13 +178,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // S3's objects: what the S3 service serves and where trails deliver.
   // Small sealed bodies (most objects of many workloads) go to the database, committed in groups; the rest to files.
   const blobs = await stores.blobs();
-  const s3Deps = { store: stores.s3, blobs, keys: new ObjectKeys(root, stores.s3, () => clock.now()), clock, options: config.s3 };
+  const s3Deps = { store: stores.s3, blobs, keys: new ObjectKeys(keyring, stores.s3, () => clock.now()), clock, options: config.s3 };
   // CloudTrail trails deliver into S3 buckets as the CloudTrail service: CreateTrail checks the bucket and its
   // policy, the delivery loop writes log and digest files (src/core/audit/trail-delivery.ts).
   // SSE-KMS log files (a trail's KmsKeyId, or the bucket's default): KMS called as cloudtrail.amazonaws.com.
   const trailDestination = new S3TrailDestination(s3Deps, new KmsServicePrincipalClient(kms, audit));
   const trails = stores.trails;
-  const digestKeys = new DigestSigningKeys(trails, root);
+  const digestKeys = new DigestSigningKeys(trails, keyring);
   const cloudTrailDefinition = {
     ...cloudTrailService(stores.audit, stores.identityPolicies, clock, { trails, signingKeys: digestKeys, bucketCheck: trailDestination }),
     audit,
@@ -212,7 +219,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const volumes = new Volumes(
     stores.volumes,
     new ChunkStore(stores.volumes, blobs, () => stores.durable()),
-    new EbsServiceKey(root, stores.volumes),
+    new EbsServiceKey(keyring, stores.volumes),
     new EbsKms(kms, stores.grantStore, audit),
     () => clock.now(),
   );
@@ -300,7 +307,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       (swept) => void (swept > 0 && log.warn({ swept }, 'removed object bodies that a process which died left half-written')),
       (err: unknown) => log.error({ err }, 'sweeping half-written object bodies failed'),
     );
-  const sweep = () => Promise.all([lifecycleLease.run((guard) => sweepOnce(guard.held)), sweepBlobs()]);
+  // A keyring key added by another node or an offline command (operator rotate-keyring) is used for new writes here too.
+  const refreshKeyring = () => keyring.refresh().catch((err: unknown) => log.error({ err }, 'reloading the keyring failed; the keys in memory stay in use'));
+  const sweep = () => Promise.all([lifecycleLease.run((guard) => sweepOnce(guard.held)), sweepBlobs(), refreshKeyring()]);
   let timer: NodeJS.Timeout | undefined;
   // Attached volumes as NBD exports (--nbd-listen): started with the HTTP server, stopped first at close.
   let nbd: { server: NbdServer; url: string } | undefined;
@@ -361,6 +370,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await lifecycleLease.stop();
       await deliveryLease.stop();
       await stores.close();
+      keyring.seal();
       await root.close();
     },
   };

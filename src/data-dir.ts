@@ -1,8 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileRootOfTrust, ROOT_KEY_FILE } from './core/crypto/root-of-trust/file.js';
+import { Keyring, KeyringRootMismatchError } from './core/crypto/root-of-trust/keyring.js';
+import { Pkcs11RootOfTrust } from './core/crypto/root-of-trust/pkcs11.js';
 import { Stores } from './stores.js';
-import { RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
+import { TreeHeadSigner } from './core/audit/tree-head-key.js';
+import { RootOfTrust, RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
+import { RootOfTrustSettings } from './config/root-of-trust.js';
 import { BLOBS_DIR } from './store/blob/fs/fs-blob-store.js';
 import { SQLITE_FILE } from './store/metadata/sqlite/database.js';
 import { CREDENTIALS_FILE } from './bootstrap.js';
@@ -15,15 +19,28 @@ export class DataDirError extends Error {
   }
 }
 
-export function checkDataDirParts(config: { dataDir: string; databaseUrl?: string; rootOfTrustFile: string }): void {
+/** What the server and the offline commands are told the root of trust is (the file root unless configured). */
+export interface RootOfTrustLocation {
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly rootOfTrustFile: string;
+  readonly rootOfTrust?: RootOfTrustSettings;
+}
+
+export function rootSettings(config: RootOfTrustLocation): RootOfTrustSettings {
+  return config.rootOfTrust ?? { kind: 'file', file: config.rootOfTrustFile };
+}
+
+export function checkDataDirParts(config: RootOfTrustLocation): void {
   const { dataDir } = config;
   // With PostgreSQL the data dir holds no database: openRootOfTrust checks the key against the database.
   if (config.databaseUrl !== undefined || !existsSync(dataDir)) return;
   const has = (name: string) => existsSync(join(dataDir, name));
-  if (has(SQLITE_FILE) && !existsSync(config.rootOfTrustFile)) {
+  if (rootSettings(config).kind === 'file' && has(SQLITE_FILE) && !existsSync(config.rootOfTrustFile)) {
     throw new DataDirError(
       `data dir ${dataDir} has a database (${SQLITE_FILE}) but no root-of-trust key at ${config.rootOfTrustFile}: restore the ` +
-        `key file it was made with (every key in the database is wrapped by it) — refusing to create a new one`,
+        `key file it was made with (every key in the database is wrapped by it; if \`operator rotate-root\` moved it to an HSM, ` +
+        `start with --root-of-trust pkcs11) — refusing to create a new one`,
     );
   }
   if (!has(SQLITE_FILE)) {
@@ -43,8 +60,20 @@ export function checkDataDirParts(config: { dataDir: string; databaseUrl?: strin
  * makes the key; every later node must be given a copy of that file (a new random key would open nothing).
  * Whether the file given is the right one is proven next, by unwrapping the audit key (app.ts, wrongRootKey).
  */
-export async function openRootOfTrust(config: { rootOfTrustFile: string; databaseUrl?: string }, stores: Stores): Promise<FileRootOfTrust> {
+export async function openRootOfTrust(config: RootOfTrustLocation, stores: Stores): Promise<RootOfTrust> {
+  const settings = rootSettings(config);
   const initialised = (await stores.metadata.getSetting('account_id')) !== undefined;
+  if (settings.kind === 'pkcs11') {
+    const keyring = await stores.keyring.get();
+    if (!keyring && initialised) {
+      throw new DataDirError(
+        `the database (${stores.description}) was made before the keyring: its keys are wrapped by its root-of-trust key file — ` +
+          `start once with the file root, or move it to the HSM with \`strongroom operator rotate-root --to pkcs11\``,
+      );
+    }
+    // The HSM key is generated only for a new deployment: for an existing one, a missing key is refused.
+    return Pkcs11RootOfTrust.open({ module: settings.module, tokenLabel: settings.tokenLabel, keyLabel: settings.keyLabel, pin: settings.pin() }, { createKey: !keyring && !initialised });
+  }
   if (initialised && !existsSync(config.rootOfTrustFile)) {
     throw new DataDirError(
       `the database (${stores.description}) was initialised with a root of trust that is not at ${config.rootOfTrustFile}: ` +
@@ -53,6 +82,32 @@ export async function openRootOfTrust(config: { rootOfTrustFile: string; databas
     );
   }
   return openRootKeyFile(config);
+}
+
+/**
+ * The keyring of the deployment, unsealed with `root` (one root call): made on a new deployment's first start,
+ * and on the first start of a deployment made before the keyring, whose file root key then becomes keyring key 0
+ * (its blobs stay as they are). A root that does not open it is refused with one line (DataDirError).
+ */
+export async function openKeyring(config: RootOfTrustLocation, stores: Stores, root: RootOfTrust): Promise<Keyring> {
+  const keyring = new Keyring(stores.keyring);
+  try {
+    // Upgrading a deployment made before the keyring: its key file must be the one that wrapped what the
+    // database holds before it is kept as keyring key 0 (a wrong one would be written into the keyring).
+    if (root instanceof FileRootOfTrust && !root.created && !(await stores.keyring.get()) && (await stores.audit.treeHeadKey())) {
+      await TreeHeadSigner.openOrCreate(stores.audit, root);
+    }
+    await keyring.unseal(root, { create: true, ...(root instanceof FileRootOfTrust && !root.created ? { legacyKey: () => root.keyForUpgrade() } : {}) });
+  } catch (err) {
+    if (err instanceof KeyringRootMismatchError) throw new DataDirError(err.message);
+    if (!(err instanceof RootOfTrustError)) throw err;
+    if (root instanceof FileRootOfTrust) throw wrongRootKey(config, stores.description, err);
+    throw new DataDirError(
+      `the root of trust (${root.description}) does not open the keyring in the database (${stores.description}: ${err.message}): ` +
+        `it is not the root this deployment's keyring is wrapped by`,
+    );
+  }
+  return keyring;
 }
 
 /** The root-of-trust key file, made (with its directory) if missing. */

@@ -13,6 +13,7 @@ import { TrailStore } from './store/metadata/trail-types.js';
 import { TrailDeliveryStore } from './core/audit/trail-delivery.js';
 import { S3Store } from './store/metadata/s3-types.js';
 import { VolumeStore } from './store/metadata/volume-types.js';
+import { KeyringStore } from './store/metadata/keyring-types.js';
 import { MetadataStore } from './store/metadata/types.js';
 import { Clock, systemClock } from './core/clock.js';
 import { Leases } from './core/leases/leases.js';
@@ -28,6 +29,7 @@ import { SqliteLeaseStore } from './store/metadata/sqlite/lease-store.js';
 import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 import { SqliteS3Store } from './store/metadata/sqlite/s3-store.js';
 import { SqliteVolumeStore } from './store/metadata/sqlite/volume-store.js';
+import { SqliteKeyringStore } from './store/metadata/sqlite/keyring-store.js';
 import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
 import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
 import { SqliteBlobStore } from './store/blob/sqlite/sqlite-blob-store.js';
@@ -41,6 +43,7 @@ import { PostgresLeaseStore } from './store/metadata/postgres/lease-store.js';
 import { PostgresMetadataStore } from './store/metadata/postgres/postgres-store.js';
 import { PostgresS3Store } from './store/metadata/postgres/s3-store.js';
 import { PostgresVolumeStore } from './store/metadata/postgres/volume-store.js';
+import { PostgresKeyringStore } from './store/metadata/postgres/keyring-store.js';
 import { PostgresTrailDeliveryStore } from './store/metadata/postgres/trail-delivery-store.js';
 import { PostgresTrailStore } from './store/metadata/postgres/trail-store.js';
 import { PostgresBlobStore } from './store/blob/postgres/postgres-blob-store.js';
@@ -81,6 +84,8 @@ export interface Stores {
   readonly trailDelivery: TrailDeliveryStore;
   /** Leases for work that must happen once across the processes and nodes sharing the database. */
   readonly leases: Leases;
+  /** The keyring, wrapped by the root of trust (src/core/crypto/root-of-trust/keyring.ts). */
+  readonly keyring: KeyringStore;
   /** What every cache over these stores shares: the invalidation port writers publish on, and the TTL. */
   readonly cache: CacheSettings;
   /** Where sealed object bodies go (opened on first call: offline commands that need none make nothing). */
@@ -144,6 +149,7 @@ async function openSqlite(dataDir: string, options: StoreOptions): Promise<Store
     trailDelivery: new SqliteTrailDeliveryStore(database),
     s3: new SqliteS3Store(database),
     volumes: new SqliteVolumeStore(database),
+    keyring: new SqliteKeyringStore(database),
     leases: new SqliteLeaseStore(database, options.clock ?? systemClock),
     blobs: () =>
       (blobs ??= FsBlobStore.open(dataDir).then((files) => new TieredBlobStore(new SqliteBlobStore(database, SMALL_BLOB_MAX_BYTES), files))),
@@ -179,6 +185,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Stores>
     trailDelivery: new PostgresTrailDeliveryStore(database),
     s3: new PostgresS3Store(database),
     volumes: new PostgresVolumeStore(database),
+    keyring: new PostgresKeyringStore(database),
     leases: new PostgresLeaseStore(database, options.clock ?? systemClock),
     blobs: async () => blobs,
     durable: async () => undefined, // a statement that returned is committed (synchronous_commit on)
@@ -219,6 +226,7 @@ function assemble(b: BackendStores): Stores {
     s3: new BucketCachingStore(b.s3, cache),
     volumes: b.volumes,
     leases: b.leases,
+    keyring: b.keyring,
     cache,
     blobs: b.blobs,
     durable: b.durable,

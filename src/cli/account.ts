@@ -23,9 +23,9 @@ export async function accountCreateCommand(flags: AccountCreateFlags): Promise<n
   }
   const { stores } = opened;
   try {
-    const root = opened.root();
+    const keyring = await opened.keyring();
     const region = (await stores.metadata.getSetting('home_region')) ?? 'us-east-1';
-    const account = await createAccount(stores.metadata, new CredentialStore(stores.metadata, root, undefined, stores.cache), systemClock, flags.accountId);
+    const account = await createAccount(stores.metadata, new CredentialStore(stores.metadata, keyring, undefined, stores.cache), systemClock, flags.accountId);
     process.stdout.write(
       `Account ${account.accountId} created. Root credentials (shown once, stored nowhere in the clear):\n` +
         `  export AWS_ACCESS_KEY_ID=${account.accessKeyId}\n` +

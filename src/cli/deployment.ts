@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, DeploymentLocation, deploymentLocation } from '../config/config.js';
 import { FileRootOfTrust } from '../core/crypto/root-of-trust/file.js';
-import { noDatabaseIn, notADataDir } from '../data-dir.js';
+import { Keyring } from '../core/crypto/root-of-trust/keyring.js';
+import { RootOfTrust } from '../core/crypto/root-of-trust/root-of-trust.js';
+import { noDatabaseIn, notADataDir, openKeyring, openRootOfTrust } from '../data-dir.js';
 import { Stores, describeDatabaseUrl, openStores } from '../stores.js';
 
 /** Where an offline command finds the deployment: the same flags and variables as `serve`. */
@@ -9,6 +11,8 @@ export interface DeploymentFlags {
   dataDir?: string;
   databaseUrl?: string;
   rootOfTrustFile?: string;
+  /** file or pkcs11 (STRONGROOM_ROOT_OF_TRUST), with STRONGROOM_PKCS11_* */
+  rootOfTrust?: string;
 }
 
 export interface DeploymentOptions {
@@ -21,8 +25,11 @@ export interface DeploymentOptions {
 
 export interface OpenedDeployment {
   readonly stores: Stores;
-  /** The root of trust, opened only when asked for (commands that unwrap nothing do not need the key file). */
-  root(): FileRootOfTrust;
+  readonly location: DeploymentLocation;
+  /** The configured root of trust, opened only when asked for (commands that unwrap nothing do not need it). */
+  root(): Promise<RootOfTrust>;
+  /** The keyring unsealed with that root (what every stored secret is wrapped with), opened on first call. */
+  keyring(): Promise<Keyring>;
   close(): Promise<void>;
 }
 
@@ -42,7 +49,7 @@ export async function openDeployment(flags: DeploymentFlags, env: NodeJS.Process
   }
   const { dataDir, databaseUrl, rootOfTrustFile: rootFile } = location;
   if (databaseUrl === undefined) {
-    const notDataDir = options.rootOfTrust === false ? noDatabaseIn(dataDir) : notADataDir(dataDir, rootFile);
+    const notDataDir = options.rootOfTrust === false || location.rootOfTrust.kind !== 'file' ? noDatabaseIn(dataDir) : notADataDir(dataDir, rootFile);
     if (notDataDir !== undefined) return notDataDir;
   }
   let stores: Stores;
@@ -55,16 +62,25 @@ export async function openDeployment(flags: DeploymentFlags, env: NodeJS.Process
     await stores.close();
     return `the database ${stores.description} holds no Strongroom deployment (start \`strongroom serve --database-url …\` on it once first)`;
   }
-  let root: FileRootOfTrust | undefined;
+  let root: Promise<RootOfTrust> | undefined;
+  let keyring: Promise<Keyring> | undefined;
+  const openRoot = () =>
+    (root ??= (async () => {
+      if (location.rootOfTrust.kind === 'file') {
+        if (!existsSync(rootFile)) throw new Error(`no root-of-trust key at ${rootFile} (--root-of-trust-file, STRONGROOM_ROOT_OF_TRUST_FILE)`);
+        return FileRootOfTrust.openAt(rootFile);
+      }
+      return openRootOfTrust(location, stores);
+    })());
   return {
     stores,
-    root() {
-      if (!existsSync(rootFile)) throw new Error(`no root-of-trust key at ${rootFile} (--root-of-trust-file, STRONGROOM_ROOT_OF_TRUST_FILE)`);
-      return (root ??= FileRootOfTrust.openAt(rootFile));
-    },
+    location,
+    root: openRoot,
+    keyring: () => (keyring ??= openRoot().then((r) => openKeyring(location, stores, r))),
     async close() {
       await stores.close();
-      await root?.close();
+      if (keyring) (await keyring.catch(() => undefined))?.seal();
+      if (root) await (await root.catch(() => undefined))?.close();
     },
   };
 }

@@ -33,6 +33,7 @@ program
   .option('--data-dir <dir>', 'where keys and metadata live (STRONGROOM_DATA_DIR)', undefined)
   .option('--database-url <url>', 'keep all state in PostgreSQL, postgres://USER:PASS@HOST:PORT/DB, shared by every node (STRONGROOM_DATABASE_URL; default: SQLite in the data dir)')
   .option('--root-of-trust-file <file>', 'the root-of-trust key; every node of one database needs a copy (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .option('--root-of-trust <kind>', 'what wraps the keyring: file, or pkcs11 (an HSM key; STRONGROOM_PKCS11_MODULE, _TOKEN_LABEL, _PIN or _PIN_FILE, _KEY_LABEL) (STRONGROOM_ROOT_OF_TRUST; default file)')
   .option('--workers <n>', 'processes serving the port (STRONGROOM_WORKERS; default: the machine\'s cores)')
   .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-key <file>', 'PEM private key of --tls-cert')
@@ -60,6 +61,7 @@ program
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
   .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
   .option('--json', 'print JSON')
   .action(async (flags: ExplainFlags) => {
     process.exitCode = await explainCommand(flags);
@@ -73,6 +75,7 @@ program
   .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
   .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
   .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
   .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
   .action(async (flags: AccountCreateFlags) => {
     process.exitCode = await accountCreateCommand(flags);

@@ -6,6 +6,7 @@ import { RegionSet } from '../core/identity/authenticator.js';
 import { selfSignedFiles } from '../http/self-signed.js';
 import { XksProxyConfig, readXksProxyCredentials } from '../services/xks-proxy/credentials.js';
 import { NbdConfig, NbdFlags, loadNbdConfig } from './nbd.js';
+import { RootOfTrustSettings, rootOfTrustSettings } from './root-of-trust.js';
 
 /** Strongroom's configuration. Precedence: flags > environment (STRONGROOM_*) > defaults. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   readonly databaseUrl?: string;
   /** The root-of-trust key file (`--root-of-trust-file`; default <dataDir>/root-of-trust.key): the same on every node. */
   readonly rootOfTrustFile: string;
+  /** Which root of trust wraps the keyring (`--root-of-trust`, STRONGROOM_ROOT_OF_TRUST); absent: the file root at rootOfTrustFile. */
+  readonly rootOfTrust?: RootOfTrustSettings;
   /** Processes serving the port (`--workers`, STRONGROOM_WORKERS; default: the machine's cores). */
   readonly workers: number;
   /** `selfSigned`: the files are made on first start (src/http/self-signed.ts). */
@@ -89,6 +92,7 @@ export interface Flags extends NbdFlags {
   dataDir?: string;
   databaseUrl?: string;
   rootOfTrustFile?: string;
+  rootOfTrust?: string;
   workers?: string | number;
   tlsCert?: string;
   tlsKey?: string;
@@ -116,7 +120,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
   const selfSigned = flags.tlsSelfSigned === true || flag(env.STRONGROOM_TLS_SELF_SIGNED, 'STRONGROOM_TLS_SELF_SIGNED');
   if (selfSigned && certFile !== undefined) throw new ConfigError('--tls-self-signed makes its own certificate: leave out --tls-cert and --tls-key');
-  const { dataDir, databaseUrl, rootOfTrustFile } = deploymentLocation(flags, env);
+  const { dataDir, databaseUrl, rootOfTrustFile, rootOfTrust } = deploymentLocation(flags, env);
   const workersSetting = flags.workers ?? env.STRONGROOM_WORKERS;
   const workers = workersSetting === undefined || workersSetting === '' ? availableParallelism() : positiveInt(String(workersSetting), '--workers (STRONGROOM_WORKERS)')!;
   const rootAccessKeyId = nonEmpty(env.STRONGROOM_ROOT_ACCESS_KEY_ID);
@@ -134,6 +138,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     dataDir,
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     rootOfTrustFile,
+    rootOfTrust,
     workers,
     ...(certFile !== undefined && keyFile !== undefined ? { tls: { certFile, keyFile } } : {}),
     ...(selfSigned ? { tls: { ...selfSignedFiles(dataDir), selfSigned: true } } : {}),
@@ -165,11 +170,12 @@ export interface DeploymentLocation {
   readonly dataDir: string;
   readonly databaseUrl?: string;
   readonly rootOfTrustFile: string;
+  readonly rootOfTrust: RootOfTrustSettings;
 }
 
-/** --data-dir, --database-url and --root-of-trust-file, else their STRONGROOM_* variables, else the defaults. */
+/** --data-dir, --database-url, --root-of-trust(-file), else their STRONGROOM_* variables, else the defaults. */
 export function deploymentLocation(
-  flags: { dataDir?: string; databaseUrl?: string; rootOfTrustFile?: string },
+  flags: { dataDir?: string; databaseUrl?: string; rootOfTrustFile?: string; rootOfTrust?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): DeploymentLocation {
   const dataDir = resolve(flags.dataDir ?? env.STRONGROOM_DATA_DIR ?? 'data');
@@ -178,7 +184,8 @@ export function deploymentLocation(
     throw new ConfigError('--database-url must be a postgres:// (or postgresql://) URL');
   }
   const rootOfTrustFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
-  return { dataDir, ...(databaseUrl !== undefined ? { databaseUrl } : {}), rootOfTrustFile };
+  const rootOfTrust = rootOfTrustSettings(nonEmpty(flags.rootOfTrust ?? env.STRONGROOM_ROOT_OF_TRUST), rootOfTrustFile, env);
+  return { dataDir, ...(databaseUrl !== undefined ? { databaseUrl } : {}), rootOfTrustFile, rootOfTrust };
 }
 
 export function parseRegions(value: string): RegionSet {

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { SecretBytes } from '../crypto/secret-bytes.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { SigningKeyRecord, TrailStore } from '../../store/metadata/trail-types.js';
 
 /** How long a region's digest signing key signs before a new one replaces it (its public key stays listed). */
@@ -19,7 +19,7 @@ export class DigestSigningKeys {
 
   constructor(
     private readonly store: TrailStore,
-    private readonly root: RootOfTrust,
+    private readonly root: KeyWrapper,
   ) {}
 
   /** The region's keys whose validity overlaps [start, end], oldest first. */

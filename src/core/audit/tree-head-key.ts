@@ -1,6 +1,6 @@
 import { KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { SecretBytes } from '../crypto/secret-bytes.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { SignedTreeHead, keyIdOf, treeHeadSignatureInput } from './tree-head.js';
 
 /** The audit signing key as stored: the public key in the clear, the private key only wrapped by the root of trust. */
@@ -37,7 +37,7 @@ export class TreeHeadSigner {
    * The data dir's signer; the key is made and stored on first use. Refuses to start when the stored
    * public key is not the wrapped private key's (someone replaced it to pass off heads of their own key).
    */
-  static async openOrCreate(store: TreeHeadKeyStore, root: RootOfTrust, now: number = Date.now()): Promise<TreeHeadSigner> {
+  static async openOrCreate(store: TreeHeadKeyStore, root: KeyWrapper, now: number = Date.now()): Promise<TreeHeadSigner> {
     const stored = await store.treeHeadKey();
     if (!stored) {
       const { privateKey } = generateKeyPairSync('ed25519');
@@ -57,7 +57,7 @@ export class TreeHeadSigner {
     return TreeHeadSigner.#open(stored, root);
   }
 
-  static async #open(stored: StoredTreeHeadKey, root: RootOfTrust): Promise<TreeHeadSigner> {
+  static async #open(stored: StoredTreeHeadKey, root: KeyWrapper): Promise<TreeHeadSigner> {
     const der = await root.unwrap(stored.wrappedPrivateKey, aad(stored.keyId));
     let signer: TreeHeadSigner;
     try {

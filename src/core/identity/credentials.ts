@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { AccessKeyRecord, MetadataStore } from '../../store/metadata/types.js';
 import { SessionRecord } from '../../store/metadata/iam-types.js';
@@ -42,7 +42,7 @@ export class CredentialStore {
 
   constructor(
     private readonly store: MetadataStore,
-    private readonly root: RootOfTrust,
+    private readonly root: KeyWrapper,
     private readonly sessions?: SessionCredentialSource,
     /** Without a port: this process's own (the store is not shared). */
     settings: Partial<CacheSettings> = {},

@@ -1,5 +1,5 @@
 import { Clock } from '../clock.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { MetadataStore } from '../../store/metadata/types.js';
 import { Materials } from './materials.js';
 
@@ -12,7 +12,7 @@ export interface KmsScope {
 /** What the KMS core parts share. */
 export interface KmsDeps {
   readonly store: MetadataStore;
-  readonly root: RootOfTrust;
+  readonly root: KeyWrapper;
   readonly clock: Clock;
   readonly materials: Materials;
 }

@@ -1,5 +1,5 @@
 import { Clock } from '../clock.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { GrantStore } from '../../store/metadata/grant-types.js';
 import { MetadataStore } from '../../store/metadata/types.js';
 import { Aliases } from './aliases.js';
@@ -63,7 +63,7 @@ export class Kms {
   readonly lastUsage: KeyLastUsage;
   readonly deps: KmsDeps;
 
-  constructor(store: MetadataStore, root: RootOfTrust, clock: Clock, options: KmsOptions = {}) {
+  constructor(store: MetadataStore, root: KeyWrapper, clock: Clock, options: KmsOptions = {}) {
     const materials = new Materials(store, root, new MaterialCache(options.cacheCapacity));
     this.deps = { store, root, clock, materials };
     this.lifecycle = new Lifecycle(this.deps, options.lifecycleEvents, options.transitionClaims);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from '../crypto/aes-gcm.js';
 import { MATERIAL_ID_BYTES } from '../crypto/ciphertext.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { KmsErrors } from '../errors/kms.js';
 import { AwsError } from '../errors/aws-error.js';
@@ -16,7 +16,7 @@ function materialAad(keyArn: string, materialId: string): Buffer {
 export class Materials {
   constructor(
     private readonly store: MetadataStore,
-    private readonly root: RootOfTrust,
+    private readonly root: KeyWrapper,
     private readonly cache: MaterialCache,
   ) {}
 

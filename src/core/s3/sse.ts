@@ -1,6 +1,6 @@
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, seal } from '../crypto/aes-gcm.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { AwsError } from '../errors/aws-error.js';
 import { S3Errors } from '../errors/s3.js';
@@ -58,7 +58,7 @@ export class ObjectKeys {
   readonly #openedBucketKeys = new Map<string, { plaintext: Buffer; expires: number }>();
 
   constructor(
-    private readonly root: RootOfTrust,
+    private readonly root: KeyWrapper,
     private readonly store: S3Store,
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, seal } from '../crypto/aes-gcm.js';
-import { RootOfTrust } from '../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { VolumeStore } from '../../store/metadata/volume-types.js';
 
@@ -13,7 +13,7 @@ export class EbsServiceKey {
   #key: Promise<Buffer> | undefined;
 
   constructor(
-    private readonly root: RootOfTrust,
+    private readonly root: KeyWrapper,
     private readonly store: VolumeStore,
   ) {}
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, writeSync, fsyncSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, writeSync, fsyncSync, constants, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, open, seal } from '../aes-gcm.js';
 import { SecretBytes } from '../secret-bytes.js';
@@ -15,10 +15,24 @@ export const ROOT_KEY_FILE = 'root-of-trust.key';
  */
 export class FileRootOfTrust implements RootOfTrust {
   readonly kind = 'file';
+  readonly description = 'the root-of-trust key file';
   #key: SecretBytes;
 
-  private constructor(key: SecretBytes) {
+  private constructor(
+    key: SecretBytes,
+    /** Whether this process made the file (a new deployment) rather than found it. */
+    readonly created: boolean = false,
+  ) {
     this.#key = key;
+  }
+
+  /**
+   * A copy of the key itself. Before the keyring, this key wrapped every stored secret directly (blobs
+   * `0x01 ‖ nonce ‖ ct ‖ tag`, no keyring header): a deployment made then keeps it as keyring key 0, so its
+   * blobs still unwrap after the keyring moves to another root (keyring.ts).
+   */
+  keyForUpgrade(): SecretBytes {
+    return SecretBytes.adopt(Buffer.from(this.#key.reveal()));
   }
 
   /** The data dir's key file (ROOT_KEY_FILE), made if missing. */
@@ -34,7 +48,7 @@ export class FileRootOfTrust implements RootOfTrust {
         const key = randomBytes(KEY_BYTES);
         writeSync(fd, key);
         fsyncSync(fd);
-        return new FileRootOfTrust(SecretBytes.adopt(key));
+        return new FileRootOfTrust(SecretBytes.adopt(key), true);
       } finally {
         closeSync(fd);
       }
@@ -80,4 +94,21 @@ export class FileRootOfTrust implements RootOfTrust {
   async close(): Promise<void> {
     this.#key.wipe();
   }
+}
+
+/**
+ * Overwrites a key file with zeros, makes that durable and removes it: what `operator rotate-root` does with the
+ * file root it moved the keyring away from (on a journalling or copy-on-write filesystem the old blocks may
+ * survive; the README says to keep the data dir on an encrypted volume).
+ */
+export function eraseKeyFile(path: string): void {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(fstatSync(fd).size));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(path);
 }

@@ -1,5 +1,5 @@
 import { SecretBytes } from '../../crypto/secret-bytes.js';
-import { RootOfTrust } from '../../crypto/root-of-trust/root-of-trust.js';
+import { KeyWrapper } from '../../crypto/root-of-trust/root-of-trust.js';
 
 /**
  * The ImportToken of GetParametersForImport: what the parameters were (their id, the wrapping algorithm and
@@ -20,13 +20,13 @@ function aad(keyArn: string): Buffer {
   return Buffer.from(`strongroom:kms-import-token:v1\0${keyArn}`, 'utf8');
 }
 
-export async function sealImportToken(root: RootOfTrust, keyArn: string, c: ImportTokenContents): Promise<Buffer> {
+export async function sealImportToken(root: KeyWrapper, keyArn: string, c: ImportTokenContents): Promise<Buffer> {
   const body = Buffer.from(JSON.stringify([c.tokenId, c.wrappingAlgorithm, c.wrappingKeySpec, c.validTo]), 'utf8');
   return Buffer.concat([PREFIX, await root.wrap(SecretBytes.adopt(body), aad(keyArn))]);
 }
 
 /** The token's contents, or undefined when it is not a token this server made for this key. */
-export async function openImportToken(root: RootOfTrust, keyArn: string, token: Buffer): Promise<ImportTokenContents | undefined> {
+export async function openImportToken(root: KeyWrapper, keyArn: string, token: Buffer): Promise<ImportTokenContents | undefined> {
   if (token.length <= PREFIX.length || !token.subarray(0, PREFIX.length).equals(PREFIX)) return undefined;
   try {
     const body = await root.unwrap(token.subarray(PREFIX.length), aad(keyArn));
