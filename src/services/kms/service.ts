@@ -37,10 +37,16 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
         });
       }
     },
-    // CloudTrail shows no response for KMS calls (cryptographic ones above all) but CreateKey's keyMetadata.
-    // https://docs.aws.amazon.com/kms/latest/developerguide/ct-createkey.html
+    // CloudTrail shows no response for KMS calls (cryptographic ones above all) but CreateKey's keyMetadata and
+    // the key and key material of ImportKeyMaterial and DeleteImportedKeyMaterial.
+    // https://docs.aws.amazon.com/kms/latest/developerguide/ct-createkey.html, ct-importkeymaterial.html,
+    // ct-deleteimportedkeymaterial.html
     responseElements: (operation, output) =>
-      operation === 'CreateKey' ? { keyMetadata: auditView(KMS_MODEL, 'KeyMetadata', output.KeyMetadata) ?? null } : null,
+      operation === 'CreateKey'
+        ? { keyMetadata: auditView(KMS_MODEL, 'KeyMetadata', output.KeyMetadata) ?? null }
+        : operation === 'ImportKeyMaterial' || operation === 'DeleteImportedKeyMaterial'
+          ? { keyId: output.KeyId, keyMaterialId: output.KeyMaterialId }
+          : null,
     // A successful cryptographic call is each of its keys' last use, with the eventID of the record the key's
     // owner gets (ReEncrypt: both keys; another account's key: that account's copy).
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyLastUsage.html

@@ -1,3 +1,4 @@
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
   AlgorithmSpec, CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand,
@@ -6,18 +7,23 @@ import {
   WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { execFile, execFileSync } from 'node:child_process';
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { InProcessInvalidation } from '../../../src/core/cache/invalidation.js';
 import { DAY_MS, ManualClock } from '../../../src/core/clock.js';
+import { postgresCluster, postgresSkip } from '../../helpers/postgres.js';
+import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients, policyDocument } from '../../helpers/query-clients.js';
-import { TestServer, rejection, startServer } from '../../helpers/server.js';
+import { TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
 
 const HOUR_MS = 60 * 60 * 1000;
+const run = promisify(execFile);
 
 /**
  * Imported key material (issue 11), as the AWS KMS Developer Guide's "Importing key material" shows it: the
@@ -242,6 +248,17 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     assert.equal(err.name, 'ValidationException');
   });
 
+  /** The CloudTrail records of a key, as LookupEvents shows them. */
+  async function trailRecords(keyArn: string): Promise<Record<string, any>[]> {
+    const t = new CloudTrailClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    try {
+      const events = (await t.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: keyArn }] }))).Events ?? [];
+      return events.map((e) => JSON.parse(e.CloudTrailEvent!) as Record<string, any>);
+    } finally {
+      t.destroy();
+    }
+  }
+
   it('material expires at ValidTo (injected clock): the key becomes PendingImport, Decrypt is refused, the material is gone from the store; reimporting the same material restores it', async () => {
     const material = randomBytes(32);
     const key = await create();
@@ -262,6 +279,18 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     const rows = storedMaterials(key);
     assert.equal(rows[0]!.import_state, 'PENDING_IMPORT');
     assert.equal(rows[0]!.wrapped.length, 0);
+    // CloudTrail: the import as an AwsApiCall without the token or the material, the expiry as KMS's own event.
+    const records = await trailRecords(key);
+    const expired = records.filter((r) => r.eventName === 'DeleteExpiredKeyMaterial');
+    assert.equal(expired.length, 1);
+    assert.equal(expired[0]!.eventType, 'AwsServiceEvent');
+    assert.deepEqual(expired[0]!.serviceEventDetails, { keyId: key.split('/')[1], keyMaterialId: md.CurrentKeyMaterialId });
+    const imported = records.find((r) => r.eventName === 'ImportKeyMaterial')!;
+    assert.equal(imported.requestParameters.keyId, key);
+    assert.equal(imported.requestParameters.expirationModel, 'KEY_MATERIAL_EXPIRES');
+    assert.equal(imported.requestParameters.importToken, undefined);
+    assert.equal(imported.requestParameters.encryptedKeyMaterial, undefined);
+    assert.equal(imported.responseElements.keyMaterialId, md.CurrentKeyMaterialId);
     // Only the same material comes back.
     assert.equal((await rejection(importInto(key, randomBytes(32)))).name, 'IncorrectKeyMaterialException');
     await importInto(key, material);
@@ -365,6 +394,28 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     assert.equal((await list())[0]!.KeyMaterialDescription, 'first');
   });
 
+  it('the aws CLI, step by step as the AWS guide shows: get-parameters-for-import, openssl pkeyutl, import-key-material with fileb://; the key then encrypts', async () => {
+    const key = await create();
+    // Asynchronously: the server answers in this very process.
+    const cli = async (...args: string[]) =>
+      (await run('aws', [...args, '--endpoint-url', server.url, '--output', 'text'], { cwd: dir, env: awsClientEnv(), encoding: 'utf8' })).stdout.trim();
+    const [publicKey, token] = (await cli('kms', 'get-parameters-for-import', '--key-id', key, '--wrapping-algorithm', 'RSAES_OAEP_SHA_256',
+      '--wrapping-key-spec', 'RSA_2048', '--query', '[PublicKey, ImportToken]')).split(/\s+/);
+    writeFileSync(join(dir, 'PublicKey.bin'), Buffer.from(publicKey!, 'base64'));
+    writeFileSync(join(dir, 'ImportToken.bin'), Buffer.from(token!, 'base64'));
+    const material = randomBytes(32);
+    writeFileSync(join(dir, 'PlaintextKeyMaterial.bin'), material);
+    execFileSync('openssl', [
+      'pkeyutl', '-encrypt', '-in', 'PlaintextKeyMaterial.bin', '-out', 'EncryptedKeyMaterial.bin', '-inkey', 'PublicKey.bin', '-keyform', 'DER',
+      '-pubin', '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256', '-pkeyopt', 'rsa_mgf1_md:sha256',
+    ], { cwd: dir });
+    const id = await cli('kms', 'import-key-material', '--key-id', key, '--encrypted-key-material', 'fileb://EncryptedKeyMaterial.bin',
+      '--import-token', 'fileb://ImportToken.bin', '--expiration-model', 'KEY_MATERIAL_DOES_NOT_EXPIRE', '--query', 'KeyMaterialId');
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(await cli('kms', 'describe-key', '--key-id', key, '--query', 'KeyMetadata.KeyState'), 'Enabled');
+    assert.equal(await decrypt(await encrypt(key, 'from the CLI')), 'from the CLI');
+  });
+
   it('kms:WrappingAlgorithm, kms:WrappingKeySpec, kms:ExpirationModel and kms:ValidTo condition IAM policies', async () => {
     const key = await create();
     const iam = clients.iam();
@@ -406,5 +457,56 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     assert.equal(err.name, 'AccessDeniedException');
     await send({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date((latest - 60) * 1000) });
     assert.equal((await describeKey(key)).KeyState, 'Enabled');
+  });
+});
+
+/**
+ * Two nodes sharing one database (DESIGN.md §6): the wrapping key of one node's GetParametersForImport is in
+ * the store (wrapped by the root of trust), so the other node completes the import; a deletion on one node
+ * stops the other's use of the key at once (the key cache's invalidation port); PostgreSQL as well as SQLite.
+ */
+describe('imported key material across two nodes sharing one database', () => {
+  const twoNodes = async (databaseUrl?: string) => {
+    const port = new InProcessInvalidation();
+    const a = await startServer({ cache: { port }, ...(databaseUrl ? { databaseUrl } : {}) });
+    const b = await startServer({ cache: { port }, dataDir: a.dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
+    return { a, b };
+  };
+
+  const scenario = async ({ a, b }: { a: TestServer; b: TestServer }) => {
+    const [ka, kb] = [a.kms(), b.kms()];
+    try {
+      const key = (await ka.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!.Arn!;
+      const p = await ka.send(new GetParametersForImportCommand({ KeyId: key, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+      const material = randomBytes(32);
+      const EncryptedKeyMaterial = publicEncrypt(
+        { key: createPublicKey({ key: Buffer.from(p.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+        material,
+      );
+      // Node a is PendingImport in its cache until node b imports; then both use the key.
+      assert.equal((await rejection(ka.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('x') })))).name, 'KMSInvalidStateException');
+      await kb.send(new ImportKeyMaterialCommand({ KeyId: key, ImportToken: p.ImportToken, EncryptedKeyMaterial, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+      const { CiphertextBlob } = await ka.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('two nodes') }));
+      assert.equal(Buffer.from((await kb.send(new DecryptCommand({ CiphertextBlob }))).Plaintext!).toString(), 'two nodes');
+      // Node b deletes the material: node a refuses at once, though it had the material in memory.
+      await kb.send(new DeleteImportedKeyMaterialCommand({ KeyId: key }));
+      const err = await rejection(ka.send(new DecryptCommand({ CiphertextBlob })));
+      assert.equal(err.name, 'KMSInvalidStateException');
+      // A newer GetParametersForImport on node b replaces node a's token for both.
+      await kb.send(new GetParametersForImportCommand({ KeyId: key, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+      const stale = await rejection(ka.send(new ImportKeyMaterialCommand({ KeyId: key, ImportToken: p.ImportToken, EncryptedKeyMaterial, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' })));
+      assert.equal(stale.name, 'InvalidImportTokenException');
+    } finally {
+      await b.stop();
+      await a.destroy();
+    }
+  };
+
+  it('SQLite: GetParametersForImport on one node, ImportKeyMaterial on the other; a deletion on one stops the other', async () => {
+    await scenario(await twoNodes());
+  });
+
+  it('PostgreSQL: the same across two nodes of one database', { skip: postgresSkip() }, async () => {
+    await scenario(await twoNodes(await (await postgresCluster()).createDatabase()));
   });
 });

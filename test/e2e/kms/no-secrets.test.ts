@@ -9,10 +9,10 @@ import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand, GenerateRandomCommand, KMSClient, ReEncryptCommand, SignCommand, VerifyCommand,
   GenerateMacCommand, VerifyMacCommand, DeriveSharedSecretCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
-  EncapsulateCommand, DecapsulateCommand,
+  EncapsulateCommand, DecapsulateCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, DeleteImportedKeyMaterialCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +218,47 @@ describe('no plaintext or data key comes to rest in the data dir, the logs or er
       const hiddenPair = await kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: keyId, KeyPairSpec: 'RSA_2048' }));
       const opened = await kms.send(new DecryptCommand({ CiphertextBlob: hiddenPair.PrivateKeyCiphertextBlob }));
       secrets.push({ what: 'GenerateDataKeyPairWithoutPlaintext private key', bytes: Buffer.from(opened.Plaintext!) });
+    }
+
+    // Imported key material (symmetric, HMAC, RSA and ECC private keys), the AES keys that wrapped it
+    // (RSA_AES_KEY_WRAP_SHA_256) and the RSA wrapping private keys of GetParametersForImport (read here from the
+    // store, unwrapped by the root of trust); a deleted symmetric material must not stay either.
+    {
+      const imports: [string, string | undefined, Buffer][] = [
+        ['SYMMETRIC_DEFAULT', undefined, randomBytes(32)],
+        ['HMAC_384', 'GENERATE_VERIFY_MAC', randomBytes(64)],
+        ['RSA_2048', 'SIGN_VERIFY', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'der' })],
+        ['ECC_NIST_P384', 'SIGN_VERIFY', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'der' })],
+      ];
+      for (const [KeySpec, KeyUsage, material] of imports) {
+        const external = (await kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL', KeySpec: KeySpec as 'RSA_2048', ...(KeyUsage ? { KeyUsage: KeyUsage as 'SIGN_VERIFY' } : {}) }))).KeyMetadata!;
+        const p = await kms.send(new GetParametersForImportCommand({ KeyId: external.KeyId, WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+        const params = (await server.app.kms.deps.store.getImportParameters(external.KeyId!))!;
+        const wrappingKey = await server.app.kms.deps.root.unwrap(params.privateKeyWrapped, Buffer.from(`strongroom:kms-import-wrapping-key:v1\0${external.Arn}\0${params.tokenId}`));
+        secrets.push({ what: `${KeySpec} import's wrapping private key`, bytes: Buffer.from(wrappingKey.reveal()) });
+        secrets.push({ what: `imported ${KeySpec} material`, bytes: material });
+        const aesKey = randomBytes(32);
+        secrets.push({ what: `AES key wrapping the ${KeySpec} material`, bytes: aesKey });
+        const kwp = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
+        const EncryptedKeyMaterial = Buffer.concat([
+          publicEncrypt({ key: createPublicKey({ key: Buffer.from(p.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, aesKey),
+          kwp.update(material),
+          kwp.final(),
+        ]);
+        await kms.send(new ImportKeyMaterialCommand({ KeyId: external.KeyId, ImportToken: p.ImportToken, EncryptedKeyMaterial, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+        if (KeySpec === 'SYMMETRIC_DEFAULT') {
+          await kms.send(new EncryptCommand({ KeyId: external.KeyId, Plaintext: plant('plaintext encrypted under imported material') }));
+          await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: external.KeyId }));
+          // A wrong material on reimport fails without echoing it.
+          const wrong = randomBytes(32);
+          secrets.push({ what: 'wrong material offered for reimport', bytes: wrong });
+          const wrongWrapped = publicEncrypt({ key: createPublicKey({ key: Buffer.from(p.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+          await expectError(kms.send(new ImportKeyMaterialCommand({ KeyId: external.KeyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrongWrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' })), 'InvalidCiphertextException');
+          const kwp2 = createCipheriv('id-aes256-wrap-pad', aesKey, Buffer.from('A65959A6', 'hex'));
+          const wrongMaterial = Buffer.concat([EncryptedKeyMaterial.subarray(0, 256), kwp2.update(wrong), kwp2.final()]);
+          await expectError(kms.send(new ImportKeyMaterialCommand({ KeyId: external.KeyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrongMaterial, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' })), 'IncorrectKeyMaterialException');
+        }
+      }
     }
 
     // Requests that carry a plaintext and fail.
