@@ -97,6 +97,21 @@ function signingSuite(label: string, serverOptions: () => Promise<Parameters<typ
       }
     });
 
+    it('many concurrent RSA signatures (on the thread pool, a few at a time) each verify for their own message only', async () => {
+      const key = (await create({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })).Arn!;
+      const messages = Array.from({ length: 24 }, (_, i) => Buffer.from(`message ${i}`));
+      const signatures = await Promise.all(
+        messages.map((Message, i) => kms.send(new SignCommand({ KeyId: key, Message, SigningAlgorithm: i % 2 ? 'RSASSA_PSS_SHA_256' : 'RSASSA_PKCS1_V1_5_SHA_256' }))),
+      );
+      const results = await Promise.all(
+        signatures.map((s, i) => kms.send(new VerifyCommand({ KeyId: key, Message: messages[i], Signature: s.Signature, SigningAlgorithm: s.SigningAlgorithm }))),
+      );
+      assert.deepEqual(results.map((r) => r.SignatureValid), messages.map(() => true));
+      // Each signature is its own message's: against a neighbour's message it fails.
+      const err = await rejection(kms.send(new VerifyCommand({ KeyId: key, Message: messages[1], Signature: signatures[0]!.Signature, SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' })));
+      assert.equal(err.name, 'KMSInvalidSignatureException');
+    });
+
     it('MessageType DIGEST with RSA: the signature is that of the message whose digest it is (OpenSSL verifies it on the message); a digest of the wrong length is a ValidationException', async () => {
       const key = (await create({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })).Arn!;
       const pub = (await kms.send(new GetPublicKeyCommand({ KeyId: key }))).PublicKey!;

@@ -1,4 +1,5 @@
 import { KeyObject, constants, createHash, privateEncrypt, publicDecrypt, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { ed25519ph } from '@noble/curves/ed25519.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -109,9 +110,31 @@ async function signMessage(material: SecretBytes, algorithmName: string, message
     return privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, emsaPssEncode(message, hash, modulusBits(key)));
   }
   const padding = scheme === 'pss' ? constants.RSA_PKCS1_PSS_PADDING : constants.RSA_PKCS1_PADDING;
-  return new Promise((resolve, reject) =>
+  return onThreadPool(() => new Promise<Buffer>((resolve, reject) =>
     sign(hash, message, { key, padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, (err, signature) => (err ? reject(err) : resolve(signature))),
-  );
+  ));
+}
+
+/**
+ * How many RSA signatures may be on libuv's thread pool at once: as many as there are cores, and never the whole
+ * pool (UV_THREADPOOL_SIZE, 4 by default) — the audit log's fdatasync and file I/O run there too, and a commit
+ * must not wait behind a queue of signatures (every request waits for its commit). The rest wait here, in order.
+ */
+const POOL_SIGNERS = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
+let poolSigning = 0;
+const poolWaiting: (() => void)[] = [];
+
+async function onThreadPool<T>(job: () => Promise<T>): Promise<T> {
+  if (poolSigning >= POOL_SIGNERS) await new Promise<void>((resolve) => poolWaiting.push(resolve));
+  else poolSigning++;
+  try {
+    return await job();
+  } finally {
+    // The slot passes to the next waiter, or frees.
+    const next = poolWaiting.shift();
+    if (next) next();
+    else poolSigning--;
+  }
 }
 
 /** Whether `signature` is a valid signature of `message` under the public key of `material`. */
