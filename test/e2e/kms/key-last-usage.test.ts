@@ -1,7 +1,7 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
-  CreateAliasCommand, CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EncryptCommand,
+  CreateAliasCommand, CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EncapsulateCommand, EncryptCommand,
   GenerateMacCommand, GetKeyLastUsageCommand, KMSClient, ReEncryptCommand, ScheduleKeyDeletionCommand, SignCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
@@ -73,7 +73,7 @@ describe('KMS GetKeyLastUsage over HTTP with @aws-sdk/client-kms', () => {
     assert.deepEqual((await lastUsage(key.KeyId!)).KeyLastUsage, out.KeyLastUsage);
   });
 
-  it('ReEncrypt is the last use of both its keys; Sign and GenerateMac are tracked on asymmetric and HMAC keys', async () => {
+  it('ReEncrypt is the last use of both its keys; Sign, GenerateMac and Encapsulate are tracked on asymmetric, HMAC and ML-KEM keys', async () => {
     const source = await create();
     const destination = await create();
     const enc = await kms.send(new EncryptCommand({ KeyId: source.KeyId, Plaintext: Buffer.from('x') }));
@@ -89,6 +89,9 @@ describe('KMS GetKeyLastUsage over HTTP with @aws-sdk/client-kms', () => {
     const hmac = await create({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
     await kms.send(new GenerateMacCommand({ KeyId: hmac.KeyId, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' }));
     assert.equal((await lastUsage(hmac.KeyId!)).KeyLastUsage!.Operation, 'GenerateMac');
+    const kem = await create({ KeySpec: 'ML_KEM_768', KeyUsage: 'ENCAPSULATE_DECAPSULATE' });
+    await kms.send(new EncapsulateCommand({ KeyId: kem.KeyId, EncapsulationAlgorithm: 'ML_KEM' }));
+    assert.equal((await lastUsage(kem.KeyId!)).KeyLastUsage!.Operation, 'Encapsulate');
   });
 
   it('answers for disabled keys and keys pending deletion; an alias is NotFoundException; the call is audited with its keyId', async () => {
