@@ -55,9 +55,11 @@ export class VolumeExportsService implements VolumeExports {
     if (!lease) throw new VolumeIoError(`${v.volumeId} is open by another client`, 'shutdown');
     let timer: NodeJS.Timeout | undefined;
     let lost = false;
+    let held = lease.token;
+    const currentToken = () => held;
     const release = async () => {
       if (timer) clearInterval(timer);
-      await this.leases.release(name, holder, lease.token).catch(() => undefined);
+      await this.leases.release(name, holder, currentToken()).catch(() => undefined);
     };
     try {
       const dataKey = await this.#dataKey(v);
@@ -65,9 +67,16 @@ export class VolumeExportsService implements VolumeExports {
       // Segments a crash left written but never committed to the map.
       await chunks.collect(await store.orphanSegments(v.volumeId));
       const map = new Map((await store.chunks(v.volumeId)).map((r) => [r.index, r]));
+      // Renewed at a third of the TTL. A renewal that comes after the expiry (an event loop held up) gets the
+      // next token; that one still means nobody else held the volume in between (their claim would have taken
+      // it, and ours the one after), so the device carries on. Anything else: another client may have written.
+      let token = lease.token;
       timer = setInterval(() => {
         this.leases.tryAcquire(name, holder, this.#ttl).then(
-          (l) => void (l?.token !== lease.token && (lost = true)),
+          (l) => {
+            if (l && (l.token === token || l.token === token + 1)) token = held = l.token;
+            else lost = true;
+          },
           () => undefined,
         );
       }, Math.max(50, Math.floor(this.#ttl / 3)));

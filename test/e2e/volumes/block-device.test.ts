@@ -33,7 +33,7 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
   let cmkArn: string;
 
   before(async () => {
-    server = await startServer({ volumes: { checkEveryMs: 100, leaseTtlMs: 1_000 } });
+    server = await startServer({ volumes: { checkEveryMs: 100, leaseTtlMs: 5_000 } });
     cmkArn = (await server.kms().send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
   });
   after(() => server.destroy());
