@@ -53,6 +53,11 @@ import { VolumeExportsService } from './core/volumes/volume-exports.js';
 import { Volumes } from './core/volumes/volumes.js';
 import { EbsKms } from './services/ec2/kms-bridge.js';
 import { ec2Service } from './services/ec2/service.js';
+import { ebsService } from './services/ebs/service.js';
+import { DirectSnapshots } from './core/volumes/direct-snapshots.js';
+import { EbsErrors } from './core/errors/ebs.js';
+import { EBS_BLOCK_BYTES } from './core/volumes/chunks.js';
+import { RestJsonProtocol, RestJsonService } from './protocols/rest-json/rest-json.js';
 import { XKS_ROUTE_PREFIX, XksProxy } from './services/xks-proxy/proxy.js';
 import { STRONGROOM_VERSION } from './version.js';
 import { NbdServer } from './protocols/nbd/server.js';
@@ -230,6 +235,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const ec2Definition = { ...ec2Service(volumes, kmsClient, stores.identityPolicies, clock), audit } as QueryService;
   // EC2 (the EBS volume subset) speaks Query's EC2 flavour on the same endpoint (SigV4 service ec2).
   const queryServices = [iamDefinition, { ...stsService(iam, sessions, clock), audit }, ec2Definition] as QueryService[];
+  // The EBS direct APIs (REST-JSON, SigV4 service ebs) write and read the same snapshots' blocks.
+  const ebsDefinition = { ...ebsService(new DirectSnapshots(volumes, () => clock.now()), kmsClient, stores.identityPolicies, clock), audit };
   const s3Definition = {
     ...s3Service(
       s3Deps,
@@ -249,6 +256,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   } as ServiceDefinition<unknown>;
   const protocols = [
     jsonProtocol,
+    new RestJsonProtocol(
+      [{ definition: ebsDefinition as unknown as RestJsonService['definition'], validation: EbsErrors.ValidationException, throttled: EbsErrors.RequestThrottledException, maxPayloadBytes: EBS_BLOCK_BYTES }],
+      authenticator,
+      log,
+      bodyGuard,
+    ),
     new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log, bodyGuard),
     // S3 last: it claims whatever the JSON and Query protocols did not.
     new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log, bodyLimits.idleTimeoutMs),
@@ -258,7 +271,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     protocols,
     // Derived from the definitions wired above, so the edge's "not served" answer cannot drift from them.
     served: {
-      signingNames: [...new Set([kmsDefinition, s3Definition, ...queryServices, cloudTrailDefinition].map((s) => s.signingName))],
+      signingNames: [...new Set([kmsDefinition, s3Definition, ...queryServices, cloudTrailDefinition, ebsDefinition].map((s) => s.signingName))],
       jsonTargetPrefixes: new Set(jsonServices.keys()),
     },
     log,

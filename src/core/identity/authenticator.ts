@@ -40,15 +40,18 @@ export class Authenticator {
     service: string,
     read: () => Promise<Buffer>,
     mustSign?: (name: string) => boolean,
+    /** The operation's model says `unsignedPayload` (VerifyOptions.unsignedPayload). */
+    unsignedPayload = false,
   ): Promise<{ verified: Verified; body: Buffer }> {
-    const pending = await this.#begin(req, service, false, mustSign);
+    const pending = await this.#begin(req, service, false, mustSign, unsignedPayload);
     const body = await read();
     return { verified: pending.finish(() => sha256Hex(body)), body };
   }
 
-  #begin(req: SignableRequest, service: string, s3: boolean, mustSign?: (name: string) => boolean): Promise<PendingSigV4> {
+  #begin(req: SignableRequest, service: string, s3: boolean, mustSign?: (name: string) => boolean, unsignedPayload = false): Promise<PendingSigV4> {
     return precheckSigV4(req, {
       s3,
+      ...(unsignedPayload ? { unsignedPayload } : {}),
       ...(mustSign ? { mustSign } : {}),
       now: Date.now(),
       sessionNow: this.clock.now(),

@@ -21,13 +21,14 @@ import { RequestContext } from '../operation.js';
  * ec2 right but no kms:GenerateDataKeyWithoutPlaintext / kms:CreateGrant / kms:Decrypt on the CMK is refused.
  * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html#ebs-encryption-permissions
  */
-export function kmsForEc2(client: KmsClient, request: RequestContext, region: string): VolumeKmsAsCaller {
+export function kmsForEc2(client: KmsClient, request: RequestContext, region: string, errorOf: (err: unknown) => unknown = ec2ErrorOf): VolumeKmsAsCaller {
   const caller: KmsCaller = { request: { ...request, region }, viaService: `ec2.${region}.amazonaws.com` };
+  // The KMS error as the calling API reports it (EC2's codes here; the EBS direct APIs pass their own).
   const ec2Errors = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
     } catch (err) {
-      throw ec2ErrorOf(err);
+      throw errorOf(err);
     }
   };
   return {

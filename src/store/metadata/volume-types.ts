@@ -52,6 +52,17 @@ export interface SnapshotRecord {
   readonly state: SnapshotState;
   readonly startTime: number;
   readonly tags: Readonly<Record<string, string>>;
+  /** Started with the EBS direct APIs' StartSnapshot (src/core/volumes/direct-snapshots.ts). */
+  readonly direct?: DirectSnapshotInfo;
+}
+
+export interface DirectSnapshotInfo {
+  readonly parentSnapshotId?: string;
+  readonly clientToken?: string;
+  /** SHA-256 of the StartSnapshot request's members: a ClientToken reused with other members is a conflict. */
+  readonly requestHash: string;
+  /** Minutes after startTime the snapshot must be completed by, or it goes to the error state. */
+  readonly timeoutMinutes: number;
 }
 
 /** Where one written chunk is: a record of a segment blob, and what its AAD binds. */

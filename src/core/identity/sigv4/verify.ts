@@ -69,6 +69,13 @@ export interface VerifyOptions {
    * header outside the signature could be added or changed by anyone replaying the request.
    */
   readonly mustSign?: (name: string) => boolean;
+  /**
+   * An operation modelled with `unsignedPayload` (EBS's PutSnapshotBlock: its body is covered by its own
+   * x-amz-Checksum header instead): with `x-amz-content-sha256: UNSIGNED-PAYLOAD` the canonical request's
+   * payload hash is that string (botocore over https) or the body's SHA-256 (botocore over http, which keeps
+   * the header but signs the body).
+   */
+  readonly unsignedPayload?: boolean;
 }
 
 export interface Verified {
@@ -151,12 +158,21 @@ export async function precheckSigV4(req: SignableRequest, opts: PrecheckOptions)
   if (!credential) throw new SigV4Error('unknown-key', 'The security token included in the request is invalid.');
   if (!credential.active) throw new SigV4Error('inactive-key', 'The security token included in the request is invalid.');
   checkSessionToken(credential, parsed.securityToken ?? headers.get('x-amz-security-token'), opts.sessionNow ?? opts.now);
-  return { finish: (bodySha256) => finishSigV4(req, headers, parsed, credential, opts.s3, bodySha256) };
+  return { finish: (bodySha256) => finishSigV4(req, headers, parsed, credential, opts.s3, bodySha256, opts.unsignedPayload === true) };
 }
 
 /** The checks that need the body: its hash against x-amz-content-sha256, then the signature itself. */
-function finishSigV4(req: SignableRequest, headers: Map<string, string>, parsed: Parsed, credential: Credential, s3: boolean, bodySha256: () => string): Verified {
+function finishSigV4(req: SignableRequest, headers: Map<string, string>, parsed: Parsed, credential: Credential, s3: boolean, bodySha256: () => string, unsignedPayload = false): Verified {
   let payloadHash: string;
+  const claimedUnsigned = headers.get('x-amz-content-sha256')?.trim() === UNSIGNED_PAYLOAD;
+  if (unsignedPayload && claimedUnsigned && !parsed.presigned) {
+    try {
+      return signatureOver(req, headers, parsed, credential, s3, UNSIGNED_PAYLOAD);
+    } catch (err) {
+      if (!(err instanceof SigV4Error) || err.kind !== 'mismatch') throw err;
+      return signatureOver(req, headers, parsed, credential, s3, bodySha256());
+    }
+  }
   if (parsed.presigned && s3) {
     // S3 presigned URLs sign UNSIGNED-PAYLOAD unless the client put a hash in the header (or the query).
     payloadHash = headers.get('x-amz-content-sha256')?.trim() ?? parsed.contentSha256 ?? UNSIGNED_PAYLOAD;
@@ -172,7 +188,11 @@ function finishSigV4(req: SignableRequest, headers: Map<string, string>, parsed:
       payloadHash = actual;
     }
   }
+  return signatureOver(req, headers, parsed, credential, s3, payloadHash);
+}
 
+/** Checks the signature over the canonical request with `payloadHash` (SigV4Error 'mismatch' when it differs). */
+function signatureOver(req: SignableRequest, headers: Map<string, string>, parsed: Parsed, credential: Credential, s3: boolean, payloadHash: string): Verified {
   const canonical = canonicalRequest(req, headers, parsed.signedHeaders, payloadHash, {
     s3: s3,
     ...(parsed.presigned ? { excludeQuery: 'X-Amz-Signature' } : {}),
