@@ -26,6 +26,8 @@ OPERATIONS = args or (CLOUDTRAIL_OPERATIONS if service == "cloudtrail" else None
     "TagResource", "UntagResource", "ListResourceTags", "GetKeyPolicy", "PutKeyPolicy", "ListKeyPolicies",
     "CreateGrant", "ListGrants", "ListRetirableGrants", "RetireGrant", "RevokeGrant", "GetPublicKey", "Sign", "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
     "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
+    "CreateCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore", "DeleteCustomKeyStore",
 ]
 
 model = load_model(service, SERVICES[service])

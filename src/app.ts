@@ -62,6 +62,7 @@ import { XKS_ROUTE_PREFIX, XksProxy } from './services/xks-proxy/proxy.js';
 import { STRONGROOM_VERSION } from './version.js';
 import { NbdServer } from './protocols/nbd/server.js';
 import { startNbd } from './protocols/nbd/start.js';
+import { DEFAULT_XKS_CLIENT, XksClient } from './core/kms/xks/client.js';
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -172,7 +173,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
   // A key's transition is claimed first (a lease per key), so that of the servers finding it due at once one makes it.
   const transitionClaims = { leases: stores.leases, holder: options.leases?.holder ?? `${process.pid}:${randomUUID()}`, ttlMs: KEY_TRANSITION_CLAIM_MS };
+  // External key stores: their XKS proxies are called over HTTPS (src/core/kms/xks/client.ts).
+  const xksClient = new XksClient(config.xksClient ?? DEFAULT_XKS_CLIENT);
   const kms = new Kms(store, keyring, clock, {
+    customKeyStores: { store: stores.customKeyStores, client: xksClient },
     grants: stores.grantStore,
     lifecycleEvents: auditedKeyLifecycle(audit),
     transitionClaims,
@@ -382,6 +386,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       // Given up, so another process takes the work over at once rather than after the TTL.
       await lifecycleLease.stop();
       await deliveryLease.stop();
+      xksClient.close();
       await stores.close();
       keyring.seal();
       await root.close();

@@ -14,6 +14,7 @@ import { TrailDeliveryStore } from './core/audit/trail-delivery.js';
 import { S3Store } from './store/metadata/s3-types.js';
 import { VolumeStore } from './store/metadata/volume-types.js';
 import { KeyringStore } from './store/metadata/keyring-types.js';
+import { CustomKeyStoreStore } from './store/metadata/custom-key-store-types.js';
 import { MetadataStore } from './store/metadata/types.js';
 import { Clock, systemClock } from './core/clock.js';
 import { Leases } from './core/leases/leases.js';
@@ -30,6 +31,7 @@ import { SqliteMetadataStore } from './store/metadata/sqlite/sqlite-store.js';
 import { SqliteS3Store } from './store/metadata/sqlite/s3-store.js';
 import { SqliteVolumeStore } from './store/metadata/sqlite/volume-store.js';
 import { SqliteKeyringStore } from './store/metadata/sqlite/keyring-store.js';
+import { SqliteCustomKeyStoreStore } from './store/metadata/sqlite/custom-key-store-store.js';
 import { SqliteTrailDeliveryStore } from './store/metadata/sqlite/trail-delivery-store.js';
 import { SqliteTrailStore } from './store/metadata/sqlite/trail-store.js';
 import { SqliteBlobStore } from './store/blob/sqlite/sqlite-blob-store.js';
@@ -44,6 +46,7 @@ import { PostgresMetadataStore } from './store/metadata/postgres/postgres-store.
 import { PostgresS3Store } from './store/metadata/postgres/s3-store.js';
 import { PostgresVolumeStore } from './store/metadata/postgres/volume-store.js';
 import { PostgresKeyringStore } from './store/metadata/postgres/keyring-store.js';
+import { PostgresCustomKeyStoreStore } from './store/metadata/postgres/custom-key-store-store.js';
 import { PostgresTrailDeliveryStore } from './store/metadata/postgres/trail-delivery-store.js';
 import { PostgresTrailStore } from './store/metadata/postgres/trail-store.js';
 import { PostgresBlobStore } from './store/blob/postgres/postgres-blob-store.js';
@@ -78,6 +81,8 @@ export interface Stores {
   readonly s3: S3Store;
   /** EBS-style volumes, snapshots and their chunk maps (chunk contents are in the blob store). */
   readonly volumes: VolumeStore;
+  /** KMS custom key stores (external key stores) and their keys' external key ids; connection state included. */
+  readonly customKeyStores: CustomKeyStoreStore;
   /** CloudTrail trails, their delivery state and the digest signing keys. */
   readonly trails: TrailStore;
   /** What trail delivery remembers: positions, planned files, undigested log files, digest chains. */
@@ -150,6 +155,7 @@ async function openSqlite(dataDir: string, options: StoreOptions): Promise<Store
     s3: new SqliteS3Store(database),
     volumes: new SqliteVolumeStore(database),
     keyring: new SqliteKeyringStore(database),
+    customKeyStores: new SqliteCustomKeyStoreStore(database),
     leases: new SqliteLeaseStore(database, options.clock ?? systemClock),
     blobs: () =>
       (blobs ??= FsBlobStore.open(dataDir).then((files) => new TieredBlobStore(new SqliteBlobStore(database, SMALL_BLOB_MAX_BYTES), files))),
@@ -186,6 +192,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Stores>
     s3: new PostgresS3Store(database),
     volumes: new PostgresVolumeStore(database),
     keyring: new PostgresKeyringStore(database),
+    customKeyStores: new PostgresCustomKeyStoreStore(database),
     leases: new PostgresLeaseStore(database, options.clock ?? systemClock),
     blobs: async () => blobs,
     durable: async () => undefined, // a statement that returned is committed (synchronous_commit on)
@@ -225,6 +232,7 @@ function assemble(b: BackendStores): Stores {
     trailDelivery: b.trailDelivery,
     s3: new BucketCachingStore(b.s3, cache),
     volumes: b.volumes,
+    customKeyStores: b.customKeyStores,
     leases: b.leases,
     keyring: b.keyring,
     cache,

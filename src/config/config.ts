@@ -7,6 +7,7 @@ import { selfSignedFiles } from '../http/self-signed.js';
 import { XksProxyConfig, readXksProxyCredentials } from '../services/xks-proxy/credentials.js';
 import { NbdConfig, NbdFlags, loadNbdConfig } from './nbd.js';
 import { RootOfTrustSettings, rootOfTrustSettings } from './root-of-trust.js';
+import { DEFAULT_XKS_CLIENT, XksClientOptions } from '../core/kms/xks/client.js';
 
 /** Strongroom's configuration. Precedence: flags > environment (STRONGROOM_*) > defaults. */
 export interface Config {
@@ -46,6 +47,11 @@ export interface Config {
   readonly xksProxy?: XksProxyConfig;
   /** The NBD server exporting attached volumes (`--nbd-listen`, src/config/nbd.ts); absent: off. */
   readonly nbd?: NbdConfig;
+  /**
+   * How KMS reaches the XKS proxies of external key stores: STRONGROOM_XKS_ALLOW_HTTP (plain HTTP, tests only),
+   * STRONGROOM_XKS_CONNECT_TO (`host=address:port,…`), STRONGROOM_XKS_TIMEOUT_MS (default 250, AWS's).
+   */
+  readonly xksClient?: XksClientOptions;
 }
 
 /**
@@ -131,8 +137,14 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   const xksCredentialsFile = nonEmpty(env.STRONGROOM_XKS_PROXY_CREDENTIALS_FILE);
   const xksProxy = xksCredentialsFile === undefined ? undefined : readXksProxyCredentials(xksCredentialsFile, (m) => new ConfigError(m));
   const nbd = loadNbdConfig(flags, env);
+  const xksClient: XksClientOptions = {
+    allowHttp: flag(env.STRONGROOM_XKS_ALLOW_HTTP, 'STRONGROOM_XKS_ALLOW_HTTP'),
+    connectTo: parseConnectTo(env.STRONGROOM_XKS_CONNECT_TO),
+    timeoutMs: positiveInt(env.STRONGROOM_XKS_TIMEOUT_MS, 'STRONGROOM_XKS_TIMEOUT_MS') ?? DEFAULT_XKS_CLIENT.timeoutMs,
+  };
   return {
     ...(xksProxy ? { xksProxy } : {}),
+    xksClient,
     host: flags.host ?? env.STRONGROOM_HOST ?? '127.0.0.1',
     port,
     dataDir,
@@ -221,6 +233,17 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number`);
   return n;
+}
+
+/** STRONGROOM_XKS_CONNECT_TO: `host=address:port` pairs, comma-separated. */
+function parseConnectTo(v: string | undefined): Map<string, { host: string; port: number }> {
+  const map = new Map<string, { host: string; port: number }>();
+  for (const item of (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^([A-Za-z0-9.-]+)=(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item);
+    if (!m || Number(m[3]) > 65535) throw new ConfigError(`STRONGROOM_XKS_CONNECT_TO: ${item} is not host=address:port`);
+    map.set(m[1]!.toLowerCase(), { host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]) });
+  }
+  return map;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

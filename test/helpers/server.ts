@@ -63,6 +63,8 @@ export interface TestServerOptions {
   xksProxy?: Config['xksProxy'];
   /** Export attached volumes over NBD (e.g. `{ host: '127.0.0.1', port: 0 }`). */
   nbd?: NbdConfig;
+  /** How KMS reaches external key stores' proxies (tests: plain HTTP to a loopback port). */
+  xksClient?: Config['xksClient'];
 }
 
 /** A real Strongroom server on 127.0.0.1, port 0, in a fresh data dir (or `dataDir` to restart on one). */
@@ -95,6 +97,7 @@ export async function startServer(opts: TestServerOptions = {}): Promise<TestSer
     ...(opts.bodies ? { bodies: { ...DEFAULT_BODY_LIMITS, ...opts.bodies } } : {}),
     ...(opts.xksProxy ? { xksProxy: opts.xksProxy } : {}),
     ...(opts.nbd ? { nbd: opts.nbd } : {}),
+    ...(opts.xksClient ? { xksClient: opts.xksClient } : {}),
   };
   const app = await buildApp(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),

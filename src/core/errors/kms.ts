@@ -7,6 +7,10 @@ import { defineErrors } from './aws-error.js';
  */
 export const KmsErrors = defineErrors({
   AlreadyExistsException: { status: 400, fault: 'client' },
+  CloudHsmClusterNotFoundException: { status: 400, fault: 'client' },
+  CustomKeyStoreHasCMKsException: { status: 400, fault: 'client' },
+  CustomKeyStoreInvalidStateException: { status: 400, fault: 'client' },
+  CustomKeyStoreNameInUseException: { status: 400, fault: 'client' },
   CustomKeyStoreNotFoundException: { status: 400, fault: 'client' },
   DependencyTimeoutException: { status: 503, fault: 'server', retryable: true },
   DisabledException: { status: 400, fault: 'client' },
@@ -39,4 +43,14 @@ export const KmsErrors = defineErrors({
   NotAuthorizedException: { status: 400, fault: 'client' },
   TagException: { status: 400, fault: 'client' },
   UnsupportedOperationException: { status: 400, fault: 'client' },
+  XksKeyAlreadyInUseException: { status: 400, fault: 'client' },
+  XksKeyInvalidConfigurationException: { status: 400, fault: 'client' },
+  XksKeyNotFoundException: { status: 400, fault: 'client' },
+  XksProxyIncorrectAuthenticationCredentialException: { status: 400, fault: 'client' },
+  XksProxyInvalidConfigurationException: { status: 400, fault: 'client' },
+  XksProxyInvalidResponseException: { status: 400, fault: 'client' },
+  XksProxyUriEndpointInUseException: { status: 400, fault: 'client' },
+  XksProxyUriInUseException: { status: 400, fault: 'client' },
+  XksProxyUriUnreachableException: { status: 400, fault: 'client' },
+  XksProxyVpcEndpointServiceNotFoundException: { status: 400, fault: 'client' },
 });

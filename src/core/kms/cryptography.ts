@@ -10,6 +10,8 @@ import { KmsDeps, KmsScope } from './context.js';
 import { needsEnabled } from './key-state.js';
 import { needsSymmetricEncryptionKey } from './key-usage.js';
 import { KeyResolver } from './resolver.js';
+import { CustomKeyStores, XksCaller, internalCaller } from './custom-key-stores.js';
+import { ParsedXksCiphertext, assembleXksBlob, openInner, parseXksBlob, sealInner, xksHeader, xksProxyAad } from '../crypto/xks-ciphertext.js';
 
 export interface Sealed {
   readonly ciphertextBlob: Buffer;
@@ -18,7 +20,8 @@ export interface Sealed {
 
 export interface Located {
   readonly key: KeyRecord;
-  readonly parsed: ParsedCiphertext;
+  /** A blob of ../crypto/ciphertext.ts, or of a key in an external key store (../crypto/xks-ciphertext.ts). */
+  readonly parsed: ParsedCiphertext | ParsedXksCiphertext;
 }
 
 const invalidCiphertext = () =>
@@ -29,14 +32,26 @@ export class Cryptography {
   constructor(
     private readonly deps: KmsDeps,
     private readonly resolver: KeyResolver,
+    /** The custom key stores, for keys of Origin EXTERNAL_KEY_STORE (absent: no such key can exist). */
+    private readonly external?: CustomKeyStores,
   ) {}
 
-  /** `operation` names the API operation in the InvalidKeyUsageException a key of another kind gets. */
-  async encrypt(key: KeyRecord, plaintext: SecretBytes, context: EncryptionContext | undefined, operation = 'Encrypt'): Promise<Sealed> {
+  /**
+   * `operation` names the API operation in the InvalidKeyUsageException a key of another kind gets; `caller`
+   * is who an XKS proxy is told calls (a service inside Strongroom: "AWS Internal").
+   */
+  async encrypt(key: KeyRecord, plaintext: SecretBytes, context: EncryptionContext | undefined, operation = 'Encrypt', caller?: XksCaller): Promise<Sealed> {
     needsEnabled(key);
     needsSymmetricEncryptionKey(key, operation);
     const material = await this.#material(key, key.currentMaterialId);
     if (!material) throw new AwsError(KmsErrors.KMSInternalException, 'The current key material of the key is missing.');
+    if (key.origin === 'EXTERNAL_KEY_STORE') {
+      // Double encryption: the key's own material here, then the external key through the proxy.
+      const header = xksHeader(key.arn, key.currentMaterialId);
+      const inner = sealInner(material, header, plaintext, context);
+      const outer = await this.#external().encrypt(key, inner, xksProxyAad(header, context), caller ?? internalCaller(operation));
+      return { ciphertextBlob: assembleXksBlob(header, outer), materialId: key.currentMaterialId };
+    }
     const header: CiphertextHeader = { keyArn: key.arn, materialId: key.currentMaterialId };
     return { ciphertextBlob: sealBlob(material, header, plaintext, context), materialId: key.currentMaterialId };
   }
@@ -46,7 +61,7 @@ export class Cryptography {
    * in this region is InvalidCiphertextException; a KeyId that names another key is IncorrectKeyException.
    */
   async locate(scope: KmsScope, blob: Buffer, keyRef: string | undefined): Promise<Located> {
-    const parsed = parseBlob(blob);
+    const parsed = parseBlob(blob) ?? parseXksBlob(blob);
     const arn = parsed && parseKmsArn(parsed.keyArn);
     if (!parsed || !arn || arn.resourceType !== 'key' || arn.region !== scope.region) throw invalidCiphertext();
     if (keyRef !== undefined) {
@@ -60,15 +75,28 @@ export class Cryptography {
     }
     const key = await this.resolver.byIdAnywhere(arn.resource);
     if (!key || key.arn !== parsed.keyArn) throw invalidCiphertext();
+    // Each form only for its kind of key: a key in an external key store never decrypts without its proxy.
+    if (('outer' in parsed) !== (key.origin === 'EXTERNAL_KEY_STORE')) throw invalidCiphertext();
     return { key, parsed };
   }
 
-  async decrypt(located: Located, context: EncryptionContext | undefined): Promise<{ plaintext: SecretBytes; materialId: string }> {
+  async decrypt(located: Located, context: EncryptionContext | undefined, caller?: XksCaller): Promise<{ plaintext: SecretBytes; materialId: string }> {
     needsEnabled(located.key);
-    const material = await this.#material(located.key, located.parsed.materialId);
-    const plaintext = material && openBlob(material, located.parsed, context);
+    const { key, parsed } = located;
+    const material = await this.#material(key, parsed.materialId);
+    if ('outer' in parsed) {
+      if (!material) throw invalidCiphertext();
+      const inner = await this.#external().decrypt(key, parsed.outer, xksProxyAad(parsed.header, context), caller ?? internalCaller('Decrypt'));
+      const plaintext = openInner(material, parsed.header, inner, context);
+      // The proxy answered, but what it gave back does not open: the spec's "invalid ciphertext" from the proxy.
+      if (!plaintext) {
+        throw new AwsError(KmsErrors.KMSInvalidStateException, 'The ciphertext that the external key store proxy submitted for decryption, or the encryption context, is corrupted, missing, or otherwise invalid.');
+      }
+      return { plaintext, materialId: parsed.materialId };
+    }
+    const plaintext = material && openBlob(material, parsed, context);
     if (!plaintext) throw invalidCiphertext();
-    return { plaintext, materialId: located.parsed.materialId };
+    return { plaintext, materialId: parsed.materialId };
   }
 
   async generateDataKey(
@@ -76,11 +104,17 @@ export class Cryptography {
     bytes: number,
     context: EncryptionContext | undefined,
     operation = 'GenerateDataKey',
+    caller?: XksCaller,
   ): Promise<Sealed & { plaintext: SecretBytes }> {
     needsEnabled(key);
     needsSymmetricEncryptionKey(key, operation);
     const plaintext = SecretBytes.adopt(randomBytes(bytes));
-    return { plaintext, ...(await this.encrypt(key, plaintext, context, operation)) };
+    return { plaintext, ...(await this.encrypt(key, plaintext, context, operation, caller)) };
+  }
+
+  #external(): CustomKeyStores {
+    if (!this.external) throw new AwsError(KmsErrors.KMSInternalException, 'Custom key stores are not wired in this process.');
+    return this.external;
   }
 
   #material(key: KeyRecord, materialId: string): Promise<SecretBytes | undefined> {

@@ -32,7 +32,7 @@ export interface CreateKeyInput {
   readonly keySpec?: KeySpecRules;
   readonly keyUsage?: KeyUsage;
   /** EXTERNAL: a key without material, PendingImport until ImportKeyMaterial (src/core/kms/imports/). */
-  readonly origin?: 'AWS_KMS' | 'EXTERNAL';
+  readonly origin?: 'AWS_KMS' | 'EXTERNAL' | 'EXTERNAL_KEY_STORE';
 }
 
 /**
@@ -40,6 +40,12 @@ export interface CreateKeyInput {
  * UnsupportedOperationException for the others (https://docs.aws.amazon.com/kms/latest/developerguide/rotating-keys.html).
  */
 export function needsRotatable(key: KeyRecord): void {
+  // Keys in a custom key store are not rotated by KMS (their external key is the custom key store's business).
+  needs(
+    key.origin !== 'EXTERNAL_KEY_STORE',
+    KmsErrors.UnsupportedOperationException,
+    `${key.arn} is in a custom key store; key rotation is not supported for KMS keys in custom key stores.`,
+  );
   needs(
     rulesOf(key).rotates,
     KmsErrors.UnsupportedOperationException,
@@ -97,7 +103,7 @@ export class Keys {
       onDemandRotationStartDate: null,
       keySpec: spec.spec,
       keyUsage: input.keyUsage ?? 'ENCRYPT_DECRYPT',
-      origin: external ? 'EXTERNAL' : 'AWS_KMS',
+      origin: external ? 'EXTERNAL' : input.origin === 'EXTERNAL_KEY_STORE' ? 'EXTERNAL_KEY_STORE' : 'AWS_KMS',
       multiRegion: false,
       ...(external ? { expirationModel: null, validTo: null, materialExpiresAt: null } : {}),
     };

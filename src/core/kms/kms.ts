@@ -20,6 +20,9 @@ import { KeyLastUsage } from './key-last-usage.js';
 import { Macs } from './macs.js';
 import { Signatures } from './signatures.js';
 import { Tags } from './tags.js';
+import { CustomKeyStores } from './custom-key-stores.js';
+import { XksClient } from './xks/client.js';
+import { CustomKeyStoreStore } from '../../store/metadata/custom-key-store-types.js';
 
 export interface KmsOptions {
   /** Unwrapped key materials kept in memory. */
@@ -34,6 +37,8 @@ export interface KmsOptions {
   readonly transitionClaims?: TransitionClaims;
   /** Told when writing the keys' last uses fails (they are kept and written at the next flush). */
   readonly lastUsageFlushFailed?: (err: unknown) => void;
+  /** Custom key stores (external key stores) and how their XKS proxies are reached (absent: not served). */
+  readonly customKeyStores?: { readonly store: CustomKeyStoreStore; readonly client: XksClient };
 }
 
 /** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
@@ -61,6 +66,8 @@ export class Kms {
   readonly awsManaged: AwsManagedKeys;
   /** Each key's last successful cryptographic use (GetKeyLastUsage). */
   readonly lastUsage: KeyLastUsage;
+  /** CreateCustomKeyStore and friends, and the external layer of keys in external key stores. */
+  readonly customKeyStores: CustomKeyStores | undefined;
   readonly deps: KmsDeps;
 
   constructor(store: MetadataStore, root: KeyWrapper, clock: Clock, options: KmsOptions = {}) {
@@ -69,7 +76,9 @@ export class Kms {
     this.lifecycle = new Lifecycle(this.deps, options.lifecycleEvents, options.transitionClaims);
     this.resolver = new KeyResolver(this.deps, this.lifecycle);
     this.keys = new Keys(this.deps, this.lifecycle);
-    this.crypto = new Cryptography(this.deps, this.resolver);
+    const cks = options.customKeyStores;
+    this.customKeyStores = cks ? new CustomKeyStores(cks.store, root, cks.client, clock) : undefined;
+    this.crypto = new Cryptography(this.deps, this.resolver, this.customKeyStores);
     this.signatures = new Signatures(this.deps);
     this.asymmetric = new AsymmetricEncryption(this.deps);
     this.macs = new Macs(this.deps);

@@ -7,6 +7,12 @@ import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
 import { CreateAlias } from './operations/CreateAlias.js';
 import { CreateGrant } from './operations/CreateGrant.js';
 import { CreateKey } from './operations/CreateKey.js';
+import { ConnectCustomKeyStore } from './operations/ConnectCustomKeyStore.js';
+import { CreateCustomKeyStore } from './operations/CreateCustomKeyStore.js';
+import { DeleteCustomKeyStore } from './operations/DeleteCustomKeyStore.js';
+import { DescribeCustomKeyStores } from './operations/DescribeCustomKeyStores.js';
+import { DisconnectCustomKeyStore } from './operations/DisconnectCustomKeyStore.js';
+import { UpdateCustomKeyStore } from './operations/UpdateCustomKeyStore.js';
 import { Decapsulate } from './operations/Decapsulate.js';
 import { Decrypt } from './operations/Decrypt.js';
 import { DeleteAlias } from './operations/DeleteAlias.js';
@@ -67,6 +73,8 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     GetPublicKey, Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret, GenerateDataKeyPair,
     GenerateDataKeyPairWithoutPlaintext, GetKeyLastUsage, Encapsulate, Decapsulate,
     GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial,
+    CreateCustomKeyStore, DescribeCustomKeyStores, UpdateCustomKeyStore, ConnectCustomKeyStore, DisconnectCustomKeyStore,
+    DeleteCustomKeyStore,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

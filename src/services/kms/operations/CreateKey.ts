@@ -9,6 +9,8 @@ import { needsNoLockout } from '../lockout.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onAccount } from '../call.js';
 import { keyMetadata } from '../key-metadata.js';
+import { CommonErrors } from '../../../core/errors/common.js';
+import { customKeyStores, xksCaller } from '../custom-key-store-call.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html */
 interface Input {
@@ -41,11 +43,11 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
   },
   handle: async (input, call, { rules, usage }) => {
     const origin = input.Origin ?? 'AWS_KMS';
-    // AWS_CLOUDHSM and EXTERNAL_KEY_STORE need a custom key store (CustomKeyStoreId), which is not served.
+    // AWS_CLOUDHSM needs a CloudHSM key store, which is not served; EXTERNAL_KEY_STORE an external key store.
     needs(
-      origin === 'AWS_KMS' || origin === 'EXTERNAL',
+      origin === 'AWS_KMS' || origin === 'EXTERNAL' || origin === 'EXTERNAL_KEY_STORE',
       KmsErrors.UnsupportedOperationException,
-      `Origin ${origin} requires a custom key store, which is not supported.`,
+      `Origin ${origin} requires a CloudHSM key store, which is not supported.`,
     );
     needs(
       origin !== 'EXTERNAL' || rules.importable !== undefined,
@@ -53,18 +55,36 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
       `KMS keys with KeySpec ${rules.spec} cannot have imported key material (Origin EXTERNAL).`,
     );
     needs(input.MultiRegion !== true, KmsErrors.UnsupportedOperationException, 'Multi-Region keys are not supported yet.');
-    needs(
-      input.CustomKeyStoreId === undefined && input.XksKeyId === undefined,
-      KmsErrors.CustomKeyStoreNotFoundException,
-      'Custom key stores are not supported.',
-    );
+    if (origin === 'EXTERNAL_KEY_STORE') {
+      // https://docs.aws.amazon.com/kms/latest/developerguide/create-xks-keys.html: symmetric encryption keys only,
+      // with a custom key store and the external key's id.
+      needs(
+        rules.spec === 'SYMMETRIC_DEFAULT' && usage === 'ENCRYPT_DECRYPT',
+        KmsErrors.UnsupportedOperationException,
+        `KMS keys in an external key store must be symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT), not ${rules.spec} ${usage}.`,
+      );
+      needs(input.CustomKeyStoreId !== undefined, CommonErrors.ValidationException, 'CustomKeyStoreId is required when Origin is EXTERNAL_KEY_STORE.');
+      needs(input.XksKeyId !== undefined, CommonErrors.ValidationException, 'XksKeyId is required when Origin is EXTERNAL_KEY_STORE.');
+    } else {
+      needs(input.XksKeyId === undefined, CommonErrors.ValidationException, 'XksKeyId is valid only when Origin is EXTERNAL_KEY_STORE.');
+      needs(
+        input.CustomKeyStoreId === undefined,
+        KmsErrors.UnsupportedOperationException,
+        `A CustomKeyStoreId needs Origin EXTERNAL_KEY_STORE (the Origin is ${origin}).`,
+      );
+    }
     // The key id is drawn first so that the lockout check sees the key's real ARN.
     const keyId = randomUUID();
     if (input.Policy !== undefined) {
       checkKeyPolicy(input.Policy);
       await needsNoLockout(call, input.Policy, keyArn(call.scope.region, call.scope.accountId, keyId), input.BypassPolicyLockoutSafetyCheck);
     }
-    const key = await call.kms.keys.create(call.scope, {
+    // An external key is checked with its proxy and reserved before the key exists (released if creating fails).
+    const stores = origin === 'EXTERNAL_KEY_STORE' ? customKeyStores(call) : undefined;
+    const xks = stores ? await stores.prepareKey(call.scope, input.CustomKeyStoreId!, input.XksKeyId!, keyId, xksCaller(call, 'CreateKey')) : undefined;
+    let key;
+    try {
+      key = await call.kms.keys.create(call.scope, {
       keyId,
       ...(input.Description !== undefined ? { description: input.Description } : {}),
       ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
@@ -72,7 +92,11 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
       keySpec: rules,
       keyUsage: usage,
       origin,
-    });
-    return { KeyMetadata: keyMetadata(key) };
+      });
+    } catch (err) {
+      if (xks) await stores!.release(keyId);
+      throw err;
+    }
+    return { KeyMetadata: keyMetadata(key, xks && { xks, connectionState: 'CONNECTED' }) };
   },
 });

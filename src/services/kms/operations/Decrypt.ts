@@ -6,6 +6,7 @@ import { defineOperation } from '../../operation.js';
 import { KmsCall, onKey } from '../call.js';
 import { needsCiphertextBlob } from '../ciphertext-input.js';
 import { needsNoRecipient, needsSymmetricAlgorithm } from '../symmetric.js';
+import { xksCaller } from '../custom-key-store-call.js';
 
 interface Input {
   CiphertextBlob?: Buffer;
@@ -54,7 +55,7 @@ export const Decrypt = defineOperation<KmsCall, Input, State>({
       const plaintext = await call.kms.asymmetric.decrypt(state.asymmetric, state.algorithm, state.ciphertext, input.EncryptionContext);
       return { KeyId: state.asymmetric.arn, Plaintext: plaintext, EncryptionAlgorithm: state.algorithm };
     }
-    const { plaintext, materialId } = await call.kms.crypto.decrypt(state.symmetric, input.EncryptionContext);
+    const { plaintext, materialId } = await call.kms.crypto.decrypt(state.symmetric, input.EncryptionContext, xksCaller(call, 'Decrypt'));
     return {
       KeyId: state.symmetric.key.arn,
       Plaintext: plaintext,

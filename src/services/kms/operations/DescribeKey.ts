@@ -1,5 +1,6 @@
 import { keyOperation } from '../call.js';
 import { keyMetadata } from '../key-metadata.js';
+import { inCustomKeyStore } from '../custom-key-store-call.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html */
 export const DescribeKey = keyOperation<{ KeyId: string }>({
@@ -7,5 +8,5 @@ export const DescribeKey = keyOperation<{ KeyId: string }>({
   action: 'kms:DescribeKey',
   readOnly: true,
   aliases: true,
-  handle: async (_input, _call, key) => ({ KeyMetadata: keyMetadata(key) }),
+  handle: async (_input, call, key) => ({ KeyMetadata: keyMetadata(key, await inCustomKeyStore(call.kms, key)) }),
 });

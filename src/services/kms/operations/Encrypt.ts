@@ -1,6 +1,7 @@
 import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
 import { keyOperation } from '../call.js';
 import { needsSymmetricAlgorithm } from '../symmetric.js';
+import { xksCaller } from '../custom-key-store-call.js';
 
 interface Input {
   KeyId: string;
@@ -27,7 +28,7 @@ export const Encrypt = keyOperation<Input>({
       };
     }
     needsSymmetricAlgorithm(input.EncryptionAlgorithm);
-    const sealed = await call.kms.crypto.encrypt(key, input.Plaintext, input.EncryptionContext);
+    const sealed = await call.kms.crypto.encrypt(key, input.Plaintext, input.EncryptionContext, 'Encrypt', xksCaller(call, 'Encrypt'));
     return {
       CiphertextBlob: sealed.ciphertextBlob,
       KeyId: key.arn,

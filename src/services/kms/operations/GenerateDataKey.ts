@@ -1,6 +1,7 @@
 import { keyOperation } from '../call.js';
 import { dataKeyBytes } from '../data-key-size.js';
 import { needsNoRecipient } from '../symmetric.js';
+import { xksCaller } from '../custom-key-store-call.js';
 
 interface Input {
   KeyId: string;
@@ -19,7 +20,7 @@ export const GenerateDataKey = keyOperation<Input>({
   aliases: true,
   handle: async (input, call, key) => {
     needsNoRecipient(input.Recipient);
-    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext);
+    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext, 'GenerateDataKey', xksCaller(call, 'GenerateDataKey'));
     return { CiphertextBlob: dk.ciphertextBlob, Plaintext: dk.plaintext, KeyId: key.arn, KeyMaterialId: dk.materialId };
   },
 });

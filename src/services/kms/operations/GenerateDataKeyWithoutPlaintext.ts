@@ -1,5 +1,6 @@
 import { keyOperation } from '../call.js';
 import { dataKeyBytes } from '../data-key-size.js';
+import { xksCaller } from '../custom-key-store-call.js';
 
 interface Input {
   KeyId: string;
@@ -16,7 +17,7 @@ export const GenerateDataKeyWithoutPlaintext = keyOperation<Input>({
   readOnly: true,
   aliases: true,
   handle: async (input, call, key) => {
-    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext, 'GenerateDataKeyWithoutPlaintext');
+    const dk = await call.kms.crypto.generateDataKey(key, dataKeyBytes(input), input.EncryptionContext, 'GenerateDataKeyWithoutPlaintext', xksCaller(call, 'GenerateDataKeyWithoutPlaintext'));
     dk.plaintext.wipe();
     return { CiphertextBlob: dk.ciphertextBlob, KeyId: key.arn, KeyMaterialId: dk.materialId };
   },

@@ -7,6 +7,7 @@ import { defineOperation } from '../../operation.js';
 import { KmsCall, onKey } from '../call.js';
 import { needsCiphertextBlob } from '../ciphertext-input.js';
 import { needsSymmetricAlgorithm } from '../symmetric.js';
+import { xksCaller } from '../custom-key-store-call.js';
 
 interface Input {
   CiphertextBlob?: Buffer;
@@ -67,7 +68,7 @@ export const ReEncrypt = defineOperation<KmsCall, Input, { source: Source; desti
     let plaintext: SecretBytes;
     let sourceMaterialId: string | undefined;
     if ('symmetric' in source) {
-      const opened = await call.kms.crypto.decrypt(source.symmetric, input.SourceEncryptionContext);
+      const opened = await call.kms.crypto.decrypt(source.symmetric, input.SourceEncryptionContext, xksCaller(call, 'ReEncrypt'));
       plaintext = opened.plaintext;
       sourceMaterialId = opened.materialId;
     } else {
@@ -85,7 +86,7 @@ export const ReEncrypt = defineOperation<KmsCall, Input, { source: Source; desti
         const blob = await call.kms.asymmetric.encrypt(destination, destinationAlgorithm, plaintext, input.DestinationEncryptionContext, 'ReEncrypt');
         return { CiphertextBlob: blob, ...common, DestinationEncryptionAlgorithm: destinationAlgorithm };
       }
-      const sealed = await call.kms.crypto.encrypt(destination, plaintext, input.DestinationEncryptionContext, 'ReEncrypt');
+      const sealed = await call.kms.crypto.encrypt(destination, plaintext, input.DestinationEncryptionContext, 'ReEncrypt', xksCaller(call, 'ReEncrypt'));
       return { CiphertextBlob: sealed.ciphertextBlob, ...common, DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT', DestinationKeyMaterialId: sealed.materialId };
     } finally {
       plaintext.wipe();

@@ -16,9 +16,10 @@ import { M015_KMS_KEY_LAST_USAGE } from './migrations/015-kms-key-last-usage.js'
 import { M016_VOLUMES } from './migrations/016-volumes.js';
 import { M017_KMS_IMPORTED_MATERIAL } from './migrations/017-kms-imported-material.js';
 import { M018_KEYRING } from './migrations/018-keyring.js';
+import { M019_KMS_CUSTOM_KEY_STORES } from './migrations/019-kms-custom-key-stores.js';
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
  * Never edit a released migration: add one (a file in migrations/, appended here).
  */
-export const MIGRATIONS: readonly string[] = [M001_INITIAL, M002_KMS_GRANTS, M003_IAM, M004_KMS_GRANTS, M005_IAM, M006_AUDIT, M007_AUDIT_LOOKUP_AND_TRAILS, M008_S3, M009_TRAIL_DELIVERY, M010_AUDIT_TREE_HEADS, M011_AUDIT_LOOKUP_PARTIAL, M012_LEASES, M013_INVALIDATIONS, M014_KMS_KEY_SPECS, M015_KMS_KEY_LAST_USAGE, M016_VOLUMES, M017_KMS_IMPORTED_MATERIAL, M018_KEYRING];
+export const MIGRATIONS: readonly string[] = [M001_INITIAL, M002_KMS_GRANTS, M003_IAM, M004_KMS_GRANTS, M005_IAM, M006_AUDIT, M007_AUDIT_LOOKUP_AND_TRAILS, M008_S3, M009_TRAIL_DELIVERY, M010_AUDIT_TREE_HEADS, M011_AUDIT_LOOKUP_PARTIAL, M012_LEASES, M013_INVALIDATIONS, M014_KMS_KEY_SPECS, M015_KMS_KEY_LAST_USAGE, M016_VOLUMES, M017_KMS_IMPORTED_MATERIAL, M018_KEYRING, M019_KMS_CUSTOM_KEY_STORES];
