@@ -49,7 +49,8 @@ export interface Config {
   readonly nbd?: NbdConfig;
   /**
    * How KMS reaches the XKS proxies of external key stores: STRONGROOM_XKS_ALLOW_HTTP (plain HTTP, tests only),
-   * STRONGROOM_XKS_CONNECT_TO (`host=address:port,…`), STRONGROOM_XKS_TIMEOUT_MS (default 250, AWS's).
+   * STRONGROOM_XKS_CONNECT_TO (`host=address:port,…`), STRONGROOM_XKS_TIMEOUT_MS (default 250, AWS's),
+   * STRONGROOM_XKS_CA_FILE (more trusted CAs, PEM).
    */
   readonly xksClient?: XksClientOptions;
 }
@@ -141,6 +142,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     allowHttp: flag(env.STRONGROOM_XKS_ALLOW_HTTP, 'STRONGROOM_XKS_ALLOW_HTTP'),
     connectTo: parseConnectTo(env.STRONGROOM_XKS_CONNECT_TO),
     timeoutMs: positiveInt(env.STRONGROOM_XKS_TIMEOUT_MS, 'STRONGROOM_XKS_TIMEOUT_MS') ?? DEFAULT_XKS_CLIENT.timeoutMs,
+    ...(nonEmpty(env.STRONGROOM_XKS_CA_FILE) ? { ca: readPem(env.STRONGROOM_XKS_CA_FILE!, 'STRONGROOM_XKS_CA_FILE') } : {}),
   };
   return {
     ...(xksProxy ? { xksProxy } : {}),
@@ -233,6 +235,17 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number`);
   return n;
+}
+
+function readPem(file: string, name: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name} ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${name} ${file} holds no PEM certificate`);
+  return text;
 }
 
 /** STRONGROOM_XKS_CONNECT_TO: `host=address:port` pairs, comma-separated. */

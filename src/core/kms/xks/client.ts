@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { SecretBytes } from '../../crypto/secret-bytes.js';
 import { canonicalRequest, headerMap, sha256Hex } from '../../identity/sigv4/canonical-request.js';
 import { formatAmzDate } from '../../identity/sigv4/verify.js';
@@ -8,7 +9,7 @@ import { XKS_SIGNING_SERVICE } from './wire.js';
 
 /**
  * How KMS reaches XKS proxies. The spec requires HTTPS with a certificate the client trusts (Node's CAs, plus
- * NODE_EXTRA_CA_CERTS); `allowHttp` (STRONGROOM_XKS_ALLOW_HTTP, for tests on loopback) sends plain HTTP
+ * NODE_EXTRA_CA_CERTS, plus `ca`: STRONGROOM_XKS_CA_FILE, PEM, for proxies with a private CA); `allowHttp` (STRONGROOM_XKS_ALLOW_HTTP, for tests on loopback) sends plain HTTP
  * instead. `connectTo` (STRONGROOM_XKS_CONNECT_TO, like curl's --connect-to) sends a proxy host's requests to
  * another address and port — the endpoint names a host only (AWS's pattern has no port), while the Host
  * header, the TLS server name and the signature keep the endpoint's host.
@@ -18,6 +19,8 @@ export interface XksClientOptions {
   readonly connectTo: ReadonlyMap<string, { readonly host: string; readonly port: number }>;
   /** AWS KMS waits 250 ms for each proxy call (the spec's "KMS Considerations"). */
   readonly timeoutMs: number;
+  /** More trusted CA certificates (PEM) for proxies' TLS certificates. */
+  readonly ca?: string;
 }
 
 export const DEFAULT_XKS_CLIENT: XksClientOptions = { allowHttp: false, connectTo: new Map(), timeoutMs: 250 };
@@ -49,10 +52,13 @@ export class XksCallError extends Error {
 const TLS_ERROR = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 export class XksClient {
-  readonly #https = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+  readonly #https: HttpsAgent;
   readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 
-  constructor(private readonly options: XksClientOptions = DEFAULT_XKS_CLIENT) {}
+  constructor(private readonly options: XksClientOptions = DEFAULT_XKS_CLIENT) {
+    // Node's CAs and the configured ones (a `ca` option alone would replace Node's).
+    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}) });
+  }
 
   /** POSTs `body` to <endpoint><path>/<api>, signed with SigV4 service kms-xks-proxy; resolves to the JSON object answered. */
   async call(target: XksTarget, api: string, body: unknown): Promise<Record<string, unknown>> {
