@@ -181,6 +181,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     lifecycleEvents: auditedKeyLifecycle(audit),
     transitionClaims,
     lastUsageFlushFailed: (err) => log.error({ err }, 'writing the KMS keys\' last uses failed; they are written at the next flush'),
+    invalidation: stores.cache.port,
   });
   const kmsAccess = new KmsAccessControl(stores.identityPolicies, stores.grants, (key) => keyResourceConditions(store, key));
   const kmsDefinition = { ...kmsService(kms, kmsAccess), audit };

@@ -7,6 +7,7 @@ import { AwsManagedKeys } from './aws-managed-keys.js';
 import { KmsDeps } from './context.js';
 import { Cryptography } from './cryptography.js';
 import { Grants, UNWIRED_GRANT_STORE } from './grants.js';
+import { InvalidationPort, TOPICS } from '../cache/invalidation.js';
 import { Keys } from './keys.js';
 import { Imports } from './imports/imports.js';
 import { KeyLifecycleEvents, Lifecycle, TransitionClaims } from './lifecycle.js';
@@ -39,6 +40,12 @@ export interface KmsOptions {
   readonly lastUsageFlushFailed?: (err: unknown) => void;
   /** Custom key stores (external key stores) and how their XKS proxies are reached (absent: not served). */
   readonly customKeyStores?: { readonly store: CustomKeyStoreStore; readonly client: XksClient };
+  /**
+   * The key cache's invalidation port: a key written anywhere (its imported material deleted or expired on
+   * another node, above all) also drops this process's unwrapped materials of it, so none is kept in memory
+   * after its deletion; they are unwrapped again from the store when still there.
+   */
+  readonly invalidation?: InvalidationPort;
 }
 
 /** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
@@ -72,6 +79,7 @@ export class Kms {
 
   constructor(store: MetadataStore, root: KeyWrapper, clock: Clock, options: KmsOptions = {}) {
     const materials = new Materials(store, root, new MaterialCache(options.cacheCapacity));
+    options.invalidation?.subscribe(TOPICS.kmsKeys, (keyId) => (keyId === undefined ? materials.forgetAll() : materials.forget(keyId)));
     this.deps = { store, root, clock, materials };
     this.lifecycle = new Lifecycle(this.deps, options.lifecycleEvents, options.transitionClaims);
     this.resolver = new KeyResolver(this.deps, this.lifecycle);

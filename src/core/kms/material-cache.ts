@@ -6,6 +6,8 @@ import { SecretBytes } from '../crypto/secret-bytes.js';
  */
 export class MaterialCache {
   readonly #entries = new Map<string, SecretBytes>();
+  /** The entries of each key id, so that dropping a key's materials does not scan the whole cache. */
+  readonly #byKey = new Map<string, Set<string>>();
 
   constructor(private readonly capacity = 4096) {}
 
@@ -25,11 +27,31 @@ export class MaterialCache {
   set(k: string, v: SecretBytes): void {
     this.#entries.delete(k);
     this.#entries.set(k, v);
-    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+    const keyId = k.slice(0, k.indexOf('/'));
+    let set = this.#byKey.get(keyId);
+    if (!set) this.#byKey.set(keyId, (set = new Set()));
+    set.add(k);
+    if (this.#entries.size > this.capacity) this.#forget(this.#entries.keys().next().value!);
   }
 
   dropKey(keyId: string): void {
-    for (const k of this.#entries.keys()) if (k.startsWith(`${keyId}/`)) this.#entries.delete(k);
+    const set = this.#byKey.get(keyId);
+    if (!set) return;
+    for (const k of set) this.#entries.delete(k);
+    this.#byKey.delete(keyId);
+  }
+
+  #forget(k: string): void {
+    this.#entries.delete(k);
+    const keyId = k.slice(0, k.indexOf('/'));
+    const set = this.#byKey.get(keyId);
+    set?.delete(k);
+    if (set?.size === 0) this.#byKey.delete(keyId);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#byKey.clear();
   }
 
   get size(): number {

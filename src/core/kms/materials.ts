@@ -77,4 +77,8 @@ export class Materials {
   forget(keyId: string): void {
     this.cache.dropKey(keyId);
   }
+
+  forgetAll(): void {
+    this.cache.clear();
+  }
 }

@@ -1,9 +1,9 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
-  AlgorithmSpec, CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand,
+  AlgorithmSpec, CancelKeyDeletionCommand, CreateKeyCommand, CreateKeyCommandInput, DecryptCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand,
   DisableKeyCommand, EnableKeyRotationCommand, EncryptCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand,
-  ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, KMSClient, ListKeyRotationsCommand, RotateKeyOnDemandCommand, SignCommand,
+  ImportKeyMaterialCommand, ImportKeyMaterialCommandInput, KMSClient, ListKeyRotationsCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, SignCommand,
   WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import Database from 'better-sqlite3';
@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InProcessInvalidation } from '../../../src/core/cache/invalidation.js';
 import { DAY_MS, ManualClock } from '../../../src/core/clock.js';
+import { MaterialCache } from '../../../src/core/kms/material-cache.js';
 import { postgresCluster, postgresSkip } from '../../helpers/postgres.js';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients, policyDocument } from '../../helpers/query-clients.js';
@@ -348,6 +349,12 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     assert.equal(err.message, 'The key material is not the same key material that was previously imported into this KMS key.');
     assert.equal((await importInto(key, material, { KeyMaterialId })).KeyMaterialId, KeyMaterialId);
     assert.equal(await decrypt(ct), 'kept');
+    // A key pending deletion stays so when its material is deleted; cancelled, it waits for its material.
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key, PendingWindowInDays: 7 }));
+    await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key }));
+    assert.equal((await describeKey(key)).KeyState, 'PendingDeletion');
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: key }));
+    assert.equal((await describeKey(key)).KeyState, 'PendingImport');
   });
 
   it('rotation of imported material: NEW_KEY_MATERIAL is PENDING_ROTATION until RotateKeyOnDemand makes it CURRENT; ListKeyRotations shows each material; old ciphertexts decrypt while their material is imported', async () => {
@@ -358,6 +365,9 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     const c1 = await encrypt(key, 'under first');
     let err = await rejection(kms.send(new RotateKeyOnDemandCommand({ KeyId: key })));
     assert.equal(err.name, 'KMSInvalidStateException');
+    // Imported material rotates on demand only.
+    err = await rejection(kms.send(new EnableKeyRotationCommand({ KeyId: key })));
+    assert.equal(err.name, 'UnsupportedOperationException');
     const validTo = new Date(clock.now() + 30 * DAY_MS);
     const b = (await importInto(key, second, { ImportType: 'NEW_KEY_MATERIAL', KeyMaterialDescription: 'second', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo })).KeyMaterialId!;
     assert.notEqual(a, b);
@@ -489,7 +499,13 @@ describe('imported key material across two nodes sharing one database', () => {
       const { CiphertextBlob } = await ka.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('two nodes') }));
       assert.equal(Buffer.from((await kb.send(new DecryptCommand({ CiphertextBlob }))).Plaintext!).toString(), 'two nodes');
       // Node b deletes the material: node a refuses at once, though it had the material in memory.
+      const cached = (s: TestServer, materialId: string) =>
+        (s.app.kms.deps.materials as unknown as { cache: MaterialCache }).cache.get(MaterialCache.key(key.split('/')[1]!, materialId));
+      const materialId = (await ka.send(new DescribeKeyCommand({ KeyId: key }))).KeyMetadata!.CurrentKeyMaterialId!;
+      assert.ok(cached(a, materialId), 'node a holds the unwrapped material after using it');
       await kb.send(new DeleteImportedKeyMaterialCommand({ KeyId: key }));
+      // ...and no longer once node b deleted it: imported material is not kept anywhere after its deletion.
+      assert.equal(cached(a, materialId), undefined);
       const err = await rejection(ka.send(new DecryptCommand({ CiphertextBlob })));
       assert.equal(err.name, 'KMSInvalidStateException');
       // A newer GetParametersForImport on node b replaces node a's token for both.

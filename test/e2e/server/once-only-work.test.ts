@@ -4,9 +4,13 @@ import { CloudTrailClient, CreateTrailCommand, LookupEventsCommand, StartLogging
 import { CreateUserCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Clients } from '../../helpers/query-clients.js';
-import { CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ListAliasesCommand, ListKeysCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, ListAliasesCommand,
+  ListKeysCommand, ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +115,30 @@ describe('work that must happen once, on two servers sharing one data dir', () =
       clock.advance(7 * DAY_MS + 60_000);
       await until('B to take the sweep over', async () => (await deleteKeyRecords(b, second.Arn!)).length > 0, 3 * LEASE_TTL_MS + 2_000);
       assert.equal((await deleteKeyRecords(b, second.Arn!)).length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('imported key material whose ValidTo passes is deleted once, with one DeleteExpiredKeyMaterial record; both servers then see the key PendingImport', async () => {
+    const { clock, state, a, b, close } = await twoServers();
+    try {
+      const kmsA = a.kms();
+      const key = (await kmsA.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!;
+      const p = await kmsA.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+      const publicKey = createPublicKey({ key: Buffer.from(p.PublicKey!), format: 'der', type: 'spki' });
+      const EncryptedKeyMaterial = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, randomBytes(32));
+      await kmsA.send(new ImportKeyMaterialCommand({
+        KeyId: key.KeyId, ImportToken: p.ImportToken, EncryptedKeyMaterial, ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(clock.now() + DAY_MS),
+      }));
+      state.slow = true;
+      clock.advance(DAY_MS + 60_000);
+      // Nobody reads the key: only the sweeps delete the material.
+      await until('the sweep to delete the expired material', async () => (await serviceEvents(b, 'DeleteExpiredKeyMaterial', key.Arn!)).length > 0);
+      await sleep(20 * SWEEP_INTERVAL_MS);
+      state.slow = false;
+      assert.equal((await serviceEvents(a, 'DeleteExpiredKeyMaterial', key.Arn!)).length, 1);
+      for (const s of [a, b]) assert.equal((await s.kms().send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.KeyState, 'PendingImport');
     } finally {
       await close();
     }
