@@ -3,7 +3,7 @@ import {
   ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateCustomKeyStoreCommandInput, CreateKeyCommand, DecryptCommand, DeleteCustomKeyStoreCommand,
   DescribeCustomKeyStoresCommand, DescribeKeyCommand, DisableKeyCommand, DisconnectCustomKeyStoreCommand, EnableKeyCommand, EncryptCommand,
   GenerateDataKeyCommand, GenerateDataKeyWithoutPlaintextCommand, KMSClient, ReEncryptCommand, ScheduleKeyDeletionCommand, UpdateCustomKeyStoreCommand,
-  GetKeyRotationStatusCommand,
+  GetKeyRotationStatusCommand, GenerateRandomCommand,
 } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -24,6 +24,8 @@ describe('External key stores: one Strongroom as the XKS proxy, another\'s KMS u
   let proxyKeyId: string;
   let storeId: string;
   let deadPort: number;
+  /** The KMS server's STRONGROOM_XKS_CONNECT_TO (a test moves one name to another proxy). */
+  let connectTo: Map<string, { host: string; port: number }>;
   // A proxy that accepts connections and never answers.
   const silent = createServer((socket) => socket.on('data', () => undefined));
   const ENDPOINT = 'https://xks.example.com';
@@ -59,13 +61,14 @@ describe('External key stores: one Strongroom as the XKS proxy, another\'s KMS u
     server = await startServer({
       xksClient: {
         allowHttp: true,
-        connectTo: new Map([
+        connectTo: (connectTo = new Map([
           ['xks.example.com', { host: '127.0.0.1', port: proxyPort }],
           // The same proxy under another name (another endpoint URI for the refusals below).
           ['xks2.example.com', { host: '127.0.0.1', port: proxyPort }],
           ['xks-down.example.com', { host: '127.0.0.1', port: deadPort }],
           ['xks-silent.example.com', { host: '127.0.0.1', port: silentPort }],
-        ]),
+          ['xks-rotated.example.com', { host: '127.0.0.1', port: proxyPort }],
+        ])),
         // Generous on a loaded test machine; AWS KMS's (and the default) is 250 ms.
         timeoutMs: 2000,
       },
@@ -258,6 +261,26 @@ describe('External key stores: one Strongroom as the XKS proxy, another\'s KMS u
     } finally {
       trail.destroy();
     }
+  });
+
+  it('ConnectCustomKeyStore after the proxy\'s credential changed (a proxy with another secret for the access key id) is FAILED with INVALID_CREDENTIALS; GenerateRandom refuses an external key store', async () => {
+    const id = (await kms.send(new CreateCustomKeyStoreCommand(storeInput({ CustomKeyStoreName: 'rotated', XksProxyUriEndpoint: 'https://xks-rotated.example.com' })))).CustomKeyStoreId!;
+    const other = await startServer({ xksProxy: { credentials: [{ accountId: TEST_ACCOUNT, accessKeyId: XKS_CREDENTIAL.accessKeyId, secretAccessKey: XKS_OTHER_CREDENTIAL.secretAccessKey }] } });
+    try {
+      connectTo.set('xks-rotated.example.com', { host: '127.0.0.1', port: Number(new URL(other.url).port) });
+      await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+      const entry = await describeStore(id);
+      assert.equal(entry.ConnectionState, 'FAILED');
+      assert.equal(entry.ConnectionErrorCode, 'INVALID_CREDENTIALS');
+    } finally {
+      await other.destroy();
+    }
+    // AWS: "If you specify the ID of an external key store, GenerateRandom throws an UnsupportedOperationException."
+    assert.equal((await rejection(kms.send(new GenerateRandomCommand({ NumberOfBytes: 8, CustomKeyStoreId: id })))).name, 'UnsupportedOperationException');
+    assert.equal((await rejection(kms.send(new GenerateRandomCommand({ NumberOfBytes: 8, CustomKeyStoreId: 'cks-00000000000000000' })))).name, 'CustomKeyStoreNotFoundException');
+    await kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: id }));
+    assert.equal((await rejection(kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id })))).name, 'CustomKeyStoreNotFoundException');
   });
 
   it('the proxy down: cryptography is KMSInvalidStateException saying KMS cannot communicate with the proxy; Connect after Disconnect is FAILED with XKS_PROXY_NOT_REACHABLE; a disconnected store without keys is deleted', async () => {
