@@ -6,6 +6,8 @@ import { AccountCreateFlags, accountCreateCommand } from './account.js';
 import { AuditExportPublicKeyFlags, AuditProofFlags, AuditVerifyFlags, auditExportPublicKeyCommand, auditProofCommand, auditVerifyCommand } from './audit.js';
 import { ExplainFlags, explainCommand } from './explain.js';
 import { S3EncryptFlags, s3EncryptCommand } from './s3-encrypt.js';
+import { DeploymentFlags } from './deployment.js';
+import { RotateRootFlags, rotateKeyringCommand, rotateRootCommand } from './operator.js';
 
 // A reader that went away (`strongroom explain … | head`) ends the command quietly, with the status of a
 // process killed by SIGPIPE (128 + 13) as Unix tools have: Node ignores SIGPIPE, so without this the failed
@@ -79,6 +81,35 @@ program
   .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
   .action(async (flags: AccountCreateFlags) => {
     process.exitCode = await accountCreateCommand(flags);
+  });
+
+const operator = program.command('operator').description('root of trust and keyring operations on a deployment (offline: servers may keep running)');
+operator
+  .command('rotate-root')
+  .description('wrap the keyring with another root of trust (file -> pkcs11, pkcs11 -> another HSM key); re-wraps only the keyring; audited')
+  .requiredOption('--to <kind>', 'the new root: pkcs11 (STRONGROOM_PKCS11_* or the --to-pkcs11-* flags) or file')
+  .option('--to-root-of-trust-file <file>', 'with --to file: the new key file, which must not exist (default <data-dir>/root-of-trust.key)')
+  .option('--to-pkcs11-module <so>', 'with --to pkcs11: the module (default STRONGROOM_PKCS11_MODULE)')
+  .option('--to-pkcs11-token-label <label>', 'with --to pkcs11: the token (default STRONGROOM_PKCS11_TOKEN_LABEL)')
+  .option('--to-pkcs11-key-label <label>', 'with --to pkcs11: the key, generated if the token has none (default STRONGROOM_PKCS11_KEY_LABEL, strongroom-root)')
+  .option('--to-pkcs11-pin-file <file>', 'with --to pkcs11: the token\'s PIN (default STRONGROOM_PKCS11_PIN or _PIN_FILE)')
+  .option('--allow-weaker-root', 'allow moving from an HSM to a key file')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust <kind>', 'the current root: file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
+  .option('--root-of-trust-file <file>', 'the current root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .action(async (flags: RotateRootFlags) => {
+    process.exitCode = await rotateRootCommand(flags);
+  });
+operator
+  .command('rotate-keyring')
+  .description('add a keyring key for new writes; older blobs keep theirs and still decrypt; audited')
+  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
+  .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
+  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .action(async (flags: DeploymentFlags) => {
+    process.exitCode = await rotateKeyringCommand(flags);
   });
 
 const audit = program.command('audit').description('the audit log of a data dir or a PostgreSQL database');
