@@ -28,6 +28,7 @@ OPERATIONS = args or (CLOUDTRAIL_OPERATIONS if service == "cloudtrail" else None
     "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
     "CreateCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore", "ConnectCustomKeyStore",
     "DisconnectCustomKeyStore", "DeleteCustomKeyStore",
+    "ReplicateKey", "UpdatePrimaryRegion",
 ]
 
 model = load_model(service, SERVICES[service])

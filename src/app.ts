@@ -180,6 +180,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     grants: stores.grantStore,
     lifecycleEvents: auditedKeyLifecycle(audit),
     transitionClaims,
+    regions,
     lastUsageFlushFailed: (err) => log.error({ err }, 'writing the KMS keys\' last uses failed; they are written at the next flush'),
     invalidation: stores.cache.port,
   });

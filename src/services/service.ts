@@ -6,6 +6,13 @@ import { AwsError, ErrorSpec } from '../core/errors/aws-error.js';
 import { AuditDetails, AuditModel, CallOutcome, auditRecord } from './audit.js';
 import { Operation, RequestContext, ResourceAccess } from './operation.js';
 
+/** One more record of a call: as if `op` had been called with `request` and had `outcome`. */
+export interface CompanionRecord<C, A extends ResourceAccess> {
+  readonly op: Operation<C, any, any, A>;
+  readonly request: RequestContext;
+  readonly outcome: CallOutcome;
+}
+
 /** Turns a protocol's decoded request into an operation's input, and its output into the wire form. */
 export interface OperationCodec {
   /** Validates against the model; throws ValidationException/SerializationException-style AwsErrors. */
@@ -42,6 +49,11 @@ export interface ServiceDefinition<C, A extends ResourceAccess = ResourceAccess>
    * owner's copy): KMS notes a key's last use with the CloudTrail eventID its owner sees. Must be cheap and not throw.
    */
   succeeded?(operation: string, access: readonly A[], records: readonly ApiCallRecord[]): void;
+  /**
+   * Records a successful call makes besides its own, committed with it, all or none (KMS: a ReplicateKey is
+   * also a CreateKey record in the replica's Region, https://docs.aws.amazon.com/kms/latest/developerguide/ct-replicate-key.html).
+   */
+  companionRecords?(operation: string, request: RequestContext, outcome: CallOutcome): readonly CompanionRecord<C, A>[];
   /** Where every call's record is committed (app.ts sets it; without it, dispatch refuses every call). */
   readonly audit?: AuditLog;
 }
@@ -127,7 +139,11 @@ async function run<C, A extends ResourceAccess, R>(
     if (!service.audit) throw new Error('no audit log');
     // The caller's account gets the record; the owner of each other account's resource the call reached gets its copy.
     const owners = outcome.access.flatMap((a) => (a.ownerAccountId !== undefined ? [a.ownerAccountId] : []));
-    records = recipientCopies(auditRecord(service, op, request, outcome, Date.now()), owners);
+    const now = Date.now();
+    records = recipientCopies(auditRecord(service, op, request, outcome, now), owners);
+    if (outcome.error === undefined && service.companionRecords) {
+      for (const c of service.companionRecords(op.name, request, outcome)) records.push(auditRecord(service, c.op, c.request, c.outcome, now));
+    }
     await (durability.durableWithCaller ? service.audit.appendCommitted(records) : service.audit.appendAll(records));
   } catch {
     wipeSecrets(outcome.output);

@@ -23,7 +23,7 @@ const cks = (id: string, over: Partial<CustomKeyStoreRecord> = {}): CustomKeySto
 const key = (keyId: string): KeyRecord => ({
   keyId, accountId: ACCOUNT, region: REGION, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, description: '', keyState: 'Enabled', keyManager: 'CUSTOMER',
   createdAt: 1000, deletionDate: null, pendingWindowInDays: null, policy: '{}', currentMaterialId: 'm0', rotationEnabled: false, rotationPeriodInDays: null,
-  nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'EXTERNAL_KEY_STORE', multiRegion: false,
+  nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'EXTERNAL_KEY_STORE', multiRegion: false, primaryRegion: null,
 });
 
 const conflict = async (p: Promise<unknown>): Promise<string> => {

@@ -33,7 +33,7 @@ async function newKey(s: MetadataStore, region = 'us-east-1'): Promise<KeyRecord
     rotationEnabled: false,
     rotationPeriodInDays: null,
     nextRotationDate: null,
-    onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false,
+    onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false, primaryRegion: null,
   };
   await s.createKey(key, { keyId, materialId: 'm0', wrapped: Buffer.from('w'), createdAt: 1000, rotationType: null }, []);
   return key;

@@ -25,7 +25,7 @@ describe('SQLite metadata store behind the key cache', () => {
     const keyId = '00000000-0000-4000-8000-000000000001';
     const arn = `arn:aws:kms:us-east-1:111122223333:key/${keyId}`;
     await s.createKey(
-      { keyId, accountId: '111122223333', region: 'us-east-1', arn, description: 'a', keyState: 'Enabled', keyManager: 'CUSTOMER', createdAt: 1, deletionDate: null, pendingWindowInDays: null, policy: '{}', currentMaterialId: 'm0', rotationEnabled: false, rotationPeriodInDays: null, nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false },
+      { keyId, accountId: '111122223333', region: 'us-east-1', arn, description: 'a', keyState: 'Enabled', keyManager: 'CUSTOMER', createdAt: 1, deletionDate: null, pendingWindowInDays: null, policy: '{}', currentMaterialId: 'm0', rotationEnabled: false, rotationPeriodInDays: null, nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false, primaryRegion: null },
       { keyId, materialId: 'm0', wrapped: Buffer.from('w'), createdAt: 1, rotationType: null },
       [],
     );

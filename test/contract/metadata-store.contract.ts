@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
-import { AliasExistsError, KeyRecord, MaterialRecord, MetadataStore } from '../../src/store/metadata/types.js';
+import { AliasExistsError, KeyRecord, MaterialRecord, MetadataStore, keyRowId } from '../../src/store/metadata/types.js';
 
 const ACCOUNT = '111122223333';
 const REGION = 'us-east-1';
@@ -24,7 +24,7 @@ function key(overrides: Partial<KeyRecord> = {}): KeyRecord {
     rotationEnabled: false,
     rotationPeriodInDays: null,
     nextRotationDate: null,
-    onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false,
+    onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false, primaryRegion: null,
     ...overrides,
   };
 }
@@ -265,5 +265,82 @@ export function metadataStoreContract(open: () => Promise<MetadataStore>): void 
     await s.deleteKey(k.keyId);
     assert.equal(await s.getKeyLastUsage(k.keyId), undefined);
     await s.recordKeyLastUsage([]);
+  });
+
+  it('multi-Region keys: one row per Region under one key id, each with its own tags, aliases and state', async () => {
+    const s = await open();
+    const id = `mrk-${randomUUID().replace(/-/g, '')}`;
+    const primary = key({ keyId: id, multiRegion: true, primaryRegion: REGION });
+    await s.createKey(primary, material(keyRowId(primary)), [{ TagKey: 'p', TagValue: '1' }]);
+    const replica = await s.createReplica(
+      key({ keyId: id, region: 'eu-west-1', multiRegion: true, description: 'replica', currentMaterialId: 'ignored', primaryRegion: 'ignored' }),
+      keyRowId(primary),
+      [{ TagKey: 'r', TagValue: '2' }],
+    );
+    assert.equal(replica?.keyId, id);
+    assert.equal(replica?.region, 'eu-west-1');
+    assert.equal(replica?.arn, `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${id}`);
+    assert.equal(replica?.description, 'replica');
+    // Shared properties come from the related key, not from the record given.
+    assert.equal(replica?.currentMaterialId, 'm0');
+    assert.equal(replica?.primaryRegion, REGION);
+    assert.deepEqual((await s.getMaterial(keyRowId(replica!), 'm0'))?.wrapped, Buffer.from('wrapped-m0'));
+    assert.deepEqual(await s.getKey(keyRowId(primary)), primary);
+    assert.equal(await s.getKey(id), undefined);
+    assert.deepEqual((await s.listRelatedKeys(id)).map((k) => [k.keyId, k.region]), [[id, 'eu-west-1'], [id, REGION]]);
+    assert.deepEqual((await s.listTags(keyRowId(replica!), undefined, 10)).items, [{ TagKey: 'r', TagValue: '2' }]);
+    assert.deepEqual((await s.listTags(keyRowId(primary), undefined, 10)).items, [{ TagKey: 'p', TagValue: '1' }]);
+    // An alias names its target by key id, in its own Region.
+    await s.createAlias({ accountId: ACCOUNT, region: 'eu-west-1', aliasName: 'alias/mrk', targetKeyId: id, createdAt: 1, updatedAt: 1 });
+    assert.equal((await s.getAlias(ACCOUNT, 'eu-west-1', 'alias/mrk'))?.targetKeyId, id);
+    assert.deepEqual((await s.listAliases(ACCOUNT, 'eu-west-1', id, undefined, 10)).items.map((a) => a.aliasName), ['alias/mrk']);
+    assert.deepEqual((await s.listAliases(ACCOUNT, REGION, id, undefined, 10)).items, []);
+    assert.deepEqual((await s.listKeys(ACCOUNT, 'eu-west-1', undefined, 10)).items.map((k) => k.arn), [replica!.arn]);
+    // A second replica in one Region is refused, leaving nothing behind.
+    assert.equal(await s.createReplica(key({ keyId: id, region: 'eu-west-1', multiRegion: true }), keyRowId(primary), [{ TagKey: 'x', TagValue: 'y' }]), undefined);
+    assert.equal(await s.countTags(keyRowId(replica!)), 1);
+    assert.equal(await s.createReplica(key({ keyId: id, region: 'ap-south-1', multiRegion: true }), 'mrk-gone@us-east-1', []), undefined);
+    // Each key's own state.
+    await s.updateKey(keyRowId(replica!), { keyState: 'Disabled' });
+    assert.equal((await s.getKey(keyRowId(primary)))?.keyState, 'Enabled');
+  });
+
+  it('multi-Region keys share rotation: a material and patch reach every related key at once; only the primary is due to rotate', async () => {
+    const s = await open();
+    const id = `mrk-${randomUUID().replace(/-/g, '')}`;
+    const primary = key({ keyId: id, multiRegion: true, primaryRegion: REGION });
+    await s.createKey(primary, material(keyRowId(primary)), []);
+    await s.createReplica(key({ keyId: id, region: 'eu-west-1', multiRegion: true }), keyRowId(primary), []);
+    const updated = await s.updateRelatedKeys(id, { rotationEnabled: true, rotationPeriodInDays: 90, nextRotationDate: 100 });
+    assert.deepEqual(updated.map((k) => [k.region, k.rotationEnabled, k.nextRotationDate]), [['eu-west-1', true, 100], [REGION, true, 100]]);
+    assert.deepEqual((await s.listKeysDue(500)).filter((k) => k.keyId === id).map((k) => k.region), [REGION]);
+    const rotated = await s.addRelatedMaterial({ ...material(id, 'm1', 'AUTOMATIC') }, { currentMaterialId: 'm1', nextRotationDate: 1000 });
+    assert.deepEqual(rotated.map((k) => [k.region, k.currentMaterialId, k.nextRotationDate]), [['eu-west-1', 'm1', 1000], [REGION, 'm1', 1000]]);
+    for (const region of [REGION, 'eu-west-1']) {
+      const rowId = keyRowId({ keyId: id, region });
+      assert.deepEqual((await s.listMaterials(rowId, undefined, 10)).items.map((m) => m.materialId), ['m0', 'm1']);
+      assert.equal(await s.countMaterials(rowId, 'AUTOMATIC'), 1);
+    }
+    // UpdatePrimaryRegion: the shared primary Region moves; now the other key is the one due.
+    await s.updateRelatedKeys(id, { primaryRegion: 'eu-west-1', nextRotationDate: 100 });
+    assert.deepEqual((await s.listKeysDue(500)).filter((k) => k.keyId === id).map((k) => k.region), ['eu-west-1']);
+  });
+
+  it('deleting the last replica of a primary pending replica deletion starts the primary\'s window, in the same step', async () => {
+    const s = await open();
+    const id = `mrk-${randomUUID().replace(/-/g, '')}`;
+    const primary = key({ keyId: id, multiRegion: true, primaryRegion: REGION });
+    await s.createKey(primary, material(keyRowId(primary)), []);
+    await s.createReplica(key({ keyId: id, region: 'eu-west-1', multiRegion: true }), keyRowId(primary), []);
+    await s.createReplica(key({ keyId: id, region: 'ap-south-1', multiRegion: true }), keyRowId(primary), []);
+    await s.updateKey(keyRowId(primary), { keyState: 'PendingReplicaDeletion', pendingWindowInDays: 7 });
+    assert.equal(await s.deleteRelatedKey(keyRowId({ keyId: id, region: 'eu-west-1' }), 5000), undefined);
+    assert.equal((await s.getKey(keyRowId(primary)))?.keyState, 'PendingReplicaDeletion');
+    const promoted = await s.deleteRelatedKey(keyRowId({ keyId: id, region: 'ap-south-1' }), 6000);
+    assert.equal(promoted?.keyState, 'PendingDeletion');
+    assert.equal(promoted?.deletionDate, 6000 + 7 * 86_400_000);
+    assert.deepEqual(await s.getKey(keyRowId(primary)), promoted);
+    assert.equal(await s.getMaterial(keyRowId({ keyId: id, region: 'ap-south-1' }), 'm0'), undefined);
+    assert.deepEqual((await s.listRelatedKeys(id)).map((k) => k.region), [REGION]);
   });
 }

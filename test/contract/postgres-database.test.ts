@@ -76,7 +76,7 @@ describe('PostgreSQL database shared by several nodes', { skip: postgresSkip() }
       keyId, accountId: '111122223333', region: 'us-east-1', arn: `arn:aws:kms:us-east-1:111122223333:key/${keyId}`,
       description: '', keyState: 'Enabled', keyManager: 'CUSTOMER', createdAt: 1, deletionDate: null,
       pendingWindowInDays: null, policy: '{}', currentMaterialId: 'm0', rotationEnabled: false,
-      rotationPeriodInDays: null, nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false,
+      rotationPeriodInDays: null, nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false, primaryRegion: null,
     };
   }
 

@@ -47,7 +47,7 @@ describe('PostgreSQL grant store on several nodes at once', { skip }, () => {
     opened.push(a, b);
     const keyId = randomUUID();
     await new PostgresMetadataStore(a).createKey(
-      { keyId, accountId: ACCOUNT, region: 'us-east-1', arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}`, description: '', keyState: 'Enabled', keyManager: 'CUSTOMER', createdAt: 1, deletionDate: null, pendingWindowInDays: null, policy: '{}', currentMaterialId: 'm0', rotationEnabled: false, rotationPeriodInDays: null, nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false },
+      { keyId, accountId: ACCOUNT, region: 'us-east-1', arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/${keyId}`, description: '', keyState: 'Enabled', keyManager: 'CUSTOMER', createdAt: 1, deletionDate: null, pendingWindowInDays: null, policy: '{}', currentMaterialId: 'm0', rotationEnabled: false, rotationPeriodInDays: null, nextRotationDate: null, onDemandRotationStartDate: null, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false, primaryRegion: null },
       { keyId, materialId: 'm0', wrapped: Buffer.from('w'), createdAt: 1, rotationType: null },
       [],
     );

@@ -4,8 +4,8 @@ import { EncryptionContext } from '../crypto/encryption-context.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { AwsError } from '../errors/aws-error.js';
 import { KmsErrors } from '../errors/kms.js';
-import { KeyRecord } from '../../store/metadata/types.js';
-import { parseKmsArn } from './arn.js';
+import { KeyRecord, MULTI_REGION_KEY_PREFIX } from '../../store/metadata/types.js';
+import { keyArn, parseKmsArn } from './arn.js';
 import { KmsDeps, KmsScope } from './context.js';
 import { needsEnabled } from './key-state.js';
 import { needsSymmetricEncryptionKey } from './key-usage.js';
@@ -57,24 +57,34 @@ export class Cryptography {
   }
 
   /**
-   * Finds the key a ciphertext was made under (the blob names it). Anything that is not a blob of a key
-   * in this region is InvalidCiphertextException; a KeyId that names another key is IncorrectKeyException.
+   * Finds the key a ciphertext was made under (the blob names it, by its ARN, authenticated with the
+   * ciphertext). Anything that is not a blob of a key in this region is InvalidCiphertextException; a KeyId
+   * that names another key is IncorrectKeyException.
+   *
+   * A multi-Region key's ciphertext decrypts with any related key
+   * (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html): a blob naming
+   * `…:<other region>:<account>:key/mrk-…` is served by the key of the same account and key id in this
+   * Region, which holds the same materials. The binding stays as tight as a key id is: the same account, the
+   * same key id, the material id and the authenticated header, only the Region may differ.
    */
   async locate(scope: KmsScope, blob: Buffer, keyRef: string | undefined): Promise<Located> {
     const parsed = parseBlob(blob) ?? parseXksBlob(blob);
     const arn = parsed && parseKmsArn(parsed.keyArn);
-    if (!parsed || !arn || arn.resourceType !== 'key' || arn.region !== scope.region) throw invalidCiphertext();
+    if (!parsed || !arn || arn.resourceType !== 'key') throw invalidCiphertext();
+    const multiRegion = arn.resource.startsWith(MULTI_REGION_KEY_PREFIX);
+    if (arn.region !== scope.region && !multiRegion) throw invalidCiphertext();
+    const here = keyArn(scope.region, arn.accountId, arn.resource);
     if (keyRef !== undefined) {
       const expected = await this.resolver.resolve(scope, keyRef, { aliases: true });
-      if (expected.arn !== parsed.keyArn) {
+      if (expected.arn !== here) {
         throw new AwsError(
           KmsErrors.IncorrectKeyException,
           'The key ID in the request does not identify a CMK that can perform this operation.',
         );
       }
     }
-    const key = await this.resolver.byIdAnywhere(arn.resource);
-    if (!key || key.arn !== parsed.keyArn) throw invalidCiphertext();
+    const key = await this.resolver.inRegion(arn.resource, arn.accountId, scope.region);
+    if (!key || key.arn !== here || (arn.region !== scope.region && !key.multiRegion)) throw invalidCiphertext();
     // Each form only for its kind of key: a key in an external key store never decrypts without its proxy.
     if (('outer' in parsed) !== (key.origin === 'EXTERNAL_KEY_STORE')) throw invalidCiphertext();
     return { key, parsed };

@@ -4,7 +4,7 @@ import { CommonErrors } from '../errors/common.js';
 import { KmsErrors } from '../errors/kms.js';
 import { Principal } from '../identity/principal.js';
 import { ContextValue, StatementRef, UnknownKeys } from '../policy/index.js';
-import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
+import { KeyRecord, MetadataStore, keyRowId } from '../../store/metadata/types.js';
 import { KmsAccessControl, KmsAccessResult } from './access-control.js';
 import { keyArn, parseKmsArn } from './arn.js';
 
@@ -117,7 +117,7 @@ export async function findKey(store: MetadataStore, ref: string, accountId: stri
   const where = arn?.region ?? region;
   const aliasName = arn?.resourceType === 'alias' ? arn.resource : ref.startsWith('alias/') ? ref : undefined;
   const keyId = aliasName ? (await store.getAlias(account, where, aliasName))?.targetKeyId : (arn?.resource ?? ref);
-  const key = keyId === undefined ? undefined : await store.getKey(keyId);
+  const key = keyId === undefined ? undefined : await store.getKey(keyRowId({ keyId, region: where }));
   if (!key || key.arn !== keyArn(where, account, key.keyId)) throw notFound();
   return key;
 }

@@ -1,3 +1,4 @@
+import { keyRowId } from '../../store/metadata/types.js';
 import { GrantQuery, GrantSource } from '../policy/sources.js';
 import { GrantConstraintsRecord, GrantRecord, GrantStore } from '../../store/metadata/grant-types.js';
 import { atLeastAsStrict, constraintsHold } from './grant-constraints.js';
@@ -59,13 +60,13 @@ export class KmsGrantSource implements GrantSource {
     const names = callerPrincipals(query.principal);
     const grants =
       names.length === 1
-        ? await this.store.grantsFor(query.key.keyId, names[0]!)
-        : (await Promise.all(names.map((name) => this.store.grantsFor(query.key.keyId, name)))).flat();
+        ? await this.store.grantsFor(keyRowId(query.key), names[0]!)
+        : (await Promise.all(names.map((name) => this.store.grantsFor(keyRowId(query.key), name)))).flat();
     if (grants.some((g) => grantAllows(g, query))) return true;
     for (const grantId of tokenGrantIds) {
       if (grants.some((g) => g.grantId === grantId)) continue;
       const g = await this.store.getGrant(grantId);
-      if (g && g.keyId === query.key.keyId && names.includes(g.granteePrincipal) && grantAllows(g, query)) return true;
+      if (g && g.keyId === keyRowId(query.key) && names.includes(g.granteePrincipal) && grantAllows(g, query)) return true;
     }
     return false;
   }

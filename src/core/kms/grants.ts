@@ -3,7 +3,7 @@ import { CommonErrors } from '../errors/common.js';
 import { KmsErrors } from '../errors/kms.js';
 import { Principal } from '../identity/principal.js';
 import { GrantListFilter, GrantRecord, GrantStore } from '../../store/metadata/grant-types.js';
-import { KeyRecord, Page } from '../../store/metadata/types.js';
+import { KeyRecord, Page, keyRowId } from '../../store/metadata/types.js';
 import { KmsDeps, KmsScope } from './context.js';
 import { callerPrincipals } from './grant-principals.js';
 import { GrantRequest } from './grant-request.js';
@@ -85,7 +85,7 @@ export class Grants {
     const result = await this.store.createGrant(
       {
         grantId: newGrantId(),
-        keyId: key.keyId,
+        keyId: keyRowId(key),
         name: request.name,
         granteePrincipal: request.granteePrincipal,
         retiringPrincipal: request.retiringPrincipal,
@@ -105,7 +105,7 @@ export class Grants {
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ListGrants.html */
   list(key: KeyRecord, filter: GrantListFilter, after: string | undefined, limit: number): Promise<Page<GrantRecord>> {
     if (filter.grantId !== undefined) checkGrantId(filter.grantId);
-    return this.store.listGrants(key.keyId, filter, after, limit);
+    return this.store.listGrants(keyRowId(key), filter, after, limit);
   }
 
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_ListRetirableGrants.html — keys of any account, in the caller's region. */
@@ -155,13 +155,13 @@ export class Grants {
   /** https://docs.aws.amazon.com/kms/latest/APIReference/API_RevokeGrant.html */
   async revoke(key: KeyRecord, grantId: string): Promise<void> {
     const grant = await this.#onKey(key, grantId);
-    needs(await this.store.deleteGrant(key.keyId, grant.grantId), KmsErrors.NotFoundException, `Grant ID ${grantId} not found`);
+    needs(await this.store.deleteGrant(keyRowId(key), grant.grantId), KmsErrors.NotFoundException, `Grant ID ${grantId} not found`);
   }
 
   async #onKey(key: KeyRecord, grantId: string): Promise<GrantRecord> {
     checkGrantId(grantId);
     const grant = await this.store.getGrant(grantId);
-    needs(grant && grant.keyId === key.keyId, KmsErrors.NotFoundException, `Grant ID ${grantId} not found for key '${key.arn}'`);
+    needs(grant && grant.keyId === keyRowId(key), KmsErrors.NotFoundException, `Grant ID ${grantId} not found for key '${key.arn}'`);
     return grant;
   }
 }

@@ -1,4 +1,4 @@
-import { KeyLastUsageRecord, KeyRecord, MetadataStore } from '../../store/metadata/types.js';
+import { KeyLastUsageRecord, KeyRecord, MetadataStore, keyRowId } from '../../store/metadata/types.js';
 import { Clock } from '../clock.js';
 
 /**
@@ -45,7 +45,7 @@ export class KeyLastUsage {
     private readonly onFlushError: (err: unknown) => void = () => undefined,
   ) {}
 
-  /** A successful use of `keyId` by `operation` (one of TRACKED_OPERATIONS), as its CloudTrail record says. */
+  /** A successful use of `keyId` (the key's row id, types.ts#keyRowId) by `operation` (one of TRACKED_OPERATIONS), as its CloudTrail record says. */
   note(usage: KeyLastUsageRecord): void {
     const seen = this.#pending.get(usage.keyId);
     if (seen === undefined || usage.usedAt >= seen.usedAt) this.#pending.set(usage.keyId, usage);
@@ -84,8 +84,9 @@ export class KeyLastUsage {
   }
 
   async get(key: KeyRecord): Promise<KeyLastUsageView> {
-    const [stored, start] = await Promise.all([this.store.getKeyLastUsage(key.keyId), this.#trackingStartDate()]);
-    const own = this.#pending.get(key.keyId);
+    // Kept per key row: each key of a multi-Region key has its own last use (types.ts#keyRowId).
+    const [stored, start] = await Promise.all([this.store.getKeyLastUsage(keyRowId(key)), this.#trackingStartDate()]);
+    const own = this.#pending.get(keyRowId(key));
     const usage = own !== undefined && (stored === undefined || own.usedAt >= stored.usedAt) ? own : stored;
     return { ...(usage ? { usage } : {}), trackingStartDate: Math.max(start, key.createdAt) };
   }

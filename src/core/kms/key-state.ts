@@ -25,6 +25,7 @@ export function needsNotPendingImport(key: KeyRecord): void {
 /** Management operations refuse a key that is pending deletion. */
 export function needsNotPendingDeletion(key: KeyRecord): void {
   needs(key.keyState !== 'PendingDeletion', KmsErrors.KMSInvalidStateException, `${key.arn} is pending deletion.`);
+  needs(key.keyState !== 'PendingReplicaDeletion', KmsErrors.KMSInvalidStateException, `${key.arn} is pending replica deletion.`);
 }
 
 /** AWS managed keys cannot be changed by their account. */

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DAY_MS } from '../clock.js';
 import { AwsError, needs } from '../errors/aws-error.js';
 import { CommonErrors } from '../errors/common.js';
 import { KmsErrors } from '../errors/kms.js';
-import { KeyManager, KeyRecord, KeyUsage, Tag } from '../../store/metadata/types.js';
+import { KeyManager, KeyRecord, KeyUsage, MULTI_REGION_KEY_PREFIX, Tag, keyRowId } from '../../store/metadata/types.js';
 import { KeySpecRules, rulesOf } from './key-specs/index.js';
 import { keyArn } from './arn.js';
 import { KmsDeps, KmsScope } from './context.js';
@@ -33,6 +33,19 @@ export interface CreateKeyInput {
   readonly keyUsage?: KeyUsage;
   /** EXTERNAL: a key without material, PendingImport until ImportKeyMaterial (src/core/kms/imports/). */
   readonly origin?: 'AWS_KMS' | 'EXTERNAL' | 'EXTERNAL_KEY_STORE';
+  /** A multi-Region primary key (its key id `mrk-` and 32 hex digits unless given). */
+  readonly multiRegion?: boolean;
+}
+
+/** A fresh key id: a UUID, or for a multi-Region key `mrk-` and 32 hex digits (AWS's two forms). */
+export function newKeyId(multiRegion: boolean): string {
+  return multiRegion ? `${MULTI_REGION_KEY_PREFIX}${randomBytes(16).toString('hex')}` : randomUUID();
+}
+
+/** PRIMARY or REPLICA for a multi-Region key, undefined for a single-Region key. */
+export function multiRegionKeyType(key: KeyRecord): 'PRIMARY' | 'REPLICA' | undefined {
+  if (!key.multiRegion) return undefined;
+  return key.primaryRegion === key.region ? 'PRIMARY' : 'REPLICA';
 }
 
 /**
@@ -40,6 +53,18 @@ export interface CreateKeyInput {
  * UnsupportedOperationException for the others (https://docs.aws.amazon.com/kms/latest/developerguide/rotating-keys.html).
  */
 export function needsRotatable(key: KeyRecord): void {
+  needsSupportedRotation(key);
+  // AWS: "To enable or disable automatic rotation of a set of related multi-Region keys, set the property on
+  // the primary key"; on-demand rotation likewise starts at the primary.
+  needs(
+    multiRegionKeyType(key) !== 'REPLICA',
+    KmsErrors.UnsupportedOperationException,
+    `${key.arn} is a multi-Region replica key; rotate the multi-Region key through its primary key in ${key.primaryRegion}.`,
+  );
+}
+
+/** The key spec allows rotation (GetKeyRotationStatus answers for replicas too: the rotation status is shared). */
+export function needsSupportedRotation(key: KeyRecord): void {
   // Keys in a custom key store are not rotated by KMS (their external key is the custom key store's business).
   needs(
     key.origin !== 'EXTERNAL_KEY_STORE',
@@ -78,12 +103,15 @@ export class Keys {
     checkTags(tags);
     needs(tags.length <= MAX_TAGS_PER_KEY, KmsErrors.TagException, `A KMS key can have at most ${MAX_TAGS_PER_KEY} tags.`);
     if (input.policy !== undefined) checkKeyPolicy(input.policy);
-    const keyId = input.keyId ?? randomUUID();
+    const multiRegion = input.multiRegion === true;
+    const keyId = input.keyId ?? newKeyId(multiRegion);
+    needs(keyId.startsWith(MULTI_REGION_KEY_PREFIX) === multiRegion, KmsErrors.KMSInternalException, 'The key id does not match the key kind.');
     const arn = keyArn(scope.region, scope.accountId, keyId);
     const now = this.deps.clock.now();
     const spec = input.keySpec ?? rulesOf({ keySpec: 'SYMMETRIC_DEFAULT' });
     const external = input.origin === 'EXTERNAL';
-    const material = external ? null : await this.deps.materials.create(keyId, arn, now, null, () => spec.generate());
+    const owner = { keyId, region: scope.region, accountId: scope.accountId, arn, multiRegion };
+    const material = external ? null : await this.deps.materials.create(owner, now, null, () => spec.generate());
     const key: KeyRecord = {
       keyId,
       accountId: scope.accountId,
@@ -104,7 +132,8 @@ export class Keys {
       keySpec: spec.spec,
       keyUsage: input.keyUsage ?? 'ENCRYPT_DECRYPT',
       origin: external ? 'EXTERNAL' : input.origin === 'EXTERNAL_KEY_STORE' ? 'EXTERNAL_KEY_STORE' : 'AWS_KMS',
-      multiRegion: false,
+      multiRegion,
+      primaryRegion: multiRegion ? scope.region : null,
       ...(external ? { expirationModel: null, validTo: null, materialExpiresAt: null } : {}),
     };
     await this.deps.store.createKey(key, material, tags);
@@ -137,14 +166,26 @@ export class Keys {
         `Member must have value ${pendingWindowInDays < 7 ? 'greater than or equal to 7' : 'less than or equal to 30'}`,
     );
     const deletionDate = this.deps.clock.now() + pendingWindowInDays * DAY_MS;
+    if (multiRegionKeyType(key) === 'PRIMARY' && (await this.deps.store.listRelatedKeys(key.keyId)).length > 1) {
+      // A primary with replicas waits for them: its window starts when the last replica is deleted
+      // (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html).
+      const waiting = await this.#update(key, { keyState: 'PendingReplicaDeletion', pendingWindowInDays });
+      // The last replica may have gone while this was written: then the window starts now.
+      if ((await this.deps.store.listRelatedKeys(key.keyId)).length > 1) return waiting;
+      return this.#update(key, { keyState: 'PendingDeletion', deletionDate, pendingWindowInDays });
+    }
     return this.#update(key, { keyState: 'PendingDeletion', deletionDate, pendingWindowInDays });
   }
 
   async cancelDeletion(key: KeyRecord): Promise<void> {
-    needs(key.keyState === 'PendingDeletion', KmsErrors.KMSInvalidStateException, `${key.arn} is not pending deletion.`);
+    needs(
+      key.keyState === 'PendingDeletion' || key.keyState === 'PendingReplicaDeletion',
+      KmsErrors.KMSInvalidStateException,
+      `${key.arn} is not pending deletion.`,
+    );
     // AWS: a key whose deletion is cancelled comes back Disabled — or PendingImport when it lacks imported material.
     const missing =
-      key.origin === 'EXTERNAL' && importedKeyPatch({ ...key, keyState: 'Disabled' }, await allMaterials(this.deps, key.keyId)).keyState === 'PendingImport';
+      key.origin === 'EXTERNAL' && importedKeyPatch({ ...key, keyState: 'Disabled' }, await allMaterials(this.deps, keyRowId(key))).keyState === 'PendingImport';
     await this.#update(key, { keyState: missing ? 'PendingImport' : 'Disabled', deletionDate: null, pendingWindowInDays: null });
   }
 
@@ -155,19 +196,19 @@ export class Keys {
     const from = key.rotationEnabled && key.nextRotationDate !== null && key.rotationPeriodInDays !== null
       ? key.nextRotationDate - key.rotationPeriodInDays * DAY_MS
       : this.deps.clock.now();
-    await this.#update(key, { rotationEnabled: true, rotationPeriodInDays: periodInDays, nextRotationDate: from + periodInDays * DAY_MS });
+    await this.#updateShared(key, { rotationEnabled: true, rotationPeriodInDays: periodInDays, nextRotationDate: from + periodInDays * DAY_MS });
   }
 
   async disableRotation(key: KeyRecord): Promise<void> {
     needsEnabled(key);
     needsAutomaticallyRotatable(key);
-    await this.#update(key, { rotationEnabled: false, nextRotationDate: null });
+    await this.#updateShared(key, { rotationEnabled: false, nextRotationDate: null });
   }
 
   async rotateOnDemand(key: KeyRecord): Promise<void> {
     needsEnabled(key);
     needsRotatable(key);
-    const done = await this.deps.store.countMaterials(key.keyId, 'ON_DEMAND');
+    const done = await this.deps.store.countMaterials(keyRowId(key), 'ON_DEMAND');
     needs(
       done < MAX_ON_DEMAND_ROTATIONS,
       KmsErrors.LimitExceededException,
@@ -188,8 +229,14 @@ export class Keys {
     await this.#update(key, { policy });
   }
 
+  /** A shared property (rotation): of a multi-Region key, every related key gets it at once. */
+  async #updateShared(key: KeyRecord, patch: Parameters<KmsDeps['store']['updateKey']>[1]): Promise<void> {
+    if (key.multiRegion) await this.deps.store.updateRelatedKeys(key.keyId, patch);
+    else await this.#update(key, patch);
+  }
+
   async #update(key: KeyRecord, patch: Parameters<KmsDeps['store']['updateKey']>[1]): Promise<KeyRecord> {
-    const updated = await this.deps.store.updateKey(key.keyId, patch);
+    const updated = await this.deps.store.updateKey(keyRowId(key), patch);
     if (!updated) throw new AwsError(KmsErrors.NotFoundException, `Key '${key.arn}' does not exist`);
     return updated;
   }

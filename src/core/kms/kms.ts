@@ -1,7 +1,7 @@
 import { Clock } from '../clock.js';
 import { KeyWrapper } from '../crypto/root-of-trust/root-of-trust.js';
 import { GrantStore } from '../../store/metadata/grant-types.js';
-import { MetadataStore } from '../../store/metadata/types.js';
+import { MetadataStore, keyIdOfRow } from '../../store/metadata/types.js';
 import { Aliases } from './aliases.js';
 import { AwsManagedKeys } from './aws-managed-keys.js';
 import { KmsDeps } from './context.js';
@@ -10,6 +10,8 @@ import { Grants, UNWIRED_GRANT_STORE } from './grants.js';
 import { InvalidationPort, TOPICS } from '../cache/invalidation.js';
 import { Keys } from './keys.js';
 import { Imports } from './imports/imports.js';
+import { MultiRegionKeys } from './multi-region.js';
+import { RegionSet } from '../identity/authenticator.js';
 import { KeyLifecycleEvents, Lifecycle, TransitionClaims } from './lifecycle.js';
 import { MaterialCache } from './material-cache.js';
 import { Materials } from './materials.js';
@@ -46,11 +48,15 @@ export interface KmsOptions {
    * after its deletion; they are unwrapped again from the store when still there.
    */
   readonly invalidation?: InvalidationPort;
+  /** The Regions the deployment serves (STRONGROOM_REGIONS): where ReplicateKey may put a replica. Default: any. */
+  readonly regions?: RegionSet;
 }
 
 /** The KMS domain, wired once per server. Services call these parts; none of them knows about HTTP. */
 export class Kms {
   readonly keys: Keys;
+  /** ReplicateKey, UpdatePrimaryRegion, DescribeKey's MultiRegionConfiguration. */
+  readonly multiRegion: MultiRegionKeys;
   readonly resolver: KeyResolver;
   readonly crypto: Cryptography;
   /** GetPublicKey, Sign, Verify. */
@@ -79,11 +85,13 @@ export class Kms {
 
   constructor(store: MetadataStore, root: KeyWrapper, clock: Clock, options: KmsOptions = {}) {
     const materials = new Materials(store, root, new MaterialCache(options.cacheCapacity));
-    options.invalidation?.subscribe(TOPICS.kmsKeys, (keyId) => (keyId === undefined ? materials.forgetAll() : materials.forget(keyId)));
+    // The port names key rows (types.ts#keyRowId); the cache holds a multi-Region key's shared materials by key id.
+    options.invalidation?.subscribe(TOPICS.kmsKeys, (rowId) => (rowId === undefined ? materials.forgetAll() : materials.forget(keyIdOfRow(rowId))));
     this.deps = { store, root, clock, materials };
     this.lifecycle = new Lifecycle(this.deps, options.lifecycleEvents, options.transitionClaims);
     this.resolver = new KeyResolver(this.deps, this.lifecycle);
     this.keys = new Keys(this.deps, this.lifecycle);
+    this.multiRegion = new MultiRegionKeys(this.deps, options.regions ?? '*');
     const cks = options.customKeyStores;
     this.customKeyStores = cks ? new CustomKeyStores(cks.store, root, cks.client, clock) : undefined;
     this.crypto = new Cryptography(this.deps, this.resolver, this.customKeyStores);

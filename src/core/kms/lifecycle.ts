@@ -1,5 +1,5 @@
 import { DAY_MS } from '../clock.js';
-import { KeyRecord, RotationType } from '../../store/metadata/types.js';
+import { KeyRecord, RotationType, keyRowId } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
 import { Leases } from '../leases/leases.js';
 import { Imports } from './imports/imports.js';
@@ -53,10 +53,11 @@ export class Lifecycle {
   /** The key as it is now, after any due transition; undefined when it has been deleted. */
   settle(key: KeyRecord): Promise<KeyRecord | undefined> | KeyRecord {
     if (!this.#isDue(key, this.deps.clock.now())) return key;
-    let p = this.#inFlight.get(key.keyId);
+    const rowId = keyRowId(key);
+    let p = this.#inFlight.get(rowId);
     if (!p) {
-      p = this.#transition(key.keyId).finally(() => this.#inFlight.delete(key.keyId));
-      this.#inFlight.set(key.keyId, p);
+      p = this.#transition(rowId).finally(() => this.#inFlight.delete(rowId));
+      this.#inFlight.set(rowId, p);
     }
     return p;
   }
@@ -85,15 +86,23 @@ export class Lifecycle {
     }
     await this.events.rotating(key, rotationType);
     const now = this.deps.clock.now();
-    const material = await this.deps.materials.create(key.keyId, key.arn, now, rotationType);
+    const material = await this.deps.materials.create(key, now, rotationType);
     const nextRotationDate =
       rotationType === 'AUTOMATIC' && key.rotationPeriodInDays !== null ? now + key.rotationPeriodInDays * DAY_MS : key.nextRotationDate;
-    return this.deps.store.addMaterial(material, { currentMaterialId: material.materialId, nextRotationDate });
+    const patch = { currentMaterialId: material.materialId, nextRotationDate };
+    if (!key.multiRegion) return this.deps.store.addMaterial(material, patch);
+    // A multi-Region key rotates at its primary and every related key gets the new material with it, in
+    // one transaction (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html#mrk-sync-properties).
+    const related = await this.deps.store.addRelatedMaterial({ ...material, keyId: key.keyId }, patch);
+    return related.find((k) => k.region === key.region) ?? { ...key, ...patch };
   }
 
   #isDue(key: KeyRecord, now: number): boolean {
     if (key.keyState === 'PendingDeletion' && key.deletionDate !== null && key.deletionDate <= now) return true;
     if (this.#materialExpired(key, now)) return true;
+    // A multi-Region key rotates at its primary only (the rotation reaches every replica, store.addRelatedMaterial);
+    // a replica's rotation settings are the primary's, copied, so they would say it is due too.
+    if (key.multiRegion && key.primaryRegion !== key.region) return false;
     return key.keyState === 'Enabled' && key.rotationEnabled && key.nextRotationDate !== null && key.nextRotationDate <= now;
   }
 
@@ -130,8 +139,13 @@ export class Lifecycle {
     if (!this.#isDue(key, now)) return key;
     if (key.keyState === 'PendingDeletion' && key.deletionDate !== null && key.deletionDate <= now) {
       await this.events.deleting(key);
-      await this.deps.store.deleteKey(key.keyId);
-      this.deps.materials.forget(key.keyId);
+      if (key.multiRegion) {
+        // Deleting the last replica starts the window of a primary waiting in PendingReplicaDeletion.
+        await this.deps.store.deleteRelatedKey(keyRowId(key), now);
+      } else {
+        await this.deps.store.deleteKey(key.keyId);
+        this.deps.materials.forget(key.keyId);
+      }
       return undefined;
     }
     if (this.#materialExpired(key, now)) {

@@ -1,6 +1,6 @@
 import { AwsError } from '../errors/aws-error.js';
 import { KmsErrors } from '../errors/kms.js';
-import { KeyRecord } from '../../store/metadata/types.js';
+import { KeyRecord, keyRowId } from '../../store/metadata/types.js';
 import { keyArn, parseKmsArn } from './arn.js';
 import { KmsDeps, KmsScope } from './context.js';
 import { Lifecycle } from './lifecycle.js';
@@ -59,10 +59,16 @@ export class KeyResolver {
     return this.#byId(ref, scope.accountId, scope.region, keyArn(scope.region, scope.accountId, ref));
   }
 
-  /** A key by id, wherever it is (used for the key named inside a ciphertext); undefined when gone. */
-  async byIdAnywhere(keyId: string): Promise<KeyRecord | undefined> {
-    const key = await this.deps.store.getKey(keyId);
+  /** A key by its row id (types.ts#keyRowId; a grant's key), wherever it is; undefined when gone. */
+  async byIdAnywhere(rowId: string): Promise<KeyRecord | undefined> {
+    const key = await this.deps.store.getKey(rowId);
     return key ? this.lifecycle.settle(key) : undefined;
+  }
+
+  /** The key `keyId` of `accountId` in `region` (a multi-Region key has one in each Region); undefined when none. */
+  async inRegion(keyId: string, accountId: string, region: string): Promise<KeyRecord | undefined> {
+    const found = await this.deps.store.getKey(keyRowId({ keyId, region }));
+    return found && found.accountId === accountId && found.region === region ? this.lifecycle.settle(found) : undefined;
   }
 
   async #viaAlias(scope: KmsScope, aliasName: string, shown: string): Promise<KeyRecord> {
@@ -72,8 +78,7 @@ export class KeyResolver {
   }
 
   async #byId(keyId: string, accountId: string, region: string, shown: string): Promise<KeyRecord> {
-    const found = await this.deps.store.getKey(keyId);
-    const key = found && found.accountId === accountId && found.region === region ? await this.lifecycle.settle(found) : undefined;
+    const key = await this.inRegion(keyId, accountId, region);
     if (!key) throw notFound(`Key '${shown.startsWith('arn:') ? shown : keyArn(region, accountId, keyId)}' does not exist`);
     return key;
   }

@@ -1,7 +1,8 @@
 import { EncryptionContext } from '../../core/crypto/encryption-context.js';
 import { ContextValue } from '../../core/policy/index.js';
-import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
+import { KeyRecord, MetadataStore, keyRowId } from '../../store/metadata/types.js';
 import { KmsAccess } from './call.js';
+import { multiRegionKeyType } from '../../core/kms/keys.js';
 
 type Conditions = Record<string, ContextValue>;
 
@@ -10,9 +11,29 @@ type Conditions = Record<string, ContextValue>;
  * the request's global keys and kms:CallerAccount / kms:ViaService come from services/request-conditions.ts.
  */
 
-/** What the key is: kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, from its record. */
+/**
+ * What the key is: kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, kms:MultiRegion and (of a multi-Region key)
+ * kms:MultiRegionKeyType, from its record.
+ */
 export function keyConditions(key: KeyRecord): Conditions {
-  return { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin };
+  // Literal objects, not a spread: this runs for every access of every KMS call (see kmsConditions).
+  const type = multiRegionKeyType(key);
+  return type === undefined
+    ? { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin, 'kms:MultiRegion': 'false' }
+    : { 'kms:KeySpec': key.keySpec, 'kms:KeyUsage': key.keyUsage, 'kms:KeyOrigin': key.origin, 'kms:MultiRegion': 'true', 'kms:MultiRegionKeyType': type };
+}
+
+const SINGLE_REGION: Conditions = { 'kms:MultiRegion': 'false' };
+const PRIMARY: Conditions = { 'kms:MultiRegion': 'true', 'kms:MultiRegionKeyType': 'PRIMARY' };
+const REPLICA: Conditions = { 'kms:MultiRegion': 'true', 'kms:MultiRegionKeyType': 'REPLICA' };
+
+/**
+ * kms:MultiRegion (Bool) and kms:MultiRegionKeyType (PRIMARY or REPLICA, only for multi-Region keys) of a key
+ * or of the key CreateKey/ReplicateKey would make
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-multiregion-key-type).
+ */
+export function multiRegionConditions(type: 'PRIMARY' | 'REPLICA' | undefined): Conditions {
+  return type === 'PRIMARY' ? PRIMARY : type === 'REPLICA' ? REPLICA : SINGLE_REGION;
 }
 
 /** kms:EncryptionContext:<key> for each pair and kms:EncryptionContextKeys (absent when there is no context). */
@@ -35,7 +56,7 @@ export function requestAliasCondition(keyRef: string | undefined): Conditions {
 /** aws:ResourceTag/<key> for each tag of the key and kms:ResourceAliases (its alias names). */
 export async function keyResourceConditions(store: MetadataStore, key: KeyRecord): Promise<Conditions> {
   const out: Conditions = Object.create(null) as Conditions;
-  for (const t of (await store.listTags(key.keyId, undefined, 50)).items) out[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
+  for (const t of (await store.listTags(keyRowId(key), undefined, 50)).items) out[`aws:ResourceTag/${t.TagKey}`] = t.TagValue;
   const aliases = (await store.listAliases(key.accountId, key.region, key.keyId, undefined, 100)).items.map((a) => a.aliasName);
   if (aliases.length > 0) out['kms:ResourceAliases'] = aliases;
   return out;

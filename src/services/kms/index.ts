@@ -46,6 +46,7 @@ import { ListResourceTags } from './operations/ListResourceTags.js';
 import { ListRetirableGrants } from './operations/ListRetirableGrants.js';
 import { PutKeyPolicy } from './operations/PutKeyPolicy.js';
 import { ReEncrypt } from './operations/ReEncrypt.js';
+import { ReplicateKey } from './operations/ReplicateKey.js';
 import { RetireGrant } from './operations/RetireGrant.js';
 import { RevokeGrant } from './operations/RevokeGrant.js';
 import { RotateKeyOnDemand } from './operations/RotateKeyOnDemand.js';
@@ -55,6 +56,7 @@ import { TagResource } from './operations/TagResource.js';
 import { UntagResource } from './operations/UntagResource.js';
 import { UpdateAlias } from './operations/UpdateAlias.js';
 import { UpdateKeyDescription } from './operations/UpdateKeyDescription.js';
+import { UpdatePrimaryRegion } from './operations/UpdatePrimaryRegion.js';
 import { Verify } from './operations/Verify.js';
 import { VerifyMac } from './operations/VerifyMac.js';
 
@@ -74,7 +76,7 @@ export const KMS_OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
     GenerateDataKeyPairWithoutPlaintext, GetKeyLastUsage, Encapsulate, Decapsulate,
     GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial,
     CreateCustomKeyStore, DescribeCustomKeyStores, UpdateCustomKeyStore, ConnectCustomKeyStore, DisconnectCustomKeyStore,
-    DeleteCustomKeyStore,
+    DeleteCustomKeyStore, ReplicateKey, UpdatePrimaryRegion,
   ].map((op) => [op.name, op as KmsOperation]),
 );
 

@@ -1,4 +1,5 @@
 import { algorithmsOf, customerMasterKeySpecOf } from '../../core/kms/key-specs/index.js';
+import { MultiRegionConfiguration } from '../../core/kms/multi-region.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { ConnectionState, XksKeyRecord } from '../../store/metadata/custom-key-store-types.js';
 
@@ -13,7 +14,7 @@ export interface InCustomKeyStore {
  * spec and usage with the algorithms they bring (EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms or
  * KeyAgreementAlgorithms), as key-specs/ declares them.
  */
-export function keyMetadata(key: KeyRecord, custom?: InCustomKeyStore): Record<string, unknown> {
+export function keyMetadata(key: KeyRecord, custom?: InCustomKeyStore, multiRegion?: MultiRegionConfiguration): Record<string, unknown> {
   // AWS: a key whose custom key store is not connected is Unavailable (its Enabled flag keeps its own state).
   const unavailable = custom !== undefined && custom.connectionState !== 'CONNECTED' && (key.keyState === 'Enabled' || key.keyState === 'Disabled');
   return {
@@ -33,6 +34,7 @@ export function keyMetadata(key: KeyRecord, custom?: InCustomKeyStore): Record<s
     KeySpec: key.keySpec,
     ...algorithmsOf(key),
     MultiRegion: key.multiRegion,
+    ...(multiRegion ? { MultiRegionConfiguration: multiRegion } : {}),
     // A key of Origin EXTERNAL has none until its first material is imported.
     CurrentKeyMaterialId: key.currentMaterialId === '' ? undefined : key.currentMaterialId,
     // Imported material: "ExpirationModel is present only when Origin is EXTERNAL", ValidTo only when it expires.

@@ -6,10 +6,12 @@ import { Kms } from '../../core/kms/kms.js';
 import { auditView } from '../audit.js';
 import { ServiceDefinition } from '../service.js';
 import { KmsAccess, KmsCall } from './call.js';
+import { keyRowId } from '../../store/metadata/types.js';
 import { foreignKeysDenied } from './foreign-keys.js';
 import { requestConditions } from '../request-conditions.js';
 import { kmsConditions } from './conditions.js';
 import { TRACKED_OPERATIONS } from '../../core/kms/key-last-usage.js';
+import { replicaCreateKeyRecord } from './replica-record.js';
 import { KMS_CODEC, KMS_MODEL, KMS_OPERATIONS, KMS_SIGNING_NAME } from './index.js';
 
 export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinition<KmsCall, KmsAccess> {
@@ -46,7 +48,10 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
         ? { keyMetadata: auditView(KMS_MODEL, 'KeyMetadata', output.KeyMetadata) ?? null }
         : operation === 'ImportKeyMaterial' || operation === 'DeleteImportedKeyMaterial'
           ? { keyId: output.KeyId, keyMaterialId: output.KeyMaterialId }
-          : null,
+          : operation === 'ReplicateKey'
+            ? { replicaKeyMetadata: auditView(KMS_MODEL, 'KeyMetadata', output.ReplicaKeyMetadata) ?? null }
+            : null,
+    companionRecords: (operation, request, outcome) => replicaCreateKeyRecord(operation, request, outcome),
     // A successful cryptographic call is each of its keys' last use, with the eventID of the record the key's
     // owner gets (ReEncrypt: both keys; another account's key: that account's copy).
     // https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyLastUsage.html
@@ -57,7 +62,7 @@ export function kmsService(kms: Kms, access: KmsAccessControl): ServiceDefinitio
       for (const a of accesses) {
         if (!a.key) continue;
         const record = records.find((r) => r.recipientAccountId === a.key!.accountId) ?? first;
-        kms.lastUsage.note({ keyId: a.key.keyId, operation, usedAt, cloudTrailEventId: record.eventID, requestId: record.requestID });
+        kms.lastUsage.note({ keyId: keyRowId(a.key), operation, usedAt, cloudTrailEventId: record.eventID, requestId: record.requestID });
       }
     },
     beforeHandle: (input) => {

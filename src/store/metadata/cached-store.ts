@@ -2,6 +2,7 @@ import { Cache, CacheSettings } from '../../core/cache/cache.js';
 import { InProcessInvalidation, InvalidationPort, TOPICS } from '../../core/cache/invalidation.js';
 import {
   AccessKeyRecord, AccountRecord, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord, MetadataStore, Page, RotationType, Tag,
+  keyRowId,
 } from './types.js';
 
 /**
@@ -35,7 +36,41 @@ export class KeyCachingStore implements MetadataStore {
   }
 
   async createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void> {
-    return this.#writing(key.keyId, () => this.inner.createKey(key, material, tags));
+    return this.#writing(keyRowId(key), () => this.inner.createKey(key, material, tags));
+  }
+
+  async createReplica(replica: KeyRecord, fromRowId: string, tags: readonly Tag[]): Promise<KeyRecord | undefined> {
+    return this.#writing(keyRowId(replica), () => this.inner.createReplica(replica, fromRowId, tags));
+  }
+
+  /** Writes to every key of a multi-Region key publish each one's row id (those of the keys as they were before too). */
+  async updateRelatedKeys(keyId: string, patch: KeyPatch): Promise<KeyRecord[]> {
+    return this.#writingRelated(keyId, () => this.inner.updateRelatedKeys(keyId, patch));
+  }
+
+  async addRelatedMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord[]> {
+    return this.#writingRelated(material.keyId, () => this.inner.addRelatedMaterial(material, patch));
+  }
+
+  async deleteRelatedKey(rowId: string, now: number): Promise<KeyRecord | undefined> {
+    let promoted: KeyRecord | undefined;
+    try {
+      promoted = await this.#writing(rowId, () => this.inner.deleteRelatedKey(rowId, now));
+      return promoted;
+    } finally {
+      if (promoted) await this.#port.publish(TOPICS.kmsKeys, keyRowId(promoted));
+    }
+  }
+
+  async #writingRelated(keyId: string, write: () => Promise<KeyRecord[]>): Promise<KeyRecord[]> {
+    const before = await this.inner.listRelatedKeys(keyId);
+    let after: KeyRecord[] = [];
+    try {
+      after = await write();
+      return after;
+    } finally {
+      for (const rowId of new Set([...before, ...after].map(keyRowId))) await this.#port.publish(TOPICS.kmsKeys, rowId);
+    }
   }
 
   async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
@@ -80,6 +115,7 @@ export class KeyCachingStore implements MetadataStore {
   putImportParameters(p: ImportParametersRecord): Promise<void> { return this.inner.putImportParameters(p); }
   getImportParameters(keyId: string): Promise<ImportParametersRecord | undefined> { return this.inner.getImportParameters(keyId); }
   listKeysDue(now: number): Promise<KeyRecord[]> { return this.inner.listKeysDue(now); }
+  listRelatedKeys(keyId: string): Promise<KeyRecord[]> { return this.inner.listRelatedKeys(keyId); }
   getMaterial(keyId: string, materialId: string): Promise<MaterialRecord | undefined> { return this.inner.getMaterial(keyId, materialId); }
   listMaterials(keyId: string, after: string | undefined, limit: number): Promise<Page<MaterialRecord>> {
     return this.inner.listMaterials(keyId, after, limit);

@@ -4,8 +4,12 @@
  * Methods are async so that a networked store fits the same interface. Times are epoch milliseconds.
  */
 
-/** PendingImport: a key of Origin EXTERNAL missing (some of) its imported key material (src/core/kms/imports/). */
-export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
+/**
+ * PendingImport: a key of Origin EXTERNAL missing (some of) its imported key material (src/core/kms/imports/).
+ * PendingReplicaDeletion: a multi-Region primary key scheduled for deletion while it still has replicas; its
+ * waiting period starts when the last replica is deleted (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html).
+ */
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'PendingReplicaDeletion';
 export type KeyManager = 'CUSTOMER' | 'AWS';
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
 /** The KeySpec, KeyUsageType and OriginType enums of the KMS model (model.json + model-newer.json; src/core/kms/key-specs/ holds their rules). */
@@ -54,8 +58,13 @@ export interface KeyRecord {
   readonly keySpec: KeySpec;
   readonly keyUsage: KeyUsage;
   readonly origin: KeyOrigin;
-  /** Multi-Region keys are not served yet: always false. */
+  /** A multi-Region key (key id `mrk-…`): one key of this id in each Region it was replicated to. */
   readonly multiRegion: boolean;
+  /**
+   * The Region of the multi-Region key's primary, the same on every related key (UpdatePrimaryRegion changes
+   * it on all of them at once); null for a single-Region key.
+   */
+  readonly primaryRegion: string | null;
   /**
    * Keys with imported material (Origin EXTERNAL) only, absent otherwise: the current material's
    * ExpirationModel and ValidTo (DescribeKey), and the earliest ValidTo of any material still imported
@@ -66,11 +75,31 @@ export interface KeyRecord {
   readonly materialExpiresAt?: number | null;
 }
 
+/**
+ * The id of a key's row in the store. A multi-Region key has the same key id in every Region it is
+ * replicated to, so its rows are `<key id>@<region>`; any other key's row id is its key id. Every store
+ * method that takes a key's id takes this (aliases excepted: they name their target by key id, in their
+ * own Region); KeyRecord.keyId is always the key id AWS shows.
+ */
+export function keyRowId(key: { readonly keyId: string; readonly region: string }): string {
+  return key.keyId.startsWith(MULTI_REGION_KEY_PREFIX) ? `${key.keyId}@${key.region}` : key.keyId;
+}
+
+/** The key id of a row id (keyRowId's inverse). */
+export function keyIdOfRow(rowId: string): string {
+  const at = rowId.indexOf('@');
+  return at < 0 ? rowId : rowId.slice(0, at);
+}
+
+/** AWS: "multi-Region keys have a distinctive key ID that begins with mrk-". */
+export const MULTI_REGION_KEY_PREFIX = 'mrk-';
+
 export type KeyPatch = Partial<
   Omit<KeyRecord, 'keyId' | 'accountId' | 'region' | 'arn' | 'createdAt' | 'keyManager' | 'keySpec' | 'keyUsage' | 'origin' | 'multiRegion'>
 >;
 
 export interface MaterialRecord {
+  /** The key's row id (keyRowId): each key of a multi-Region key holds its own copy of the shared materials. */
   readonly keyId: string;
   readonly materialId: string;
   readonly wrapped: Buffer;
@@ -115,6 +144,7 @@ export interface AliasRecord {
   readonly region: string;
   /** Includes the `alias/` prefix. */
   readonly aliasName: string;
+  /** The target's key id; the target is the key of that id in the alias's Region. */
   readonly targetKeyId: string;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -188,8 +218,34 @@ export interface MetadataStore {
   updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
   /** Removes the key with its materials, aliases and tags. */
   deleteKey(keyId: string): Promise<void>;
-  /** Keys whose deletion date, next rotation date or earliest imported-material ValidTo is at or before `now`. */
+  /**
+   * Keys whose deletion date, next rotation date or earliest imported-material ValidTo is at or before `now`
+   * (of a multi-Region key, only its primary rotates: the rotation reaches every related key).
+   */
   listKeysDue(now: number): Promise<KeyRecord[]>;
+
+  /** Every key of the multi-Region key `keyId` (its primary and its replicas, one per Region), ordered by Region. */
+  listRelatedKeys(keyId: string): Promise<KeyRecord[]>;
+  /**
+   * Adds `replica` (its own policy, description, state; key id of an existing multi-Region key) with its tags,
+   * copying in the same transaction, from the related key `fromRowId`, what related keys share: every
+   * material, the current material, the rotation settings and the primary Region. undefined (nothing added)
+   * when the multi-Region key already has a key in the replica's Region or `fromRowId` is gone.
+   */
+  createReplica(replica: KeyRecord, fromRowId: string, tags: readonly Tag[]): Promise<KeyRecord | undefined>;
+  /** Applies `patch` (shared properties) to every key of the multi-Region key `keyId` in one transaction. */
+  updateRelatedKeys(keyId: string, patch: KeyPatch): Promise<KeyRecord[]>;
+  /**
+   * Adds `material` (its keyId: the multi-Region key id) to every key of that multi-Region key and applies
+   * `patch` to each, in one transaction (rotation: the replicas get the primary's new material).
+   */
+  addRelatedMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord[]>;
+  /**
+   * Deletes a key of a multi-Region key, like deleteKey. When that leaves a primary in PendingReplicaDeletion
+   * with no replica, the primary becomes PendingDeletion with deletion date `now` + its pending window, in
+   * the same transaction; that primary is returned.
+   */
+  deleteRelatedKey(rowId: string, now: number): Promise<KeyRecord | undefined>;
 
   /** Adds a material and applies `patch` to the key in one transaction. */
   addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord>;

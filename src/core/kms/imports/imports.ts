@@ -169,7 +169,7 @@ export class Imports {
         },
       };
     }
-    record = { ...record, wrapped: await this.deps.materials.seal(key.keyId, key.arn, materialId, material) };
+    record = { ...record, wrapped: await this.deps.materials.seal(key, materialId, material) };
     const after = materials.filter((m) => m.materialId !== materialId).concat(record);
     const updated = await this.deps.store.putMaterials(key.keyId, [record], [], importedKeyPatch(key, after));
     return { materialId, key: updated };

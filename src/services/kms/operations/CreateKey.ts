@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { needs } from '../../../core/errors/aws-error.js';
 import { KmsErrors } from '../../../core/errors/kms.js';
 import { keyArn } from '../../../core/kms/arn.js';
 import { chooseKeySpec } from '../../../core/kms/key-specs/index.js';
+import { newKeyId } from '../../../core/kms/keys.js';
 import { checkKeyPolicy } from '../../../core/kms/policy-document.js';
 import { Tag } from '../../../store/metadata/types.js';
 import { needsNoLockout } from '../lockout.js';
@@ -11,6 +11,7 @@ import { KmsCall, onAccount } from '../call.js';
 import { keyMetadata } from '../key-metadata.js';
 import { CommonErrors } from '../../../core/errors/common.js';
 import { customKeyStores, xksCaller } from '../custom-key-store-call.js';
+import { multiRegionConditions } from '../conditions.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html */
 interface Input {
@@ -38,7 +39,13 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
   readOnly: false,
   resolve: async (input) => {
     const chosen = chooseKeySpec(input);
-    const conditions = { 'kms:KeySpec': chosen.rules.spec, 'kms:KeyUsage': chosen.usage, 'kms:KeyOrigin': input.Origin ?? 'AWS_KMS' };
+    const conditions = {
+      'kms:KeySpec': chosen.rules.spec,
+      'kms:KeyUsage': chosen.usage,
+      'kms:KeyOrigin': input.Origin ?? 'AWS_KMS',
+      // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-multiregion
+      ...multiRegionConditions(input.MultiRegion === true ? 'PRIMARY' : undefined),
+    };
     return { access: [{ ...onAccount('kms:CreateKey'), conditions }], state: chosen };
   },
   handle: async (input, call, { rules, usage }) => {
@@ -54,7 +61,15 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
       KmsErrors.UnsupportedOperationException,
       `KMS keys with KeySpec ${rules.spec} cannot have imported key material (Origin EXTERNAL).`,
     );
-    needs(input.MultiRegion !== true, KmsErrors.UnsupportedOperationException, 'Multi-Region keys are not supported yet.');
+    // Multi-Region keys with imported material (replicas that need their own import of the same material)
+    // are not served yet; AWS has no multi-Region keys in custom key stores.
+    needs(
+      origin === 'AWS_KMS' || input.MultiRegion !== true,
+      KmsErrors.UnsupportedOperationException,
+      origin === 'EXTERNAL'
+        ? 'Multi-Region keys with imported key material (Origin EXTERNAL) are not supported yet.'
+        : `Multi-Region keys cannot have Origin ${origin}.`,
+    );
     if (origin === 'EXTERNAL_KEY_STORE') {
       // https://docs.aws.amazon.com/kms/latest/developerguide/create-xks-keys.html: symmetric encryption keys only,
       // with a custom key store and the external key's id.
@@ -74,7 +89,8 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
       );
     }
     // The key id is drawn first so that the lockout check sees the key's real ARN.
-    const keyId = randomUUID();
+    const multiRegion = input.MultiRegion === true;
+    const keyId = newKeyId(multiRegion);
     if (input.Policy !== undefined) {
       checkKeyPolicy(input.Policy);
       await needsNoLockout(call, input.Policy, keyArn(call.scope.region, call.scope.accountId, keyId), input.BypassPolicyLockoutSafetyCheck);
@@ -92,11 +108,12 @@ export const CreateKey = defineOperation<KmsCall, Input, ReturnType<typeof choos
       keySpec: rules,
       keyUsage: usage,
       origin,
+      multiRegion,
       });
     } catch (err) {
       if (xks) await stores!.release(keyId);
       throw err;
     }
-    return { KeyMetadata: keyMetadata(key, xks && { xks, connectionState: 'CONNECTED' }) };
+    return { KeyMetadata: keyMetadata(key, xks && { xks, connectionState: 'CONNECTED' }, await call.kms.multiRegion.configuration(key)) };
   },
 });

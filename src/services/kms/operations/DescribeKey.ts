@@ -8,5 +8,7 @@ export const DescribeKey = keyOperation<{ KeyId: string }>({
   action: 'kms:DescribeKey',
   readOnly: true,
   aliases: true,
-  handle: async (_input, call, key) => ({ KeyMetadata: keyMetadata(key, await inCustomKeyStore(call.kms, key)) }),
+  handle: async (_input, call, key) => ({
+    KeyMetadata: keyMetadata(key, await inCustomKeyStore(call.kms, key), await call.kms.multiRegion.configuration(key)),
+  }),
 });

@@ -1,4 +1,4 @@
-import { needsRotatable } from '../../../core/kms/keys.js';
+import { needsSupportedRotation } from '../../../core/kms/keys.js';
 import { keyOperation } from '../call.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyRotationStatus.html */
@@ -7,7 +7,7 @@ export const GetKeyRotationStatus = keyOperation<{ KeyId: string }>({
   action: 'kms:GetKeyRotationStatus',
   readOnly: true,
   aliases: false,
-  handle: async (_input, _call, key) => (needsRotatable(key), {
+  handle: async (_input, _call, key) => (needsSupportedRotation(key), {
     KeyId: key.arn,
     KeyRotationEnabled: key.rotationEnabled,
     RotationPeriodInDays: key.rotationEnabled ? key.rotationPeriodInDays : undefined,

@@ -1,5 +1,6 @@
+import { keyRowId } from '../../../store/metadata/types.js';
 import { decodeMarker, encodeMarker } from '../../../core/pagination.js';
-import { needsRotatable } from '../../../core/kms/keys.js';
+import { needsSupportedRotation } from '../../../core/kms/keys.js';
 import { keyOperation } from '../call.js';
 
 interface Input {
@@ -20,7 +21,7 @@ export const ListKeyRotations = keyOperation<Input>({
   readOnly: true,
   aliases: false,
   handle: async (input, call, key) => {
-    needsRotatable(key);
+    needsSupportedRotation(key);
     const all = input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL';
     const limit = input.Limit ?? 100;
     let after = decodeMarker('ListKeyRotations', input.Marker);
@@ -28,7 +29,7 @@ export const ListKeyRotations = keyOperation<Input>({
     let next: string | undefined;
     // Pages of materials, skipping the original one unless asked for, until `limit` entries are found.
     do {
-      const page = await call.kms.deps.store.listMaterials(key.keyId, after, limit);
+      const page = await call.kms.deps.store.listMaterials(keyRowId(key), after, limit);
       for (const m of page.items) {
         if (m.rotationType === null && !all) continue;
         const i = m.imported;

@@ -1,8 +1,9 @@
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag, latestPerKey, pageOf,
+  MetadataStore, Page, RotationType, Tag, keyIdOfRow, keyRowId, latestPerKey, pageOf,
 } from '../types.js';
+import { DAY_MS } from '../../../core/clock.js';
 import { PostgresDatabase, Queryable } from './database.js';
 import { bytes, POSTGRES_ROWS, seqAfter, text } from './rows.js';
 
@@ -78,20 +79,9 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
-           deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
-           rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date, key_spec, key_usage, origin, multi_region)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-        [
-          key.keyId, key.accountId, key.region, key.arn, bytes(key.description), key.keyState, key.keyManager, key.createdAt,
-          key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled,
-          key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
-          key.multiRegion,
-        ],
-      );
+      if (!(await insertKey(tx, key))) throw new Error(`kms key ${keyRowId(key)} exists`);
       if (material) await insertMaterial(tx, material);
-      for (const t of tags) await putTag(tx, key.keyId, t);
+      for (const t of tags) await putTag(tx, keyRowId(key), t);
     });
   }
 
@@ -105,7 +95,7 @@ export class PostgresMetadataStore implements MetadataStore {
       'SELECT * FROM kms_keys WHERE account_id = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4',
       [accountId, region, after ?? '', limit + 1],
     );
-    return pageOf(rows.map(toKey), limit, (k) => k.keyId);
+    return pageOf(rows.map(toKey), limit, keyRowId);
   }
 
   async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
@@ -122,10 +112,87 @@ export class PostgresMetadataStore implements MetadataStore {
     const { rows } = await this.#db.query(
       `SELECT * FROM kms_keys WHERE deletion_date <= $1
        UNION SELECT * FROM kms_keys WHERE next_rotation_date <= $1 AND rotation_enabled
+         AND (primary_region IS NULL OR primary_region = region)
        UNION SELECT * FROM kms_keys WHERE material_expires_at <= $1`,
       [now],
     );
     return rows.map(toKey);
+  }
+
+  async listRelatedKeys(keyId: string): Promise<KeyRecord[]> {
+    return (await related(this.#db, keyId, false)).map(toKey);
+  }
+
+  async createReplica(replica: KeyRecord, fromRowId: string, tags: readonly Tag[]): Promise<KeyRecord | undefined> {
+    const rowId = keyRowId(replica);
+    const row = await this.#db.transaction(async (tx) => {
+      // Locking the related keys orders this after (or before) a rotation or shared-setting change in flight,
+      // so the replica never misses a material or a setting the others get.
+      await related(tx, replica.keyId, true);
+      const from = (await tx.query('SELECT * FROM kms_keys WHERE key_id = $1', [fromRowId])).rows[0];
+      if (!from) return undefined;
+      const source = toKey(from);
+      const added = await insertKey(tx, {
+        ...replica,
+        currentMaterialId: source.currentMaterialId,
+        rotationEnabled: source.rotationEnabled,
+        rotationPeriodInDays: source.rotationPeriodInDays,
+        nextRotationDate: source.nextRotationDate,
+        onDemandRotationStartDate: source.onDemandRotationStartDate,
+        primaryRegion: source.primaryRegion,
+      });
+      if (!added) return undefined;
+      await tx.query(
+        `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type, import_state,
+           pending_rotation, expiration_model, valid_to, description)
+         SELECT $1, material_id, wrapped, created_at, seq, rotation_type, import_state, pending_rotation, expiration_model,
+           valid_to, description
+         FROM kms_key_materials WHERE key_id = $2`,
+        [rowId, fromRowId],
+      );
+      for (const t of tags) await putTag(tx, rowId, t);
+      return (await tx.query('SELECT * FROM kms_keys WHERE key_id = $1', [rowId])).rows[0];
+    });
+    return row ? toKey(row) : undefined;
+  }
+
+  async updateRelatedKeys(keyId: string, patch: KeyPatch): Promise<KeyRecord[]> {
+    const rows = await this.#db.transaction(async (tx) => {
+      const out: Row[] = [];
+      for (const r of await related(tx, keyId, true)) out.push((await applyPatch(tx, String(r.key_id), patch))!);
+      return out;
+    });
+    return rows.map(toKey);
+  }
+
+  async addRelatedMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord[]> {
+    const rows = await this.#db.transaction(async (tx) => {
+      const out: Row[] = [];
+      for (const r of await related(tx, material.keyId, true)) {
+        const rowId = String(r.key_id);
+        await insertMaterial(tx, { ...material, keyId: rowId });
+        out.push((await applyPatch(tx, rowId, patch))!);
+      }
+      return out;
+    });
+    return rows.map(toKey);
+  }
+
+  async deleteRelatedKey(rowId: string, now: number): Promise<KeyRecord | undefined> {
+    const row = await this.#db.transaction(async (tx) => {
+      // Lock the related keys first, in one order for every writer, so two deletions of the last two
+      // replicas at once queue instead of deadlocking, and the second sees the first's.
+      const keyId = keyIdOfRow(rowId);
+      await related(tx, keyId, true);
+      const gone = (await tx.query('DELETE FROM kms_keys WHERE key_id = $1 RETURNING *', [rowId])).rows[0];
+      if (!gone) return undefined;
+      const left = (await related(tx, keyId, false)).map(toKey);
+      const primary = left.length === 1 ? left[0]! : undefined;
+      if (!primary || primary.keyState !== 'PendingReplicaDeletion' || primary.primaryRegion !== primary.region) return undefined;
+      const window = primary.pendingWindowInDays ?? 30;
+      return applyPatch(tx, keyRowId(primary), { keyState: 'PendingDeletion', deletionDate: now + window * DAY_MS });
+    });
+    return row ? toKey(row) : undefined;
   }
 
   async addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord> {
@@ -163,7 +230,7 @@ export class PostgresMetadataStore implements MetadataStore {
     const res = await this.#db.query(
       `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt],
+      [a.accountId, a.region, a.aliasName, keyRowId({ keyId: a.targetKeyId, region: a.region }), a.createdAt, a.updatedAt],
     );
     if (res.rowCount === 0) throw new AliasExistsError();
   }
@@ -176,7 +243,7 @@ export class PostgresMetadataStore implements MetadataStore {
   async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<boolean> {
     const res = await this.#db.query(
       'UPDATE kms_aliases SET target_key_id = $1, updated_at = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5',
-      [targetKeyId, updatedAt, accountId, region, aliasName],
+      [keyRowId({ keyId: targetKeyId, region }), updatedAt, accountId, region, aliasName],
     );
     return (res.rowCount ?? 0) > 0;
   }
@@ -196,7 +263,7 @@ export class PostgresMetadataStore implements MetadataStore {
     const { rows } = await this.#db.query(
       `SELECT * FROM kms_aliases WHERE account_id = $1 AND region = $2 AND ($3::text IS NULL OR target_key_id = $3)
          AND alias_name > $4 ORDER BY alias_name LIMIT $5`,
-      [accountId, region, keyId ?? null, after ?? '', limit + 1],
+      [accountId, region, keyId === undefined ? null : keyRowId({ keyId, region }), after ?? '', limit + 1],
     );
     return pageOf(rows.map(toAlias), limit, (a) => a.aliasName);
   }
@@ -289,6 +356,34 @@ async function applyPatch(q: Queryable, keyId: string, patch: KeyPatch): Promise
   const values = entries.map(([k, v]) => (k === 'description' ? bytes(v as string) : v));
   const { rows } = await q.query(`UPDATE kms_keys SET ${sets} WHERE key_id = $1 RETURNING *`, [keyId, ...values]);
   return rows[0];
+}
+
+/** Inserts the key's row; false (nothing inserted) when its row id is taken. */
+async function insertKey(q: Queryable, key: KeyRecord): Promise<boolean> {
+  const res = await q.query(
+    `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
+       deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
+       rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date, key_spec, key_usage, origin, multi_region,
+       primary_region)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+     ON CONFLICT (key_id) DO NOTHING`,
+    [
+      keyRowId(key), key.accountId, key.region, key.arn, bytes(key.description), key.keyState, key.keyManager, key.createdAt,
+      key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled,
+      key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
+      key.multiRegion, key.primaryRegion,
+    ],
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** The rows of multi-Region key `keyId` (`<key id>@<region>`, a range: 'A' follows '@'), locked when `lock`. */
+async function related(q: Queryable, keyId: string, lock: boolean): Promise<Row[]> {
+  const { rows } = await q.query(
+    `SELECT * FROM kms_keys WHERE key_id > $1 AND key_id < $2 ORDER BY region${lock ? ' FOR UPDATE' : ''}`,
+    [`${keyId}@`, `${keyId}A`],
+  );
+  return rows;
 }
 
 /** Inserts a material after the key's others, or replaces the one of the same id (imported material). */

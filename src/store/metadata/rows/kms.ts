@@ -1,5 +1,5 @@
 import {
-  AccessKeyRecord, AliasRecord, ExpirationModel, ImportParametersRecord, KeyPatch, KeyRecord, MaterialRecord, RotationType,
+  AccessKeyRecord, AliasRecord, ExpirationModel, ImportParametersRecord, KeyPatch, KeyRecord, MaterialRecord, RotationType, keyIdOfRow,
 } from '../types.js';
 import { num, Row, RowDialect, text } from './row.js';
 
@@ -18,6 +18,7 @@ export const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
   expirationModel: 'expiration_model',
   validTo: 'valid_to',
   materialExpiresAt: 'material_expires_at',
+  primaryRegion: 'primary_region',
 };
 
 /** Rows of the KMS tables (access_keys, kms_keys, kms_key_materials, kms_aliases) as records, on either backend. */
@@ -38,7 +39,7 @@ export function kmsRows(d: RowDialect) {
 
     toKey(r: Row): KeyRecord {
       return {
-        keyId: String(r.key_id),
+        keyId: keyIdOfRow(String(r.key_id)),
         accountId: String(r.account_id),
         region: String(r.region),
         arn: String(r.arn),
@@ -66,6 +67,7 @@ export function kmsRows(d: RowDialect) {
               materialExpiresAt: num(r.material_expires_at),
             }
           : {}),
+        primaryRegion: r.primary_region === null || r.primary_region === undefined ? null : String(r.primary_region),
       };
     },
 
@@ -107,7 +109,7 @@ export function kmsRows(d: RowDialect) {
         accountId: String(r.account_id),
         region: String(r.region),
         aliasName: String(r.alias_name),
-        targetKeyId: String(r.target_key_id),
+        targetKeyId: keyIdOfRow(String(r.target_key_id)),
         createdAt: Number(r.created_at),
         updatedAt: Number(r.updated_at),
       };

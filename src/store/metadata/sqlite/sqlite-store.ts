@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
+import { DAY_MS } from '../../../core/clock.js';
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag, latestPerKey, pageOf,
+  MetadataStore, Page, RotationType, Tag, keyRowId, latestPerKey, pageOf,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
 import { SQLITE_ROWS } from './rows.js';
@@ -69,20 +70,26 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async createKey(key: KeyRecord, material: MaterialRecord | null, tags: readonly Tag[]): Promise<void> {
     this.#db.transaction(() => {
-      this.#stmt(
-        `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
-          deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
-          rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date, key_spec, key_usage, origin, multi_region)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        key.keyId, key.accountId, key.region, key.arn, key.description, key.keyState, key.keyManager, key.createdAt,
-        key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled ? 1 : 0,
-        key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
-        key.multiRegion ? 1 : 0,
-      );
+      if (!this.#insertKey(key)) throw new Error(`kms key ${keyRowId(key)} exists`);
       if (material) this.#insertMaterial(material);
-      for (const t of tags) this.#putTag(key.keyId, t);
+      for (const t of tags) this.#putTag(keyRowId(key), t);
     }).immediate();
+  }
+
+  #insertKey(key: KeyRecord): boolean {
+    const res = this.#stmt(
+      `INSERT INTO kms_keys (key_id, account_id, region, arn, description, key_state, key_manager, created_at,
+        deletion_date, pending_window_in_days, policy, current_material_id, rotation_enabled,
+        rotation_period_in_days, next_rotation_date, on_demand_rotation_start_date, key_spec, key_usage, origin, multi_region,
+        primary_region)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING`,
+    ).run(
+      keyRowId(key), key.accountId, key.region, key.arn, key.description, key.keyState, key.keyManager, key.createdAt,
+      key.deletionDate, key.pendingWindowInDays, key.policy, key.currentMaterialId, key.rotationEnabled ? 1 : 0,
+      key.rotationPeriodInDays, key.nextRotationDate, key.onDemandRotationStartDate, key.keySpec, key.keyUsage, key.origin,
+      key.multiRegion ? 1 : 0, key.primaryRegion,
+    );
+    return res.changes > 0;
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
@@ -94,7 +101,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const rows = this.#stmt(
       'SELECT * FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?',
     ).all(accountId, region, after ?? '', limit + 1) as Row[];
-    return pageOf(rows.map(toKey), limit, (k) => k.keyId);
+    return pageOf(rows.map(toKey), limit, keyRowId);
   }
 
   async updateKey(keyId: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
@@ -119,9 +126,81 @@ export class SqliteMetadataStore implements MetadataStore {
     const rows = this.#stmt(
       `SELECT * FROM kms_keys WHERE deletion_date <= @now
        UNION SELECT * FROM kms_keys WHERE next_rotation_date <= @now AND rotation_enabled = 1
+         AND (primary_region IS NULL OR primary_region = region)
        UNION SELECT * FROM kms_keys WHERE material_expires_at <= @now`,
     ).all({ now }) as Row[];
     return rows.map(toKey);
+  }
+
+  async listRelatedKeys(keyId: string): Promise<KeyRecord[]> {
+    return this.#related(keyId).map(toKey);
+  }
+
+  /** The rows `<key id>@<region>`: a range of the primary key ('A' follows '@'). */
+  #related(keyId: string): Row[] {
+    return this.#stmt('SELECT * FROM kms_keys WHERE key_id > ? AND key_id < ? ORDER BY region').all(`${keyId}@`, `${keyId}A`) as Row[];
+  }
+
+  async createReplica(replica: KeyRecord, fromRowId: string, tags: readonly Tag[]): Promise<KeyRecord | undefined> {
+    const rowId = keyRowId(replica);
+    const added = this.#db.transaction(() => {
+      const from = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(fromRowId) as Row | undefined;
+      if (!from) return false;
+      const source = toKey(from);
+      const shared: KeyRecord = {
+        ...replica,
+        currentMaterialId: source.currentMaterialId,
+        rotationEnabled: source.rotationEnabled,
+        rotationPeriodInDays: source.rotationPeriodInDays,
+        nextRotationDate: source.nextRotationDate,
+        onDemandRotationStartDate: source.onDemandRotationStartDate,
+        primaryRegion: source.primaryRegion,
+      };
+      if (!this.#insertKey(shared)) return false;
+      this.#stmt(
+        `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type, import_state,
+           pending_rotation, expiration_model, valid_to, description)
+         SELECT ?, material_id, wrapped, created_at, seq, rotation_type, import_state, pending_rotation, expiration_model,
+           valid_to, description
+         FROM kms_key_materials WHERE key_id = ?`,
+      ).run(rowId, fromRowId);
+      for (const t of tags) this.#putTag(rowId, t);
+      return true;
+    }).immediate();
+    return added ? this.getKey(rowId) : undefined;
+  }
+
+  async updateRelatedKeys(keyId: string, patch: KeyPatch): Promise<KeyRecord[]> {
+    return this.#db.transaction(() => {
+      const rows = this.#related(keyId);
+      for (const r of rows) this.#applyPatch(String(r.key_id), patch);
+      return this.#related(keyId).map(toKey);
+    }).immediate();
+  }
+
+  async addRelatedMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord[]> {
+    return this.#db.transaction(() => {
+      for (const r of this.#related(material.keyId)) {
+        const rowId = String(r.key_id);
+        this.#insertMaterial({ ...material, keyId: rowId });
+        this.#applyPatch(rowId, patch);
+      }
+      return this.#related(material.keyId).map(toKey);
+    }).immediate();
+  }
+
+  async deleteRelatedKey(rowId: string, now: number): Promise<KeyRecord | undefined> {
+    return this.#db.transaction(() => {
+      const row = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(rowId) as Row | undefined;
+      this.#stmt('DELETE FROM kms_keys WHERE key_id = ?').run(rowId);
+      if (!row) return undefined;
+      const left = this.#related(toKey(row).keyId).map(toKey);
+      const primary = left.length === 1 ? left[0]! : undefined;
+      if (!primary || primary.keyState !== 'PendingReplicaDeletion' || primary.primaryRegion !== primary.region) return undefined;
+      const window = primary.pendingWindowInDays ?? 30;
+      this.#applyPatch(keyRowId(primary), { keyState: 'PendingDeletion', deletionDate: now + window * DAY_MS });
+      return toKey(this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(keyRowId(primary)) as Row);
+    }).immediate();
   }
 
   async addMaterial(material: MaterialRecord, patch: KeyPatch): Promise<KeyRecord> {
@@ -198,7 +277,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const res = this.#stmt(
       `INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(a.accountId, a.region, a.aliasName, a.targetKeyId, a.createdAt, a.updatedAt);
+    ).run(a.accountId, a.region, a.aliasName, keyRowId({ keyId: a.targetKeyId, region: a.region }), a.createdAt, a.updatedAt);
     if (res.changes === 0) throw new AliasExistsError();
   }
 
@@ -214,7 +293,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async updateAlias(accountId: string, region: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<boolean> {
     const res = this.#stmt(
       'UPDATE kms_aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND region = ? AND alias_name = ?',
-    ).run(targetKeyId, updatedAt, accountId, region, aliasName);
+    ).run(keyRowId({ keyId: targetKeyId, region }), updatedAt, accountId, region, aliasName);
     return res.changes > 0;
   }
 
@@ -242,7 +321,7 @@ export class SqliteMetadataStore implements MetadataStore {
         : this.#stmt(
             `SELECT * FROM kms_aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ?
              ORDER BY alias_name LIMIT ?`,
-          ).all(accountId, region, keyId, after ?? '', limit + 1)
+          ).all(accountId, region, keyRowId({ keyId, region }), after ?? '', limit + 1)
     ) as Row[];
     return pageOf(rows.map(toAlias), limit, (a) => a.aliasName);
   }
