@@ -15,6 +15,8 @@ export interface XksProxyCredential {
 
 export interface XksProxyConfig {
   readonly credentials: readonly XksProxyCredential[];
+  /** The file they were read from: re-read when it changes (rotation without a restart, as the spec asks). */
+  readonly file?: string;
 }
 
 const ACCESS_KEY_ID = /^[A-Z2-7]{20,30}$/;
@@ -25,13 +27,20 @@ const SECRET = /^[A-Za-z0-9/+=]{43,64}$/;
  * Errors name the entry and the field, never the secret.
  */
 export function readXksProxyCredentials(file: string, fail: (message: string) => Error): XksProxyConfig {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw fail(`STRONGROOM_XKS_PROXY_CREDENTIALS_FILE ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
-  return { credentials: parseXksProxyCredentials(parsed, (m) => fail(`STRONGROOM_XKS_PROXY_CREDENTIALS_FILE ${file}: ${m}`)) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it may quote the file, secrets included.
+    throw fail(`STRONGROOM_XKS_PROXY_CREDENTIALS_FILE ${file}: not valid JSON`);
+  }
+  return { credentials: parseXksProxyCredentials(parsed, (m) => fail(`STRONGROOM_XKS_PROXY_CREDENTIALS_FILE ${file}: ${m}`)), file };
 }
 
 export function parseXksProxyCredentials(value: unknown, fail: (message: string) => Error): XksProxyCredential[] {

@@ -10,7 +10,8 @@ import { XKS_SIGNING_SERVICE, ciphertextDataIntegrityValue, decodeBase64 } from 
 import { BodyTooLargeError, readBody } from '../../http/body.js';
 import { Exchange, splitUrl } from '../../http/exchange.js';
 import { KeyRecord, MetadataStore } from '../../store/metadata/types.js';
-import { XksProxyConfig } from './credentials.js';
+import { statSync } from 'node:fs';
+import { XksProxyConfig, XksProxyCredential, readXksProxyCredentials } from './credentials.js';
 import { XksError } from './errors.js';
 
 /**
@@ -65,23 +66,39 @@ interface RequestMetadata {
   readonly kmsViaService?: string;
 }
 
+/** How often the credentials file's modification time is looked at (a rotation takes effect within this). */
+const RELOAD_CHECK_MS = 1000;
+
 export class XksProxy {
-  readonly #credentials: Map<string, Credential & { accountId: string }>;
+  #credentials: Map<string, ProxyCredential>;
+  #fileVersion: string | undefined;
+  #checkedAt = 0;
 
   constructor(private readonly deps: XksProxyDeps) {
-    this.#credentials = new Map(
-      deps.config.credentials.map((c) => [
-        c.accessKeyId,
-        {
-          accountId: c.accountId,
-          secret: SecretBytes.adopt(Buffer.from(c.secretAccessKey, 'utf8')),
-          active: true,
-          signingKeys: new Map(),
-          // The verifier wants a principal; the proxy's caller is the holder of this credential, nothing in IAM.
-          principal: { type: 'Root', accountId: c.accountId, arn: `xks-proxy-credential/${c.accessKeyId}`, principalId: c.accessKeyId, accessKeyId: c.accessKeyId },
-        },
-      ]),
-    );
+    this.#credentials = credentialMap(deps.config.credentials);
+    this.#fileVersion = deps.config.file === undefined ? undefined : fileVersion(deps.config.file);
+  }
+
+  /**
+   * The spec's "SigV4 credentials rotation": the proxy SHOULD accept changed credentials without a restart. The
+   * file is looked at at most once a second; a changed file that does not parse is logged and the credentials
+   * in use are kept.
+   */
+  #reload(): void {
+    const file = this.deps.config.file;
+    const now = Date.now();
+    if (file === undefined || now - this.#checkedAt < RELOAD_CHECK_MS) return;
+    this.#checkedAt = now;
+    const version = fileVersion(file);
+    if (version === this.#fileVersion) return;
+    this.#fileVersion = version;
+    try {
+      const next = readXksProxyCredentials(file, (m) => new Error(m));
+      this.#credentials = credentialMap(next.credentials);
+      this.deps.log.info({ file, credentials: next.credentials.map((c) => ({ accountId: c.accountId, accessKeyId: c.accessKeyId })) }, 'XKS proxy credentials reloaded');
+    } catch (err) {
+      this.deps.log.error({ file, error: (err as Error).message }, 'XKS proxy credentials file changed but could not be read; the previous credentials stay in use');
+    }
   }
 
   /** The edge's route for /_strongroom/xks/…: answers every request itself, errors included. */
@@ -133,6 +150,7 @@ export class XksProxy {
   }
 
   async #authenticate(req: IncomingMessage, rawPath: string, body: Buffer, accountId: string): Promise<void> {
+    this.#reload();
     const now = this.deps.clock.now();
     try {
       const verified = await verifySigV4(
@@ -304,4 +322,32 @@ function base64Field(input: Record<string, unknown>, name: string, required: boo
   const bytes = typeof v === 'string' ? decodeBase64(v) : undefined;
   if (!bytes) throw new XksError('ValidationException', `${name} must be a base64 string.`);
   return bytes;
+}
+
+type ProxyCredential = Credential & { accountId: string };
+
+function credentialMap(credentials: readonly XksProxyCredential[]): Map<string, ProxyCredential> {
+  return new Map(
+    credentials.map((c) => [
+      c.accessKeyId,
+      {
+        accountId: c.accountId,
+        secret: SecretBytes.adopt(Buffer.from(c.secretAccessKey, 'utf8')),
+        active: true,
+        signingKeys: new Map(),
+        // The verifier wants a principal; the proxy's caller is the holder of this credential, nothing in IAM.
+        principal: { type: 'Root', accountId: c.accountId, arn: `xks-proxy-credential/${c.accessKeyId}`, principalId: c.accessKeyId, accessKeyId: c.accessKeyId },
+      },
+    ]),
+  );
+}
+
+/** What tells a changed file: its modification time and size (undefined when it cannot be read). */
+function fileVersion(file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
