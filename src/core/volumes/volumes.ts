@@ -59,6 +59,11 @@ export function volumeNotFound(id: string): AwsError {
   return bad('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
 }
 
+/** A snapshot the EBS direct APIs are still writing (or that failed) gives no volume and no copy. */
+function notPending(s: SnapshotRecord): void {
+  if (s.state !== 'completed') throw bad('IncorrectState', `Snapshot '${s.snapshotId}' is not 'completed' (it is '${s.state}').`);
+}
+
 export function snapshotNotFound(id: string): AwsError {
   return bad('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
 }
@@ -94,6 +99,7 @@ export class Volumes {
 
   async createVolume(scope: VolumeScope, input: CreateVolumeInput, kms: KmsInRegion): Promise<VolumeRecord> {
     const snapshot = input.snapshotId !== undefined ? await this.getSnapshot(scope, input.snapshotId) : undefined;
+    if (snapshot) notPending(snapshot);
     const volumeType = input.volumeType ?? 'gp2';
     const limits = SIZE_LIMITS[volumeType];
     if (!limits) throw bad('InvalidParameterValue', `Value (${volumeType}) for parameter volumeType is invalid. Valid values: ${Object.keys(SIZE_LIMITS).join(', ')}.`);
@@ -221,6 +227,7 @@ export class Volumes {
    */
   async copySnapshot(scope: VolumeScope, input: CopySnapshotInput, kms: KmsInRegion): Promise<SnapshotRecord> {
     const src = await this.getSnapshot({ accountId: scope.accountId, region: input.sourceRegion }, input.sourceSnapshotId);
+    notPending(src);
     const defaults = await this.store.getDefaults(scope.accountId, scope.region);
     const encrypted = src.encrypted || input.encrypted === true || defaults.encryptionByDefault;
     if (input.kmsKeyId !== undefined && !encrypted) throw bad('InvalidParameterDependency', 'The parameter KmsKeyId requires the parameter Encrypted to be set.');

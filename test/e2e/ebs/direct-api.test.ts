@@ -53,6 +53,8 @@ for i, seed in written.items():
     r = put(ebs, s1, i, pattern(seed))
 out['putEcho'] = r['Checksum'] == b64(hashlib.sha256(pattern(110)).digest()) and r['ChecksumAlgorithm'] == 'SHA256'
 out['pendingDescribed'] = ec2.describe_snapshots(SnapshotIds=[s1])['Snapshots'][0]['State']
+out['volumeOfPending'] = error_of(ec2.create_volume, SnapshotId=s1, AvailabilityZone='us-east-1a')
+out['copyOfPending'] = error_of(ec2.copy_snapshot, SourceSnapshotId=s1, SourceRegion='us-east-1')
 out['wrongChecksum'] = fails(put, ebs, s1, 1, pattern(1), checksum=b64(hashlib.sha256(b'other').digest()))
 out['wrongSize'] = fails(put, ebs, s1, 1, b'x' * 4096)
 out['beyondEnd'] = fails(put, ebs, s1, 2048, pattern(1))
@@ -193,9 +195,11 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
     assert.deepEqual(out.tokenConflict, { code: 'ConflictException', message: 'The request uses the same client token as a previous, but non-identical request.', status: 409 });
   });
 
-  it('PutSnapshotBlock writes 512 KiB blocks checked against their SHA-256 and echoes the checksum; CompleteSnapshot checks the LINEAR aggregate', () => {
+  it('PutSnapshotBlock writes 512 KiB blocks checked against their SHA-256 and echoes the checksum (EC2 makes no volume or copy of the pending snapshot); CompleteSnapshot checks the LINEAR aggregate', () => {
     assert.equal(out.putEcho, true);
     assert.equal(out.pendingDescribed, 'pending');
+    assert.equal(out.volumeOfPending.code, 'IncorrectState');
+    assert.equal(out.copyOfPending.code, 'IncorrectState');
     assert.equal(out.wrongAggregate.code, 'ValidationException');
     assert.equal(out.wrongCount.code, 'ValidationException');
     assert.match(out.wrongCount.message, /ChangedBlocksCount is 2 but 3 blocks/);
