@@ -21,7 +21,7 @@ import { MaterialCache } from '../../../src/core/kms/material-cache.js';
 import { postgresCluster, postgresSkip } from '../../helpers/postgres.js';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { Clients, policyDocument } from '../../helpers/query-clients.js';
-import { TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
+import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, rejection, startServer } from '../../helpers/server.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const run = promisify(execFile);
@@ -426,7 +426,7 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     assert.equal(await decrypt(await encrypt(key, 'from the CLI')), 'from the CLI');
   });
 
-  it('kms:WrappingAlgorithm, kms:WrappingKeySpec, kms:ExpirationModel and kms:ValidTo condition IAM policies', async () => {
+  it('kms:WrappingAlgorithm, kms:WrappingKeySpec, kms:ExpirationModel and kms:ValidTo condition IAM policies and key policies', async () => {
     const key = await create();
     const iam = clients.iam();
     await iam.send(new CreateUserCommand({ UserName: 'importer' }));
@@ -467,6 +467,16 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     assert.equal(err.name, 'AccessDeniedException');
     await send({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date((latest - 60) * 1000) });
     assert.equal((await describeKey(key)).KeyState, 'Enabled');
+
+    // A key policy that refuses material that never expires, to everyone (the account's root too).
+    const Policy = policyDocument(
+      { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+      { Sid: 'expiring', Effect: 'Deny', Principal: '*', Action: 'kms:ImportKeyMaterial', Resource: '*', Condition: { StringEquals: { 'kms:ExpirationModel': 'KEY_MATERIAL_DOES_NOT_EXPIRE' } } },
+    );
+    const guarded = await create({ Policy });
+    err = await rejection(importInto(guarded, randomBytes(32)));
+    assert.equal(err.name, 'AccessDeniedException');
+    await importInto(guarded, randomBytes(32), { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(clock.now() + DAY_MS) });
   });
 });
 
