@@ -1,4 +1,5 @@
 import { HttpRequest } from '@smithy/core/protocols';
+import { Agent } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { RawResponse, Sha256, sendRaw } from './raw-request.js';
 import { TEST_ACCOUNT, TEST_REGION } from './server.js';
@@ -17,6 +18,8 @@ export interface XksSignOptions {
   host?: string;
   /** Sent instead of the signed body (a body changed after signing). */
   sendBody?: string;
+  /** A keep-alive agent (default: a new connection per request). */
+  agent?: Agent;
 }
 
 /** A POST to the XKS proxy API signed by the AWS SDK's own SigV4 signer with service kms-xks-proxy. */
@@ -36,7 +39,7 @@ export async function xksCall(baseUrl: string, path: string, body: unknown, opts
   const signer = new SignatureV4({ credentials: opts.credentials ?? XKS_CREDENTIAL, region: TEST_REGION, service: opts.service ?? 'kms-xks-proxy', sha256: Sha256 });
   const signed = await signer.sign(unsigned, { signingDate: opts.signingDate ?? new Date() });
   const sent = opts.sendBody !== undefined ? Buffer.from(opts.sendBody) : bytes;
-  const res = await sendRaw(baseUrl, { method: signed.method, path, headers: { ...signed.headers, 'content-length': String(sent.length) }, body: sent });
+  const res = await sendRaw(baseUrl, { method: signed.method, path, headers: { ...signed.headers, 'content-length': String(sent.length) }, body: sent }, opts.agent ? { agent: opts.agent } : {});
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(res.text) as Record<string, unknown>;
