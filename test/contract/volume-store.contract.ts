@@ -47,6 +47,11 @@ export function volumeStoreContract(open: OpenFresh<VolumeStore>): void {
     await again.addSegment(blob(3), vol);
     assert.deepEqual(await again.orphanSegments(vol), [blob(3)]);
     assert.equal(await again.dropSegmentIfUnreferenced(blob(1)), false, 'the snapshot still references it');
+    assert.deepEqual(
+      (await again.segmentUsers(blob(1), 10)).sort((x, y) => x.ownerId.localeCompare(y.ownerId) || x.index - y.index),
+      [{ ownerId: 'snap-0aaaaaaaaaaaaaaaa', index: 0 }, { ownerId: 'snap-0aaaaaaaaaaaaaaaa', index: 1 }, { ownerId: 'snap-0aaaaaaaaaaaaaaaa', index: 2 }, { ownerId: vol, index: 1 }],
+    );
+    assert.equal((await again.segmentUsers(blob(1), 2)).length, 2);
     assert.deepEqual((await again.deleteSnapshot('snap-0aaaaaaaaaaaaaaaa')).sort(), [blob(1)]);
     assert.equal(await again.dropSegmentIfUnreferenced(blob(1)), false, 'chunk 1 of the volume still does');
     assert.deepEqual((await again.deleteVolume(vol)).sort(), [blob(1), blob(2)].sort());

@@ -118,11 +118,14 @@ export class ChunkStore {
     await this.durable();
   }
 
-  /** Deletes the segments among `blobIds` that nothing references any more. */
-  async collect(blobIds: Iterable<string>): Promise<void> {
+  /** Deletes the segments among `blobIds` that nothing references any more; returns those still referenced. */
+  async collect(blobIds: Iterable<string>): Promise<string[]> {
+    const kept: string[] = [];
     for (const id of blobIds) {
       if (await this.store.dropSegmentIfUnreferenced(id)) await this.blobs.delete(id);
+      else kept.push(id);
     }
+    return kept;
   }
 }
 

@@ -16,6 +16,9 @@ const zeroFill = (chunk: Buffer, at: number, from: number, to: number) => void c
 
 /** Decrypted clean chunks kept for reads and read-modify-writes (16 MiB). */
 const CLEAN_CACHE_CHUNKS = 256;
+/** A segment referenced by at most this many chunks, all of the volume's own, is compacted (of up to 256). */
+const COMPACT_BELOW = 64;
+const COMPACT_PER_PERSIST = 4;
 /** Generations reserved per metadata round trip. */
 const GENERATION_BATCH = 1024;
 
@@ -349,7 +352,29 @@ export class EncryptedBlockDevice implements BlockDevice {
     for (const r of refs) map.set(r.index, r);
     for (const i of dropped) map.delete(i);
     for (const w of written) if (!this.#dirty.has(w.index)) this.#cache(w.index, w.plaintext);
-    await chunks.collect(replaced);
+    await this.#compact(await chunks.collect(replaced));
+  }
+
+  /**
+   * Compaction: a segment this write-behind left mostly superseded stays on disk as long as any chunk still
+   * references it (random writes would leave every segment pinned by a few live chunks, up to 256x the data).
+   * When only this volume's chunks reference it and they are few, they are made dirty again as they are: the
+   * next persist writes them into a new segment and frees this one. A segment a snapshot or another volume
+   * shares stays (it is theirs too). At most COMPACT_PER_PERSIST segments per persist.
+   */
+  async #compact(stillReferenced: readonly string[]): Promise<void> {
+    const { chunks, volumeId, map } = this.#o;
+    for (const blobId of stillReferenced.slice(0, COMPACT_PER_PERSIST)) {
+      const users = await chunks.store.segmentUsers(blobId, COMPACT_BELOW + 1);
+      if (users.length > COMPACT_BELOW || users.some((u) => u.ownerId !== volumeId)) continue;
+      const refs = users.map((u) => map.get(u.index)).filter((r): r is ChunkRef => r !== undefined && r.blobId === blobId && this.#pending(r.index) === undefined);
+      if (refs.length === 0) continue;
+      const plains = await chunks.readChunks(volumeId, this.#o.dataKey.reveal(), refs);
+      refs.forEach((ref, k) => {
+        // Unless a write got there meanwhile (then the write's content goes out, and the segment is freed anyway).
+        if (map.get(ref.index) === ref && this.#pending(ref.index) === undefined) this.#dirty.set(ref.index, plains[k]!);
+      });
+    }
   }
 
   #wipe(): void {

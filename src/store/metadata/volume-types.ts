@@ -126,6 +126,8 @@ export interface VolumeStore {
   orphanSegments(ownerId: string): Promise<string[]>;
   /** Forgets the segment if no chunk of any volume or snapshot references it; true when it did (delete the blob). */
   dropSegmentIfUnreferenced(blobId: string): Promise<boolean>;
+  /** The chunks (of any volume or snapshot) that reference the segment, at most `limit` of them (compaction). */
+  segmentUsers(blobId: string, limit: number): Promise<{ ownerId: string; index: number }[]>;
 
   getDefaults(accountId: string, region: string): Promise<EbsDefaults>;
   putDefaults(accountId: string, region: string, d: EbsDefaults): Promise<void>;

@@ -160,6 +160,35 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     await dev.close();
   });
 
+  it('compacts a segment left mostly superseded (its few live chunks move on, the segment is freed), but not one a snapshot shares', async () => {
+    const v = await attachedVolume(server);
+    const dev = await openDevice(server, v.volumeId);
+    const first = randomBytes(256 * CHUNK_BYTES);
+    await dev.write(0, first, true);
+    const old = await segmentOf(server, v.volumeId, 0);
+    const second = randomBytes(250 * CHUNK_BYTES);
+    await dev.write(0, second, false);
+    await dev.flush(); // the 250 chunks; the old segment's 6 live chunks are made dirty again
+    await dev.flush(); // … and written out: nothing references the old segment
+    const blobs = new Set((await server.app.volumes.store.chunks(v.volumeId)).map((c) => c.blobId));
+    assert.ok(!blobs.has(old.ref.blobId), 'the old segment is no longer referenced');
+    assert.throws(() => readFileSync(old.path), /ENOENT/);
+    const expected = Buffer.concat([second, first.subarray(250 * CHUNK_BYTES)]);
+    assert.ok((await dev.read(0, expected.length)).equals(expected));
+    // A segment a snapshot shares is left alone (the snapshot needs its records).
+    const snap = await server.app.volumes.createSnapshot(SCOPE, v.volumeId, '', {});
+    const pinned = await segmentOf(server, v.volumeId, 0);
+    await dev.write(0, randomBytes(250 * CHUNK_BYTES), false);
+    await dev.flush();
+    await dev.flush();
+    assert.ok((await server.app.volumes.store.chunks(snap.snapshotId)).some((c) => c.blobId === pinned.ref.blobId));
+    readFileSync(pinned.path);
+    await dev.close();
+    const reopened = await openDevice(server, v.volumeId);
+    assert.ok((await reopened.read(250 * CHUNK_BYTES, 6 * CHUNK_BYTES)).equals(first.subarray(250 * CHUNK_BYTES)));
+    await reopened.close();
+  });
+
   it('a 1 TiB volume costs what is written; unwritten ranges read as zeroes', async () => {
     const v = await attachedVolume(server, { sizeGiB: 1024 });
     const before = dirBytes(server.dataDir);

@@ -163,6 +163,11 @@ export class PostgresVolumeStore implements VolumeStore {
     });
   }
 
+  async segmentUsers(blobId: string, limit: number): Promise<{ ownerId: string; index: number }[]> {
+    const { rows } = await this.database.query('SELECT owner_id, chunk_index FROM ebs_chunks WHERE blob_id = $1 LIMIT $2', [blobId, limit]);
+    return rows.map((r) => ({ ownerId: String(r.owner_id), index: Number(r.chunk_index) }));
+  }
+
   async getDefaults(accountId: string, region: string): Promise<EbsDefaults> {
     const { rows } = await this.database.query('SELECT * FROM ebs_defaults WHERE account_id = $1 AND region = $2', [accountId, region]);
     const row = rows[0];

@@ -176,6 +176,11 @@ export class SqliteVolumeStore implements VolumeStore {
     });
   }
 
+  async segmentUsers(blobId: string, limit: number): Promise<{ ownerId: string; index: number }[]> {
+    const rows = this.database.stmt('SELECT owner_id, chunk_index FROM ebs_chunks WHERE blob_id = ? LIMIT ?').all(blobId, limit) as Row[];
+    return rows.map((r) => ({ ownerId: String(r.owner_id), index: Number(r.chunk_index) }));
+  }
+
   async getDefaults(accountId: string, region: string): Promise<EbsDefaults> {
     const row = this.database.stmt('SELECT * FROM ebs_defaults WHERE account_id = ? AND region = ?').get(accountId, region) as Row | undefined;
     if (!row) return { encryptionByDefault: false };
