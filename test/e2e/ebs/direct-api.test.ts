@@ -98,6 +98,13 @@ out['volBlocksA'] = sorted(ta); out['volBlocksB'] = sorted(tb)
 out['volRead3'] = read(ebs, a, 3, ta[3])['data']
 out['volRead3After'] = read(ebs, b, 3, tb[3])['data']
 out['volChanged'] = [x['BlockIndex'] for x in ebs.list_changed_blocks(FirstSnapshotId=a, SecondSnapshotId=b)['ChangedBlocks']]
+p1 = ebs.list_snapshot_blocks(SnapshotId=args['manySnap'], MaxResults=100)
+p2 = ebs.list_snapshot_blocks(SnapshotId=args['manySnap'], MaxResults=100, NextToken=p1['NextToken'])
+out['pages'] = [len(p1['Blocks']), [b['BlockIndex'] for b in p2['Blocks']], 'NextToken' in p2]
+c1 = ebs.list_changed_blocks(SecondSnapshotId=args['manySnap'], MaxResults=100)
+c2 = ebs.list_changed_blocks(SecondSnapshotId=args['manySnap'], MaxResults=100, NextToken=c1['NextToken'])
+c3 = ebs.list_changed_blocks(SecondSnapshotId=args['manySnap'], MaxResults=100, StartingBlockIndex=150)
+out['changedPages'] = [len(c1['ChangedBlocks']), [x['BlockIndex'] for x in c2['ChangedBlocks']], c3['ChangedBlocks'][0]['BlockIndex'], len(c3['ChangedBlocks'])]
 out['unrelated'] = error_of(ebs.list_changed_blocks, FirstSnapshotId=s1, SecondSnapshotId=a)
 
 # Encrypted under a CMK: KMS as the caller; blocks read back; EC2 volumes of it stay under the CMK.
@@ -152,7 +159,9 @@ function awsCli(url: string, args: string[]): Promise<{ code: number; stdout: st
 async function ebsRaw(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: Buffer, headersOnly = false) {
   const url = new URL(baseUrl);
   const signer = new SignatureV4({ service: 'ebs', region: TEST_REGION, credentials: TEST_CREDENTIALS, sha256: Sha256 });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, headers: { host: url.host, ...headers }, ...(body ? { body } : {}) });
+  const [pathname, search] = path.split('?') as [string, string | undefined];
+  const query = Object.fromEntries(new URLSearchParams(search ?? ''));
+  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: pathname, query, headers: { host: url.host, ...headers }, ...(body ? { body } : {}) });
   return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path, headers: signed.headers }, (r) => {
       let text = '';
@@ -169,6 +178,7 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
   let server: TestServer;
   let out: Record<string, any>;
   let volSnapA: string;
+  let manySnap: string;
 
   before(async () => {
     server = await startServer();
@@ -185,7 +195,14 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
     await dev.flush();
     const volSnapB = (await server.app.volumes.createSnapshot(SCOPE, v.volumeId, 'b', {})).snapshotId;
     await dev.close();
-    out = await runBoto3(server.url, SCENARIO, { volSnapA, volSnapB });
+    // 101 written blocks (4 KiB in each), for paging past MaxResults' minimum of 100.
+    const many = await attachedVolume(server);
+    const manyDev = await openDevice(server, many.volumeId);
+    for (let i = 0; i < 101; i++) await manyDev.write(i * 2 * BLOCK, Buffer.alloc(4096, i + 1), false);
+    await manyDev.flush();
+    manySnap = (await server.app.volumes.createSnapshot(SCOPE, many.volumeId, 'many', {})).snapshotId;
+    await manyDev.close();
+    out = await runBoto3(server.url, SCENARIO, { volSnapA, volSnapB, manySnap });
   });
   after(() => server.destroy());
 
@@ -232,6 +249,15 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
     assert.equal(out.childNew5, true);
     assert.equal(out.firstOld5, true);
     assert.deepEqual(out.allOfSecond, [0, 5, 7, 100]);
+  });
+
+  it('ListSnapshotBlocks and ListChangedBlocks page with MaxResults (100–10,000) and NextToken', async () => {
+    assert.deepEqual(out.pages, [100, [200], false]);
+    assert.deepEqual(out.changedPages, [100, [200], 150, 26]);
+    const tooFew = await ebsRaw(server.url, 'GET', `/snapshots/${manySnap}/blocks?maxResults=5`, {});
+    assert.equal(tooFew.status, 400);
+    assert.equal(tooFew.headers['x-amzn-errortype'], 'ValidationException');
+    assert.match(JSON.parse(tooFew.body).Message, /Value '5' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 100/);
   });
 
   it('an unknown snapshot is ResourceNotFoundException (404)', () => {
