@@ -15,7 +15,8 @@ import { CacheSettings } from './core/cache/cache.js';
 import { LeasedJob } from './core/leases/leased-job.js';
 import { Keyring } from './core/crypto/root-of-trust/keyring.js';
 import { RootOfTrust, RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
-import { checkDataDirParts, openKeyring, openRootKeyFile, openRootOfTrust, rootSettings, wrongRootKey } from './data-dir.js';
+import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
+import { DataDirError, checkDataDirParts, openKeyring, openRootKeyFile, openRootOfTrust, rootSettings, wrongRootKey } from './data-dir.js';
 import { Authenticator } from './core/identity/authenticator.js';
 import { CredentialStore } from './core/identity/credentials.js';
 import { Iam } from './core/iam/iam.js';
@@ -161,7 +162,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await stores.close();
     keyring.seal();
     await root.close();
-    throw err instanceof RootOfTrustError ? wrongRootKey(config, stores.description, err) : err;
+    if (!(err instanceof RootOfTrustError)) throw err;
+    // The keyring opened but does not open the audit key: the keyring row is not this database's own.
+    throw root instanceof FileRootOfTrust ? wrongRootKey(config, stores.description, err) : new DataDirError(`the keyring does not open the keys wrapped in the database (${stores.description}: ${err.message}): its keyring row is not the one these keys were made with`);
   }
   const credentials = new CredentialStore(store, keyring, stores.iam, stores.cache);
   const deployment = await bootstrap(store, credentials, config, clock);

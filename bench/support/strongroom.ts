@@ -18,6 +18,8 @@ export function startStrongroom(opts: {
   logLevel?: string;
   serveArgs?: readonly string[];
   cpuProfDir?: string | undefined;
+  /** Settings of the run itself (e.g. the root of trust), set after the inherited ones are dropped. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<ChildServer> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRONGROOM_')));
   return startChild({
@@ -41,6 +43,7 @@ export function startStrongroom(opts: {
       STRONGROOM_ACCOUNT_ID: BENCH_ACCOUNT,
       STRONGROOM_REGION: BENCH_REGION,
       STRONGROOM_LOG_LEVEL: opts.logLevel ?? 'warn',
+      ...opts.env,
     },
     logFile: opts.logFile,
     listening: /Strongroom listening on (https?:\/\/\S+)/,
