@@ -35,8 +35,12 @@ export function keyMetadata(key: KeyRecord, custom?: InCustomKeyStore, multiRegi
     ...algorithmsOf(key),
     MultiRegion: key.multiRegion,
     ...(multiRegion ? { MultiRegionConfiguration: multiRegion } : {}),
-    // A key of Origin EXTERNAL has none until its first material is imported.
-    CurrentKeyMaterialId: key.currentMaterialId === '' ? undefined : key.currentMaterialId,
+    // "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin" (the keys that rotate); a key of
+    // Origin EXTERNAL has none until its first material is imported.
+    CurrentKeyMaterialId:
+      key.keySpec === 'SYMMETRIC_DEFAULT' && (key.origin === 'AWS_KMS' || key.origin === 'EXTERNAL') && key.currentMaterialId !== ''
+        ? key.currentMaterialId
+        : undefined,
     // Imported material: "ExpirationModel is present only when Origin is EXTERNAL", ValidTo only when it expires.
     ExpirationModel: key.expirationModel ?? undefined,
     ValidTo: key.validTo === undefined || key.validTo === null ? undefined : new Date(key.validTo),

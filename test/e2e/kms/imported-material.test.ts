@@ -207,6 +207,11 @@ describe('KMS imported key material over HTTP with @aws-sdk/client-kms and OpenS
     // An RSA private key is too long for RSAES_OAEP: OpenSSL itself refuses to wrap it so.
     assert.throws(() => opensslOaep(Buffer.from(publicKey.export({ type: 'spki', format: 'der' })), der, 'sha256', 'ignore'));
     await importInto(key, der, { algorithm: 'RSA_AES_KEY_WRAP_SHA_256' });
+    // CurrentKeyMaterialId is for symmetric encryption keys only (the keys that rotate).
+    const md = await describeKey(key);
+    assert.equal(md.KeyState, 'Enabled');
+    assert.equal(md.CurrentKeyMaterialId, undefined);
+    assert.equal((await describeKey((await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.Arn!)).CurrentKeyMaterialId, undefined);
     const pub = (await kms.send(new GetPublicKeyCommand({ KeyId: key }))).PublicKey!;
     assert.deepEqual(Buffer.from(pub), publicKey.export({ type: 'spki', format: 'der' }));
     const message = Buffer.from('release v1.2.3');
