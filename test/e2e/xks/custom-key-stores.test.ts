@@ -5,6 +5,7 @@ import {
   GenerateDataKeyCommand, GenerateDataKeyWithoutPlaintextCommand, KMSClient, ReEncryptCommand, ScheduleKeyDeletionCommand, UpdateCustomKeyStoreCommand,
   GetKeyRotationStatusCommand, GenerateRandomCommand,
 } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -154,6 +155,17 @@ describe('External key stores: one Strongroom as the XKS proxy, another\'s KMS u
     const p99 = times[99]!;
     console.log(`KMS Encrypt with an external key store key, 100 calls (two servers in this process): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
     assert.ok(p99 < 1000, `p99 ${p99} ms`);
+  });
+
+  it('S3 SSE-KMS with a key in the external key store: the object round-trips, the proxy is told kmsViaService s3', async () => {
+    const key = await xksKey(await newProxyKey());
+    const s3 = server.s3();
+    await s3.send(new CreateBucketCommand({ Bucket: 'xks-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'xks-bucket', Key: 'o', Body: 'object under an external key', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.Arn }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'xks-bucket', Key: 'o' }));
+    assert.equal(got.SSEKMSKeyId, key.Arn);
+    assert.equal(await got.Body!.transformToString(), 'object under an external key');
+    assert.match(proxy.logs.join(''), new RegExp(`"kmsKeyArn":"${key.Arn}","kmsViaService":"s3"`));
   });
 
   it('the ciphertext does not decrypt while the proxy\'s key is disabled (KMSInvalidStateException), and does again once it is enabled', async () => {
