@@ -13,6 +13,7 @@ import { SCOPE, attachedVolume, openDevice } from '../../helpers/volumes.js';
 import { nbdToolsMissing } from '../../helpers/nbd-tools.js';
 import { TEST_CREDENTIALS, TEST_REGION, TestServer, startServer } from '../../helpers/server.js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { ManualClock } from '../../../src/core/clock.js';
 import { Sha256 } from '../../helpers/raw-request.js';
 
 const BLOCK = 512 * 1024;
@@ -136,6 +137,10 @@ out['readerPut'] = fails(put, reader, s1, 1, pattern(1))
 out['readerDenied'] = error_of(reader.list_snapshot_blocks, SnapshotId=s2)
 out['kmsDenied'] = error_of(noKms.start_snapshot, VolumeSize=1, Encrypted=True, KmsKeyArn=key)
 out['kmsDeniedRead'] = error_of(noKms.get_snapshot_block, SnapshotId=e['SnapshotId'], BlockIndex=2, BlockToken=tokens(e['SnapshotId'])[2])
+kms.disable_key(KeyId=key)
+out['disabledRead'] = error_of(ebs.get_snapshot_block, SnapshotId=e['SnapshotId'], BlockIndex=2, BlockToken=tokens(e['SnapshotId'])[2])
+out['disabledStart'] = error_of(ebs.start_snapshot, VolumeSize=1, Encrypted=True, KmsKeyArn=key)
+kms.enable_key(KeyId=key)
 out['snapshotsLeft'] = len(ec2.describe_snapshots(OwnerIds=['self'])['Snapshots'])
 
 ct = client('cloudtrail')
@@ -157,14 +162,14 @@ function awsCli(url: string, args: string[]): Promise<{ code: number; stdout: st
 }
 
 /** A request signed by the SDK's SigV4 signer for service ebs, sent with node:http (only the headers when `headersOnly`). */
-async function ebsRaw(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: Buffer, headersOnly = false) {
+async function ebsRaw(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: Buffer, headersOnly = false, addedAfterSigning: Record<string, string> = {}) {
   const url = new URL(baseUrl);
   const signer = new SignatureV4({ service: 'ebs', region: TEST_REGION, credentials: TEST_CREDENTIALS, sha256: Sha256 });
   const [pathname, search] = path.split('?') as [string, string | undefined];
   const query = Object.fromEntries(new URLSearchParams(search ?? ''));
   const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: pathname, query, headers: { host: url.host, ...headers }, ...(body ? { body } : {}) });
   return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: signed.headers }, (r) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: { ...signed.headers, ...addedAfterSigning } }, (r) => {
       let text = '';
       r.on('data', (d: Buffer) => (text += d.toString()));
       r.on('end', () => resolve({ status: r.statusCode!, body: text, headers: r.headers }));
@@ -315,6 +320,13 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
     assert.match(out.kmsDeniedRead.message, /kms:Decrypt/);
   });
 
+  it('a disabled CMK makes an encrypted snapshot\'s blocks unreadable and refuses StartSnapshot under it (ValidationException)', () => {
+    for (const e of [out.disabledRead, out.disabledStart]) {
+      assert.equal(e.code, 'ValidationException');
+      assert.match(e.message, /DisabledException|disabled/i);
+    }
+  });
+
   it('every call is audited with eventSource ebs.amazonaws.com (denied ones too), without the KMS key ARN (a sensitive member)', () => {
     for (const name of ['CompleteSnapshot', 'GetSnapshotBlock', 'ListChangedBlocks', 'ListSnapshotBlocks', 'PutSnapshotBlock', 'StartSnapshot']) assert.ok(out.ebsEvents.includes(name), name);
     assert.equal(out.deniedRecorded, true);
@@ -337,7 +349,7 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
     assert.match(JSON.parse(res.body).Message, /at most 524288 bytes/);
   });
 
-  it('PutSnapshotBlock signed over UNSIGNED-PAYLOAD (as SDKs sign it over https) is accepted, its body held to its x-amz-Checksum; other operations sign their body', async () => {
+  it('PutSnapshotBlock signed over UNSIGNED-PAYLOAD (as SDKs sign it over https) is accepted, its body held to its x-amz-Checksum (a header that must be signed); other operations sign their body', async () => {
     const started = await ebsRaw(server.url, 'POST', '/snapshots', { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ VolumeSize: 1 })));
     assert.equal(started.status, 201, started.body);
     const id = JSON.parse(started.body).SnapshotId as string;
@@ -352,9 +364,36 @@ describe('EBS direct APIs: blocks with checksums, changed blocks, the same snaps
     const bad = await ebsRaw(server.url, 'PUT', `/snapshots/${id}/blocks/4`, headers, tampered);
     assert.equal(bad.status, 400);
     assert.equal(bad.headers['x-amzn-errortype'], 'ValidationException');
+    // The header members are signed: a checksum added after signing is refused.
+    const { 'x-amz-checksum': _, ...withoutChecksum } = headers;
+    const unsignedHeader = await ebsRaw(server.url, 'PUT', `/snapshots/${id}/blocks/5`, withoutChecksum, data, false, { 'x-amz-checksum': checksum });
+    assert.equal(unsignedHeader.status, 400);
+    assert.equal(unsignedHeader.headers['x-amzn-errortype'], 'IncompleteSignatureException');
     // A JSON body is signed: UNSIGNED-PAYLOAD is refused for StartSnapshot.
     const unsigned = await ebsRaw(server.url, 'POST', '/snapshots', { 'content-type': 'application/json', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, Buffer.from(JSON.stringify({ VolumeSize: 1 })));
     assert.equal(unsigned.status, 400);
     assert.equal(unsigned.headers['x-amzn-errortype'], 'InvalidSignatureException');
+  });
+});
+
+describe('EBS direct APIs: a snapshot not completed within its Timeout goes to the error state', { skip: boto3Unavailable() }, () => {
+  let server: TestServer;
+  after(() => server?.destroy());
+
+  it('after Timeout minutes, PutSnapshotBlock and CompleteSnapshot are refused (WRITE_REQUEST_TIMEOUT) and EC2 describes the snapshot as error', async () => {
+    const clock = new ManualClock();
+    server = await startServer({ clock });
+    const started = await ebsRaw(server.url, 'POST', '/snapshots', { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ VolumeSize: 1, Timeout: 10 })));
+    const id = JSON.parse(started.body).SnapshotId as string;
+    clock.advance(11 * 60_000);
+    const data = pattern(5);
+    const put = await ebsRaw(server.url, 'PUT', `/snapshots/${id}/blocks/0`, {
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-data-length': String(BLOCK), 'x-amz-checksum': createHash('sha256').update(data).digest('base64'), 'x-amz-checksum-algorithm': 'SHA256', 'content-length': String(BLOCK),
+    }, data);
+    assert.equal(put.status, 400);
+    assert.deepEqual(JSON.parse(put.body), { Message: `The snapshot ${id} was not completed within its timeout of 10 minutes.`, Reason: 'WRITE_REQUEST_TIMEOUT' });
+    const out = await runBoto3(server.url, "out['state'] = client('ec2').describe_snapshots(SnapshotIds=[args['id']])['Snapshots'][0]['State']\nout['complete'] = error_of(client('ebs').complete_snapshot, SnapshotId=args['id'], ChangedBlocksCount=0)", { id });
+    assert.equal(out.state, 'error');
+    assert.equal(out.complete.code, 'ValidationException');
   });
 });
