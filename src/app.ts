@@ -271,7 +271,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       log,
       bodyGuard,
     ),
-    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log, bodyGuard),
+    new QueryProtocol(queryServices, new Authenticator(credentials, globalRegions, clock, regionsSetting), log, bodyGuard, new Map([[ec2Definition.signingName, authenticator]])),
     // S3 last: it claims whatever the JSON and Query protocols did not.
     new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log, bodyLimits.idleTimeoutMs),
   ];

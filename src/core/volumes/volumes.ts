@@ -200,7 +200,11 @@ export class Volumes {
     const snapshotId = newId('snap');
     let dataKey: WrappedDataKey;
     if (v.dataKey.kind === 'kms') {
-      const blob = await this.asService.reEncrypt(this.#use(v), Buffer.from(v.dataKey.ciphertextBlob, 'base64'), ebsContext(volumeId), ebsContext(snapshotId));
+      const blob = await this.asService
+        .reEncrypt(this.#use(v), Buffer.from(v.dataKey.ciphertextBlob, 'base64'), ebsContext(volumeId), ebsContext(snapshotId))
+        .catch((err: unknown) => {
+          throw err instanceof AwsError ? bad('InvalidKMSKey.InvalidState', `The KMS key of volume ${volumeId} is not usable: ${err.message}`) : err;
+        });
       dataKey = { kind: 'kms', keyArn: v.dataKey.keyArn, ciphertextBlob: blob.toString('base64') };
     } else {
       const plain = await this.serviceKey.open(v.dataKey.sealed, volumeId);

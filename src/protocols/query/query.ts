@@ -57,6 +57,11 @@ export class QueryProtocol implements Protocol {
     private readonly log: Logger,
     /** Bounds bodies held before their signature is verified (process-wide budget, idle timeout). */
     private readonly bodyGuard: BodyGuard,
+    /**
+     * The authenticator of a regional service (EC2), by signing name: IAM and STS are global (signed for
+     * us-east-1 whatever the deployment serves), EC2 is answered only in the Regions served.
+     */
+    private readonly regional: ReadonlyMap<string, Authenticator> = new Map(),
   ) {
     this.#bySigningName = new Map(services.map((s) => [s.signingName, s]));
   }
@@ -91,7 +96,7 @@ export class QueryProtocol implements Protocol {
       // signature; no header selects anything here (an added X-Amz-Target hands the request to the JSON
       // protocol, which requires it signed), so no header is declared must-sign. Everything the signature
       // says without the body is checked before the body is read (nothing is buffered for an unknown key).
-      const { verified, body } = await this.authenticator.authenticateBuffered(
+      const { verified, body } = await (this.regional.get(service.signingName) ?? this.authenticator).authenticateBuffered(
         { method: ex.req.method!, rawPath, rawQuery, rawHeaders: ex.req.rawHeaders },
         service.signingName,
         async () => (ex.req.method === 'POST' ? readBody(ex.req, MAX_QUERY_BODY_BYTES, this.bodyGuard) : Buffer.alloc(0)),

@@ -44,6 +44,7 @@ out['grants'] = [{'GranteePrincipal': g['GranteePrincipal'], 'Operations': sorte
 kms.disable_key(KeyId=key)
 out['attachDisabled'] = error_of(ec2.attach_volume, VolumeId=vol, InstanceId='i-0123456789abcdef0', Device='/dev/sdf')
 out['createDisabled'] = error_of(ec2.create_volume, Size=1, AvailabilityZone='us-east-1a', Encrypted=True, KmsKeyId=key)
+out['snapshotDisabled'] = error_of(ec2.create_snapshot, VolumeId=vol)
 kms.enable_key(KeyId=key)
 out['attachEnabled'] = ec2.attach_volume(VolumeId=vol, InstanceId='i-0123456789abcdef0', Device='/dev/sdf')['State']
 ec2.detach_volume(VolumeId=vol)
@@ -100,9 +101,10 @@ describe('EC2 volumes and KMS: the caller\'s KMS permissions via EC2, EBS\'s gra
     assert.equal(out.grantsAfterDelete, 2);
   });
 
-  it('a disabled CMK makes AttachVolume and CreateVolume fail; enabled again, the volume attaches', () => {
+  it('a disabled CMK makes AttachVolume, CreateVolume and CreateSnapshot fail; enabled again, the volume attaches', () => {
     assert.equal(out.attachDisabled.code, 'InvalidKMSKey.InvalidState');
     assert.equal(out.createDisabled.code, 'InvalidKMSKey.InvalidState');
+    assert.equal(out.snapshotDisabled.code, 'InvalidKMSKey.InvalidState');
     assert.equal(out.attachEnabled, 'attaching');
   });
 

@@ -58,6 +58,7 @@ out['xv'] = xv['VolumeId']
 for vol, e in ((w['VolumeId'], ec2), (w2['VolumeId'], ec2), (xv['VolumeId'], eu)):
     e.attach_volume(VolumeId=vol, InstanceId='i-0123456789abcdef1', Device='/dev/sdg')
 out['missingVolume'] = error_of(ec2.create_snapshot, VolumeId='vol-0123456789abcdef0')
+out['unservedRegion'] = error_of(client('ec2', region='ap-south-1').describe_volumes)
 out['missingSource'] = error_of(ec2.copy_snapshot, SourceRegion='us-east-1', SourceSnapshotId='snap-0123456789abcdef0')
 out['keyNoEncrypted'] = error_of(ec2.copy_snapshot, SourceRegion='us-east-1', SourceSnapshotId=s['SnapshotId'], KmsKeyId=k1)
 ec2.delete_snapshot(SnapshotId=s2)
@@ -144,9 +145,12 @@ describe('EC2 snapshots with boto3: snapshot, CopySnapshot encrypted/re-keyed/cr
     await current.close();
   });
 
-  it('refuses snapshots of missing volumes, copies of missing snapshots, and KmsKeyId without Encrypted', () => {
+  it('refuses snapshots of missing volumes, copies of missing snapshots, KmsKeyId without Encrypted, and Regions not served', () => {
     assert.equal(out.missingVolume.code, 'InvalidVolume.NotFound');
     assert.equal(out.missingSource.code, 'InvalidSnapshot.NotFound');
     assert.equal(out.keyNoEncrypted.code, 'InvalidParameterDependency');
+    // EC2 is regional (unlike IAM and STS on the same protocol): a Region the deployment does not serve is refused.
+    assert.equal(out.unservedRegion.status, 403);
+    assert.match(out.unservedRegion.message, /'ap-south-1' is not served by this deployment/);
   });
 });

@@ -165,4 +165,19 @@ describe('EC2 volumes over HTTP with boto3: create, describe (filters, paging), 
     const del = await post('Action=DeleteTags&Version=2016-11-15&ResourceId.1=vol-0123456789abcdef0');
     assert.match(del.text, /<Code>InvalidVolume.NotFound<\/Code>/);
   });
+
+  it('is regional: a deployment serving only eu-west-1 refuses EC2 signed for us-east-1, while IAM (global) is answered there', async () => {
+    const eu = await startServer({ region: 'eu-west-1', regions: 'eu-west-1' });
+    try {
+      const ec2Us = await sendRaw(eu.url, await signedQueryRequest(eu.url, { Action: 'DescribeVolumes', Version: '2016-11-15' }, { service: 'ec2', region: 'us-east-1' }));
+      assert.equal(ec2Us.status, 403);
+      assert.match(ec2Us.text, /<Response><Errors><Error><Code>SignatureDoesNotMatch<\/Code><Message>Credential should be scoped to a valid region. &apos;us-east-1&apos; is not served/);
+      const ec2Eu = await sendRaw(eu.url, await signedQueryRequest(eu.url, { Action: 'DescribeVolumes', Version: '2016-11-15' }, { service: 'ec2', region: 'eu-west-1' }));
+      assert.equal(ec2Eu.status, 200);
+      const iamUs = await sendRaw(eu.url, await signedQueryRequest(eu.url, { Action: 'ListUsers', Version: '2010-05-08' }, { service: 'iam', region: 'us-east-1' }));
+      assert.equal(iamUs.status, 200);
+    } finally {
+      await eu.destroy();
+    }
+  });
 });
