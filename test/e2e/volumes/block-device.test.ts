@@ -1,4 +1,4 @@
-import { CreateKeyCommand, DisableKeyCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -236,6 +236,20 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     assert.ok((await rejection(server.app.volumeExports.open(v.volumeId))) instanceof VolumeIoError);
     const attach = await rejection(server.app.volumes.attach(SCOPE, spare.volumeId, 'i-0123456789abcdef0', '/dev/sdg'));
     assert.equal((attach as { code?: string }).code, 'InvalidKMSKey.InvalidState');
+  });
+
+  it("revoking EBS's grant on the CMK stops an open device too", async () => {
+    const kms = server.kms();
+    const keyArn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const v = await attachedVolume(server, { encrypted: true, kmsKeyId: keyArn });
+    const dev = await openDevice(server, v.volumeId);
+    await dev.write(0, Buffer.from('before the grant was revoked'), true);
+    await kms.send(new RevokeGrantCommand({ KeyId: keyArn, GrantId: v.grantId! }));
+    await new Promise((r) => setTimeout(r, 250));
+    const err = await rejection(dev.read(0, 16));
+    assert.ok(err instanceof VolumeIoError && err.kind === 'shutdown', String(err));
+    assert.match(err.message, /grant/);
+    await dev.close().catch(() => undefined);
   });
 
   function kmsFor(region: string) {
