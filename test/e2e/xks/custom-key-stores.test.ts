@@ -142,19 +142,19 @@ describe('External key stores: one Strongroom as the XKS proxy, another\'s KMS u
     assert.equal((await rejection(kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId })))).name, 'UnsupportedOperationException');
   });
 
-  it('a KMS Encrypt with a key in the external key store (SDK -> KMS -> XKS proxy -> back) has a p99 well under a second on this machine', async () => {
+  it('KMS Encrypt with a key in the external key store works call after call (10 Encrypts, SDK -> KMS -> XKS proxy -> back): each ciphertext decrypts to its plaintext, and the proxy saw 10 Encrypts of the key', async () => {
+    // Timing is not asserted here: `npm run bench:xks` measures these calls against an ordinary key's (README, Benchmarks).
     const key = await xksKey(await newProxyKey());
-    const times: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const t = process.hrtime.bigint();
-      await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('timed') }));
-      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    for (let i = 0; i < 10; i++) {
+      const plaintext = Buffer.from(`call ${i}`);
+      const enc = await kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: plaintext }));
+      assert.equal(enc.KeyId, key.Arn);
+      const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }));
+      assert.deepEqual(Buffer.from(dec.Plaintext!), plaintext);
     }
-    times.sort((x, y) => x - y);
-    const p50 = times[50]!;
-    const p99 = times[99]!;
-    console.log(`KMS Encrypt with an external key store key, 100 calls (two servers in this process): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
-    assert.ok(p99 < 1000, `p99 ${p99} ms`);
+    const encrypts = proxy.logs.map((l) => JSON.parse(l) as { msg: string; xks?: { kmsOperation?: string; kmsKeyArn?: string } })
+      .filter((l) => l.msg === 'xks proxy request' && l.xks?.kmsOperation === 'Encrypt' && l.xks.kmsKeyArn === key.Arn);
+    assert.equal(encrypts.length, 10);
   });
 
   it('S3 SSE-KMS with a key in the external key store: the object round-trips, the proxy is told kmsViaService s3', async () => {

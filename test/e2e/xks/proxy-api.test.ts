@@ -1,6 +1,6 @@
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
-import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sendRaw } from '../../helpers/raw-request.js';
@@ -207,40 +207,39 @@ describe('XKS proxy API (GetHealthStatus, GetKeyMetadata, Encrypt, Decrypt) over
     }
   });
 
-  it('Encrypt round trips: p50 a few ms, the server\'s p99 within AWS KMS\'s 250 ms timeout (fresh connections, and kept-alive ones as KMS keeps them); the proxy logs the request metadata but never the plaintext or the secret', async () => {
+  it('Encrypt works over a new connection per call and over one kept-alive connection (10 calls each, each a new IV, each decrypts); the proxy logs every call\'s kmsRequestId but never the plaintext or the secret', async () => {
+    // Timing is not asserted here: `npm run bench:xks` measures these round trips against a floor (README, Benchmarks).
     const plaintext = randomBytes(32);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-    const measure = async (label: string, extra: Record<string, unknown>) => {
-      const times: number[] = [];
-      const logsBefore = server.logs.length;
-      for (let i = 0; i < 200; i++) {
-        const t = process.hrtime.bigint();
-        const res = await xksCall(server.url, keyPath(keyId, 'encrypt'), { requestMetadata: requestMetadata('Encrypt', keyArn), plaintext: plaintext.toString('base64'), encryptionAlgorithm: 'AES_GCM' }, extra);
-        times.push(Number(process.hrtime.bigint() - t) / 1e6);
-        assert.equal(res.status, 200);
+    const keptSockets = new Set<unknown>();
+    agent.on('free', (socket) => keptSockets.add(socket));
+    const requestIds: string[] = [];
+    const ivs = new Set<string>();
+    const calls = async (extra: { agent?: Agent }) => {
+      for (let i = 0; i < 10; i++) {
+        const kmsRequestId = randomUUID();
+        requestIds.push(kmsRequestId);
+        const res = await xksCall(server.url, keyPath(keyId, 'encrypt'), { requestMetadata: { ...requestMetadata('Encrypt', keyArn), kmsRequestId }, plaintext: plaintext.toString('base64'), encryptionAlgorithm: 'AES_GCM' }, extra);
+        assert.equal(res.status, 200, res.text);
+        ivs.add(String(res.json.initializationVector));
+        const dec = await decrypt(res.json);
+        assert.equal(dec.status, 200, dec.text);
+        assert.deepEqual(Buffer.from(String(dec.json.plaintext), 'base64'), plaintext);
       }
-      // The server's own time per request, from its access log (request read to response written).
-      const served = server.logs.slice(logsBefore).map((l) => JSON.parse(l) as { msg: string; operation?: string; ms?: number })
-        .filter((l) => l.msg === 'request' && l.operation === 'Encrypt').map((l) => l.ms!);
-      assert.equal(served.length, 200);
-      console.log(
-        `XKS proxy Encrypt, ${label}, 200 calls: round trip (incl. SDK signing in the same process) p50 ${pct(times, 0.5).toFixed(2)} ms, p99 ${pct(times, 0.99).toFixed(2)} ms; ` +
-          `in the server p50 ${pct(served, 0.5).toFixed(2)} ms, p99 ${pct(served, 0.99).toFixed(2)} ms`,
-      );
-      // On a CI machine shared with other work the round trip's tail is mostly the client's and the machine's: the
-      // round trip's median and the server's own p99 (what the proxy adds to AWS KMS's 250 ms) are held to bounds.
-      assert.ok(pct(times, 0.5) < 50, `round trip p50 ${pct(times, 0.5)} ms`);
-      assert.ok(pct(served, 0.99) < 250, `server p99 ${pct(served, 0.99)} ms`);
     };
     try {
-      await measure('a new TCP connection each', {});
-      await measure('one kept-alive connection', { agent });
+      await calls({});
+      await calls({ agent });
     } finally {
       agent.destroy();
     }
+    assert.equal(ivs.size, 20);
+    // The kept-alive calls all went over one connection.
+    assert.equal(keptSockets.size, 1);
+    const logged = server.logs.map((l) => JSON.parse(l) as { msg: string; xks?: { kmsRequestId?: string; kmsOperation?: string } })
+      .filter((l) => l.msg === 'xks proxy request' && l.xks?.kmsOperation === 'Encrypt').map((l) => l.xks!.kmsRequestId);
+    for (const id of requestIds) assert.ok(logged.includes(id), `kmsRequestId ${id} logged`);
     const logs = server.logs.join('');
-    assert.match(logs, /"kmsRequestId":"4112f4d6-db54-4af4-ae30-c55a22a8dfae"/);
     assert.ok(!logs.includes(plaintext.toString('base64')));
     assert.ok(!logs.includes(XKS_CREDENTIAL.secretAccessKey));
   });
