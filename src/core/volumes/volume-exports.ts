@@ -30,6 +30,8 @@ export class VolumeExportsService implements VolumeExports {
   readonly #ttl: number;
   readonly #check: number;
   readonly #holder: string;
+  /** The devices open in this process, by volume id. */
+  readonly #open = new Map<string, EncryptedBlockDevice>();
 
   constructor(
     private readonly volumes: Volumes,
@@ -39,6 +41,16 @@ export class VolumeExportsService implements VolumeExports {
     this.#ttl = options.leaseTtlMs ?? 15_000;
     this.#check = options.checkEveryMs ?? 1_000;
     this.#holder = options.holder ?? `${process.pid}`;
+    volumes.beforeSnapshot = (volumeId) => this.flushIfOpen(volumeId);
+  }
+
+  /**
+   * Flushes the volume's device if it is open in this process: a snapshot then holds every write its client
+   * had been acknowledged (as EBS's does), not only those flushed. A device open on another node is not
+   * reached: its snapshot holds what that client flushed.
+   */
+  async flushIfOpen(volumeId: string): Promise<void> {
+    await this.#open.get(volumeId)?.flush().catch(() => undefined);
   }
 
   async list(): Promise<string[]> {
@@ -82,7 +94,7 @@ export class VolumeExportsService implements VolumeExports {
       }, Math.max(50, Math.floor(this.#ttl / 3)));
       timer.unref();
       const use = this.#use(v);
-      return new EncryptedBlockDevice({
+      const device: EncryptedBlockDevice = new EncryptedBlockDevice({
         volumeId: v.volumeId,
         size: v.sizeGiB * GiB,
         dataKey,
@@ -95,8 +107,13 @@ export class VolumeExportsService implements VolumeExports {
           if (!now?.attachment) return `${v.volumeId} was detached`;
           return use ? this.volumes.asService.unusable(use) : undefined;
         },
-        closed: release,
+        closed: async () => {
+          if (this.#open.get(v.volumeId) === device) this.#open.delete(v.volumeId);
+          await release();
+        },
       });
+      this.#open.set(v.volumeId, device);
+      return device;
     } catch (err) {
       await release();
       if (err instanceof VolumeIoError) throw err;

@@ -77,6 +77,9 @@ export function snapshotNotFound(id: string): AwsError {
  * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html
  */
 export class Volumes {
+  /** Called before a snapshot of a volume is taken (VolumeExportsService: flush its device if open here). */
+  beforeSnapshot: (volumeId: string) => Promise<void> = async () => undefined;
+
   constructor(
     readonly store: VolumeStore,
     readonly chunks: ChunkStore,
@@ -191,12 +194,14 @@ export class Volumes {
   }
 
   /**
-   * A snapshot of what the volume has committed (an open device's writes up to its last flush): the volume's
+   * A snapshot of what the volume holds (a device open in this process is flushed first; one open on another
+   * node contributes what its client flushed): the volume's
    * chunk map copied by reference, and the same data key wrapped for the snapshot (context aws:ebs:id = snap-…,
    * ReEncrypt under EBS's grant), as EBS does.
    */
   async createSnapshot(scope: VolumeScope, volumeId: string, description: string, tags: Readonly<Record<string, string>>): Promise<SnapshotRecord> {
     const v = await this.getVolume(scope, volumeId);
+    await this.beforeSnapshot(volumeId);
     const snapshotId = newId('snap');
     let dataKey: WrappedDataKey;
     if (v.dataKey.kind === 'kms') {

@@ -189,6 +189,20 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     await reopened.close();
   });
 
+  it('a snapshot holds the writes an open device acknowledged, flushed or not (the device is flushed first)', async () => {
+    const v = await attachedVolume(server);
+    const dev = await openDevice(server, v.volumeId);
+    const data = randomBytes(5000);
+    await dev.write(100, data, false);
+    const snap = await server.app.volumes.createSnapshot(SCOPE, v.volumeId, '', {});
+    await dev.close();
+    const copy = await server.app.volumes.createVolume(SCOPE, { availabilityZone: 'us-east-1a', snapshotId: snap.snapshotId }, kmsFor);
+    await server.app.volumes.attach(SCOPE, copy.volumeId, 'i-0123456789abcdef3', '/dev/sdj');
+    const fromSnap = await openDevice(server, copy.volumeId);
+    assert.ok((await fromSnap.read(100, data.length)).equals(data));
+    await fromSnap.close();
+  });
+
   it('a 1 TiB volume costs what is written; unwritten ranges read as zeroes', async () => {
     const v = await attachedVolume(server, { sizeGiB: 1024 });
     const before = dirBytes(server.dataDir);
