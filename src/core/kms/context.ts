@@ -7,6 +7,11 @@ import { Materials } from './materials.js';
 export interface KmsScope {
   readonly accountId: string;
   readonly region: string;
+  /**
+   * Set for an operation AWS documents as "Cross-account use: No": a key ARN or alias ARN of another account
+   * then names no key (resolver.ts), whatever that key's policy says.
+   */
+  readonly ownAccountOnly?: boolean;
 }
 
 /** What the KMS core parts share. */

@@ -41,6 +41,9 @@ export class KeyResolver {
       const arn = parseKmsArn(ref);
       if (!arn) throw notFound(`Invalid arn ${ref}`);
       if (arn.region !== scope.region) throw notFound(`Invalid arn ${ref}: the key is not in ${scope.region}`);
+      // A same-account-only operation never looks another account's key up: an existing key and a missing one
+      // answer alike, at once, whatever the key's policy allows (services/kms/foreign-keys.ts).
+      if (arn.accountId !== scope.accountId && scope.ownAccountOnly) throw new ForeignKeyNotFound(ref);
       if (arn.resourceType === 'alias') {
         if (!accepts.aliases) throw notFound(`Invalid keyId ${ref}`);
         return this.#viaAlias({ accountId: arn.accountId, region: arn.region }, arn.resource, ref);

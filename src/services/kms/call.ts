@@ -5,7 +5,7 @@ import { EncryptionContext } from '../../core/crypto/encryption-context.js';
 import { KmsAccessControl } from '../../core/kms/access-control.js';
 import { ContextValue } from '../../core/policy/index.js';
 import { GrantQuery } from '../../core/policy/sources.js';
-import { Operation, RequestContext, ResourceAccess, defineOperation } from '../operation.js';
+import { Operation, RequestContext, ResourceAccess } from '../operation.js';
 import { requestAliasCondition } from './conditions.js';
 
 /** What a KMS operation handler gets: the domain, its access control, the caller's scope and the request. */
@@ -27,7 +27,21 @@ export interface KmsAccess extends ResourceAccess {
   readonly createGrant?: GrantQuery['createGrant'];
 }
 
-export type KmsOperation = Operation<KmsCall, any, any, KmsAccess>;
+/**
+ * A row of the KMS operation table. `crossAccount` is AWS's "Cross-account use" of the operation's API reference
+ * page: true only for the operations that act on another account's key when its key policy allows (Encrypt,
+ * Decrypt, Sign, DescribeKey, CreateGrant, …). Absent means No — a key ARN of another account is refused
+ * before any lookup (foreign-keys.ts), so a new operation is same-account unless it says otherwise.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html
+ */
+export interface KmsOperation extends Operation<KmsCall, any, any, KmsAccess> {
+  readonly crossAccount?: boolean;
+}
+
+/** defineOperation for KMS, with the operation's `crossAccount` (see KmsOperation). */
+export function defineKmsOperation<I, S>(op: Operation<KmsCall, I, S, KmsAccess> & { readonly crossAccount?: boolean }): typeof op {
+  return op;
+}
 
 export function onKey(
   key: KeyRecord,
@@ -59,14 +73,17 @@ export function keyOperation<I extends { KeyId: string; EncryptionContext?: Encr
   action: string;
   readOnly: boolean;
   aliases: boolean;
+  /** AWS's "Cross-account use: Yes" (see KmsOperation); absent: No. */
+  crossAccount?: boolean;
   /** The operation's own condition keys from its request (kms:SigningAlgorithm, kms:EncryptionAlgorithm, …). */
   conditions?: (input: I) => Record<string, ContextValue>;
   handle: (input: I, call: KmsCall, key: KeyRecord) => Promise<Record<string, unknown>>;
 }): KmsOperation {
-  return defineOperation<KmsCall, I, KeyRecord, KmsAccess>({
+  return defineKmsOperation<I, KeyRecord>({
     name: spec.name,
     action: spec.action,
     readOnly: spec.readOnly,
+    ...(spec.crossAccount ? { crossAccount: true } : {}),
     resolve: async (input, call) => {
       const key = await call.kms.resolver.resolve(call.scope, input.KeyId, { aliases: spec.aliases });
       const conditions = spec.conditions?.(input);

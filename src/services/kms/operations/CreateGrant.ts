@@ -2,8 +2,7 @@ import { CreateGrantParams, GrantRequest, grantConditionContext, grantRequestOf 
 import { ChildGrant, childGrantOf } from '../../../core/kms/grant-source.js';
 import { grantIdsOfTokens } from '../../../core/kms/grant-token.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
-import { defineOperation } from '../../operation.js';
-import { KmsAccess, KmsCall, onKey } from '../call.js';
+import { KmsAccess, onKey, defineKmsOperation } from '../call.js';
 
 /**
  * The access CreateGrant asks for: kms:CreateGrant on the key with the grant condition keys, and the grant it
@@ -19,9 +18,10 @@ export type CreateGrantAccess = KmsAccess & { readonly createGrant: ChildGrant }
  * What the grant would allow is checked before authorization, so a DryRun reports a ValidationException
  * too; the key state (enabled) is checked when the grant is made.
  */
-export const CreateGrant = defineOperation<KmsCall, CreateGrantParams, { key: KeyRecord; request: GrantRequest }, KmsAccess>({
+export const CreateGrant = defineKmsOperation<CreateGrantParams, { key: KeyRecord; request: GrantRequest }>({
   name: 'CreateGrant',
   action: 'kms:CreateGrant',
+  crossAccount: true,
   readOnly: false,
   resolve: async (input, call) => {
     grantIdsOfTokens(input.GrantTokens);

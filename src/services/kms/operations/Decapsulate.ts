@@ -13,6 +13,7 @@ interface Input {
 export const Decapsulate = keyOperation<Input>({
   name: 'Decapsulate',
   action: 'kms:Decapsulate',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

@@ -2,8 +2,7 @@ import { AwsError } from '../../../core/errors/aws-error.js';
 import { CommonErrors } from '../../../core/errors/common.js';
 import { Located } from '../../../core/kms/cryptography.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
-import { defineOperation } from '../../operation.js';
-import { KmsCall, onKey } from '../call.js';
+import { onKey, defineKmsOperation } from '../call.js';
 import { needsCiphertextBlob } from '../ciphertext-input.js';
 import { needsNoRecipient, needsSymmetricAlgorithm } from '../symmetric.js';
 import { xksCaller } from '../custom-key-store-call.js';
@@ -24,9 +23,10 @@ type State = { readonly symmetric: Located } | { readonly asymmetric: KeyRecord;
  * (IncorrectKeyException). Asymmetric (an EncryptionAlgorithm other than SYMMETRIC_DEFAULT): the bare
  * RSAES-OAEP ciphertext names no key, so KeyId is required, as AWS requires it.
  */
-export const Decrypt = defineOperation<KmsCall, Input, State>({
+export const Decrypt = defineKmsOperation<Input, State>({
   name: 'Decrypt',
   action: 'kms:Decrypt',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   resolve: async (input, call) => {

@@ -12,6 +12,7 @@ interface Input {
 export const DeriveSharedSecret = keyOperation<Input>({
   name: 'DeriveSharedSecret',
   action: 'kms:DeriveSharedSecret',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

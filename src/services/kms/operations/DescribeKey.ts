@@ -6,6 +6,7 @@ import { inCustomKeyStore } from '../custom-key-store-call.js';
 export const DescribeKey = keyOperation<{ KeyId: string }>({
   name: 'DescribeKey',
   action: 'kms:DescribeKey',
+  crossAccount: true,
   readOnly: true,
   aliases: true,
   handle: async (_input, call, key) => ({

@@ -12,6 +12,7 @@ interface Input {
 export const Encapsulate = keyOperation<Input>({
   name: 'Encapsulate',
   action: 'kms:Encapsulate',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

@@ -14,6 +14,7 @@ interface Input {
 export const Encrypt = keyOperation<Input>({
   name: 'Encrypt',
   action: 'kms:Encrypt',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

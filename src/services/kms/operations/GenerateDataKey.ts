@@ -15,6 +15,7 @@ interface Input {
 export const GenerateDataKey = keyOperation<Input>({
   name: 'GenerateDataKey',
   action: 'kms:GenerateDataKey',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

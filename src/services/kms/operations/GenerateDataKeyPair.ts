@@ -13,6 +13,7 @@ interface Input {
 export const GenerateDataKeyPair = keyOperation<Input>({
   name: 'GenerateDataKeyPair',
   action: 'kms:GenerateDataKeyPair',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

@@ -13,6 +13,7 @@ interface Input {
 export const GenerateDataKeyPairWithoutPlaintext = keyOperation<Input>({
   name: 'GenerateDataKeyPairWithoutPlaintext',
   action: 'kms:GenerateDataKeyPairWithoutPlaintext',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

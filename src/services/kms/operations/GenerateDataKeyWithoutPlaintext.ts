@@ -13,6 +13,7 @@ interface Input {
 export const GenerateDataKeyWithoutPlaintext = keyOperation<Input>({
   name: 'GenerateDataKeyWithoutPlaintext',
   action: 'kms:GenerateDataKeyWithoutPlaintext',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

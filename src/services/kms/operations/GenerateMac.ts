@@ -11,6 +11,7 @@ interface Input {
 export const GenerateMac = keyOperation<Input>({
   name: 'GenerateMac',
   action: 'kms:GenerateMac',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

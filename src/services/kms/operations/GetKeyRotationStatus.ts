@@ -5,6 +5,7 @@ import { keyOperation } from '../call.js';
 export const GetKeyRotationStatus = keyOperation<{ KeyId: string }>({
   name: 'GetKeyRotationStatus',
   action: 'kms:GetKeyRotationStatus',
+  crossAccount: true,
   readOnly: true,
   aliases: false,
   handle: async (_input, _call, key) => (needsSupportedRotation(key), {

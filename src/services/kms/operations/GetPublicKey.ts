@@ -8,6 +8,7 @@ import { keyOperation } from '../call.js';
 export const GetPublicKey = keyOperation<{ KeyId: string }>({
   name: 'GetPublicKey',
   action: 'kms:GetPublicKey',
+  crossAccount: true,
   readOnly: true,
   aliases: true,
   handle: async (_input, call, key) => ({

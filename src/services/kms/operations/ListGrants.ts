@@ -1,8 +1,7 @@
 import { grantConditionContext } from '../../../core/kms/grant-request.js';
 import { decodeMarker, encodeMarker } from '../../../core/pagination.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
-import { defineOperation } from '../../operation.js';
-import { KmsAccess, KmsCall, onKey } from '../call.js';
+import { onKey, defineKmsOperation } from '../call.js';
 import { grantListEntry } from '../grant-entry.js';
 
 interface Input {
@@ -18,9 +17,10 @@ interface Input {
  * (key ID or key ARN; kms:GrantIsForAWSResource is set). Limit 1–100, default 50; filters by grant id (a
  * malformed one is InvalidGrantIdException) and by grantee principal. Every key state allows it.
  */
-export const ListGrants = defineOperation<KmsCall, Input, KeyRecord, KmsAccess>({
+export const ListGrants = defineKmsOperation<Input, KeyRecord>({
   name: 'ListGrants',
   action: 'kms:ListGrants',
+  crossAccount: true,
   readOnly: true,
   resolve: async (input, call) => {
     const key = await call.kms.resolver.resolve(call.scope, input.KeyId, { aliases: false });

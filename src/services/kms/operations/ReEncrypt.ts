@@ -3,8 +3,7 @@ import { CommonErrors } from '../../../core/errors/common.js';
 import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
 import { Located } from '../../../core/kms/cryptography.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
-import { defineOperation } from '../../operation.js';
-import { KmsCall, onKey } from '../call.js';
+import { onKey, defineKmsOperation } from '../call.js';
 import { needsCiphertextBlob } from '../ciphertext-input.js';
 import { needsSymmetricAlgorithm } from '../symmetric.js';
 import { xksCaller } from '../custom-key-store-call.js';
@@ -30,9 +29,10 @@ const keyOf = (source: Source): KeyRecord => ('symmetric' in source ? source.sym
  * The plaintext never leaves the server. Either side may be an RSA ENCRYPT_DECRYPT key with its
  * RSAES-OAEP algorithm; an asymmetric source ciphertext names no key, so SourceKeyId is then required.
  */
-export const ReEncrypt = defineOperation<KmsCall, Input, { source: Source; destination: KeyRecord }>({
+export const ReEncrypt = defineKmsOperation<Input, { source: Source; destination: KeyRecord }>({
   name: 'ReEncrypt',
   action: 'kms:ReEncrypt*',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   resolve: async (input, call) => {

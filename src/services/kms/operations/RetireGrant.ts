@@ -1,8 +1,7 @@
 import { RetireTarget } from '../../../core/kms/grants.js';
 import { GrantRecord } from '../../../store/metadata/grant-types.js';
 import { KeyRecord } from '../../../store/metadata/types.js';
-import { defineOperation } from '../../operation.js';
-import { KmsAccess, KmsCall, onKey } from '../call.js';
+import { onKey, defineKmsOperation } from '../call.js';
 
 /**
  * https://docs.aws.amazon.com/kms/latest/APIReference/API_RetireGrant.html
@@ -12,9 +11,10 @@ import { KmsAccess, KmsCall, onKey } from '../call.js';
  * principals it delegates to (https://docs.aws.amazon.com/kms/latest/developerguide/grant-delete.html).
  * The grant is named by its token, or by key ID/ARN and grant ID. Every key state allows it.
  */
-export const RetireGrant = defineOperation<KmsCall, RetireTarget, { grant: GrantRecord; key: KeyRecord }, KmsAccess>({
+export const RetireGrant = defineKmsOperation<RetireTarget, { grant: GrantRecord; key: KeyRecord }>({
   name: 'RetireGrant',
   action: 'kms:RetireGrant',
+  crossAccount: true,
   readOnly: false,
   resolve: async (input, call) => {
     const found = await call.kms.grants.findToRetire(call.scope, call.kms.resolver, input);

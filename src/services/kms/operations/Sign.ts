@@ -13,6 +13,7 @@ interface Input {
 export const Sign = keyOperation<Input>({
   name: 'Sign',
   action: 'kms:Sign',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

@@ -17,6 +17,7 @@ interface Input {
 export const Verify = keyOperation<Input>({
   name: 'Verify',
   action: 'kms:Verify',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,

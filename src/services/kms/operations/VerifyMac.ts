@@ -15,6 +15,7 @@ interface Input {
 export const VerifyMac = keyOperation<Input>({
   name: 'VerifyMac',
   action: 'kms:VerifyMac',
+  crossAccount: true,
   // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
   readOnly: true,
   aliases: true,
