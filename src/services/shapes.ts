@@ -190,7 +190,9 @@ export class ShapeCodec {
           if (!(v instanceof Date) || Number.isNaN(v.getTime())) throw mismatch();
           return v;
         }
-        if (typeof v !== 'number') throw mismatch();
+        // Epoch seconds; one that is no Date (beyond ±8.64e12 s, e.g. 1e308) is malformed input, not a NaN date
+        // for an operation to trip over.
+        if (typeof v !== 'number' || Number.isNaN(new Date(v * 1000).getTime())) throw mismatch();
         return new Date(v * 1000);
     }
   }

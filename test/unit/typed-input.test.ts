@@ -36,4 +36,10 @@ describe('typed input: checked once, by the model’s constraints', () => {
     assert.ok(!tooLong.message.includes('ppp'));
     assert.equal(KMS_CODEC.checkInput('Encrypt', { KeyId: 'k', Plaintext: SecretBytes.adopt(Buffer.from('p')) }).Plaintext instanceof SecretBytes, true);
   });
+
+  it('a timestamp member in epoch seconds that is no date (1e308, beyond ±8.64e12 s) is SerializationException, for every operation taking timestamps (found by the KMS fuzz test: ImportKeyMaterial ValidTo 1e308 answered 500)', () => {
+    const input = (validTo: number) => ({ KeyId: 'k', ImportToken: 'dA==', EncryptedKeyMaterial: 'ZQ==', ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo });
+    for (const bad of [1e308, -1e308, 8.64e12 + 1]) assert.equal(failure(() => KMS_CODEC.decodeInput('ImportKeyMaterial', input(bad))).code, 'SerializationException', String(bad));
+    assert.equal((KMS_CODEC.decodeInput('ImportKeyMaterial', input(1.9e9)) as { ValidTo: Date }).ValidTo.getTime(), 1.9e12);
+  });
 });
