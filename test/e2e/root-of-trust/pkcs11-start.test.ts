@@ -1,6 +1,6 @@
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +61,7 @@ describe('the PKCS#11 root of trust (SoftHSM2): start, restart, refusals, the HS
     hsm.destroy();
   });
 
-  it('a new deployment generates its root key in the token (sensitive, not extractable), keeps no key file, and serves the same keys after a restart', async () => {
+  it('a new deployment generates its root key in the token (sensitive, not extractable), keeps no key file, and serves the same keys after a restart (--root-of-trust pkcs11, the PIN from STRONGROOM_PKCS11_PIN_FILE)', async () => {
     let proc = await spawnServe(['--data-dir', dataDir], env);
     let kms = kmsAt(proc.url);
     keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
@@ -73,7 +73,11 @@ describe('the PKCS#11 root of trust (SoftHSM2): start, restart, refusals, the HS
     assert.deepEqual(db.prepare('SELECT root_kind, root_description FROM keyring').get(), { root_kind: 'pkcs11', root_description: 'PKCS#11 token "sr-root", key "strongroom-root"' });
     db.close();
     assert.deepEqual(rootKeyAttributes(hsm, 'sr-root'), { extractable: 0, sensitive: 1, valueReadable: false });
-    proc = await spawnServe(['--data-dir', dataDir], env);
+    // Restarted with the flag instead of STRONGROOM_ROOT_OF_TRUST, and the PIN from a file.
+    const pinFile = join(dataDir, '..', 'pin');
+    writeFileSync(pinFile, `${PIN}\n`, { mode: 0o600 });
+    const { STRONGROOM_ROOT_OF_TRUST: _kind, STRONGROOM_PKCS11_PIN: _pin, ...rest } = env;
+    proc = await spawnServe(['--data-dir', dataDir, '--root-of-trust', 'pkcs11'], { ...rest, STRONGROOM_ROOT_OF_TRUST: '', STRONGROOM_PKCS11_PIN: '', STRONGROOM_PKCS11_PIN_FILE: pinFile });
     kms = kmsAt(proc.url);
     const d = await kms.send(new DecryptCommand({ CiphertextBlob: ciphertext }));
     assert.equal(Buffer.from(d.Plaintext!).toString(), 'in the HSM deployment');
