@@ -1,6 +1,7 @@
 /**
  * The floor for `npm run bench:kms`: a bare node:http server that answers each request with the exact
- * status, headers and body Strongroom gave for the same X-Amz-Target, and does nothing else. It reads
+ * status, headers and body Strongroom gave for the same X-Amz-Target (or the `*` answer, for requests without one
+ * such as bench/xks.ts's XKS proxy calls), and does nothing else. It reads
  * the request body before answering, as any server must, so the difference to Strongroom is the
  * work Strongroom does (SigV4, JSON, validation, crypto, logging), not HTTP itself.
  *
@@ -24,7 +25,7 @@ function main(): void {
   const answers = new Map(Object.entries(canned).map(([target, r]) => [target, { ...r, body: Buffer.from(r.body, 'base64') }]));
 
   const server = createServer((req, res) => {
-    const answer = answers.get(String(req.headers['x-amz-target']));
+    const answer = answers.get(String(req.headers['x-amz-target'])) ?? answers.get('*');
     req.on('end', () => {
       if (!answer) {
         res.writeHead(404).end();

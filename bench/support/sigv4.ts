@@ -16,7 +16,7 @@ type SourceData = string | ArrayBuffer | ArrayBufferView;
  * This is what @smithy/hash-node does; it is not installed at the top level, and a dozen lines
  * beat a new dependency.
  */
-class NodeSha256 {
+export class NodeSha256 {
   readonly #hash: NodeHash | Hmac;
 
   constructor(secret?: SourceData) {
