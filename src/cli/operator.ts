@@ -9,7 +9,7 @@ import { EVENT_VERSION, ServiceEventRecord, trailTime } from '../core/audit/reco
 import { TreeHeadSigner } from '../core/audit/tree-head-key.js';
 import { FileRootOfTrust, eraseKeyFile } from '../core/crypto/root-of-trust/file.js';
 import { Keyring } from '../core/crypto/root-of-trust/keyring.js';
-import { Pkcs11RootOfTrust } from '../core/crypto/root-of-trust/pkcs11.js';
+import { Pkcs11RootOfTrust, describePkcs11 } from '../core/crypto/root-of-trust/pkcs11.js';
 import { RootOfTrust, RootOfTrustError } from '../core/crypto/root-of-trust/root-of-trust.js';
 import { DeploymentFlags, OpenedDeployment, openDeployment } from './deployment.js';
 
@@ -51,6 +51,13 @@ export async function rotateRootCommand(flags: RotateRootFlags): Promise<number>
     }
     if (target.kind === 'file' && existsSync(target.file)) {
       return fail(`${target.file} exists: the new root key file must be a new one (--to-root-of-trust-file)`);
+    }
+    // A rerun after a crash between the keyring's UPDATE and the key file's erasure: the move is done; finish it.
+    const stored = await opened.stores.keyring.get();
+    if (stored && current.kind === 'file' && target.kind === 'pkcs11' && stored.rootKind === 'pkcs11' && stored.rootDescription === describePkcs11(target)) {
+      eraseKeyFile(current.file);
+      process.stdout.write(`The keyring is already wrapped by ${stored.rootDescription}; erased the leftover root-of-trust key file ${current.file}.\n`);
+      return 0;
     }
     const keyring = await opened.keyring();
     const from = keyring.summary();

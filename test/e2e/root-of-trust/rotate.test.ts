@@ -1,7 +1,7 @@
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../helpers/cli.js';
@@ -41,12 +41,20 @@ describe('operator rotate-root and rotate-keyring on live data (a data dir made 
     hsm.destroy();
   });
 
-  it('file -> HSM: only the keyring is re-wrapped, the key file is erased, and everything made before (KMS, S3, IAM) still decrypts under the HSM root', async () => {
+  it('file -> HSM: only the keyring is re-wrapped, the key file is erased (also by a rerun after a crash before the erasure), and everything made before (KMS, S3, IAM) still decrypts under the HSM root', async () => {
+    const keyFile = join(dataDir, 'root-of-trust.key');
+    const oldKey = readFileSync(keyFile);
     const run = await runCli(['operator', 'rotate-root', '--to', 'pkcs11', '--root-of-trust', 'file', '--data-dir', dataDir], env);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /The keyring \(keys 0, 1\) is now wrapped by PKCS#11 token "sr-rotate", key "strongroom-root" \(generation 2\)/);
     assert.match(run.stdout, /Erased the old root-of-trust key file/);
-    assert.ok(!existsSync(join(dataDir, 'root-of-trust.key')));
+    assert.ok(!existsSync(keyFile));
+    // A crash after the UPDATE but before the erasure leaves the file: running the command again finishes the move.
+    writeFileSync(keyFile, oldKey, { mode: 0o600 });
+    const again = await runCli(['operator', 'rotate-root', '--to', 'pkcs11', '--root-of-trust', 'file', '--data-dir', dataDir], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already wrapped by PKCS#11 token "sr-rotate", key "strongroom-root"; erased the leftover root-of-trust key file/);
+    assert.ok(!existsSync(keyFile));
     const after = db(dataDir);
     assert.deepEqual(after.keyring, { root_kind: 'pkcs11', root_description: 'PKCS#11 token "sr-rotate", key "strongroom-root"', generation: 2, active_key_id: 1 });
     assert.equal(after.materials.get(fixture.keyId)![0], 0x01, 'the old material blob was not rewritten');
