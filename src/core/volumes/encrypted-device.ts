@@ -348,6 +348,11 @@ export class EncryptedBlockDevice implements BlockDevice {
     const dropped = sorted.filter(([i, c]) => c === null && map.has(i)).map(([i]) => i);
     const refs = await chunks.writeSegments(volumeId, this.#o.dataKey.reveal(), written, () => this.#generation());
     const replaced = await chunks.store.commitChunks(volumeId, refs, dropped);
+    if (!(await chunks.store.getVolume(volumeId))) {
+      // Detached and deleted while this persist was under way: what it just recorded belongs to nothing.
+      await chunks.collect(await chunks.store.deleteVolume(volumeId));
+      throw new VolumeIoError(`${volumeId} was deleted`, 'shutdown');
+    }
     await chunks.durable();
     for (const r of refs) map.set(r.index, r);
     for (const i of dropped) map.delete(i);

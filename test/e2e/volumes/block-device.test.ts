@@ -203,6 +203,19 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     await fromSnap.close();
   });
 
+  it('a device whose volume was detached and deleted under it leaves nothing behind (its last persist is undone)', async () => {
+    const v = await attachedVolume(server);
+    const dev = await openDevice(server, v.volumeId);
+    await dev.write(0, randomBytes(3 * CHUNK_BYTES), false);
+    await server.app.volumes.detach(SCOPE, v.volumeId, undefined);
+    await server.app.volumes.deleteVolume(SCOPE, v.volumeId);
+    const err = await rejection(dev.flush());
+    assert.ok(err instanceof VolumeIoError && err.kind === 'shutdown', String(err));
+    assert.deepEqual(await server.app.volumes.store.chunks(v.volumeId), []);
+    assert.deepEqual(await server.app.volumes.store.orphanSegments(v.volumeId), []);
+    await dev.close().catch(() => undefined);
+  });
+
   it('a 1 TiB volume costs what is written; unwritten ranges read as zeroes', async () => {
     const v = await attachedVolume(server, { sizeGiB: 1024 });
     const before = dirBytes(server.dataDir);
