@@ -64,6 +64,14 @@ import { STRONGROOM_VERSION } from './version.js';
 import { NbdServer } from './protocols/nbd/server.js';
 import { startNbd } from './protocols/nbd/start.js';
 import { DEFAULT_XKS_CLIENT, XksClient } from './core/kms/xks/client.js';
+import { KeyringSealedError } from './core/crypto/root-of-trust/root-of-trust.js';
+import { ShamirParameters, ShamirRootOfTrust } from './core/crypto/root-of-trust/shamir.js';
+import { SecretBytes } from './core/crypto/secret-bytes.js';
+import { SealGate } from './sealing/seal-gate.js';
+import { LocalSealControl, Sealable, SealControl } from './sealing/seal-control.js';
+import { operatorRoutes } from './sealing/operator-route.js';
+import { openOrCreateOperatorToken } from './sealing/operator-token.js';
+import { sealedStartParameters } from './sealing/shamir-deployment.js';
 
 /** How long a claim on one key's transition lasts if its process dies mid-way (a transition takes milliseconds). */
 const KEY_TRANSITION_CLAIM_MS = 30_000;
@@ -114,6 +122,8 @@ export interface App {
   nbdUrl(): string | undefined;
   /** Stops accepting, finishes in-flight requests, closes the stores. */
   close(): Promise<void>;
+  /** A deployment with key shares (README "Sealed start"): its sealing, and where its operator routes send shares (main.ts sets the primary's with workers). */
+  readonly sealing?: Sealable & { control: SealControl };
 }
 
 /** Builds the whole server from its configuration (main.ts and the tests both use this). */
@@ -139,8 +149,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const store = stores.metadata;
   let root: RootOfTrust | undefined = sqliteRoot;
   let keyring: Keyring;
-  let treeSigner: TreeHeadSigner;
+  let treeSigner: TreeHeadSigner | undefined;
+  // A deployment split into key shares starts sealed: nothing is unwrapped (nor written) until they are given.
+  let sealedStart: ShamirParameters | undefined;
   try {
+    sealedStart = await sealedStartParameters(config, stores);
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+  if (sealedStart) keyring = new Keyring(stores.keyring);
+  else try {
     // A database another node initialised is opened with its root of trust, never with a new one.
     root ??= await openRootOfTrust(config, stores);
     // The keyring between the root and every stored secret: unwrapped here, once (one HSM call with pkcs11);
@@ -156,21 +175,29 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // each group with a tree head signed by the audit key (made once, wrapped by the keyring). Opened first:
   // unwrapping it proves the keyring is the one the database was made with, before anything is written
   // with a wrong one (bootstrap would wrap configured root credentials with it).
-  try {
+  if (!sealedStart) try {
     treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, keyring, clock.now());
   } catch (err) {
     await stores.close();
     keyring.seal();
-    await root.close();
+    await root?.close();
     if (!(err instanceof RootOfTrustError)) throw err;
     // The keyring opened but does not open the audit key: the keyring row is not this database's own.
     throw root instanceof FileRootOfTrust ? wrongRootKey(config, stores.description, err) : new DataDirError(`the keyring does not open the keys wrapped in the database (${stores.description}: ${err.message}): its keyring row is not the one these keys were made with`);
   }
   const credentials = new CredentialStore(store, keyring, stores.iam, stores.cache);
-  const deployment = await bootstrap(store, credentials, config, clock);
+  // Sealed: the account was named by `operator init`; it and its credentials are made at the first unseal.
+  let deployment: Deployment = sealedStart
+    ? { accountId: (await store.getSetting('account_id'))!, homeRegion: (await store.getSetting('home_region'))! }
+    : await bootstrap(store, credentials, config, clock);
   await stores.durable(); // a new data dir's account and credentials, before anyone is told them
   const regions = config.regions ?? new Set([deployment.homeRegion]);
-  const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, treeSigner, (err, records) =>
+  // Sealed, there is no signer: the gate answers every request first, and a commit would fail closed.
+  const signer = { sign: (...args: Parameters<TreeHeadSigner['sign']>) => {
+    if (!treeSigner) throw new KeyringSealedError();
+    return treeSigner.sign(...args);
+  } };
+  const audit = new AuditLog(options.auditSink ? options.auditSink(stores.audit) : stores.audit, signer, (err, records) =>
     log.error({ err, records }, 'audit records could not be committed; the calls were answered with an internal error'),
   );
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
@@ -276,7 +303,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     new RestXmlProtocol(s3Definition, authenticator, config.s3.domains, log, bodyLimits.idleTimeoutMs),
   ];
   let ready = false;
+  const gate = sealedStart ? new SealGate(true) : undefined;
+  let sealing: (Sealable & { control: SealControl }) | undefined;
+  const operatorToken = sealedStart ? openOrCreateOperatorToken(config.dataDir) : undefined;
   const server = createEdge({
+    ...(gate ? { gate: (ex) => gate.admit(ex) } : {}),
     protocols,
     // Derived from the definitions wired above, so the edge's "not served" answer cannot drift from them.
     served: {
@@ -290,10 +321,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     routes: new Map([
       // 503 while starting, or while the database does not answer (PostgreSQL down: the load balancer's cue).
       ['health', (ex) => {
-        const status = !ready ? 'starting' : stores.reachable() ? 'ok' : 'database unreachable';
+        const status = !ready ? 'starting' : gate?.sealed ? 'sealed' : stores.reachable() ? 'ok' : 'database unreachable';
         sendJson(ex.res, status === 'ok' ? 200 : 503, { status });
       }],
       ['explain', explainRoute(jsonProtocol, explainDefinition)],
+      ...(sealedStart ? operatorRoutes(() => sealing!.control, () => operatorToken!) : []),
     ]),
     // The XKS proxy API over this server's KMS keys, when proxy credentials are configured.
     ...(config.xksProxy
@@ -335,6 +367,72 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let timer: NodeJS.Timeout | undefined;
   // Attached volumes as NBD exports (--nbd-listen): started with the HTTP server, stopped first at close.
   let nbd: { server: NbdServer; url: string } | undefined;
+  const startBackground = async () => {
+    // Keys' last uses are noted in memory and written every few seconds (src/core/kms/key-last-usage.ts).
+    await kms.lastUsage.start();
+    timer = setInterval(sweep, config.sweepIntervalMs);
+    timer.unref();
+    lifecycleLease.start();
+    deliveryLease.start();
+    trailDelivery.start((step) => deliveryLease.run(step));
+    if (config.nbd) nbd = await startNbd(config.nbd, volumeExports, log);
+  };
+  if (sealedStart) {
+    const params = sealedStart;
+    const sealable: Sealable = {
+      params,
+      get sealed() {
+        return gate!.sealed;
+      },
+      // The rebuilt key must open the keyring (the check value; RootOfTrustError otherwise), then what start does unsealed.
+      async unsealWith(key: SecretBytes) {
+        const shamir = new ShamirRootOfTrust(key, params);
+        try {
+          await keyring.unseal(shamir);
+          treeSigner = await TreeHeadSigner.openOrCreate(stores.audit, keyring, clock.now());
+          deployment = await bootstrap(store, credentials, config, clock);
+          await stores.durable();
+          if (deployment.generatedRoot) log.warn({ file: `${config.dataDir}/credentials` }, 'root credentials generated at the first unseal and saved to the data dir\'s credentials file (mode 0600)');
+          await sweep();
+          await startBackground();
+        } catch (err) {
+          keyring.seal();
+          treeSigner = undefined;
+          await shamir.close();
+          throw err;
+        }
+        root = shamir;
+        gate!.open();
+        log.warn({ setId: params.setId }, 'unsealed');
+      },
+      // Refuses new requests, lets those in flight finish, stops the background work, then wipes every key in memory.
+      async seal() {
+        if (gate!.sealed) return;
+        await gate!.close();
+        await nbd?.server.close();
+        nbd = undefined;
+        if (timer) clearInterval(timer);
+        timer = undefined;
+        await audit.flush();
+        await kms.lastUsage.stop().catch((err: unknown) => log.error({ err }, 'writing the KMS keys\' last uses at seal failed'));
+        await trailDelivery.stop();
+        await lifecycleLease.stop();
+        await deliveryLease.stop();
+        keyring.seal();
+        treeSigner = undefined;
+        kms.deps.materials.wipeAll();
+        kms.customKeyStores?.forgetSecrets();
+        credentials.forgetAll();
+        s3Deps.keys.forget();
+        digestKeys.forget();
+        volumes.serviceKey.forget();
+        await root?.close();
+        root = undefined;
+        log.warn({ setId: params.setId }, 'sealed: every key in memory was wiped');
+      },
+    };
+    sealing = Object.assign(sealable, { control: new LocalSealControl(sealable) as SealControl });
+  }
 
   return {
     server,
@@ -347,7 +445,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     volumes,
     volumeExports,
     async listen() {
-      await sweep();
+      if (!gate?.sealed) await sweep();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -355,20 +453,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           resolve();
         });
       });
-      // Keys' last uses are noted in memory and written every few seconds (src/core/kms/key-last-usage.ts).
-      await kms.lastUsage.start();
-      timer = setInterval(sweep, config.sweepIntervalMs);
-      timer.unref();
-      lifecycleLease.start();
-      deliveryLease.start();
-      trailDelivery.start((step) => deliveryLease.run(step));
-      if (config.nbd) nbd = await startNbd(config.nbd, volumeExports, log);
+      // Sealed: the background work (and NBD) starts at the unseal.
+      if (!gate?.sealed) await startBackground();
       ready = true;
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
     },
     nbdUrl: () => nbd?.url,
+    ...(sealing ? { sealing } : {}),
     async close() {
       ready = false;
       if (timer) clearInterval(timer);
@@ -394,7 +487,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       xksClient.close();
       await stores.close();
       keyring.seal();
-      await root.close();
+      await root?.close();
     },
   };
 }

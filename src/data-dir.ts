@@ -63,6 +63,13 @@ export function checkDataDirParts(config: RootOfTrustLocation): void {
 export async function openRootOfTrust(config: RootOfTrustLocation, stores: Stores): Promise<RootOfTrust> {
   const settings = rootSettings(config);
   const initialised = (await stores.metadata.getSetting('account_id')) !== undefined;
+  if (settings.kind === 'shamir' || (await stores.keyring.get())?.rootKind === 'shamir') {
+    // Its root exists only in a running server's memory, rebuilt from the key shares (README "Sealed start").
+    throw new DataDirError(
+      `this deployment's root of trust is split into key shares (${stores.description}): only a running server unsealed with ` +
+        `\`strongroom operator unseal\` holds it — offline commands that unwrap keys cannot run on it`,
+    );
+  }
   if (settings.kind === 'pkcs11') {
     const keyring = await stores.keyring.get();
     if (!keyring && initialised) {

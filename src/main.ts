@@ -8,6 +8,7 @@ import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
 import { assertNbdCanListen } from './protocols/nbd/start.js';
+import { PrimarySealing, workerSealControl } from './sealing/cluster-sealing.js';
 
 /** A worker that dies is replaced, but not more often than this (a worker that cannot start must not spin). */
 const RESPAWN_MIN_INTERVAL_MS = 1_000;
@@ -19,6 +20,8 @@ interface ReadyMessage {
   readonly deployment: Deployment;
   /** The NBD server's URL, when --nbd-listen is set. */
   readonly nbdUrl?: string;
+  /** The banner's line of a sealed start. */
+  readonly sealed?: string;
 }
 
 /**
@@ -43,11 +46,20 @@ async function single(config: Config): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     closeAndExit(app);
   });
-  printBanner(config, app.deployment, url, 1, app.nbdUrl());
+  printBanner(config, app.deployment, url, 1, app.nbdUrl(), sealedLine(app));
+}
+
+/** A sealed start says so before its listening line (README "Sealed start"). */
+function sealedLine(app: App): string | undefined {
+  const s = app.sealing;
+  if (!s?.sealed) return undefined;
+  return `Sealed: serving nothing until ${s.params.threshold} of its ${s.params.shares} key shares are given (strongroom operator unseal, on this machine)\n`;
 }
 
 async function worker(config: Config): Promise<void> {
   const { app, url } = await start(config);
+  // Sealed start with workers: unseal and seal go through the primary, which applies them to every worker.
+  if (app.sealing) app.sealing.control = workerSealControl(app.sealing);
   let closing = false;
   const stop = (why: string) => {
     if (closing) return;
@@ -61,7 +73,8 @@ async function worker(config: Config): Promise<void> {
   // Signals go to the primary, which stops the workers; a worker signalled directly stops too.
   onSignals((signal) => stop(signal));
   const nbdUrl = app.nbdUrl();
-  process.send!({ type: 'ready', url, deployment: app.deployment, ...(nbdUrl ? { nbdUrl } : {}) } satisfies ReadyMessage);
+  const sealed = sealedLine(app);
+  process.send!({ type: 'ready', url, deployment: app.deployment, ...(nbdUrl ? { nbdUrl } : {}), ...(sealed ? { sealed } : {}) } satisfies ReadyMessage);
 }
 
 async function primary(config: Config): Promise<void> {
@@ -70,12 +83,15 @@ async function primary(config: Config): Promise<void> {
   if (config.nbd) await assertNbdCanListen(config.nbd);
   let stopping = false;
   const ready = new Map<Worker, ReadyMessage>();
+  const sealing = new PrimarySealing(() => [...ready.keys()]);
   const fork = (): Promise<ReadyMessage> => {
     const w = cluster.fork();
     return new Promise((resolve, reject) => {
       w.on('message', (m: ReadyMessage) => {
+        if (sealing.onMessage(w, m as never)) return;
         if (m?.type !== 'ready') return;
         ready.set(w, m);
+        sealing.onReady(w);
         // Stopping began while this worker was starting (a SIGTERM right after a respawn): the stop sent then
         // came before it listened for one, so it is told again now, or it would serve on and the primary wait.
         if (stopping) w.send({ type: 'stop' });
@@ -122,7 +138,7 @@ async function primary(config: Config): Promise<void> {
     if (workers.length === 0) process.exit(0);
     for (const w of workers) w?.send({ type: 'stop' });
   });
-  printBanner(config, first.deployment, first.url, config.workers, first.nbdUrl);
+  printBanner(config, first.deployment, first.url, config.workers, first.nbdUrl, first.sealed);
 }
 
 class StartFailed extends Error {
@@ -163,8 +179,9 @@ function closeAndExit(app: App): void {
   );
 }
 
-function printBanner(config: Config, d: Deployment, url: string, workers = 1, nbdUrl?: string): void {
+function printBanner(config: Config, d: Deployment, url: string, workers = 1, nbdUrl?: string, sealed?: string): void {
   const out = process.stdout;
+  if (sealed) out.write(sealed);
   if (d.generatedRoot) {
     out.write(
       `Root credentials (shown once; also saved to ${config.dataDir}/credentials, mode 0600):\n` +

@@ -8,6 +8,7 @@ import { ExplainFlags, explainCommand } from './explain.js';
 import { S3EncryptFlags, s3EncryptCommand } from './s3-encrypt.js';
 import { DeploymentFlags } from './deployment.js';
 import { RotateRootFlags, rotateKeyringCommand, rotateRootCommand } from './operator.js';
+import { InitFlags, OperatorEndpointFlags, initCommand, sealCommand, sealStatusCommand, unsealCommand } from './operator-seal.js';
 
 // A reader that went away (`strongroom explain … | head`) ends the command quietly, with the status of a
 // process killed by SIGPIPE (128 + 13) as Unix tools have: Node ignores SIGPIPE, so without this the failed
@@ -110,6 +111,41 @@ operator
   .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
   .action(async (flags: DeploymentFlags) => {
     process.exitCode = await rotateKeyringCommand(flags);
+  });
+
+operator
+  .command('init')
+  .description('make a new deployment whose root key is split into key shares (printed once, stored nowhere); its server starts sealed')
+  .requiredOption('--key-shares <n>', 'how many key shares to print (2-255)')
+  .requiredOption('--key-threshold <t>', 'how many of them unseal the server (at least 2)')
+  .option('--data-dir <dir>', 'the new data dir (STRONGROOM_DATA_DIR)')
+  .option('--database-url <url>', 'the new PostgreSQL deployment instead (STRONGROOM_DATABASE_URL)')
+  .action(async (flags: InitFlags) => {
+    process.exitCode = await initCommand(flags);
+  });
+operator
+  .command('unseal [share]')
+  .description('give one key share to the running server on this machine (the argument, or the first line of stdin); prints the progress')
+  .option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')
+  .option('--endpoint-url <url>', 'the server on this machine (STRONGROOM_OPERATOR_URL; default http://127.0.0.1:STRONGROOM_PORT or 4566)')
+  .action(async (share: string | undefined, flags: OperatorEndpointFlags) => {
+    process.exitCode = await unsealCommand(share, flags);
+  });
+operator
+  .command('seal')
+  .description('seal the running server on this machine: it stops serving and wipes every key from memory')
+  .option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')
+  .option('--endpoint-url <url>', 'the server on this machine (STRONGROOM_OPERATOR_URL; default http://127.0.0.1:STRONGROOM_PORT or 4566)')
+  .action(async (flags: OperatorEndpointFlags) => {
+    process.exitCode = await sealCommand(flags);
+  });
+operator
+  .command('seal-status')
+  .description('whether the running server on this machine is sealed, and the unseal progress')
+  .option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')
+  .option('--endpoint-url <url>', 'the server on this machine (STRONGROOM_OPERATOR_URL; default http://127.0.0.1:STRONGROOM_PORT or 4566)')
+  .action(async (flags: OperatorEndpointFlags) => {
+    process.exitCode = await sealStatusCommand(flags);
   });
 
 const audit = program.command('audit').description('the audit log of a data dir or a PostgreSQL database');

@@ -146,11 +146,13 @@ function openTarget(target: RootOfTrustSettings): RootOfTrust {
     mkdirSync(dirname(target.file), { recursive: true, mode: 0o700 });
     return FileRootOfTrust.openOrCreateAt(target.file);
   }
+  if (target.kind === 'shamir') throw new RootOfTrustError('a deployment is split into key shares only by `operator init --key-shares`');
   return Pkcs11RootOfTrust.open({ module: target.module, tokenLabel: target.tokenLabel, keyLabel: target.keyLabel, pin: target.pin() }, { createKey: true });
 }
 
 function startHint(target: RootOfTrustSettings): string {
   if (target.kind === 'file') return `--root-of-trust file --root-of-trust-file ${target.file}`;
+  if (target.kind === 'shamir') return '--root-of-trust shamir';
   return `--root-of-trust pkcs11 (STRONGROOM_PKCS11_MODULE=${target.module} STRONGROOM_PKCS11_TOKEN_LABEL=${target.tokenLabel} STRONGROOM_PKCS11_KEY_LABEL=${target.keyLabel} and the PIN)`;
 }
 

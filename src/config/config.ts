@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT_KEY_FILE } from '../core/crypto/root-of-trust/file.js';
+import { SHAMIR_MARKER_FILE } from '../core/crypto/root-of-trust/shamir.js';
 import { RegionSet } from '../core/identity/authenticator.js';
 import { selfSignedFiles } from '../http/self-signed.js';
 import { XksProxyConfig, readXksProxyCredentials } from '../services/xks-proxy/credentials.js';
@@ -198,7 +199,9 @@ export function deploymentLocation(
     throw new ConfigError('--database-url must be a postgres:// (or postgresql://) URL');
   }
   const rootOfTrustFile = resolve(nonEmpty(flags.rootOfTrustFile ?? env.STRONGROOM_ROOT_OF_TRUST_FILE) ?? join(dataDir, ROOT_KEY_FILE));
-  const rootOfTrust = rootOfTrustSettings(nonEmpty(flags.rootOfTrust ?? env.STRONGROOM_ROOT_OF_TRUST), rootOfTrustFile, env);
+  // A data dir made by `operator init --key-shares` says so (its marker file): it is served sealed without being told.
+  const kind = nonEmpty(flags.rootOfTrust ?? env.STRONGROOM_ROOT_OF_TRUST) ?? (existsSync(join(dataDir, SHAMIR_MARKER_FILE)) ? 'shamir' : undefined);
+  const rootOfTrust = rootOfTrustSettings(kind, rootOfTrustFile, env);
   return { dataDir, ...(databaseUrl !== undefined ? { databaseUrl } : {}), rootOfTrustFile, rootOfTrust };
 }
 

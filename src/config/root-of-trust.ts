@@ -5,6 +5,8 @@ import { ConfigError } from './config.js';
 /** Which root of trust wraps the keyring (README "Root of trust and sealing"). */
 export type RootOfTrustSettings =
   | { readonly kind: 'file'; readonly file: string }
+  /** Key shares (operator init --key-shares): the server starts sealed; README "Sealed start". */
+  | { readonly kind: 'shamir' }
   | {
       readonly kind: 'pkcs11';
       /** The PKCS#11 module (.so): STRONGROOM_PKCS11_MODULE. */
@@ -26,7 +28,8 @@ export const DEFAULT_PKCS11_KEY_LABEL = 'strongroom-root';
 export function rootOfTrustSettings(kind: string | undefined, rootOfTrustFile: string, env: NodeJS.ProcessEnv, prefix = 'STRONGROOM_PKCS11_'): RootOfTrustSettings {
   const k = kind === undefined || kind === '' ? 'file' : kind;
   if (k === 'file') return { kind: 'file', file: rootOfTrustFile };
-  if (k !== 'pkcs11') throw new ConfigError(`--root-of-trust (STRONGROOM_ROOT_OF_TRUST) must be file or pkcs11, not ${k}`);
+  if (k === 'shamir') return { kind: 'shamir' };
+  if (k !== 'pkcs11') throw new ConfigError(`--root-of-trust (STRONGROOM_ROOT_OF_TRUST) must be file, pkcs11 or shamir, not ${k}`);
   const need = (name: string): string => {
     const v = env[prefix + name];
     if (v === undefined || v === '') throw new ConfigError(`the pkcs11 root of trust needs ${prefix}${name}`);

@@ -32,6 +32,8 @@ export function createEdge(opts: {
   tls?: TlsFiles;
   /** Called as each request arrives, before anything else (the caches catching up with other processes). */
   beforeRequest?: () => void;
+  /** A sealed server's gate (sealing/seal-gate.ts): answers the request itself when it returns true. */
+  gate?: (ex: Exchange) => boolean;
 }): Server {
   const accessLog = opts.log.isLevelEnabled('info');
   const beforeRequest = opts.beforeRequest;
@@ -62,6 +64,7 @@ export function createEdge(opts: {
         'request',
       );
     });
+    if (opts.gate?.(ex)) return;
     const url = req.url ?? '/';
     if (url.startsWith(OWN_PREFIX)) {
       const own = url.split('?')[0]!.slice(OWN_PREFIX.length);

@@ -50,7 +50,7 @@ export interface AuditSink {
  * (~50 µs for Ed25519, against a group's fsync) keeps the newest signed head always covering the last
  * committed record: no window in which the tail can be rewritten undetected.
  */
-export function buildCommit(head: LogHead, records: readonly CloudTrailRecord[], signer: TreeHeadSigner, timestamp: number): AuditCommit {
+export function buildCommit(head: LogHead, records: readonly CloudTrailRecord[], signer: Pick<TreeHeadSigner, 'sign'>, timestamp: number): AuditCommit {
   let { seq, hash } = head;
   const tree = head.tree.clone();
   const rows = records.map((record) => {
@@ -96,7 +96,7 @@ export class AuditLog {
   constructor(
     private readonly sink: AuditSink,
     /** Signs a tree head per commit group (its key unwrapped by the root of trust at start). */
-    private readonly signer: TreeHeadSigner,
+    private readonly signer: Pick<TreeHeadSigner, 'sign'>,
     /** Told of every failed commit (the callers only see an internal error). */
     private readonly onFailure: (err: unknown, records: number) => void = () => {},
     /** The tree heads' timestamps: wall-clock time (the domain clock of tests moves only record times). */

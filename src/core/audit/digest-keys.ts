@@ -22,6 +22,11 @@ export class DigestSigningKeys {
     private readonly root: KeyWrapper,
   ) {}
 
+  /** `operator seal`: drops the unwrapped private keys (KeyObjects cannot be wiped; they are unreachable from here on). */
+  forget(): void {
+    this.#private.clear();
+  }
+
   /** The region's keys whose validity overlaps [start, end], oldest first. */
   async list(region: string, start: number, end: number): Promise<SigningKeyRecord[]> {
     return (await this.store.signingKeys(region)).filter((k) => k.validFrom <= end && k.validTo >= start);

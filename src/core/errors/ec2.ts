@@ -11,6 +11,8 @@ export const Ec2Errors = defineErrors({
   DryRunOperation: { status: 412, fault: 'client' },
   IncorrectState: { status: 400, fault: 'client' },
   InternalError: { status: 500, fault: 'server', retryable: true },
+  /** EC2's 'The server is overloaded and can't handle the request' (Strongroom: sealed); retried by the SDKs. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html */
+  Unavailable: { status: 503, fault: 'server', retryable: true },
   InvalidAction: { status: 400, fault: 'client' },
   'InvalidAttachment.NotFound': { status: 400, fault: 'client' },
   InvalidParameter: { status: 400, fault: 'client' },

@@ -20,6 +20,8 @@ export const QueryErrors = defineErrors({
   MissingAuthenticationToken: { status: 403, fault: 'client' },
   RequestEntityTooLarge: { status: 413, fault: 'client' },
   SignatureDoesNotMatch: { status: 403, fault: 'client' },
+  /** The service cannot answer now (Strongroom: sealed, README "Sealed start"): the SDKs retry 503s. */
+  ServiceUnavailable: { status: 503, fault: 'server', retryable: true },
   Throttling: { status: 400, fault: 'client', retryable: true },
   ValidationError: { status: 400, fault: 'client' },
 });

@@ -22,6 +22,8 @@ export const S3Errors = defineErrors({
   IncompleteBody: { status: 400, fault: 'client' },
   RequestTimeout: { status: 400, fault: 'client' },
   InternalError: { status: 500, fault: 'server', retryable: true },
+  /** 'Reduce your request rate' / unavailable (Strongroom: sealed); the SDKs retry 503s. */
+  ServiceUnavailable: { status: 503, fault: 'server', retryable: true },
   InvalidAccessKeyId: { status: 403, fault: 'client' },
   InvalidArgument: { status: 400, fault: 'client' },
   InvalidBucketName: { status: 400, fault: 'client' },

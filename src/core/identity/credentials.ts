@@ -56,6 +56,11 @@ export class CredentialStore {
     this.#cache.listen(this.#port, TOPICS.credentials);
   }
 
+  /** `operator seal`: forgets every unwrapped secret and signing key of this process (read again after the next unseal). */
+  forgetAll(): void {
+    this.#cache.clear();
+  }
+
   lookup(accessKeyId: string): Promise<Credential | undefined> {
     return this.#cache.load(accessKeyId, () => this.#read(accessKeyId));
   }

@@ -128,6 +128,12 @@ export class CustomKeyStores {
   /** Unwrapped proxy secrets by their wrapped form (a store's secret changes only with UpdateCustomKeyStore). */
   readonly #secrets = new Map<string, SecretBytes>();
 
+  /** `operator seal`: wipes the unwrapped proxy secrets (they are unwrapped again after the next unseal). */
+  forgetSecrets(): void {
+    for (const s of this.#secrets.values()) s.wipe();
+    this.#secrets.clear();
+  }
+
   constructor(
     private readonly store: CustomKeyStoreStore,
     /** The keyring (under the root of trust): it wraps the proxies' secrets. */

@@ -49,7 +49,9 @@ export class MaterialCache {
     if (set?.size === 0) this.#byKey.delete(keyId);
   }
 
-  clear(): void {
+  /** Drops every entry; with `wipe` (operator seal, once no request is in flight) zeroes them too. */
+  clear(wipe = false): void {
+    if (wipe) for (const v of this.#entries.values()) v.wipe();
     this.#entries.clear();
     this.#byKey.clear();
   }

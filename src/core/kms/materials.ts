@@ -92,4 +92,9 @@ export class Materials {
   forgetAll(): void {
     this.cache.clear();
   }
+
+  /** `operator seal`: wipes and drops every unwrapped material of this process. */
+  wipeAll(): void {
+    this.cache.clear(true);
+  }
 }

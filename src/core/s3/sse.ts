@@ -63,6 +63,17 @@ export class ObjectKeys {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** `operator seal`: wipes the unwrapped service key and bucket keys; they are unwrapped again after the next unseal. */
+  forget(): void {
+    const service = this.#serviceKey;
+    this.#serviceKey = undefined;
+    void service?.then((k) => k.fill(0), () => undefined);
+    for (const k of this.#bucketKeys.values()) k.plaintext.fill(0);
+    for (const k of this.#openedBucketKeys.values()) k.plaintext.fill(0);
+    this.#bucketKeys.clear();
+    this.#openedBucketKeys.clear();
+  }
+
   /** A fresh object key and how it is sealed, for a new object (or upload) at `id`. */
   async create(choice: SseChoice, id: ObjectIdentity, kms: KmsForS3): Promise<{ objectKey: Buffer; encryption: ObjectEncryption }> {
     switch (choice.kind) {

@@ -17,6 +17,13 @@ export class EbsServiceKey {
     private readonly store: VolumeStore,
   ) {}
 
+  /** `operator seal`: drops the unwrapped service key (unwrapped again on first use after the next unseal). */
+  forget(): void {
+    const key = this.#key;
+    this.#key = undefined;
+    void key?.then((k) => k.fill(0), () => undefined);
+  }
+
   async seal(dataKey: Buffer, ownerId: string): Promise<string> {
     const s = seal(await this.#service(), dataKey, aad(ownerId));
     return Buffer.concat([s.nonce, s.ciphertext, s.tag]).toString('base64');
