@@ -27,8 +27,11 @@ export async function authorizeByIdentity(source: IdentityPolicySource, q: Ident
 
 /** Why the request is denied, or undefined when it is allowed. */
 export function denialReason(policies: readonly NamedPolicy[], q: IdentityAccess): string | undefined {
-  // These resources have no resource-based policies, so no other account's policy can open them.
-  if (q.resource !== '*' && resourceAccount(q.resource) !== q.principal.accountId) return `because no resource-based policy allows the ${q.action} action`;
+  // These resources have no resource-based policies, so no other account's policy can open them. An ARN with an
+  // empty account field (an EC2 snapshot's: arn:aws:ec2:<region>::snapshot/<id>) names a resource the service
+  // looks up in the caller's own account only.
+  const owner = resourceAccount(q.resource);
+  if (q.resource !== '*' && owner !== '' && owner !== q.principal.accountId) return `because no resource-based policy allows the ${q.action} action`;
   const request: PolicyRequest = { principal: q.principal, action: q.action, resource: q.resource, context: q.context };
   const result = evaluate(policies, request);
   if (result.overBudget) return OVER_BUDGET_REASON;

@@ -24,9 +24,13 @@ export function ec2Call(volumes: Volumes, kmsClient: KmsClient, request: Request
   };
 }
 
-/** arn:aws:ec2:<region>:<account>:<type>/<id> (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies). */
+/**
+ * arn:aws:ec2:<region>:<account>:volume|instance/<id>, and arn:aws:ec2:<region>::snapshot/<id> — a snapshot's ARN
+ * has no account (snapshots can be shared, so AWS leaves it empty; policies name them `arn:aws:ec2:*::snapshot/*`).
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+ */
 export function ec2Arn(scope: { accountId: string; region: string }, type: 'volume' | 'snapshot' | 'instance', id: string): string {
-  return `arn:aws:ec2:${scope.region}:${scope.accountId}:${type}/${id}`;
+  return `arn:aws:ec2:${scope.region}:${type === 'snapshot' ? '' : scope.accountId}:${type}/${id}`;
 }
 
 /** An EC2 operation: `resources` are the ARNs ec2:<Name> is authorized on (before anything is looked up, as EC2 does). */
