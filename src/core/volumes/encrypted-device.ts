@@ -338,7 +338,11 @@ export class EncryptedBlockDevice implements BlockDevice {
       done.catch(() => undefined);
       this.#inflightDone = done;
     }
-    if (durable && this.#inflightDone) await this.#inflightDone;
+    if (durable) {
+      if (this.#inflightDone) await this.#inflightDone;
+      // The write-behind persists before this one committed without a sync of their own: this one covers them.
+      await this.#o.chunks.durable();
+    }
   }
 
   async #commit(entries: Map<number, Buffer | null>): Promise<void> {
@@ -353,7 +357,9 @@ export class EncryptedBlockDevice implements BlockDevice {
       await chunks.collect(await chunks.store.deleteVolume(volumeId));
       throw new VolumeIoError(`${volumeId} was deleted`, 'shutdown');
     }
-    await chunks.durable();
+    // Not made durable here unless segments are to be freed (a freed segment must never be one that the durable
+    // map still names): flush and FUA make it durable; a write-behind persist saves the metadata sync.
+    if (replaced.length > 0) await chunks.durable();
     for (const r of refs) map.set(r.index, r);
     for (const i of dropped) map.delete(i);
     for (const w of written) if (!this.#dirty.has(w.index)) this.#cache(w.index, w.plaintext);
