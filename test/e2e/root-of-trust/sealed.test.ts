@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { AddressInfo, connect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +52,31 @@ function altered(share: string): string {
   bytes[0]! ^= 0x5a;
   const newBody = m[1]! + bytes.toString('base64url');
   return `${newBody}-${createHash('sha256').update(newBody).digest().subarray(0, 4).toString('hex')}`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The first 8 bytes an NBD server sends (its newstyle greeting), or the connection's error code. */
+function nbdGreeting(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 8) {
+        sock.destroy();
+        resolve(got.subarray(0, 8).toString('latin1'));
+      }
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
 }
 
 async function health(url: string): Promise<{ status: number; body: { status: string } }> {
@@ -103,6 +129,7 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
   let proc: ServeProcess;
   let keyId: string;
   let ciphertext: Uint8Array;
+  let nbdPort: number;
   before(async () => {
     dataDir = join(mkdtempSync(join(tmpdir(), 'sr-sealed-')), 'data');
     const init = await runCli(['operator', 'init', '--key-shares', '5', '--key-threshold', '3', '--data-dir', dataDir], ROOT_ENV);
@@ -180,18 +207,21 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
     assert.match(again.body.error!, /already unsealed/);
   });
 
-  it('after a restart the server is sealed again; any other 3 shares unseal it and earlier ciphertext decrypts', async () => {
+  it('after a restart the server is sealed again (NBD refuses connections); any other 3 shares unseal it, NBD serves and earlier ciphertext decrypts', async () => {
     assert.equal(await proc.terminate(), 0);
-    proc = await spawnServe(['--data-dir', dataDir], ROOT_ENV);
+    nbdPort = await freePort();
+    proc = await spawnServe(['--data-dir', dataDir, '--nbd-listen', String(nbdPort)], ROOT_ENV);
     await assertSealedEverywhere(proc.url);
+    assert.equal(await nbdGreeting(nbdPort), 'ECONNREFUSED');
     for (const i of [1, 3, 4]) assert.equal((await operatorCall(proc.url, dataDir, 'unseal', shares[i]!)).status, 200);
+    assert.equal(await nbdGreeting(nbdPort), 'NBDMAGIC');
     const kms = new KMSClient(clientOptions(proc.url));
     const d = await kms.send(new DecryptCommand({ CiphertextBlob: ciphertext }));
     assert.equal(Buffer.from(d.Plaintext!).toString(), 'sealed start');
     kms.destroy();
   });
 
-  it('operator seal: the server answers sealed again and Decrypt fails, until it is unsealed again', async () => {
+  it('operator seal: the server answers sealed again, Decrypt fails and NBD refuses, until it is unsealed again', async () => {
     const kms = new KMSClient(clientOptions(proc.url));
     const sealed = await runCli(['operator', 'seal', '--data-dir', dataDir, '--endpoint-url', proc.url]);
     assert.equal(sealed.code, 0, sealed.stderr);
@@ -199,6 +229,7 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
     const e = await kms.send(new DecryptCommand({ CiphertextBlob: ciphertext })).then(() => undefined, (err: Error) => err);
     assert.equal(e?.name, 'KMSInternalException');
     await assertSealedEverywhere(proc.url);
+    assert.equal(await nbdGreeting(nbdPort), 'ECONNREFUSED');
     for (const i of [0, 2, 4]) assert.equal((await operatorCall(proc.url, dataDir, 'unseal', shares[i]!)).status, 200);
     const d = await kms.send(new DecryptCommand({ CiphertextBlob: ciphertext }));
     assert.equal(Buffer.from(d.Plaintext!).toString(), 'sealed start');
