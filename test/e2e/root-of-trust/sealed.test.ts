@@ -119,6 +119,13 @@ async function assertSealedEverywhere(url: string): Promise<void> {
   });
   assert.equal(ec2.status, 503);
   assert.match(await ec2.text(), /<Response><Errors><Error><Code>Unavailable<\/Code><Message>Strongroom is sealed/);
+  // The XKS proxy API (its error body) and the explain endpoint are behind the same gate.
+  const xks = await fetch(`${url}/_strongroom/xks/111122223333/kms/xks/v1/health`, { method: 'POST', body: '{}' });
+  assert.equal(xks.status, 500);
+  assert.deepEqual(await xks.json(), { errorName: 'InternalException', errorMessage: 'Strongroom is sealed: it serves no request until it is unsealed with its key shares (strongroom operator unseal)' });
+  const explain = await fetch(`${url}/_strongroom/explain`, { method: 'POST', body: '{}' });
+  assert.equal(explain.status, 503);
+  assert.equal(((await explain.json()) as { __type: string }).__type, 'ServiceUnavailable');
   const h = await health(url);
   assert.deepEqual(h, { status: 503, body: { status: 'sealed' } });
 }
@@ -154,7 +161,7 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
     assert.match(bad.stderr, /--key-shares \(2\) must be at least --key-threshold \(3\)/);
   });
 
-  it('starts sealed: health 503 sealed, KMS KMSInternalException, S3/STS/CloudTrail ServiceUnavailable, EC2 Unavailable, and nothing is written', async () => {
+  it('starts sealed: health 503 sealed, KMS KMSInternalException, S3/STS/CloudTrail ServiceUnavailable, EC2 Unavailable, XKS InternalException, and nothing is written', async () => {
     proc = await spawnServe(['--data-dir', dataDir], ROOT_ENV);
     assert.match(proc.stdout(), /Sealed: serving nothing until 3 of its 5 key shares are given/);
     await assertSealedEverywhere(proc.url);
