@@ -1,10 +1,10 @@
-import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
 import { needs } from '../../../core/errors/aws-error.js';
 import { CommonErrors } from '../../../core/errors/common.js';
 import { KmsErrors } from '../../../core/errors/kms.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onAccount } from '../call.js';
 import { customKeyStores, xksCaller } from '../custom-key-store-call.js';
+import { proxyCredential, refuseCloudHsmParameters, refuseVpcEndpointService } from '../custom-key-store-input.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateCustomKeyStore.html */
 interface Input {
@@ -40,26 +40,18 @@ export const CreateCustomKeyStore = defineOperation<KmsCall, Input, undefined>({
       KmsErrors.CloudHsmClusterNotFoundException,
       'Custom key stores of type AWS_CLOUDHSM are not supported: Strongroom has no CloudHSM clusters. Use CustomKeyStoreType EXTERNAL_KEY_STORE.',
     );
-    for (const p of ['CloudHsmClusterId', 'TrustAnchorCertificate', 'KeyStorePassword'] as const) {
-      needs(input[p] === undefined, CommonErrors.ValidationException, `${p} is valid only for custom key stores of type AWS_CLOUDHSM.`);
-    }
+    refuseCloudHsmParameters(input, ['CloudHsmClusterId', 'TrustAnchorCertificate', 'KeyStorePassword']);
     for (const p of ['XksProxyUriEndpoint', 'XksProxyUriPath', 'XksProxyAuthenticationCredential', 'XksProxyConnectivity'] as const) {
       needs(input[p] !== undefined, CommonErrors.ValidationException, `${p} is required for custom key stores of type EXTERNAL_KEY_STORE.`);
     }
-    needs(
-      input.XksProxyConnectivity === 'PUBLIC_ENDPOINT' && input.XksProxyVpcEndpointServiceName === undefined,
-      KmsErrors.XksProxyVpcEndpointServiceNotFoundException,
-      'XksProxyConnectivity VPC_ENDPOINT_SERVICE is not supported: Strongroom has no Amazon VPC endpoint services. Use PUBLIC_ENDPOINT.',
-    );
-    const credential = input.XksProxyAuthenticationCredential!;
+    refuseVpcEndpointService(input);
     const created = await customKeyStores(call).create(
       call.scope,
       {
         name: input.CustomKeyStoreName,
         uriEndpoint: input.XksProxyUriEndpoint!,
         uriPath: input.XksProxyUriPath!,
-        accessKeyId: credential.AccessKeyId,
-        secret: SecretBytes.adopt(Buffer.from(credential.RawSecretAccessKey, 'utf8')),
+        ...proxyCredential(input.XksProxyAuthenticationCredential!),
       },
       xksCaller(call, 'CreateCustomKeyStore'),
     );

@@ -1,10 +1,7 @@
-import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
-import { needs } from '../../../core/errors/aws-error.js';
-import { CommonErrors } from '../../../core/errors/common.js';
-import { KmsErrors } from '../../../core/errors/kms.js';
 import { defineOperation } from '../../operation.js';
 import { KmsCall, onAccount } from '../call.js';
 import { customKeyStores, xksCaller } from '../custom-key-store-call.js';
+import { proxyCredential, refuseCloudHsmParameters, refuseVpcEndpointService } from '../custom-key-store-input.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateCustomKeyStore.html */
 interface Input {
@@ -26,14 +23,8 @@ export const UpdateCustomKeyStore = defineOperation<KmsCall, Input, undefined>({
   readOnly: false,
   resolve: async () => ({ access: [onAccount('kms:UpdateCustomKeyStore')], state: undefined }),
   handle: async (input, call) => {
-    for (const p of ['KeyStorePassword', 'CloudHsmClusterId'] as const) {
-      needs(input[p] === undefined, CommonErrors.ValidationException, `${p} is valid only for custom key stores of type AWS_CLOUDHSM.`);
-    }
-    needs(
-      (input.XksProxyConnectivity === undefined || input.XksProxyConnectivity === 'PUBLIC_ENDPOINT') && input.XksProxyVpcEndpointServiceName === undefined,
-      KmsErrors.XksProxyVpcEndpointServiceNotFoundException,
-      'XksProxyConnectivity VPC_ENDPOINT_SERVICE is not supported: Strongroom has no Amazon VPC endpoint services. Use PUBLIC_ENDPOINT.',
-    );
+    refuseCloudHsmParameters(input, ['KeyStorePassword', 'CloudHsmClusterId']);
+    refuseVpcEndpointService(input);
     const credential = input.XksProxyAuthenticationCredential;
     await customKeyStores(call).update(
       call.scope,
@@ -42,7 +33,7 @@ export const UpdateCustomKeyStore = defineOperation<KmsCall, Input, undefined>({
         ...(input.NewCustomKeyStoreName !== undefined ? { name: input.NewCustomKeyStoreName } : {}),
         ...(input.XksProxyUriEndpoint !== undefined ? { uriEndpoint: input.XksProxyUriEndpoint } : {}),
         ...(input.XksProxyUriPath !== undefined ? { uriPath: input.XksProxyUriPath } : {}),
-        ...(credential ? { accessKeyId: credential.AccessKeyId, secret: SecretBytes.adopt(Buffer.from(credential.RawSecretAccessKey, 'utf8')) } : {}),
+        ...(credential ? proxyCredential(credential) : {}),
       },
       xksCaller(call, 'UpdateCustomKeyStore'),
     );
