@@ -1,7 +1,7 @@
 import { AwsError } from '../../core/errors/aws-error.js';
 import { Ec2Errors } from '../../core/errors/ec2.js';
 import { OperationCodec } from '../../services/service.js';
-import { ServiceModel, ShapeCodec } from '../../services/shapes.js';
+import { FormCodec } from './form-codec.js';
 import { scalar } from './form-decoder.js';
 import { QueryServiceModel, QueryShape } from './query-model.js';
 import { XmlNode, encodeXml } from './xml-encoder.js';
@@ -19,28 +19,16 @@ const MAX_LIST_ITEMS = 10_000;
  * - errors: `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>` (query.ts).
  * Validation is the shared ShapeCodec's, reported as InvalidParameterValue.
  */
-export class Ec2Codec implements OperationCodec {
+export class Ec2Codec extends FormCodec implements OperationCodec {
   readonly flavour = 'ec2' as const;
-  readonly #validator: ShapeCodec;
 
-  constructor(readonly model: QueryServiceModel) {
-    this.#validator = new ShapeCodec(model as unknown as ServiceModel<unknown>, { validation: Ec2Errors.InvalidParameterValue, serialization: Ec2Errors.InvalidParameterValue });
-  }
-
-  get namespace(): string {
-    return this.model.metadata.xmlNamespace;
-  }
-
-  get apiVersion(): string {
-    return this.model.metadata.apiVersion;
+  constructor(model: QueryServiceModel) {
+    super(model, Ec2Errors.InvalidParameterValue);
   }
 
   decodeInput(operation: string, raw: unknown): Record<string, unknown> {
-    const op = this.model.operations[operation];
-    if (!op) throw new Error(`no operation ${operation} in the model`);
-    if (!(raw instanceof Map)) throw new AwsError(Ec2Errors.InvalidParameterValue, 'The request parameters are malformed.');
+    const { op, params } = this.form(operation, raw, Ec2Errors.InvalidParameterValue);
     if (op.input === null) return {};
-    const params = raw as ReadonlyMap<string, string>;
     const prefixes = new Set<string>();
     for (const key of params.keys()) {
       for (let i = key.indexOf('.'); i >= 0; i = key.indexOf('.', i + 1)) prefixes.add(key.slice(0, i));
@@ -51,7 +39,7 @@ export class Ec2Codec implements OperationCodec {
     for (const name of shape.required ?? []) {
       if (input[name] === undefined) throw new AwsError(Ec2Errors.MissingParameter, `The request must contain the parameter ${wireName(name, shape.members![name]!)}`);
     }
-    return this.#validator.decodeInput(operation, input);
+    return this.validator.decodeInput(operation, input);
   }
 
   encodeOutput(operation: string, output: Record<string, unknown>): Record<string, XmlNode> {

@@ -1,7 +1,6 @@
-import { AwsError } from '../../core/errors/aws-error.js';
 import { QueryErrors } from '../../core/errors/query.js';
 import { OperationCodec } from '../../services/service.js';
-import { ServiceModel, ShapeCodec } from '../../services/shapes.js';
+import { FormCodec } from './form-codec.js';
 import { decodeForm } from './form-decoder.js';
 import { QueryServiceModel } from './query-model.js';
 import { XmlNode, encodeXml } from './xml-encoder.js';
@@ -12,29 +11,16 @@ import { XmlNode, encodeXml } from './xml-encoder.js';
  * Query wording: `ValidationError`, "1 validation error detected: Value 'x' at 'userName' failed to
  * satisfy constraint: …" as IAM answers it.
  */
-export class QueryCodec implements OperationCodec {
-  readonly #validator: ShapeCodec;
-
-  constructor(readonly model: QueryServiceModel) {
-    // Operations without input never reach the validator (decodeInput answers {} for them).
-    this.#validator = new ShapeCodec(model as unknown as ServiceModel<unknown>, { validation: QueryErrors.ValidationError, serialization: QueryErrors.ValidationError });
-  }
-
-  get namespace(): string {
-    return this.model.metadata.xmlNamespace;
-  }
-
-  get apiVersion(): string {
-    return this.model.metadata.apiVersion;
+export class QueryCodec extends FormCodec implements OperationCodec {
+  constructor(model: QueryServiceModel) {
+    super(model, QueryErrors.ValidationError);
   }
 
   /** `raw` is the request's parameters (Action and Version included; they are not members, so ignored). */
   decodeInput(operation: string, raw: unknown): Record<string, unknown> {
-    const op = this.model.operations[operation];
-    if (!op) throw new Error(`no operation ${operation} in the model`);
-    if (!(raw instanceof Map)) throw new AwsError(QueryErrors.MalformedQueryString, 'The request parameters are malformed.');
+    const { op, params } = this.form(operation, raw, QueryErrors.MalformedQueryString);
     if (op.input === null) return {};
-    return this.#validator.decodeInput(operation, decodeForm(this.model, op.input, raw as ReadonlyMap<string, string>));
+    return this.validator.decodeInput(operation, decodeForm(this.model, op.input, params));
   }
 
   /** `{ <ResultWrapper>: members }`, or `{}` for operations without output. */
