@@ -38,14 +38,14 @@
  */
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { constants, cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CannedResponse, CannedResponses } from './support/canned.js';
 import { LoadOptions, Measurement, Run, faults, replay, summarize } from './support/load.js';
-import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { replayWrk, wrkAvailable } from './support/wrk.js';
 import { postgresCluster } from '../test/helpers/postgres.js';
@@ -678,18 +678,7 @@ function report(rows: Row[], scale: readonly ScaleRow[], s: Settings, roots: rea
 async function main(): Promise<void> {
   const settings = await settingsFromEnv(process.env);
   const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-'));
-  // Whatever happens (an exception, Ctrl-C, process.exit), no server and no temp dir outlives the bench.
-  const cleanUp = () => {
-    killAllChildren();
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('exit', cleanUp);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`bench:kms: ${signal}, stopping\n`);
-      process.exit(128 + constants.signals[signal]); // the 'exit' handler cleans up
-    });
-  }
+  const cleanUp = cleanUpOnExit('bench:kms', tmp);
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
   progress(`servers and data in ${tmp}`);
   try {

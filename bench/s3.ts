@@ -41,16 +41,16 @@ import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client, ServerSideEn
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { ClientRequest, Agent as HttpAgent, IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { constants, cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LoadOptions, Measurement, Run, faults, summarize } from './support/load.js';
 import { RequestPool, replayPoolAutocannon, replayPoolWrk } from './support/pool-load.js';
-import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { S3Signer } from './support/s3-sign.js';
 import { BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
@@ -873,17 +873,7 @@ async function bench(tmp: string, settings: Settings): Promise<boolean> {
 async function main(): Promise<void> {
   const settings = await settingsFromEnv(process.env);
   const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-s3-'));
-  const cleanUp = () => {
-    killAllChildren();
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('exit', cleanUp);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`bench:s3: ${signal}, stopping\n`);
-      process.exit(128 + constants.signals[signal]);
-    });
-  }
+  const cleanUp = cleanUpOnExit('bench:s3', tmp);
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
   progress(`servers and data in ${tmp}`);
   try {

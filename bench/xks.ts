@@ -26,14 +26,14 @@
  */
 import { ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { constants, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CannedResponses } from './support/canned.js';
-import { ChildServer, killAllChildren, startChild } from './support/processes.js';
+import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, NodeSha256, signKmsRequest } from './support/sigv4.js';
 
@@ -412,18 +412,7 @@ function report(rows: readonly Row[], inProxy: Record<string, Stats>, s: Setting
 async function main(): Promise<void> {
   const settings = settingsFromEnv(process.env);
   const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-xks-'));
-  // Whatever happens (an exception, Ctrl-C, process.exit), no server and no temp dir outlives the bench.
-  const cleanUp = () => {
-    killAllChildren();
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('exit', cleanUp);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`bench:xks: ${signal}, stopping\n`);
-      process.exit(128 + constants.signals[signal]);
-    });
-  }
+  const cleanUp = cleanUpOnExit('bench:xks', tmp);
   progress(`servers and data in ${tmp}`);
   try {
     if (!(await bench(tmp, settings))) process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A server running in its own process, so that it does not share a CPU with the load generator. */
@@ -24,6 +25,26 @@ const live = new Set<ChildProcess>();
 export function killAllChildren(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
+}
+
+/**
+ * Whatever happens (an exception, Ctrl-C, process.exit), no server and no temp dir outlives the bench: on exit,
+ * kills every child and removes `tmp`; SIGINT and SIGTERM exit (128 + the signal) so that the 'exit' handler runs.
+ * Answers the cleanup, for the bench's `finally` to run as soon as it is done.
+ */
+export function cleanUpOnExit(bench: string, tmp: string): () => void {
+  const cleanUp = () => {
+    killAllChildren();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`${bench}: ${signal}, stopping\n`);
+      process.exit(128 + constants.signals[signal]);
+    });
+  }
+  return cleanUp;
 }
 
 /**
