@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { CannedResponses } from './support/canned.js';
 import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
-import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, NodeSha256, signKmsRequest } from './support/sigv4.js';
+import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, NodeSha256, signKmsRequest, signPost } from './support/sigv4.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
@@ -145,18 +145,7 @@ async function signProxyEncrypt(host: string, keyId: string, keyArn: string, n: 
       encryptionAlgorithm: 'AES_GCM',
     }),
   );
-  const [hostname, port] = host.split(':');
-  const signed = await xksSigner.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: hostname!,
-    ...(port !== undefined ? { port: Number(port) } : {}),
-    path,
-    query: {},
-    headers: { host, 'content-type': 'application/json' },
-    body,
-  });
-  return { path, headers: { ...signed.headers }, body };
+  return { path, headers: await signPost(xksSigner, host, path, { 'content-type': 'application/json' }, body), body };
 }
 
 /** A proxy Encrypt answer: 200 with a ciphertext as long as the plaintext, a 12-byte IV and a 16-byte tag. */

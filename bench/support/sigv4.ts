@@ -89,8 +89,13 @@ export function signExplainRequest(host: string, query: unknown, credentials: Cr
 
 async function signJson(host: string, path: string, headers: Record<string, string>, input: unknown, credentials: Credentials): Promise<RawRequest> {
   const body = JSON.stringify(input);
+  return { method: 'POST', path, headers: await signPost(signerFor(credentials), host, path, headers, body), body };
+}
+
+/** The headers of an http POST of `body` to `host` (`hostname[:port]`) and `path`, signed by `signer`: `host` and `headers` with the signature's. */
+export async function signPost(signer: SignatureV4, host: string, path: string, headers: Record<string, string>, body: string | Buffer): Promise<Record<string, string>> {
   const [hostname, port] = host.split(':');
-  const signed = await signerFor(credentials).sign({
+  const signed = await signer.sign({
     method: 'POST',
     protocol: 'http:',
     hostname: hostname!,
@@ -100,5 +105,5 @@ async function signJson(host: string, path: string, headers: Record<string, stri
     headers: { host, ...headers },
     body,
   });
-  return { method: 'POST', path, headers: { ...signed.headers }, body };
+  return { ...signed.headers };
 }
