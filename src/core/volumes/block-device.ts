@@ -15,6 +15,10 @@ export interface BlockDevice {
   /**
    * Writes `data` at `offset`. With `fua` (NBD_CMD_FLAG_FUA) the promise resolves only once the write is
    * durable; without it, once later reads see it (durable at the next flush at the latest).
+   *
+   * Whole chunks of `data` may be kept as views (no copy) until they are persisted: the caller must not change
+   * `data` after the call (the NBD server reads each payload into its own buffer and drops it). The device
+   * never changes it.
    */
   write(offset: number, data: Buffer, fua: boolean): Promise<void>;
   /** Makes the range read as zeroes (NBD_CMD_WRITE_ZEROES and NBD_CMD_TRIM); frees what it can. */

@@ -6,6 +6,9 @@ import { CHUNK_BYTES, RECORD_BYTES, openChunk, sealChunk } from './chunks.js';
 /** At most this many chunk records per segment blob (16 MiB of data): what one flush of many writes becomes. */
 export const MAX_SEGMENT_CHUNKS = 256;
 
+/** Segment buffers kept for reuse: a 16 MiB allocation per segment is GC pressure during sequential writes. */
+const POOLED_BODIES = 2;
+
 /** A chunk whose record does not authenticate: tampered, moved, swapped or rolled back. */
 export class ChunkIntegrityError extends Error {
   override readonly name = 'ChunkIntegrityError';
@@ -27,6 +30,9 @@ export interface SealedChunk {
  * blocks. A segment no chunk references any more is deleted (collect).
  */
 export class ChunkStore {
+  /** Segment buffers (MAX_SEGMENT_CHUNKS records, 16 MiB) reused from one segment to the next. */
+  readonly #bodies: Buffer[] = [];
+
   constructor(
     readonly store: VolumeStore,
     private readonly blobs: BlobStore,
@@ -42,7 +48,8 @@ export class ChunkStore {
     const refs: ChunkRef[] = [];
     for (let start = 0; start < chunks.length; start += MAX_SEGMENT_CHUNKS) {
       const part = chunks.slice(start, start + MAX_SEGMENT_CHUNKS);
-      const body = Buffer.allocUnsafe(part.length * RECORD_BYTES);
+      const pooled = this.#bodies.pop() ?? Buffer.allocUnsafe(MAX_SEGMENT_CHUNKS * RECORD_BYTES);
+      const body = pooled.subarray(0, part.length * RECORD_BYTES);
       const gens: number[] = [];
       for (let i = 0; i < part.length; i++) {
         const generation = await generations();
@@ -55,9 +62,12 @@ export class ChunkStore {
         writer.stream.write(body);
         await writer.commit();
       } catch (err) {
+        // Not pooled again: a failed store may still hold it.
         await writer.abort().catch(() => undefined);
         throw err;
       }
+      // Committed: the blob store is done with it (written out or copied). Ciphertext only, so not wiped.
+      if (this.#bodies.length < POOLED_BODIES) this.#bodies.push(pooled);
       part.forEach((c, i) => refs.push({ index: c.index, blobId: writer.id, slot: i, generation: gens[i]!, boundTo: ownerId }));
     }
     return refs;

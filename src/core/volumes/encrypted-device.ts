@@ -53,6 +53,8 @@ export class EncryptedBlockDevice implements BlockDevice {
   #inflight: Map<number, Buffer | null> | undefined;
   #inflightDone: Promise<void> | undefined;
   readonly #clean = new Map<number, Buffer>();
+  /** Chunks that are views of a writer's buffer (whole chunks of a write): read, sealed, never changed in place. */
+  readonly #borrowed = new WeakSet<Buffer>();
   /** Read-modify-write bases being decrypted ahead of their write's turn (#prefetch). */
   readonly #prefetched = new Map<number, { ref: ChunkRef; plain: Promise<Buffer> }>();
   #chain: Promise<unknown> = Promise.resolve();
@@ -92,7 +94,9 @@ export class EncryptedBlockDevice implements BlockDevice {
   }
 
   async #read(offset: number, length: number): Promise<Buffer> {
-    const out = Buffer.alloc(length);
+    // Not zero-filled up front: every chunk of the range is either copied in or zeroed below (a sequential
+    // read fills all of it, so zeroing it first would write every byte twice).
+    const out = Buffer.allocUnsafe(length);
     if (length === 0) return out;
     const first = Math.floor(offset / CHUNK_BYTES);
     const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
@@ -102,11 +106,16 @@ export class EncryptedBlockDevice implements BlockDevice {
       const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
       src.copy(out, from - offset, from - chunkStart, to - chunkStart);
     };
+    const zero = (i: number) => {
+      const chunkStart = i * CHUNK_BYTES;
+      out.fill(0, Math.max(offset, chunkStart) - offset, Math.min(offset + length, chunkStart + CHUNK_BYTES) - offset);
+    };
     const refs: ChunkRef[] = [];
     for (let i = first; i <= last; i++) {
       const pending = this.#pending(i);
       if (pending !== undefined) {
         if (pending) place(i, pending);
+        else zero(i);
         continue;
       }
       const c = this.#clean.get(i);
@@ -114,6 +123,7 @@ export class EncryptedBlockDevice implements BlockDevice {
       else {
         const ref = this.#o.map.get(i);
         if (ref) refs.push(ref);
+        else zero(i);
       }
     }
     if (refs.length === 0) return out;
@@ -129,7 +139,7 @@ export class EncryptedBlockDevice implements BlockDevice {
     this.#prefetch(offset, data.length);
     return this.#run(async () => {
       this.#range(offset, data.length);
-      await this.#modify(offset, data.length, (chunk, at, from, to) => data.copy(chunk, at, from, to));
+      await this.#modify(offset, data.length, (chunk, at, from, to) => data.copy(chunk, at, from, to), data);
       if (fua) await this.#persist(true);
       else if (this.#dirty.size >= MAX_SEGMENT_CHUNKS) await this.#persist(false);
     });
@@ -211,7 +221,7 @@ export class EncryptedBlockDevice implements BlockDevice {
   }
 
   /** Applies `edit` to every chunk of [offset, offset+length), each as a writable 64 KiB buffer. */
-  async #modify(offset: number, length: number, edit: (chunk: Buffer, at: number, from: number, to: number) => void): Promise<void> {
+  async #modify(offset: number, length: number, edit: (chunk: Buffer, at: number, from: number, to: number) => void, whole?: Buffer): Promise<void> {
     if (length === 0) return;
     const first = Math.floor(offset / CHUNK_BYTES);
     const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
@@ -237,7 +247,17 @@ export class EncryptedBlockDevice implements BlockDevice {
       const chunkStart = i * CHUNK_BYTES;
       const from = Math.max(offset, chunkStart);
       const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
+      if (whole && to - from === CHUNK_BYTES) {
+        // A whole chunk of a write: kept as a view of the caller's buffer (see BlockDevice.write) — no 64 KiB
+        // allocation and copy per chunk. Never changed or wiped in place (#borrowed).
+        const view = whole.subarray(from - offset, to - offset);
+        this.#borrowed.add(view);
+        this.#setDirty(i, view);
+        continue;
+      }
       let chunk = this.#dirty.get(i);
+      // A borrowed chunk edited in part is copied first (the caller's buffer stays as it was).
+      if (chunk && this.#borrowed.has(chunk)) chunk = Buffer.from(chunk);
       if (to - from === CHUNK_BYTES || !chunk) {
         chunk = Buffer.allocUnsafe(CHUNK_BYTES);
         if (to - from !== CHUNK_BYTES) chunk.fill(0);
@@ -282,14 +302,20 @@ export class EncryptedBlockDevice implements BlockDevice {
   #setDirty(i: number, chunk: Buffer | null): void {
     this.#dirty.set(i, chunk);
     const old = this.#clean.get(i);
-    if (old && old !== chunk) old.fill(0);
+    if (old && old !== chunk) this.#scrub(old);
     this.#clean.delete(i);
+  }
+
+  /** Wipes a plaintext chunk of the device's own; a view of a caller's buffer (#borrowed) is left as it is. */
+  #scrub(chunk: Buffer): void {
+    if (!this.#borrowed.has(chunk)) chunk.fill(0);
   }
 
   #cache(i: number, plain: Buffer): void {
     if (this.#clean.size >= CLEAN_CACHE_CHUNKS) {
       const oldest = this.#clean.keys().next().value as number;
-      this.#clean.get(oldest)?.fill(0);
+      const evicted = this.#clean.get(oldest);
+      if (evicted) this.#scrub(evicted);
       this.#clean.delete(oldest);
     }
     this.#clean.set(i, plain);
@@ -389,9 +415,9 @@ export class EncryptedBlockDevice implements BlockDevice {
   }
 
   #wipe(): void {
-    for (const c of this.#dirty.values()) c?.fill(0);
-    for (const c of this.#inflight?.values() ?? []) c?.fill(0);
-    for (const c of this.#clean.values()) c.fill(0);
+    for (const c of this.#dirty.values()) if (c) this.#scrub(c);
+    for (const c of this.#inflight?.values() ?? []) if (c) this.#scrub(c);
+    for (const c of this.#clean.values()) this.#scrub(c);
     this.#dirty.clear();
     this.#clean.clear();
     this.#o.dataKey.wipe();
