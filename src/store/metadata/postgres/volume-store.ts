@@ -1,15 +1,7 @@
 import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applyVolumeChange } from '../volume-types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-
-type Row = Record<string, unknown>;
-
-const toChunk = (r: Row): ChunkRef => ({
-  index: Number(r.chunk_index),
-  blobId: String(r.blob_id),
-  slot: Number(r.slot),
-  generation: Number(r.generation),
-  boundTo: String(r.bound_to),
-});
+import { listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
+import { POSTGRES_ROWS } from './rows.js';
 
 /** Volumes and snapshots in PostgreSQL (migration 012), as the SQLite store; a statement that returned is committed. */
 export class PostgresVolumeStore implements VolumeStore {
@@ -23,18 +15,17 @@ export class PostgresVolumeStore implements VolumeStore {
 
   async getVolume(volumeId: string): Promise<VolumeRecord | undefined> {
     const { rows } = await this.database.query('SELECT data FROM ebs_volumes WHERE volume_id = $1', [volumeId]);
-    return rows[0] ? (JSON.parse(String(rows[0].data)) as VolumeRecord) : undefined;
+    return rows[0] ? recordOf<VolumeRecord>(rows[0]) : undefined;
   }
 
   async listVolumes(f: VolumeListFilter): Promise<VolumeRecord[]> {
     const { rows } = await this.database.query('SELECT volume_id, data FROM ebs_volumes WHERE account_id = $1 AND region = $2 ORDER BY volume_id', [f.accountId, f.region]);
-    const ids = f.ids ? new Set(f.ids) : undefined;
-    return rows.filter((r) => !ids || ids.has(String(r.volume_id))).map((r) => JSON.parse(String(r.data)) as VolumeRecord);
+    return listedRecords<VolumeRecord>(rows, 'volume_id', f.ids);
   }
 
   async attachedVolumes(): Promise<VolumeRecord[]> {
     const { rows } = await this.database.query('SELECT data FROM ebs_volumes WHERE attached ORDER BY volume_id');
-    return rows.map((r) => JSON.parse(String(r.data)) as VolumeRecord);
+    return rows.map((r) => recordOf<VolumeRecord>(r));
   }
 
   async updateVolume(
@@ -45,7 +36,7 @@ export class PostgresVolumeStore implements VolumeStore {
     return this.database.transaction(async (tx) => {
       const { rows } = await tx.query('SELECT data FROM ebs_volumes WHERE volume_id = $1 FOR UPDATE', [volumeId]);
       if (!rows[0]) return false;
-      const v = JSON.parse(String(rows[0].data)) as VolumeRecord;
+      const v = recordOf<VolumeRecord>(rows[0]);
       if (expectState !== undefined && v.state !== expectState) return false;
       const next = applyVolumeChange(v, change);
       await tx.query('UPDATE ebs_volumes SET state = $1, attached = $2, data = $3 WHERE volume_id = $4', [next.state, next.attachment !== undefined, JSON.stringify(next), volumeId]);
@@ -72,20 +63,19 @@ export class PostgresVolumeStore implements VolumeStore {
 
   async getSnapshot(snapshotId: string): Promise<SnapshotRecord | undefined> {
     const { rows } = await this.database.query('SELECT data FROM ebs_snapshots WHERE snapshot_id = $1', [snapshotId]);
-    return rows[0] ? (JSON.parse(String(rows[0].data)) as SnapshotRecord) : undefined;
+    return rows[0] ? recordOf<SnapshotRecord>(rows[0]) : undefined;
   }
 
   async listSnapshots(f: VolumeListFilter): Promise<SnapshotRecord[]> {
     const { rows } = await this.database.query('SELECT snapshot_id, data FROM ebs_snapshots WHERE account_id = $1 AND region = $2 ORDER BY snapshot_id', [f.accountId, f.region]);
-    const ids = f.ids ? new Set(f.ids) : undefined;
-    return rows.filter((r) => !ids || ids.has(String(r.snapshot_id))).map((r) => JSON.parse(String(r.data)) as SnapshotRecord);
+    return listedRecords<SnapshotRecord>(rows, 'snapshot_id', f.ids);
   }
 
   async updateSnapshot(snapshotId: string, change: Partial<Pick<SnapshotRecord, 'state' | 'tags'>>): Promise<void> {
     await this.database.transaction(async (tx) => {
       const { rows } = await tx.query('SELECT data FROM ebs_snapshots WHERE snapshot_id = $1 FOR UPDATE', [snapshotId]);
       if (!rows[0]) return;
-      const s = { ...(JSON.parse(String(rows[0].data)) as SnapshotRecord), ...change };
+      const s = { ...recordOf<SnapshotRecord>(rows[0]), ...change };
       await tx.query('UPDATE ebs_snapshots SET data = $1 WHERE snapshot_id = $2', [JSON.stringify(s), snapshotId]);
     });
   }
@@ -170,9 +160,7 @@ export class PostgresVolumeStore implements VolumeStore {
 
   async getDefaults(accountId: string, region: string): Promise<EbsDefaults> {
     const { rows } = await this.database.query('SELECT * FROM ebs_defaults WHERE account_id = $1 AND region = $2', [accountId, region]);
-    const row = rows[0];
-    if (!row) return { encryptionByDefault: false };
-    return { encryptionByDefault: row.encryption_by_default === true, ...(row.default_kms_key_id != null ? { defaultKmsKeyId: String(row.default_kms_key_id) } : {}) };
+    return toEbsDefaults(POSTGRES_ROWS, rows[0]);
   }
 
   async putDefaults(accountId: string, region: string, d: EbsDefaults): Promise<void> {

@@ -1,15 +1,8 @@
 import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applyVolumeChange } from '../volume-types.js';
 import { SqliteDatabase } from './database.js';
-
-type Row = Record<string, unknown>;
-
-const toChunk = (r: Row): ChunkRef => ({
-  index: Number(r.chunk_index),
-  blobId: String(r.blob_id),
-  slot: Number(r.slot),
-  generation: Number(r.generation),
-  boundTo: String(r.bound_to),
-});
+import { Row } from '../rows/row.js';
+import { listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
+import { SQLITE_ROWS } from './rows.js';
 
 /**
  * Volumes and snapshots in the SQLite database (migration 016). Writes are plain transactions: a flush of a
@@ -27,18 +20,17 @@ export class SqliteVolumeStore implements VolumeStore {
 
   async getVolume(volumeId: string): Promise<VolumeRecord | undefined> {
     const row = this.database.stmt('SELECT data FROM ebs_volumes WHERE volume_id = ?').get(volumeId) as Row | undefined;
-    return row ? (JSON.parse(String(row.data)) as VolumeRecord) : undefined;
+    return row ? recordOf<VolumeRecord>(row) : undefined;
   }
 
   async listVolumes(f: VolumeListFilter): Promise<VolumeRecord[]> {
     const rows = this.database.stmt('SELECT volume_id, data FROM ebs_volumes WHERE account_id = ? AND region = ? ORDER BY volume_id').all(f.accountId, f.region) as Row[];
-    const ids = f.ids ? new Set(f.ids) : undefined;
-    return rows.filter((r) => !ids || ids.has(String(r.volume_id))).map((r) => JSON.parse(String(r.data)) as VolumeRecord);
+    return listedRecords<VolumeRecord>(rows, 'volume_id', f.ids);
   }
 
   async attachedVolumes(): Promise<VolumeRecord[]> {
     const rows = this.database.stmt('SELECT data FROM ebs_volumes WHERE attached = 1 ORDER BY volume_id').all() as Row[];
-    return rows.map((r) => JSON.parse(String(r.data)) as VolumeRecord);
+    return rows.map((r) => recordOf<VolumeRecord>(r));
   }
 
   async updateVolume(
@@ -50,7 +42,7 @@ export class SqliteVolumeStore implements VolumeStore {
     return d.transaction(() => {
       const row = d.stmt('SELECT data FROM ebs_volumes WHERE volume_id = ?').get(volumeId) as Row | undefined;
       if (!row) return false;
-      const v = JSON.parse(String(row.data)) as VolumeRecord & { attachment?: unknown };
+      const v = recordOf<VolumeRecord>(row);
       if (expectState !== undefined && v.state !== expectState) return false;
       const next = applyVolumeChange(v, change);
       d.stmt('UPDATE ebs_volumes SET state = ?, attached = ?, data = ? WHERE volume_id = ?').run(next.state, next.attachment ? 1 : 0, JSON.stringify(next), volumeId);
@@ -79,13 +71,12 @@ export class SqliteVolumeStore implements VolumeStore {
 
   async getSnapshot(snapshotId: string): Promise<SnapshotRecord | undefined> {
     const row = this.database.stmt('SELECT data FROM ebs_snapshots WHERE snapshot_id = ?').get(snapshotId) as Row | undefined;
-    return row ? (JSON.parse(String(row.data)) as SnapshotRecord) : undefined;
+    return row ? recordOf<SnapshotRecord>(row) : undefined;
   }
 
   async listSnapshots(f: VolumeListFilter): Promise<SnapshotRecord[]> {
     const rows = this.database.stmt('SELECT snapshot_id, data FROM ebs_snapshots WHERE account_id = ? AND region = ? ORDER BY snapshot_id').all(f.accountId, f.region) as Row[];
-    const ids = f.ids ? new Set(f.ids) : undefined;
-    return rows.filter((r) => !ids || ids.has(String(r.snapshot_id))).map((r) => JSON.parse(String(r.data)) as SnapshotRecord);
+    return listedRecords<SnapshotRecord>(rows, 'snapshot_id', f.ids);
   }
 
   async updateSnapshot(snapshotId: string, change: Partial<Pick<SnapshotRecord, 'state' | 'tags'>>): Promise<void> {
@@ -93,7 +84,7 @@ export class SqliteVolumeStore implements VolumeStore {
     d.transaction(() => {
       const row = d.stmt('SELECT data FROM ebs_snapshots WHERE snapshot_id = ?').get(snapshotId) as Row | undefined;
       if (!row) return;
-      const s = { ...(JSON.parse(String(row.data)) as SnapshotRecord), ...change };
+      const s = { ...recordOf<SnapshotRecord>(row), ...change };
       d.stmt('UPDATE ebs_snapshots SET data = ? WHERE snapshot_id = ?').run(JSON.stringify(s), snapshotId);
     });
   }
@@ -183,8 +174,7 @@ export class SqliteVolumeStore implements VolumeStore {
 
   async getDefaults(accountId: string, region: string): Promise<EbsDefaults> {
     const row = this.database.stmt('SELECT * FROM ebs_defaults WHERE account_id = ? AND region = ?').get(accountId, region) as Row | undefined;
-    if (!row) return { encryptionByDefault: false };
-    return { encryptionByDefault: Number(row.encryption_by_default) === 1, ...(row.default_kms_key_id != null ? { defaultKmsKeyId: String(row.default_kms_key_id) } : {}) };
+    return toEbsDefaults(SQLITE_ROWS, row);
   }
 
   async putDefaults(accountId: string, region: string, d: EbsDefaults): Promise<void> {
