@@ -1,7 +1,7 @@
-import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError, Flags, loadConfig } from '../config/config.js';
 import { main } from '../main.js';
+import { StrongroomCommand } from './command.js';
 import { AccountCreateFlags, accountCreateCommand } from './account.js';
 import { AuditExportPublicKeyFlags, AuditProofFlags, AuditVerifyFlags, auditExportPublicKeyCommand, auditProofCommand, auditVerifyCommand } from './audit.js';
 import { ExplainFlags, explainCommand } from './explain.js';
@@ -23,7 +23,7 @@ for (const stream of [process.stdout, process.stderr]) {
 /** package.json's version (dist/src/cli/index.js → the package root). */
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const program = new Command()
+const program = new StrongroomCommand()
   .name('strongroom')
   .version(VERSION, '-V, --version', 'print the version')
   .description('Self-hosted AWS KMS, IAM, CloudTrail and S3 with server-side encryption: the real AWS wire protocols, keys wrapped by a root of trust.');
@@ -61,9 +61,7 @@ program
   .option('--secure-transport <true|false>', 'whether the call comes over HTTPS (aws:SecureTransport)')
   .option('--via-service <endpoint|none>', 'the service calling KMS for the principal, e.g. s3.us-east-1.amazonaws.com, or none (kms:ViaService, aws:ViaAWSService)')
   .option('--user-agent <text>', 'the caller\'s User-Agent (aws:UserAgent)')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
   .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
   .option('--json', 'print JSON')
   .action(async (flags: ExplainFlags) => {
@@ -75,9 +73,7 @@ program
   .description('manage the accounts of a data dir')
   .command('create')
   .description('create an account with root credentials of its own (printed once); a running server picks it up')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
   .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
   .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
   .action(async (flags: AccountCreateFlags) => {
@@ -126,24 +122,21 @@ operator
 operator
   .command('unseal [share]')
   .description('give one key share to the running server on this machine (the argument, or the first line of stdin); prints the progress')
-  .option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')
-  .option('--endpoint-url <url>', 'the server on this machine (STRONGROOM_OPERATOR_URL; default http://127.0.0.1:STRONGROOM_PORT or 4566)')
+  .operatorEndpointOptions()
   .action(async (share: string | undefined, flags: OperatorEndpointFlags) => {
     process.exitCode = await unsealCommand(share, flags);
   });
 operator
   .command('seal')
   .description('seal the running server on this machine: it stops serving and wipes every key from memory')
-  .option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')
-  .option('--endpoint-url <url>', 'the server on this machine (STRONGROOM_OPERATOR_URL; default http://127.0.0.1:STRONGROOM_PORT or 4566)')
+  .operatorEndpointOptions()
   .action(async (flags: OperatorEndpointFlags) => {
     process.exitCode = await sealCommand(flags);
   });
 operator
   .command('seal-status')
   .description('whether the running server on this machine is sealed, and the unseal progress')
-  .option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')
-  .option('--endpoint-url <url>', 'the server on this machine (STRONGROOM_OPERATOR_URL; default http://127.0.0.1:STRONGROOM_PORT or 4566)')
+  .operatorEndpointOptions()
   .action(async (flags: OperatorEndpointFlags) => {
     process.exitCode = await sealStatusCommand(flags);
   });
@@ -152,9 +145,7 @@ const audit = program.command('audit').description('the audit log of a data dir 
 audit
   .command('verify')
   .description('recompute the hash chain and the RFC 6962 Merkle tree offline, check every signed tree head; exits 1 naming what is wrong')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
   .option('--public-key <pem-file>', 'verify the signed tree heads with this public key (pinned earlier) instead of the one stored with the log')
   .action(async (flags: AuditVerifyFlags) => {
     process.exitCode = await auditVerifyCommand(flags);
@@ -164,18 +155,14 @@ audit
   .description('print the RFC 6962 inclusion proof of a record (JSON), by default against the newest signed tree head')
   .requiredOption('--seq <n>', 'the record\'s sequence number')
   .option('--tree-size <s>', 'the tree size to prove against (default: the newest signed head\'s)')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
   .action(async (flags: AuditProofFlags) => {
     process.exitCode = await auditProofCommand(flags);
   });
 audit
   .command('export-public-key')
   .description('print the public key that signs the audit tree heads (PEM), to pin it for `audit verify --public-key`')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
   .action(async (flags: AuditExportPublicKeyFlags) => {
     process.exitCode = await auditExportPublicKeyCommand(flags);
   });
