@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from './config/config.js';
 import { Clock } from './core/clock.js';
@@ -7,6 +6,7 @@ import { SecretBytes } from './core/crypto/secret-bytes.js';
 import { CredentialStore, newAccessKeyId, newSecretAccessKey } from './core/identity/credentials.js';
 import { rootArn } from './core/identity/principal.js';
 import { MetadataStore } from './store/metadata/types.js';
+import { writePrivateFile } from './private-file.js';
 
 export const CREDENTIALS_FILE = 'credentials';
 
@@ -43,16 +43,8 @@ export async function bootstrap(store: MetadataStore, credentials: CredentialSto
   writePrivateFile(
     join(config.dataDir, CREDENTIALS_FILE),
     `[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\nregion = ${homeRegion}\n`,
+    'replace',
   );
   return { accountId, homeRegion, generatedRoot: { accessKeyId, secretAccessKey } };
 }
 
-function writePrivateFile(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

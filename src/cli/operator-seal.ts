@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, deploymentLocation } from '../config/config.js';
 import { KEY_BYTES } from '../core/crypto/aes-gcm.js';
@@ -11,6 +11,7 @@ import { OPERATOR_TOKEN_HEADER, readOperatorToken } from '../sealing/operator-to
 import { SealStatus } from '../sealing/seal-control.js';
 import { SQLITE_FILE } from '../store/metadata/sqlite/database.js';
 import { Stores, describeDatabaseUrl, openStores } from '../stores.js';
+import { writePrivateFile } from '../private-file.js';
 import { DeploymentFlags } from './deployment.js';
 
 export interface InitFlags extends DeploymentFlags {
@@ -71,7 +72,7 @@ export async function initCommand(flags: InitFlags): Promise<number> {
     const accountId = await stores.metadata.initSetting('account_id', process.env.STRONGROOM_ACCOUNT_ID || String(randomInt(100_000_000_000, 999_999_999_999)));
     const region = await stores.metadata.initSetting('home_region', process.env.STRONGROOM_REGION || 'us-east-1');
     await stores.durable();
-    if (databaseUrl === undefined) writeNew(join(dataDir, SHAMIR_MARKER_FILE), JSON.stringify(params) + '\n');
+    if (databaseUrl === undefined) writePrivateFile(join(dataDir, SHAMIR_MARKER_FILE), JSON.stringify(params) + '\n', 'exclusive');
     const printed = await splitRootKey(key, params);
     const out = process.stdout;
     out.write(
@@ -147,16 +148,6 @@ async function firstLineOfStdin(): Promise<string> {
     if (text.includes('\n')) break;
   }
   return text.split(/\r?\n/)[0] ?? '';
-}
-
-function writeNew(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function fail(message: string): number {

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import { closeSync, constants, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from '../private-file.js';
 
 /**
  * The operator token (README "Sealed start"): a random token in `<data-dir>/operator-token` (mode 0600), made by
@@ -19,15 +20,9 @@ export function operatorTokenPath(dataDir: string): string {
 export function openOrCreateOperatorToken(dataDir: string): string {
   const path = operatorTokenPath(dataDir);
   try {
-    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      const token = randomBytes(32).toString('base64url');
-      writeSync(fd, token + '\n');
-      fsyncSync(fd);
-      return token;
-    } finally {
-      closeSync(fd);
-    }
+    const token = randomBytes(32).toString('base64url');
+    writePrivateFile(path, token + '\n', 'exclusive');
+    return token;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
