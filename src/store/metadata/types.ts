@@ -91,6 +91,22 @@ export function keyIdOfRow(rowId: string): string {
   return at < 0 ? rowId : rowId.slice(0, at);
 }
 
+/**
+ * `replica` with what the related keys of a multi-Region key share taken from the related key `source`
+ * (createReplica, in its transaction): the current material, the rotation settings and the primary Region.
+ */
+export function withRelatedSettings(replica: KeyRecord, source: KeyRecord): KeyRecord {
+  return {
+    ...replica,
+    currentMaterialId: source.currentMaterialId,
+    rotationEnabled: source.rotationEnabled,
+    rotationPeriodInDays: source.rotationPeriodInDays,
+    nextRotationDate: source.nextRotationDate,
+    onDemandRotationStartDate: source.onDemandRotationStartDate,
+    primaryRegion: source.primaryRegion,
+  };
+}
+
 /** AWS: "multi-Region keys have a distinctive key ID that begins with mrk-". */
 export const MULTI_REGION_KEY_PREFIX = 'mrk-';
 

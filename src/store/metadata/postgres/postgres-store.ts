@@ -1,7 +1,7 @@
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag, keyIdOfRow, keyRowId, latestPerKey, pageOf,
+  MetadataStore, Page, RotationType, Tag, keyIdOfRow, keyRowId, latestPerKey, pageOf, withRelatedSettings,
 } from '../types.js';
 import { DAY_MS } from '../../../core/clock.js';
 import { PostgresDatabase, Queryable } from './database.js';
@@ -131,16 +131,7 @@ export class PostgresMetadataStore implements MetadataStore {
       await related(tx, replica.keyId, true);
       const from = (await tx.query('SELECT * FROM kms_keys WHERE key_id = $1', [fromRowId])).rows[0];
       if (!from) return undefined;
-      const source = toKey(from);
-      const added = await insertKey(tx, {
-        ...replica,
-        currentMaterialId: source.currentMaterialId,
-        rotationEnabled: source.rotationEnabled,
-        rotationPeriodInDays: source.rotationPeriodInDays,
-        nextRotationDate: source.nextRotationDate,
-        onDemandRotationStartDate: source.onDemandRotationStartDate,
-        primaryRegion: source.primaryRegion,
-      });
+      const added = await insertKey(tx, withRelatedSettings(replica, toKey(from)));
       if (!added) return undefined;
       await tx.query(
         `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type, import_state,

@@ -3,7 +3,7 @@ import { DAY_MS } from '../../../core/clock.js';
 import { KEY_PATCH_COLUMNS, kmsRows } from '../rows/kms.js';
 import {
   AccessKeyRecord, AccountRecord, AliasExistsError, AliasRecord, ImportParametersRecord, KeyLastUsageRecord, KeyPatch, KeyRecord, MaterialRecord,
-  MetadataStore, Page, RotationType, Tag, keyRowId, latestPerKey, pageOf,
+  MetadataStore, Page, RotationType, Tag, keyRowId, latestPerKey, pageOf, withRelatedSettings,
 } from '../types.js';
 import { SqliteDatabase } from './database.js';
 import { SQLITE_ROWS } from './rows.js';
@@ -146,17 +146,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const added = this.#db.transaction(() => {
       const from = this.#stmt('SELECT * FROM kms_keys WHERE key_id = ?').get(fromRowId) as Row | undefined;
       if (!from) return false;
-      const source = toKey(from);
-      const shared: KeyRecord = {
-        ...replica,
-        currentMaterialId: source.currentMaterialId,
-        rotationEnabled: source.rotationEnabled,
-        rotationPeriodInDays: source.rotationPeriodInDays,
-        nextRotationDate: source.nextRotationDate,
-        onDemandRotationStartDate: source.onDemandRotationStartDate,
-        primaryRegion: source.primaryRegion,
-      };
-      if (!this.#insertKey(shared)) return false;
+      if (!this.#insertKey(withRelatedSettings(replica, toKey(from)))) return false;
       this.#stmt(
         `INSERT INTO kms_key_materials (key_id, material_id, wrapped, created_at, seq, rotation_type, import_state,
            pending_rotation, expiration_model, valid_to, description)
