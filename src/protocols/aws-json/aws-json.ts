@@ -4,7 +4,8 @@ import { CommonErrors } from '../../core/errors/common.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error } from '../../core/identity/sigv4/verify.js';
 import { jsonAuthError } from '../../core/identity/auth-errors.js';
-import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { BodyBudgetExceededError, BodyGuard, BodyTooLargeError, readBody } from '../../http/body.js';
+import { closedOnLostBody } from '../../http/body-lost.js';
 import { requestContextOf } from '../request-context.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -64,12 +65,7 @@ export class AwsJsonProtocol implements Protocol {
       const body = await serve();
       this.#send(ex, 200, body);
     } catch (err) {
-      if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
-        // The client went away, or stalled mid-body past the idle timeout: nothing to answer.
-        this.log.debug({ requestId: ex.requestId, reason: err.name }, 'request body not received; connection closed');
-        ex.res.destroy();
-        return;
-      }
+      if (closedOnLostBody(err, ex, this.log)) return;
       const aws = this.#toAwsError(err, ex);
       ex.note.errorCode = aws.code;
       // A body not read to its end (refused before or while reading it) is not drained: close the connection.

@@ -5,7 +5,8 @@ import { CommonErrors } from '../../core/errors/common.js';
 import { jsonAuthError } from '../../core/identity/auth-errors.js';
 import { Authenticator } from '../../core/identity/authenticator.js';
 import { SigV4Error } from '../../core/identity/sigv4/verify.js';
-import { BodyAbortedError, BodyBudgetExceededError, BodyGuard, BodyIdleError, BodyTooLargeError, readBody } from '../../http/body.js';
+import { BodyBudgetExceededError, BodyGuard, BodyTooLargeError, readBody } from '../../http/body.js';
+import { closedOnLostBody } from '../../http/body-lost.js';
 import { Exchange, Protocol, splitUrl } from '../../http/exchange.js';
 import { RestJsonCodec, RestJsonModel, RestReply } from './codec.js';
 import { ServiceDefinition, dispatch } from '../../services/service.js';
@@ -71,11 +72,7 @@ export class RestJsonProtocol implements Protocol {
       const reply = await this.#serve(ex, entry, rawPath, rawQuery);
       this.#send(ex, reply);
     } catch (err) {
-      if (err instanceof BodyAbortedError || err instanceof BodyIdleError) {
-        this.log.debug({ requestId: ex.requestId, reason: err.name }, 'request body not received; connection closed');
-        ex.res.destroy();
-        return;
-      }
+      if (closedOnLostBody(err, ex, this.log)) return;
       const aws = this.#toAwsError(err, ex, service);
       ex.note.errorCode = aws.code;
       if (!ex.req.complete) ex.res.setHeader('connection', 'close');
