@@ -11,6 +11,19 @@ export function boto3Unavailable(): string | false {
 }
 
 /**
+ * Python: `error_of(call, **kw)`, the ClientError a boto3 call raises as {code, message, status} (BotoError), or
+ * None if it succeeds. Needs `from botocore.exceptions import ClientError`.
+ */
+export const PY_ERROR_OF = String.raw`def error_of(call, **kwargs):
+    try:
+        call(**kwargs)
+    except ClientError as e:
+        return {'code': e.response['Error']['Code'], 'message': e.response['Error'].get('Message'),
+                'status': e.response['ResponseMetadata']['HTTPStatusCode']}
+    return None
+`;
+
+/**
  * What every scenario starts with: `client(service, region=…, creds=None)`, `error_of(call, **kw)` (the
  * ClientError's code, message and status, or None), `out` (a dict printed as JSON at the end), `args` (the
  * JSON object given). Datetimes print as ISO strings.
@@ -26,13 +39,7 @@ def client(service, region=None, creds=None):
     ak, sk = creds if creds else (access_key, secret_key)
     return boto3.client(service, endpoint_url=url, region_name=region or default_region, aws_access_key_id=ak,
                         aws_secret_access_key=sk, config=Config(retries={'max_attempts': 1}))
-def error_of(call, **kwargs):
-    try:
-        call(**kwargs)
-    except ClientError as e:
-        return {'code': e.response['Error']['Code'], 'message': e.response['Error'].get('Message'),
-                'status': e.response['ResponseMetadata']['HTTPStatusCode']}
-    return None
+${PY_ERROR_OF}
 out = {}
 `;
 

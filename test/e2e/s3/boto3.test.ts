@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsClientEnv } from '../../helpers/aws-env.js';
+import { PY_ERROR_OF } from '../../helpers/boto3.js';
 import { TEST_ACCOUNT, TEST_CREDENTIALS, TEST_REGION, TestServer, startServer } from '../../helpers/server.js';
 
 const PYTHON = 'python3';
@@ -42,13 +43,7 @@ s3 = session.client('s3', endpoint_url=url, verify=False, config=cfg)
 kms = session.client('kms', endpoint_url=url, verify=False, config=cfg)
 report = {'boto3': boto3.__version__}
 
-def error_of(call, **kwargs):
-    try:
-        call(**kwargs)
-    except ClientError as e:
-        return {'code': e.response['Error']['Code'], 'message': e.response['Error'].get('Message'),
-                'status': e.response['ResponseMetadata']['HTTPStatusCode']}
-    return None
+${PY_ERROR_OF}
 
 def enc_headers(resp):
     h = resp['ResponseMetadata']['HTTPHeaders']
