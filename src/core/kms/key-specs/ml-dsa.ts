@@ -6,6 +6,7 @@ import { CommonErrors } from '../../errors/common.js';
 import { nistOid, subjectPublicKeyInfo } from './der.js';
 import { KeySpecRules, MessageType, Signing } from './key-spec.js';
 import { DsaLevel, dsaSign, dsaVerify } from './ml-dsa-pool.js';
+import { SeededKeyPair, seededKeyPairs } from './seeded-key-pairs.js';
 
 /**
  * ML_DSA_44/65/87 (FIPS 204): SIGN_VERIFY keys with the one algorithm ML_DSA_SHAKE_256, never rotated.
@@ -27,21 +28,11 @@ const SEED_BYTES = 32;
 const MU_BYTES = 64;
 
 type Dsa = typeof ml_dsa44;
-interface KeyPair {
-  readonly publicKey: Uint8Array;
-  readonly secretKey: Uint8Array;
-}
-
 /** Expanded key pairs per unwrapped material, living as long as the material cache keeps the material. */
-const expanded = new WeakMap<SecretBytes, KeyPair>();
+const expanded = seededKeyPairs();
 
-function keyPair(dsa: Dsa, material: SecretBytes): KeyPair {
-  let pair = expanded.get(material);
-  if (!pair) {
-    pair = dsa.keygen(material.reveal());
-    expanded.set(material, pair);
-  }
-  return pair;
+function keyPair(dsa: Dsa, material: SecretBytes): SeededKeyPair {
+  return expanded(material, (seed) => dsa.keygen(seed));
 }
 
 function checkMessage(algorithm: string, message: Buffer, messageType: MessageType): void {

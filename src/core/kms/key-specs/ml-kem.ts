@@ -5,6 +5,7 @@ import { AwsError } from '../../errors/aws-error.js';
 import { KmsErrors } from '../../errors/kms.js';
 import { nistOid, seedPrivateKeyInfo, subjectPublicKeyInfo } from './der.js';
 import { Encapsulation, KeySpecRules } from './key-spec.js';
+import { SeededKeyPair, seededKeyPairs } from './seeded-key-pairs.js';
 
 /**
  * ML_KEM_512/768/1024 (FIPS 203): ENCAPSULATE_DECAPSULATE keys with the one algorithm ML_KEM, never rotated;
@@ -25,21 +26,11 @@ const ALGORITHM = 'ML_KEM';
 const SEED_BYTES = 64;
 
 type Kem = typeof ml_kem768;
-interface KeyPair {
-  readonly publicKey: Uint8Array;
-  readonly secretKey: Uint8Array;
-}
-
 /** Expanded key pairs per unwrapped material, living as long as the material cache keeps the material. */
-const expanded = new WeakMap<SecretBytes, KeyPair>();
+const expanded = seededKeyPairs();
 
-function keyPair(kem: Kem, material: SecretBytes): KeyPair {
-  let pair = expanded.get(material);
-  if (!pair) {
-    pair = kem.keygen(material.reveal());
-    expanded.set(material, pair);
-  }
-  return pair;
+function keyPair(kem: Kem, material: SecretBytes): SeededKeyPair {
+  return expanded(material, (seed) => kem.keygen(seed));
 }
 
 function encapsulation(spec: string, kem: Kem): Encapsulation {
