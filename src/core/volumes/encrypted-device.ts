@@ -19,6 +19,8 @@ const CLEAN_CACHE_CHUNKS = 256;
 /** A segment referenced by at most this many chunks, all of the volume's own, is compacted (of up to 256). */
 const COMPACT_BELOW = 64;
 const COMPACT_PER_PERSIST = 4;
+/** Write-behind persists in progress at once (each up to a 16 MiB segment): sealing one overlaps the previous one's fsync. */
+const MAX_FLYING = 2;
 /** Generations reserved per metadata round trip. */
 const GENERATION_BATCH = 1024;
 
@@ -50,8 +52,11 @@ export class EncryptedBlockDevice implements BlockDevice {
   readonly #o: EncryptedDeviceOptions;
   #dirty = new Map<number, Buffer | null>();
   /** The chunks of the write-behind persist in progress (sealed and committed while new writes go to #dirty). */
-  #inflight: Map<number, Buffer | null> | undefined;
-  #inflightDone: Promise<void> | undefined;
+  /**
+   * The write-behind persists in progress, oldest first (at most MAX_FLYING): each seals and writes its
+   * segment at once, beside the one before, and commits its chunk map after it (their promises resolve in order).
+   */
+  #flying: Array<{ readonly entries: Map<number, Buffer | null>; done: Promise<void> }> = [];
   readonly #clean = new Map<number, Buffer>();
   /** Chunks that are views of a writer's buffer (whole chunks of a write): read, sealed, never changed in place. */
   readonly #borrowed = new WeakSet<Buffer>();
@@ -156,7 +161,7 @@ export class EncryptedBlockDevice implements BlockDevice {
       if (endWhole > firstWhole) {
         const inside = (i: number) => i >= firstWhole && i < endWhole;
         for (const i of [...this.#dirty.keys()].filter(inside)) this.#dirty.delete(i);
-        for (const i of [...this.#o.map.keys(), ...(this.#inflight?.keys() ?? [])].filter(inside)) this.#setDirty(i, null);
+        for (const i of [...this.#o.map.keys(), ...this.#flying.flatMap((f) => [...f.entries.keys()])].filter(inside)) this.#setDirty(i, null);
         for (const i of [...this.#clean.keys()].filter(inside)) this.#clean.delete(i);
         if (offset < firstWhole * CHUNK_BYTES) await this.#modify(offset, firstWhole * CHUNK_BYTES - offset, zeroFill);
         if (offset + length > endWhole * CHUNK_BYTES) await this.#modify(endWhole * CHUNK_BYTES, offset + length - endWhole * CHUNK_BYTES, zeroFill);
@@ -208,7 +213,7 @@ export class EncryptedBlockDevice implements BlockDevice {
       this.#failed = new VolumeIoError(reason, 'shutdown');
       // A write-behind persist in progress finishes first (its writes were acknowledged; it still has the key).
       const wipe = () => this.#wipe();
-      if (this.#inflightDone) this.#inflightDone.then(wipe, wipe);
+      if (this.#flying.length > 0) void Promise.allSettled(this.#flying.map((f) => f.done)).then(wipe);
       else wipe();
       throw this.#failed;
     }
@@ -235,7 +240,7 @@ export class EncryptedBlockDevice implements BlockDevice {
         this.#setDirty(i, zeroChunk());
         continue;
       }
-      const flying = this.#inflight?.get(i);
+      const flying = this.#flyingGet(i);
       if (flying !== undefined) {
         this.#setDirty(i, flying ? Buffer.from(flying) : zeroChunk());
         continue;
@@ -332,51 +337,68 @@ export class EncryptedBlockDevice implements BlockDevice {
   /** Chunk i as written but not yet committed (null: zeroed), or undefined when its committed state is current. */
   #pending(i: number): Buffer | null | undefined {
     if (this.#dirty.has(i)) return this.#dirty.get(i)!;
-    if (this.#inflight?.has(i)) return this.#inflight.get(i)!;
+    return this.#flyingGet(i);
+  }
+
+  /** Chunk i as the newest persist in progress holds it, or undefined when none does. */
+  #flyingGet(i: number): Buffer | null | undefined {
+    for (let k = this.#flying.length - 1; k >= 0; k--) {
+      const e = this.#flying[k]!.entries;
+      if (e.has(i)) return e.get(i)!;
+    }
     return undefined;
   }
 
   /**
    * Hands every dirty chunk to a persist (seal into segments, commit the map, make it durable, free segments
-   * nothing references). `durable`: resolves once it (and the one before) is durable — flush, FUA. Otherwise
-   * write-behind: it runs while later writes fill a new dirty set (one persist at a time: a write that fills
-   * the next set waits for the one in progress), so sealing overlaps the fsyncs.
+   * nothing references). `durable`: resolves once it (and every one before) is durable — flush, FUA. Otherwise
+   * write-behind: it runs while later writes fill a new dirty set. Up to MAX_FLYING persists run at once: the
+   * next segment is sealed and written while the previous one's write and fsync are under way (a write that
+   * fills a set beyond that waits for the oldest), and each commits its map only after the one before.
    */
   async #persist(durable: boolean): Promise<void> {
-    if (this.#inflightDone) await this.#inflightDone;
+    while (this.#flying.length >= MAX_FLYING) await this.#flying[0]!.done;
     if (this.#dirty.size > 0) {
       const entries = this.#dirty;
       this.#dirty = new Map();
-      this.#inflight = entries;
-      const done = this.#commit(entries).then(
-        () => {
-          this.#inflight = undefined;
-          this.#inflightDone = undefined;
-        },
-        (err: unknown) => {
-          // What was acknowledged but not persisted cannot be kept: the device stops.
-          this.#failed ??= ioError(err);
-          this.#inflight = undefined;
-          this.#inflightDone = undefined;
-          throw this.#failed;
-        },
-      );
-      done.catch(() => undefined);
-      this.#inflightDone = done;
+      const before = this.#flying.at(-1)?.done;
+      const persist = { entries, done: Promise.resolve() };
+      const settle = () => void (this.#flying = this.#flying.filter((f) => f !== persist));
+      persist.done = this.#commit(entries, before).then(settle, (err: unknown) => {
+        // What was acknowledged but not persisted cannot be kept: the device stops.
+        this.#failed ??= ioError(err);
+        settle();
+        throw this.#failed;
+      });
+      persist.done.catch(() => undefined);
+      this.#flying.push(persist);
     }
     if (durable) {
-      if (this.#inflightDone) await this.#inflightDone;
+      // Each persist resolves after the one before it: the newest covers them all.
+      const last = this.#flying.at(-1);
+      if (last) await last.done;
       // The write-behind persists before this one committed without a sync of their own: this one covers them.
       await this.#o.chunks.durable();
     }
   }
 
-  async #commit(entries: Map<number, Buffer | null>): Promise<void> {
+  /** One persist: seals and writes `entries` now, commits them to the map once `before` (the previous persist) has. */
+  async #commit(entries: Map<number, Buffer | null>, before: Promise<void> | undefined): Promise<void> {
     const { chunks, volumeId, map } = this.#o;
     const sorted = [...entries].sort((a, b) => a[0] - b[0]);
     const written = sorted.filter((e): e is [number, Buffer] => e[1] !== null).map(([index, plaintext]) => ({ index, plaintext }));
-    const dropped = sorted.filter(([i, c]) => c === null && map.has(i)).map(([i]) => i);
     const refs = await chunks.writeSegments(volumeId, this.#o.dataKey.reveal(), written, () => this.#generation());
+    if (before) {
+      try {
+        await before;
+      } catch (err) {
+        // The persist before failed (the device stops): this one's segments are never committed.
+        await chunks.collect(new Set(refs.map((r) => r.blobId))).catch(() => undefined);
+        throw err;
+      }
+    }
+    // After the persist before committed: a chunk it wrote that this one zeroes is in the map by now.
+    const dropped = sorted.filter(([i, c]) => c === null && map.has(i)).map(([i]) => i);
     const replaced = await chunks.store.commitChunks(volumeId, refs, dropped);
     if (!(await chunks.store.getVolume(volumeId))) {
       // Detached and deleted while this persist was under way: what it just recorded belongs to nothing.
@@ -388,7 +410,9 @@ export class EncryptedBlockDevice implements BlockDevice {
     if (replaced.length > 0) await chunks.durable();
     for (const r of refs) map.set(r.index, r);
     for (const i of dropped) map.delete(i);
-    for (const w of written) if (!this.#dirty.has(w.index)) this.#cache(w.index, w.plaintext);
+    // Cached unless a later write (dirty, or a newer persist in progress) has replaced it meanwhile.
+    const newer = (i: number) => this.#dirty.has(i) || this.#flying.some((f) => f.entries !== entries && f.entries.has(i));
+    for (const w of written) if (!newer(w.index)) this.#cache(w.index, w.plaintext);
     await this.#compact(await chunks.collect(replaced));
   }
 
@@ -416,7 +440,7 @@ export class EncryptedBlockDevice implements BlockDevice {
 
   #wipe(): void {
     for (const c of this.#dirty.values()) if (c) this.#scrub(c);
-    for (const c of this.#inflight?.values() ?? []) if (c) this.#scrub(c);
+    for (const f of this.#flying) for (const c of f.entries.values()) if (c) this.#scrub(c);
     for (const c of this.#clean.values()) this.#scrub(c);
     this.#dirty.clear();
     this.#clean.clear();

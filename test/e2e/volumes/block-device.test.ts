@@ -66,6 +66,32 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     await again.close();
   });
 
+  it('keeps the order of overlapping write-behind persists: a chunk zeroed or rewritten in the next set while the set before is still being written', async () => {
+    const v = await attachedVolume(server);
+    const dev = await openDevice(server, v.volumeId);
+    const set = 256 * CHUNK_BYTES; // one write-behind set: writing it starts a persist
+    const model = Buffer.alloc(3 * set);
+    const ops: Promise<unknown>[] = [];
+    const write = (at: number, data: Buffer) => {
+      data.copy(model, at);
+      ops.push(dev.write(at, data, false));
+    };
+    write(0, randomBytes(set)); // persist 1
+    ops.push(dev.zero(0, 2 * CHUNK_BYTES, false)); // chunks persist 1 writes, dropped by persist 2
+    model.fill(0, 0, 2 * CHUNK_BYTES);
+    write(5 * CHUNK_BYTES, randomBytes(CHUNK_BYTES)); // rewritten in persist 2
+    write(7 * CHUNK_BYTES + 100, randomBytes(5000)); // read-modify-write of a chunk persist 1 holds
+    write(set, randomBytes(set)); // persist 2, while persist 1 may still be under way
+    write(2 * set, randomBytes(set)); // persist 3
+    await Promise.all(ops);
+    assert.ok((await dev.read(0, model.length)).equals(model), 'reads see the newest write of every chunk');
+    await dev.flush();
+    await dev.close();
+    const again = await openDevice(server, v.volumeId);
+    assert.ok((await again.read(0, model.length)).equals(model), 'and so does the volume reopened');
+    await again.close();
+  });
+
   it('keeps every write with many requests in flight: reads beside writes, write-behind persists, prefetched read-modify-writes', async () => {
     const v = await attachedVolume(server);
     const dev = await openDevice(server, v.volumeId);
