@@ -1,6 +1,6 @@
-import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applyVolumeChange } from '../volume-types.js';
+import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore } from '../volume-types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-import { listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
+import { changedVolume, listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
 import { POSTGRES_ROWS } from './rows.js';
 
 /** Volumes and snapshots in PostgreSQL (migration 012), as the SQLite store; a statement that returned is committed. */
@@ -35,10 +35,8 @@ export class PostgresVolumeStore implements VolumeStore {
   ): Promise<boolean> {
     return this.database.transaction(async (tx) => {
       const { rows } = await tx.query('SELECT data FROM ebs_volumes WHERE volume_id = $1 FOR UPDATE', [volumeId]);
-      if (!rows[0]) return false;
-      const v = recordOf<VolumeRecord>(rows[0]);
-      if (expectState !== undefined && v.state !== expectState) return false;
-      const next = applyVolumeChange(v, change);
+      const next = changedVolume(rows[0], expectState, change);
+      if (!next) return false;
       await tx.query('UPDATE ebs_volumes SET state = $1, attached = $2, data = $3 WHERE volume_id = $4', [next.state, next.attachment !== undefined, JSON.stringify(next), volumeId]);
       return true;
     });

@@ -1,4 +1,4 @@
-import { ChunkRef, EbsDefaults } from '../volume-types.js';
+import { ChunkRef, EbsDefaults, VolumeRecord, VolumeState, applyVolumeChange } from '../volume-types.js';
 import { Row, RowDialect } from './row.js';
 
 /** A row of ebs_chunks as its ChunkRef, on either backend. */
@@ -27,4 +27,15 @@ export function listedRecords<T>(rows: readonly Row[], idColumn: string, ids: re
 export function toEbsDefaults(d: RowDialect, row: Row | undefined): EbsDefaults {
   if (!row) return { encryptionByDefault: false };
   return { encryptionByDefault: d.flag(row.encryption_by_default), ...(row.default_kms_key_id != null ? { defaultKmsKeyId: String(row.default_kms_key_id) } : {}) };
+}
+
+/**
+ * updateVolume's decision on the row it read (and locked) in its transaction: the volume with `change` applied,
+ * or undefined — nothing to write — when there is no such volume or it is not in `expectState`.
+ */
+export function changedVolume(row: Row | undefined, expectState: VolumeState | undefined, change: Parameters<typeof applyVolumeChange>[1]): VolumeRecord | undefined {
+  if (!row) return undefined;
+  const v = recordOf<VolumeRecord>(row);
+  if (expectState !== undefined && v.state !== expectState) return undefined;
+  return applyVolumeChange(v, change);
 }

@@ -1,7 +1,7 @@
-import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applyVolumeChange } from '../volume-types.js';
+import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore } from '../volume-types.js';
 import { SqliteDatabase } from './database.js';
 import { Row } from '../rows/row.js';
-import { listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
+import { changedVolume, listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
 import { SQLITE_ROWS } from './rows.js';
 
 /**
@@ -41,10 +41,8 @@ export class SqliteVolumeStore implements VolumeStore {
     const d = this.database;
     return d.transaction(() => {
       const row = d.stmt('SELECT data FROM ebs_volumes WHERE volume_id = ?').get(volumeId) as Row | undefined;
-      if (!row) return false;
-      const v = recordOf<VolumeRecord>(row);
-      if (expectState !== undefined && v.state !== expectState) return false;
-      const next = applyVolumeChange(v, change);
+      const next = changedVolume(row, expectState, change);
+      if (!next) return false;
       d.stmt('UPDATE ebs_volumes SET state = ?, attached = ?, data = ? WHERE volume_id = ?').run(next.state, next.attachment ? 1 : 0, JSON.stringify(next), volumeId);
       return true;
     });
