@@ -17,5 +17,10 @@ const files = find('dist/test').filter((f) => filter.length === 0 || filter.some
 // The AWS SDK's notice that its 2027 releases need Node 22 is printed once per test process (hundreds of
 // lines of CI log); the tests of what our own commands print (first-run) give their children a clean env.
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+// Two test files at a time (node's default is one fewer than the cores: one here). Most of a file's time is spent
+// waiting — for child servers, the aws CLI's start, fsyncs, a PostgreSQL cluster's start, leases running out —
+// so two files keep both cores busy; each file still runs its own tests in order, with its own servers, temp
+// dirs and free ports. TEST_CONCURRENCY=1 runs them one by one.
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const res = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 process.exit(res.status ?? 1);
