@@ -38,14 +38,15 @@
  */
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateGrantCommand, CreateKeyCommand, CreateKeyCommandInput, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CannedResponse, CannedResponses } from './support/canned.js';
 import { LoadOptions, Measurement, Run, faults, replay, summarize } from './support/load.js';
-import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
+import { ChildServer, startChild } from './support/processes.js';
+import { progress, runBench } from './support/run-bench.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { replayWrk, wrkAvailable } from './support/wrk.js';
 import { postgresCluster } from '../test/helpers/postgres.js';
@@ -420,10 +421,6 @@ async function measureAll(operation: string, targets: readonly Target[], s: Sett
   return runs.map(summarize);
 }
 
-function progress(text: string): void {
-  process.stderr.write(`  ${text}\n`);
-}
-
 const LABEL_WIDTH = 'GenerateDataKey (IAM user, via grant)'.length;
 
 function formatLine(r: Row): string {
@@ -675,22 +672,8 @@ function report(rows: Row[], scale: readonly ScaleRow[], s: Settings, roots: rea
   return problems.length === 0 && scaleProblems.length === 0 && rootProblems === 0;
 }
 
-async function main(): Promise<void> {
-  const settings = await settingsFromEnv(process.env);
-  const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-'));
-  const cleanUp = cleanUpOnExit('bench:kms', tmp);
-  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
-  progress(`servers and data in ${tmp}`);
-  try {
-    const { rows, scale } = settings.hsm === 'only' ? { rows: [], scale: [] } : await bench(tmp, settings);
-    const roots = settings.hsm === 'off' ? [] : await benchRoot(tmp, settings);
-    if (!report(rows, scale, settings, roots)) process.exitCode = 1;
-  } finally {
-    cleanUp();
-  }
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:kms failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+runBench('bench:kms', 'strongroom-bench-', () => settingsFromEnv(process.env), async (tmp, settings) => {
+  const { rows, scale } = settings.hsm === 'only' ? { rows: [], scale: [] } : await bench(tmp, settings);
+  const roots = settings.hsm === 'off' ? [] : await benchRoot(tmp, settings);
+  return report(rows, scale, settings, roots);
 });

@@ -41,16 +41,17 @@ import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client, ServerSideEn
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ClientRequest, Agent as HttpAgent, IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { LoadOptions, Measurement, Run, faults, summarize } from './support/load.js';
 import { RequestPool, replayPoolAutocannon, replayPoolWrk } from './support/pool-load.js';
-import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
+import { ChildServer, startChild } from './support/processes.js';
+import { progress, runBench } from './support/run-bench.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { S3Signer } from './support/s3-sign.js';
 import { BENCH_CREDENTIALS, BENCH_REGION } from './support/sigv4.js';
@@ -177,10 +178,6 @@ function backendOf(v: string | undefined): Settings['backend'] {
   if (v === undefined || v === '' || v === 'sqlite') return 'sqlite';
   if (v === 'postgres') return 'postgres';
   throw new Error(`BENCH_S3_BACKEND must be sqlite or postgres, got '${v}'`);
-}
-
-function progress(text: string): void {
-  process.stderr.write(`  ${text}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------- servers
@@ -870,20 +867,4 @@ async function bench(tmp: string, settings: Settings): Promise<boolean> {
   }
 }
 
-async function main(): Promise<void> {
-  const settings = await settingsFromEnv(process.env);
-  const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-s3-'));
-  const cleanUp = cleanUpOnExit('bench:s3', tmp);
-  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
-  progress(`servers and data in ${tmp}`);
-  try {
-    if (!(await bench(tmp, settings))) process.exitCode = 1;
-  } finally {
-    cleanUp();
-  }
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:s3 failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench('bench:s3', 'strongroom-bench-s3-', () => settingsFromEnv(process.env), bench);

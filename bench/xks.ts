@@ -26,14 +26,15 @@
  */
 import { ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CannedResponses } from './support/canned.js';
-import { ChildServer, cleanUpOnExit, startChild } from './support/processes.js';
+import { ChildServer, startChild } from './support/processes.js';
+import { progress, runBench } from './support/run-bench.js';
 import { positiveNumber, startStrongroom } from './support/strongroom.js';
 import { BENCH_ACCOUNT, BENCH_CREDENTIALS, BENCH_REGION, NodeSha256, signKmsRequest, signPost } from './support/sigv4.js';
 
@@ -99,10 +100,6 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     calls: Math.round(positiveNumber(env.BENCH_XKS_CALLS, 200, 'BENCH_XKS_CALLS')),
     repeats: Math.round(positiveNumber(env.BENCH_REPEATS, 5, 'BENCH_REPEATS')),
   };
-}
-
-function progress(text: string): void {
-  process.stderr.write(`  ${text}\n`);
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -398,19 +395,4 @@ function report(rows: readonly Row[], inProxy: Record<string, Stats>, s: Setting
   return problems.length === 0;
 }
 
-async function main(): Promise<void> {
-  const settings = settingsFromEnv(process.env);
-  const tmp = mkdtempSync(join(tmpdir(), 'strongroom-bench-xks-'));
-  const cleanUp = cleanUpOnExit('bench:xks', tmp);
-  progress(`servers and data in ${tmp}`);
-  try {
-    if (!(await bench(tmp, settings))) process.exitCode = 1;
-  } finally {
-    cleanUp();
-  }
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:xks failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
-});
+runBench('bench:xks', 'strongroom-bench-xks-', () => settingsFromEnv(process.env), bench);
