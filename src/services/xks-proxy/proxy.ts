@@ -1,4 +1,5 @@
 import { IncomingMessage } from 'node:http';
+import { hkdfSync } from 'node:crypto';
 import { Logger } from 'pino';
 import { open, seal } from '../../core/crypto/aes-gcm.js';
 import { SecretBytes } from '../../core/crypto/secret-bytes.js';
@@ -34,6 +35,18 @@ import { XksError } from './errors.js';
  *   rotation still decrypt; the GCM AAD is the spec's (2-byte length || AAD || 1-byte length || metadata).
  */
 export const XKS_ROUTE_PREFIX = 'xks/';
+
+/**
+ * The AES-256 key the proxy encrypts with: HKDF-SHA256 of the KMS key's material, never the material itself.
+ * KMS's own ciphertexts are AES-GCM under the material with AAD = header ‖ encryption context; the proxy's
+ * Decrypt takes the caller's IV, AAD and metadata, so with one key for both a caller holding only the proxy's
+ * credential could present a KMS ciphertext whose AAD it can reproduce and have it decrypted without kms:Decrypt
+ * or the encryption context the key policy asks for. A key of its own for each use (key separation) rules that
+ * out, whatever the two AAD formats are.
+ */
+function proxyKey(material: SecretBytes): Buffer {
+  return Buffer.from(hkdfSync('sha256', material.reveal(), Buffer.alloc(0), 'strongroom xks-proxy aes-256-gcm v1', 32));
+}
 
 /** Encrypt's plaintext is at most 4300 bytes and AAD 8192 (spec): the JSON of both, base64, fits in 64 KiB. */
 const BODY_LIMIT = 64 * 1024;
@@ -203,10 +216,10 @@ export class XksProxy {
     if (cdivAlgorithm !== undefined && cdivAlgorithm !== 'SHA_256') {
       throw new XksError('UnsupportedOperationException', 'ciphertextDataIntegrityValueAlgorithm must be SHA_256.');
     }
-    const material = await this.deps.materials.current(key);
+    const xksKey = proxyKey(await this.deps.materials.current(key));
     const metadata = Buffer.concat([Buffer.of(METADATA_VERSION), Buffer.from(key.currentMaterialId, 'hex').subarray(0, METADATA_MATERIAL_BYTES)]);
     const fullAad = gcmAad(aad, metadata);
-    const sealed = seal(material.reveal(), plaintext, fullAad);
+    const sealed = seal(xksKey, plaintext, fullAad);
     plaintext.fill(0);
     const out: Record<string, string> = {
       ciphertext: sealed.ciphertext.toString('base64'),
@@ -217,10 +230,11 @@ export class XksProxy {
     if (cdivAlgorithm !== undefined) {
       // Appendix C: the CDIV is computed over the output first, then the output is proven to decrypt.
       out.ciphertextDataIntegrityValue = ciphertextDataIntegrityValue({ aad, metadata, iv: sealed.nonce, ciphertext: sealed.ciphertext, tag: sealed.tag }).toString('base64');
-      const check = open(material.reveal(), sealed.nonce, sealed.ciphertext, sealed.tag, fullAad);
+      const check = open(xksKey, sealed.nonce, sealed.ciphertext, sealed.tag, fullAad);
       if (!check) throw new XksError('InternalException', 'The ciphertext made did not decrypt.');
       check.fill(0);
     }
+    xksKey.fill(0);
     return out;
   }
 
@@ -237,7 +251,9 @@ export class XksProxy {
     if (!metadata || metadata.length !== 1 + METADATA_MATERIAL_BYTES || metadata[0] !== METADATA_VERSION) throw invalid();
     const material = await this.#material(key, metadata.subarray(1).toString('hex'));
     if (!material) throw invalid();
-    const plaintext = open(material.reveal(), iv, ciphertext, tag, gcmAad(aad, metadata));
+    const xksKey = proxyKey(material);
+    const plaintext = open(xksKey, iv, ciphertext, tag, gcmAad(aad, metadata));
+    xksKey.fill(0);
     if (!plaintext) throw invalid();
     const out = { plaintext: plaintext.toString('base64') };
     plaintext.fill(0);

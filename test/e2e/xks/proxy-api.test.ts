@@ -1,6 +1,6 @@
-import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import assert from 'node:assert/strict';
-import { createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, createPublicKey, hkdfSync, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sendRaw } from '../../helpers/raw-request.js';
@@ -125,10 +125,11 @@ describe('XKS proxy API (GetHealthStatus, GetKeyMetadata, Encrypt, Decrypt) over
     assert.equal(res.json.errorName, 'InvalidCiphertextException');
   });
 
-  it('the ciphertext is AES-256-GCM over the spec\'s AAD (2-byte length || AAD || 1-byte length || metadata): independent decryption with the key\'s material agrees', async () => {
-    // The proxy's answer is checked against node:crypto with the key's material, read as KMS holds it.
+  it('the ciphertext is AES-256-GCM over the spec\'s AAD (2-byte length || AAD || 1-byte length || metadata): independent decryption with the key derived from the key\'s material agrees', async () => {
+    // The proxy's answer is checked against node:crypto with the proxy's key — HKDF-SHA256 of the key's material,
+    // read as KMS holds it (the key-separation test below says why it is not the material itself).
     const key = (await server.app.kms.deps.store.getKey(keyId))!;
-    const material = (await server.app.kms.deps.materials.current(key)).reveal();
+    const material = Buffer.from(hkdfSync('sha256', (await server.app.kms.deps.materials.current(key)).reveal(), Buffer.alloc(0), 'strongroom xks-proxy aes-256-gcm v1', 32));
     const plaintext = Buffer.from('Hello World!');
     const aad = Buffer.from('ctx');
     const enc = (await encrypt(plaintext, aad)).json;
@@ -242,6 +243,60 @@ describe('XKS proxy API (GetHealthStatus, GetKeyMetadata, Encrypt, Decrypt) over
     const logs = server.logs.join('');
     assert.ok(!logs.includes(plaintext.toString('base64')));
     assert.ok(!logs.includes(XKS_CREDENTIAL.secretAccessKey));
+  });
+  it('key separation: the proxy encrypts under a key derived from the KMS key\'s material, never the material itself — a GCM ciphertext under the raw material (what KMS\'s own ciphertexts are) does not decrypt through the proxy, whatever AAD the caller sends', async () => {
+    // A key whose material the test knows: imported (Origin EXTERNAL), wrapped with RSAES_OAEP_SHA_256.
+    const material = randomBytes(32);
+    const ext = (await kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }))).KeyMetadata!;
+    const params = await kms.send(new GetParametersForImportCommand({ KeyId: ext.KeyId!, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+    const wrapped = publicEncrypt(
+      { key: createPublicKey({ key: Buffer.from(params.PublicKey!), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      material,
+    );
+    await kms.send(new ImportKeyMaterialCommand({ KeyId: ext.KeyId!, ImportToken: params.ImportToken!, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+    const path = (op: string) => keyPath(ext.KeyId!, op);
+    const xksAad = (aad: Buffer, metadata: Buffer) => Buffer.concat([Buffer.of(aad.length >> 8, aad.length & 0xff), aad, Buffer.of(metadata.length), metadata]);
+    const gcmOpen = (key: Buffer, iv: Buffer, ct: Buffer, tag: Buffer, aadBytes: Buffer): Buffer | undefined => {
+      const d = createDecipheriv('aes-256-gcm', key, iv);
+      d.setAAD(aadBytes);
+      d.setAuthTag(tag);
+      try {
+        return Buffer.concat([d.update(ct), d.final()]);
+      } catch {
+        return undefined;
+      }
+    };
+    const derived = Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), 'strongroom xks-proxy aes-256-gcm v1', 32));
+
+    // What the proxy makes opens under the derived key and not under the material.
+    const aad = randomBytes(40);
+    const plaintext = Buffer.from('separated');
+    const enc = await xksCall(server.url, path('encrypt'), { requestMetadata: requestMetadata('Encrypt', ext.Arn!), plaintext: plaintext.toString('base64'), encryptionAlgorithm: 'AES_GCM', additionalAuthenticatedData: aad.toString('base64') });
+    assert.equal(enc.status, 200, enc.text);
+    const field = (name: string) => Buffer.from(String(enc.json[name]), 'base64');
+    const metadata = field('ciphertextMetadata');
+    const fullAad = xksAad(aad, metadata);
+    assert.deepEqual(gcmOpen(derived, field('initializationVector'), field('ciphertext'), field('authenticationTag'), fullAad), plaintext);
+    assert.equal(gcmOpen(material, field('initializationVector'), field('ciphertext'), field('authenticationTag'), fullAad), undefined);
+
+    // A ciphertext sealed under the raw material with exactly the AAD the proxy will form is refused.
+    const forge = (key: Buffer) => {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      c.setAAD(fullAad);
+      const ct = Buffer.concat([c.update(Buffer.from('forged under the material')), c.final()]);
+      return { ciphertext: ct.toString('base64'), initializationVector: iv.toString('base64'), authenticationTag: c.getAuthTag().toString('base64') };
+    };
+    const dec = (fields: Record<string, string>) => xksCall(server.url, path('decrypt'), {
+      requestMetadata: requestMetadata('Decrypt', ext.Arn!), encryptionAlgorithm: 'AES_GCM', ...fields,
+      ciphertextMetadata: metadata.toString('base64'), additionalAuthenticatedData: aad.toString('base64'),
+    });
+    const underMaterial = await dec(forge(material));
+    assert.equal(underMaterial.status, 400, underMaterial.text);
+    assert.equal(underMaterial.json.errorName, 'InvalidCiphertextException');
+    const underDerived = await dec(forge(derived));
+    assert.equal(underDerived.status, 200, underDerived.text);
+    assert.equal(Buffer.from(String(underDerived.json.plaintext), 'base64').toString(), 'forged under the material');
   });
 });
 
