@@ -73,12 +73,12 @@ export const Explain: Operation<ExplainCall, ExplainInput, { key: KeyRecord; sub
 });
 
 /**
- * The key as GetKeyPolicy finds it: a key id or alias of the caller's account, or a key ARN (another
- * account's too: its key policy decides); another account's key ARN that names no key is refused as an
- * existing key would be, so the answer does not tell whether it exists.
+ * The key as GetKeyPolicy finds it: a key of the caller's own account only (GetKeyPolicy is "Cross-account use:
+ * No", services/kms/foreign-keys.ts) — another account's key ARN or alias ARN is refused whatever that key's
+ * policy says, and alike whether or not it exists, so the answer does not tell.
  */
 async function findKey(call: ExplainCall, ref: string): Promise<KeyRecord> {
-  const scope = { accountId: call.request.principal.accountId, region: call.request.region };
+  const scope = { accountId: call.request.principal.accountId, region: call.request.region, ownAccountOnly: true };
   try {
     return await call.kms.resolver.resolve(scope, ref, { aliases: true });
   } catch (err) {

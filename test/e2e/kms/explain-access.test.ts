@@ -70,6 +70,26 @@ describe('POST /_strongroom/explain: authorized and audited like GetKeyPolicy', 
     assert.deepEqual(errorOf(missing), await getKeyPolicyError(clients.kms(), missingArn));
   });
 
+  it("another account's key whose key policy grants this account kms:* is still refused, as GetKeyPolicy (Cross-account use: No) refuses it", async () => {
+    const otherKms = clients.kms(OTHER_ROOT);
+    const shared = (await otherKms.send(new CreateKeyCommand({
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'owner', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+          { Sid: 'everything to the other account', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+        ],
+      }),
+    }))).KeyMetadata!.Arn!;
+    const res = await explain({ principal: `arn:aws:iam::${TEST_ACCOUNT}:root`, action: 'kms:Decrypt', key: shared });
+    assert.equal(res.status, 400);
+    assert.deepEqual(errorOf(res), {
+      __type: 'AccessDeniedException',
+      message: `User: arn:aws:iam::${TEST_ACCOUNT}:root is not authorized to perform: kms:GetKeyPolicy on resource: ${shared} because no resource-based policy allows the kms:GetKeyPolicy action`,
+    });
+    assert.deepEqual(errorOf(res), await getKeyPolicyError(clients.kms(), shared));
+  });
+
   it('an IAM user needs kms:GetKeyPolicy and kms:ListGrants on the key and iam:SimulatePrincipalPolicy on the subject', async () => {
     const iam = clients.iam();
     await iam.send(new CreateUserCommand({ UserName: 'dora' }));
