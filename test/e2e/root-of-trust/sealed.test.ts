@@ -130,6 +130,18 @@ async function assertSealedEverywhere(url: string): Promise<void> {
   assert.deepEqual(h, { status: 503, body: { status: 'sealed' } });
 }
 
+
+/**
+ * The base64url body of a printed share (`srs1-<set id>-<index>-<base64url>-<check>`). base64url may itself hold
+ * '-', so the body is what lies between the index and the last '-' — not the fourth '-'-separated field (which
+ * was a few bytes, or none, whenever the body held a '-': the scan below then matched by chance).
+ */
+function shareBody(share: string): string {
+  const m = /^srs1-[0-9a-f]{12}-[0-9]{1,3}-([A-Za-z0-9_-]+)-[0-9a-f]{8}$/.exec(share);
+  assert.ok(m, `a printed share: ${share.slice(0, 24)}…`);
+  return m[1]!;
+}
+
 describe('sealed start with Shamir key shares (operator init / unseal / seal)', () => {
   let dataDir: string;
   let shares: string[];
@@ -151,7 +163,7 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
     assert.ok(!existsSync(join(dataDir, 'root-of-trust.key')));
     // Nothing of the root is on disk: no share (nor the share's bytes) in any file of the data dir.
     const db = readFileSync(join(dataDir, 'strongroom.db'));
-    for (const s of shares) assert.equal(db.includes(Buffer.from(s.split('-')[3]!, 'base64url').subarray(0, 32)), false);
+    for (const s of shares) assert.equal(db.includes(Buffer.from(shareBody(s), 'base64url').subarray(0, 32)), false);
     const again = await runCli(['operator', 'init', '--key-shares', '3', '--key-threshold', '2', '--data-dir', dataDir]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /initialised deployment already/);
@@ -186,7 +198,7 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
     const c = await operatorCall(proc.url, dataDir, 'unseal', corrupted);
     assert.equal(c.status, 400);
     assert.match(c.body.error!, /corrupted/);
-    assert.ok(!c.body.error!.includes(shares[2]!.split('-')[3]!), 'the error does not quote the share');
+    assert.ok(!c.body.error!.includes(shareBody(shares[2]!)), 'the error does not quote the share');
     const foreign = await operatorCall(proc.url, dataDir, 'unseal', (await splitRootKey(SecretBytes.adopt(randomBytes(32)), { setId: 'ffffffffffff', shares: 3, threshold: 2 }))[0]!);
     assert.equal(foreign.status, 400);
     assert.match(foreign.body.error!, /belongs to another set/);
