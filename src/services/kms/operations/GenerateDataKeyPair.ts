@@ -1,34 +1,4 @@
-import { generateDataKeyPair } from '../../../core/kms/data-key-pairs.js';
-import { keyOperation } from '../call.js';
-import { needsNoRecipient } from '../symmetric.js';
-
-interface Input {
-  KeyId: string;
-  KeyPairSpec: string;
-  EncryptionContext?: Record<string, string>;
-  Recipient?: unknown;
-}
+import { dataKeyPairOperation } from '../data-key-pair-operation.js';
 
 /** https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateDataKeyPair.html */
-export const GenerateDataKeyPair = keyOperation<Input>({
-  name: 'GenerateDataKeyPair',
-  action: 'kms:GenerateDataKeyPair',
-  crossAccount: true,
-  // CloudTrail marks KMS cryptographic operations read-only (no key or resource changes).
-  readOnly: true,
-  aliases: true,
-  // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-data-key-pair-spec
-  conditions: (input) => ({ 'kms:DataKeyPairSpec': input.KeyPairSpec, 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' }),
-  handle: async (input, call, key) => {
-    needsNoRecipient(input.Recipient);
-    const pair = await generateDataKeyPair(call.kms.crypto, key, input.KeyPairSpec, input.EncryptionContext, 'GenerateDataKeyPair');
-    return {
-      PrivateKeyCiphertextBlob: pair.ciphertextBlob,
-      PrivateKeyPlaintext: pair.privateKey,
-      PublicKey: pair.publicKey,
-      KeyId: key.arn,
-      KeyPairSpec: input.KeyPairSpec,
-      KeyMaterialId: pair.materialId,
-    };
-  },
-});
+export const GenerateDataKeyPair = dataKeyPairOperation('GenerateDataKeyPair', true);
