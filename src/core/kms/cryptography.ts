@@ -10,7 +10,7 @@ import { KmsDeps, KmsScope } from './context.js';
 import { needsEnabled } from './key-state.js';
 import { needsSymmetricEncryptionKey } from './key-usage.js';
 import { KeyResolver } from './resolver.js';
-import { CustomKeyStores, XksCaller, internalCaller } from './custom-key-stores.js';
+import { CustomKeyStores, XksCaller } from './custom-key-stores.js';
 import { ParsedXksCiphertext, assembleXksBlob, openInner, parseXksBlob, sealInner, xksHeader, xksProxyAad } from '../crypto/xks-ciphertext.js';
 
 export interface Sealed {
@@ -38,9 +38,11 @@ export class Cryptography {
 
   /**
    * `operation` names the API operation in the InvalidKeyUsageException a key of another kind gets; `caller`
-   * is who an XKS proxy is told calls (a service inside Strongroom: "AWS Internal").
+   * is who an XKS proxy is told calls: the API caller (xksCaller in services/kms), or internalCaller for a
+   * service inside Strongroom ("AWS Internal"). Required, so that no operation forgets it and tells the proxy of
+   * a key in an external key store "AWS Internal" for a caller's request.
    */
-  async encrypt(key: KeyRecord, plaintext: SecretBytes, context: EncryptionContext | undefined, operation = 'Encrypt', caller?: XksCaller): Promise<Sealed> {
+  async encrypt(key: KeyRecord, plaintext: SecretBytes, context: EncryptionContext | undefined, operation: string, caller: XksCaller): Promise<Sealed> {
     needsEnabled(key);
     needsSymmetricEncryptionKey(key, operation);
     const material = await this.#material(key, key.currentMaterialId);
@@ -49,7 +51,7 @@ export class Cryptography {
       // Double encryption: the key's own material here, then the external key through the proxy.
       const header = xksHeader(key.arn, key.currentMaterialId);
       const inner = sealInner(material, header, plaintext, context);
-      const outer = await this.#external().encrypt(key, inner, xksProxyAad(header, context), caller ?? internalCaller(operation));
+      const outer = await this.#external().encrypt(key, inner, xksProxyAad(header, context), caller);
       return { ciphertextBlob: assembleXksBlob(header, outer), materialId: key.currentMaterialId };
     }
     const header: CiphertextHeader = { keyArn: key.arn, materialId: key.currentMaterialId };
@@ -90,13 +92,13 @@ export class Cryptography {
     return { key, parsed };
   }
 
-  async decrypt(located: Located, context: EncryptionContext | undefined, caller?: XksCaller): Promise<{ plaintext: SecretBytes; materialId: string }> {
+  async decrypt(located: Located, context: EncryptionContext | undefined, caller: XksCaller): Promise<{ plaintext: SecretBytes; materialId: string }> {
     needsEnabled(located.key);
     const { key, parsed } = located;
     const material = await this.#material(key, parsed.materialId);
     if ('outer' in parsed) {
       if (!material) throw invalidCiphertext();
-      const inner = await this.#external().decrypt(key, parsed.outer, xksProxyAad(parsed.header, context), caller ?? internalCaller('Decrypt'));
+      const inner = await this.#external().decrypt(key, parsed.outer, xksProxyAad(parsed.header, context), caller);
       const plaintext = openInner(material, parsed.header, inner, context);
       // The proxy answered, but what it gave back does not open: the spec's "invalid ciphertext" from the proxy.
       if (!plaintext) {
@@ -113,8 +115,8 @@ export class Cryptography {
     key: KeyRecord,
     bytes: number,
     context: EncryptionContext | undefined,
-    operation = 'GenerateDataKey',
-    caller?: XksCaller,
+    operation: string,
+    caller: XksCaller,
   ): Promise<Sealed & { plaintext: SecretBytes }> {
     needsEnabled(key);
     needsSymmetricEncryptionKey(key, operation);

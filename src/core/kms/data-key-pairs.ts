@@ -4,6 +4,7 @@ import { needs } from '../errors/aws-error.js';
 import { KmsErrors } from '../errors/kms.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { Cryptography, Sealed } from './cryptography.js';
+import { XksCaller } from './custom-key-stores.js';
 import { needsEnabled } from './key-state.js';
 import { needsSymmetricEncryptionKey } from './key-usage.js';
 import { rulesOf } from './key-specs/index.js';
@@ -19,6 +20,7 @@ export async function generateDataKeyPair(
   pairSpec: string,
   context: EncryptionContext | undefined,
   operation: string,
+  caller: XksCaller,
 ): Promise<Sealed & { privateKey: SecretBytes; publicKey: Buffer }> {
   needsEnabled(key);
   needsSymmetricEncryptionKey(key, operation);
@@ -29,5 +31,5 @@ export async function generateDataKeyPair(
   const publicKey = rules.publicKey!(material);
   // PrivateKeyPlaintext is DER PKCS #8 for every pair spec (the post-quantum specs' material is their seed).
   const privateKey = rules.privateKeyInfo?.(material) ?? material;
-  return { privateKey, publicKey, ...(await crypto.encrypt(key, privateKey, context, operation)) };
+  return { privateKey, publicKey, ...(await crypto.encrypt(key, privateKey, context, operation, caller)) };
 }

@@ -7,6 +7,7 @@ import { Ec2Errors } from '../../core/errors/ec2.js';
 import { CommonErrors } from '../../core/errors/common.js';
 import { KmsErrors } from '../../core/errors/kms.js';
 import { parseKmsArn } from '../../core/kms/arn.js';
+import { internalCaller } from '../../core/kms/custom-key-stores.js';
 import { Kms } from '../../core/kms/kms.js';
 import { EBS_GRANTEE, GrantUse, VolumeKmsAsCaller, VolumeKmsAsService } from '../../core/volumes/volume-kms.js';
 import { GrantStore } from '../../store/metadata/grant-types.js';
@@ -73,7 +74,7 @@ export class EbsKms implements VolumeKmsAsService {
     return this.#recorded(use, 'Decrypt', { encryptionContext: { ...context }, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }, async (key) => {
       const located = await this.kms.crypto.locate({ accountId: key.accountId, region: key.region }, ciphertextBlob, undefined);
       if (located.key.arn !== key.arn) throw new AwsError(KmsErrors.IncorrectKeyException, 'The ciphertext was not made under the volume\'s KMS key.');
-      return (await this.kms.crypto.decrypt(located, context)).plaintext;
+      return (await this.kms.crypto.decrypt(located, context, internalCaller('Decrypt'))).plaintext;
     });
   }
 
@@ -81,9 +82,9 @@ export class EbsKms implements VolumeKmsAsService {
     const params = { sourceEncryptionContext: { ...sourceContext }, destinationKeyId: use.keyArn, destinationEncryptionContext: { ...destinationContext } };
     return this.#recorded(use, 'ReEncrypt', params, async (key) => {
       const located = await this.kms.crypto.locate({ accountId: key.accountId, region: key.region }, ciphertextBlob, undefined);
-      const plain = (await this.kms.crypto.decrypt(located, sourceContext)).plaintext;
+      const plain = (await this.kms.crypto.decrypt(located, sourceContext, internalCaller('ReEncrypt'))).plaintext;
       try {
-        return (await this.kms.crypto.encrypt(key, plain, destinationContext, 'ReEncrypt')).ciphertextBlob;
+        return (await this.kms.crypto.encrypt(key, plain, destinationContext, 'ReEncrypt', internalCaller('ReEncrypt'))).ciphertextBlob;
       } finally {
         plain.wipe();
       }

@@ -1,5 +1,6 @@
 import { generateDataKeyPair } from '../../core/kms/data-key-pairs.js';
 import { keyOperation } from './call.js';
+import { xksCaller } from './custom-key-store-call.js';
 import { needsNoRecipient } from './symmetric.js';
 
 interface Input {
@@ -27,7 +28,7 @@ export function dataKeyPairOperation(name: 'GenerateDataKeyPair' | 'GenerateData
     conditions: (input) => ({ 'kms:DataKeyPairSpec': input.KeyPairSpec, 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' }),
     handle: async (input, call, key) => {
       needsNoRecipient(input.Recipient);
-      const pair = await generateDataKeyPair(call.kms.crypto, key, input.KeyPairSpec, input.EncryptionContext, name);
+      const pair = await generateDataKeyPair(call.kms.crypto, key, input.KeyPairSpec, input.EncryptionContext, name, xksCaller(call, name));
       if (!withPlaintext) pair.privateKey.wipe();
       return {
         PrivateKeyCiphertextBlob: pair.ciphertextBlob,

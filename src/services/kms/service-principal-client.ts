@@ -5,6 +5,7 @@ import { AwsError } from '../../core/errors/aws-error.js';
 import { CommonErrors } from '../../core/errors/common.js';
 import { KmsErrors } from '../../core/errors/kms.js';
 import { Kms } from '../../core/kms/kms.js';
+import { internalCaller } from '../../core/kms/custom-key-stores.js';
 import { ContextValue, PolicyCache, accessDeniedMessage, evaluate } from '../../core/policy/index.js';
 import { KeyRecord } from '../../store/metadata/types.js';
 import { auditView } from '../audit.js';
@@ -52,7 +53,7 @@ export class KmsServicePrincipalClient {
     let record: ApiCallRecord;
     try {
       this.#authorize(caller, key, 'kms:GenerateDataKey', context);
-      dk = await this.kms.crypto.generateDataKey(key, 32, context);
+      dk = await this.kms.crypto.generateDataKey(key, 32, context, 'GenerateDataKey', internalCaller('GenerateDataKey'));
     } catch (err) {
       error = err;
     }

@@ -2,7 +2,7 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import {
   ConnectCustomKeyStoreCommand, CreateCustomKeyStoreCommand, CreateCustomKeyStoreCommandInput, CreateKeyCommand, DecryptCommand, DeleteCustomKeyStoreCommand,
   DescribeCustomKeyStoresCommand, DescribeKeyCommand, DisableKeyCommand, DisconnectCustomKeyStoreCommand, EnableKeyCommand, EncryptCommand,
-  GenerateDataKeyCommand, GenerateDataKeyWithoutPlaintextCommand, KMSClient, ReEncryptCommand, ScheduleKeyDeletionCommand, UpdateCustomKeyStoreCommand,
+  GenerateDataKeyCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand, GenerateDataKeyWithoutPlaintextCommand, KMSClient, ReEncryptCommand, ScheduleKeyDeletionCommand, UpdateCustomKeyStoreCommand,
   GetKeyRotationStatusCommand, GenerateRandomCommand,
 } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -155,6 +155,26 @@ describe('External key stores: one Strongroom as the XKS proxy, another\'s KMS u
     const encrypts = proxy.logs.map((l) => JSON.parse(l) as { msg: string; xks?: { kmsOperation?: string; kmsKeyArn?: string } })
       .filter((l) => l.msg === 'xks proxy request' && l.xks?.kmsOperation === 'Encrypt' && l.xks.kmsKeyArn === key.Arn);
     assert.equal(encrypts.length, 10);
+  });
+
+  it('every caller-facing operation that uses a key in the external key store tells the proxy the caller and its KMS request id (GenerateDataKeyPair* too), never "AWS Internal"', async () => {
+    const key = await xksKey(await newProxyKey());
+    const calls: Array<[string, () => Promise<{ $metadata: { requestId?: string } }>]> = [
+      ['Encrypt', () => kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('x') }))],
+      ['GenerateDataKey', () => kms.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, KeySpec: 'AES_256' }))],
+      ['GenerateDataKeyWithoutPlaintext', () => kms.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: key.KeyId, KeySpec: 'AES_256' }))],
+      ['GenerateDataKeyPair', () => kms.send(new GenerateDataKeyPairCommand({ KeyId: key.KeyId, KeyPairSpec: 'ECC_NIST_P256' }))],
+      ['GenerateDataKeyPairWithoutPlaintext', () => kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: key.KeyId, KeyPairSpec: 'ECC_NIST_P256' }))],
+    ];
+    for (const [operation, send] of calls) {
+      const requestId = (await send()).$metadata.requestId;
+      assert.ok(requestId, operation);
+      const seen = proxy.logs.map((l) => JSON.parse(l) as { msg: string; xks?: { kmsOperation?: string; kmsKeyArn?: string; kmsRequestId?: string; awsPrincipalArn?: string } })
+        .filter((l) => l.msg === 'xks proxy request' && l.xks?.kmsKeyArn === key.Arn && l.xks?.kmsOperation === operation);
+      assert.equal(seen.length, 1, operation);
+      assert.equal(seen[0]!.xks!.awsPrincipalArn, `arn:aws:iam::${TEST_ACCOUNT}:root`, operation);
+      assert.equal(seen[0]!.xks!.kmsRequestId, requestId, operation);
+    }
   });
 
   it('S3 SSE-KMS with a key in the external key store: the object round-trips, the proxy is told kmsViaService s3', async () => {
