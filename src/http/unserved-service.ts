@@ -17,7 +17,7 @@ export interface ServedServices {
 const REST_XML_SERVICES = new Set(['s3-object-lambda', 's3-outposts', 's3express', 'route53', 'cloudfront']);
 
 /**
- * A request signed for a service Strongroom does not serve (an SDK or the aws CLI pointed at Strongroom for EC2,
+ * A request signed for a service Strongroom does not serve (an SDK or the aws CLI pointed at Strongroom for Lambda,
  * CloudWatch, SQS, Cost Explorer…) gets, at the edge, an error that names the service, in the protocol the
  * client speaks so that it prints the message: without this it fell through to S3 and was answered
  * "Unknown" or a misleading S3 error. The service is the credential scope's (`…/<date>/<region>/<service>/
@@ -28,8 +28,7 @@ const REST_XML_SERVICES = new Set(['s3-object-lambda', 's3-outposts', 's3express
  *
  * Answers: AWS JSON (X-Amz-Target) and REST-JSON: `UnknownOperationException`, as a JSON endpoint answers a
  * target it does not know; RPC v2 CBOR (`smithy-protocol: rpc-v2-cbor`, CloudWatch's SDKs): the same in CBOR;
- * Query (form POST, or GET with Action): `InvalidAction` in `<ErrorResponse>`, and in EC2's
- * `<Response><Errors>` for `ec2`; REST-XML: S3's `<Error>` with `InvalidRequest`. All 400: not retried.
+ * Query (form POST, or GET with Action): `InvalidAction` in `<ErrorResponse>`; REST-XML: S3's `<Error>` with `InvalidRequest`. All 400: not retried.
  * Returns whether it answered.
  */
 export function answerUnservedService(req: IncomingMessage, res: ServerResponse, requestId: string, served: ServedServices): boolean {
@@ -55,12 +54,9 @@ export function answerUnservedService(req: IncomingMessage, res: ServerResponse,
     send(res, CommonErrors.UnknownOperationException, type, JSON.stringify({ __type: CommonErrors.UnknownOperationException.code, message }));
   } else if ((req.method === 'POST' && isFormContentType(req.headers['content-type'])) || /(?:^|&)Action=/.test(rawQuery)) {
     const spec = QueryErrors.InvalidAction;
-    const error = `<Code>${spec.code}</Code><Message>${xml(message)}</Message>`;
-    // EC2's Query dialect: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-    const body =
-      service === 'ec2'
-        ? `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${error}</Error></Errors><RequestID>${requestId}</RequestID></Response>`
-        : `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>${error}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+    // EC2 (the one Query service with its own error dialect) is served, so every unserved Query service is answered
+    // in the common <ErrorResponse>.
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>${spec.code}</Code><Message>${xml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
     send(res, spec, 'text/xml', body);
   } else if (REST_XML_SERVICES.has(service)) {
     const spec = S3Errors.InvalidRequest;
