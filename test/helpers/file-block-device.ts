@@ -40,11 +40,18 @@ export class FileBlockDevice implements BlockDevice {
     if (offset < 0 || length < 0 || offset + length > this.size) throw new RangeError('out of range');
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number): Promise<Buffer[]> {
     this.check(offset, length);
     const out = Buffer.alloc(length);
     await this.fh.read(out, 0, length, offset);
-    return out;
+    // In pieces at 64 KiB boundaries, as the encrypted device hands them out (one per chunk).
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < length; ) {
+      const end = Math.min(length, (Math.floor((offset + at) / 65536) + 1) * 65536 - offset);
+      pieces.push(out.subarray(at, end));
+      at = end;
+    }
+    return pieces;
   }
 
   async write(offset: number, data: Buffer, fua: boolean): Promise<void> {

@@ -33,3 +33,9 @@ export async function openDevice(server: TestServer, volumeId: string): Promise<
   if (!d) throw new Error(`${volumeId} is not exported`);
   return d;
 }
+
+/** The bytes of [offset, offset+length) of a device as one buffer (BlockDevice.read hands out pieces). */
+export async function readAll(device: BlockDevice, offset: number, length: number): Promise<Buffer> {
+  const pieces = await device.read(offset, length);
+  return Buffer.concat(pieces);
+}

@@ -10,8 +10,12 @@
 export interface BlockDevice {
   /** Size in bytes (the volume's Size in GiB × 2^30). */
   readonly size: number;
-  /** Bytes never written read as zeroes. */
-  read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * The bytes of [offset, offset+length) as pieces in order (their lengths add up to `length`): a device hands
+   * out what it has — e.g. one decrypted chunk per piece — instead of copying it into one buffer. The caller
+   * only reads them (sends them), never changes them. Bytes never written read as zeroes.
+   */
+  read(offset: number, length: number): Promise<Buffer[]>;
   /**
    * Writes `data` at `offset`. With `fua` (NBD_CMD_FLAG_FUA) the promise resolves only once the write is
    * durable; without it, once later reads see it (durable at the next flush at the latest).

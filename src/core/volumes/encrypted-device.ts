@@ -13,6 +13,8 @@ function ioError(err: unknown): VolumeIoError {
 }
 
 const zeroFill = (chunk: Buffer, at: number, from: number, to: number) => void chunk.fill(0, at, at + (to - from));
+/** What never-written chunks read as: views of it are handed to readers, which only send them (never written to). */
+const ZEROES = Buffer.alloc(CHUNK_BYTES);
 
 /** Decrypted clean chunks kept for reads and read-modify-writes (16 MiB). */
 const CLEAN_CACHE_CHUNKS = 256;
@@ -83,7 +85,7 @@ export class EncryptedBlockDevice implements BlockDevice {
    * flight are ordered by the NBD server.) A segment freed under a read in flight (its chunk rewritten and
    * flushed meanwhile) makes the read start over once.
    */
-  async read(offset: number, length: number): Promise<Buffer> {
+  async read(offset: number, length: number): Promise<Buffer[]> {
     try {
       await this.#guard();
       this.#range(offset, length);
@@ -98,46 +100,56 @@ export class EncryptedBlockDevice implements BlockDevice {
     }
   }
 
-  async #read(offset: number, length: number): Promise<Buffer> {
-    // Not zero-filled up front: every chunk of the range is either copied in or zeroed below (a sequential
-    // read fills all of it, so zeroing it first would write every byte twice).
-    const out = Buffer.allocUnsafe(length);
-    if (length === 0) return out;
+  /**
+   * The range as one piece per chunk (BlockDevice.read). A chunk decrypted for this read and read whole is
+   * handed out as it is — no copy into one reply buffer, no 1 MiB allocation per 1 MiB read — and not cached
+   * (a sequential reader does not come back for it). What the device keeps and may change or wipe later (dirty,
+   * in-flight and cached chunks) is copied; a chunk read in part is cached (the next small read or
+   * read-modify-write of it finds it) and its part copied out.
+   */
+  async #read(offset: number, length: number): Promise<Buffer[]> {
+    if (length === 0) return [];
     const first = Math.floor(offset / CHUNK_BYTES);
     const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
-    const place = (i: number, src: Buffer) => {
+    const pieces: Buffer[] = new Array<Buffer>(last - first + 1);
+    const bounds = (i: number): [number, number] => {
       const chunkStart = i * CHUNK_BYTES;
-      const from = Math.max(offset, chunkStart);
-      const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
-      src.copy(out, from - offset, from - chunkStart, to - chunkStart);
+      return [Math.max(offset, chunkStart) - chunkStart, Math.min(offset + length, chunkStart + CHUNK_BYTES) - chunkStart];
     };
-    const zero = (i: number) => {
-      const chunkStart = i * CHUNK_BYTES;
-      out.fill(0, Math.max(offset, chunkStart) - offset, Math.min(offset + length, chunkStart + CHUNK_BYTES) - offset);
+    const copyOf = (i: number, src: Buffer) => Buffer.from(src.subarray(...bounds(i)));
+    const zeroes = (i: number) => {
+      const [from, to] = bounds(i);
+      return ZEROES.subarray(0, to - from);
     };
     const refs: ChunkRef[] = [];
     for (let i = first; i <= last; i++) {
       const pending = this.#pending(i);
       if (pending !== undefined) {
-        if (pending) place(i, pending);
-        else zero(i);
+        pieces[i - first] = pending ? copyOf(i, pending) : zeroes(i);
         continue;
       }
       const c = this.#clean.get(i);
-      if (c) place(i, c);
+      if (c) pieces[i - first] = copyOf(i, c);
       else {
         const ref = this.#o.map.get(i);
         if (ref) refs.push(ref);
-        else zero(i);
+        else pieces[i - first] = zeroes(i);
       }
     }
-    if (refs.length === 0) return out;
+    if (refs.length === 0) return pieces;
     const plains = await this.#o.chunks.readChunks(this.#o.volumeId, this.#o.dataKey.reveal(), refs);
     refs.forEach((ref, k) => {
-      place(ref.index, plains[k]!);
-      if (this.#o.map.get(ref.index) === ref && this.#pending(ref.index) === undefined && !this.#clean.has(ref.index)) this.#cache(ref.index, plains[k]!);
+      const i = ref.index;
+      const plain = plains[k]!;
+      const [from, to] = bounds(i);
+      if (to - from === CHUNK_BYTES) pieces[i - first] = plain;
+      else {
+        pieces[i - first] = Buffer.from(plain.subarray(from, to));
+        if (this.#o.map.get(i) === ref && this.#pending(i) === undefined && !this.#clean.has(i)) this.#cache(i, plain);
+        else plain.fill(0);
+      }
     });
-    return out;
+    return pieces;
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {

@@ -149,7 +149,7 @@ export class Transmission {
       released = true;
       this.release(cost);
     };
-    let data: Buffer | undefined;
+    let data: Buffer[] | undefined;
     let failure: RequestError | undefined;
     try {
       data = await this.perform(req, payload, size);
@@ -164,7 +164,7 @@ export class Transmission {
     }
   }
 
-  private async perform(req: Request, payload: Buffer | undefined, size: number): Promise<Buffer | undefined> {
+  private async perform(req: Request, payload: Buffer | undefined, size: number): Promise<Buffer[] | undefined> {
     const { device } = this.session;
     const { offset, length } = req;
     const fua = (req.flags & CmdFlag.FUA) !== 0;
@@ -191,7 +191,8 @@ export class Transmission {
         return ordered('read', async () => {
           const data = await device.read(offset, length);
           // A reply of another length would desynchronise the stream for every later reply.
-          if (data.length !== length) throw new VolumeIoError(`the volume returned ${data.length} bytes for a read of ${length}`);
+          const got = data.reduce((n, piece) => n + piece.length, 0);
+          if (got !== length) throw new VolumeIoError(`the volume returned ${got} bytes for a read of ${length}`);
           return data;
         });
       case Cmd.WRITE:
@@ -234,8 +235,11 @@ export class Transmission {
     return new RequestError(Errno.EIO, 'input/output error');
   }
 
-  /** Writes the reply; `sent` runs once it has left this process (its memory is then released). */
-  private reply(req: Request, failure: RequestError | undefined, data: Buffer | undefined, sent: () => void): void {
+  /**
+   * Writes the reply; `sent` runs once it has left this process (its memory is then released). A read's data
+   * goes out as the device's pieces, gathered by the cork into one writev (no copy into one buffer).
+   */
+  private reply(req: Request, failure: RequestError | undefined, data: Buffer[] | undefined, sent: () => void): void {
     const { stream, structuredReplies } = this.session;
     if (stream.destroyed || !stream.writable) return sent();
     // Replies completed in the same turn of the event loop leave in one write (one syscall, fewer TCP segments).
@@ -266,11 +270,11 @@ export class Transmission {
       }
       // NBD_REPLY_TYPE_OFFSET_DATA, the only chunk (so NBD_CMD_FLAG_DF is honoured too): u64 offset, data.
       head.writeUInt16BE(ReplyType.OFFSET_DATA, 6);
-      head.writeUInt32BE(8 + data!.length, 16);
+      head.writeUInt32BE(8 + req.length, 16);
       const at = Buffer.allocUnsafe(8);
       at.writeBigUInt64BE(BigInt(req.offset), 0);
       stream.write(Buffer.concat([head, at]));
-      stream.write(data!, () => sent());
+      this.writePieces(data!, sent);
       return;
     }
     const head = Buffer.allocUnsafe(16);
@@ -282,6 +286,11 @@ export class Transmission {
       return;
     }
     stream.write(head);
-    stream.write(data!, () => sent());
+    this.writePieces(data!, sent);
+  }
+
+  private writePieces(pieces: readonly Buffer[], sent: () => void): void {
+    const { stream } = this.session;
+    pieces.forEach((piece, k) => (k === pieces.length - 1 ? stream.write(piece, () => sent()) : stream.write(piece)));
   }
 }

@@ -23,8 +23,10 @@ export interface BlobStore {
   /**
    * Optional: bytes [start, start + length) as one buffer, without a stream (the volume store's chunk reads:
    * many small ranges, where a stream's setup costs more than the read). Rejects like `read`'s stream errors.
+   * `into`: a buffer of at least `length` bytes the caller lends — the store may read into it and return a view
+   * of it (no allocation per read), or return a buffer of its own.
    */
-  readBytes?(id: string, start: number, length: number): Promise<Buffer>;
+  readBytes?(id: string, start: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Rejects with BlobNotFoundError. */
   size(id: string): Promise<number>;
   /** Idempotent: deleting a missing blob succeeds. Readers that already opened it may finish. */

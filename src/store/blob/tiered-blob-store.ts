@@ -29,10 +29,10 @@ export class TieredBlobStore implements BlobStore {
     return this.small.readIfHeld(id, range) ?? this.large.read(id, range);
   }
 
-  async readBytes(id: string, start: number, length: number): Promise<Buffer> {
+  async readBytes(id: string, start: number, length: number, into?: Buffer): Promise<Buffer> {
     const small = this.small.readIfHeld(id, { start, end: start + length - 1 });
     if (small) return collect(small);
-    return this.large.readBytes ? this.large.readBytes(id, start, length) : collect(this.large.read(id, { start, end: start + length - 1 }));
+    return this.large.readBytes ? this.large.readBytes(id, start, length, into) : collect(this.large.read(id, { start, end: start + length - 1 }));
   }
 
   size(id: string): Promise<number> {

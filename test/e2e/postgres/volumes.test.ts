@@ -10,7 +10,7 @@ import { ROOT_KEY_FILE } from '../../../src/core/crypto/root-of-trust/file.js';
 import { VolumeIoError } from '../../../src/core/volumes/block-device.js';
 import { postgresCluster, postgresSkip } from '../../helpers/postgres.js';
 import { TestServer, rejection, startServer } from '../../helpers/server.js';
-import { attachedVolume, openDevice } from '../../helpers/volumes.js';
+import { attachedVolume, openDevice, readAll } from '../../helpers/volumes.js';
 
 describe('Volumes on PostgreSQL, two nodes on one database', { skip: postgresSkip() }, () => {
   let a: TestServer;
@@ -37,12 +37,12 @@ describe('Volumes on PostgreSQL, two nodes on one database', { skip: postgresSki
     assert.ok(refused instanceof VolumeIoError && refused.kind === 'shutdown', String(refused));
     await onA.close();
     const onB = await openDevice(b, v.volumeId);
-    assert.ok((await onB.read(4096 + 17, data.length)).equals(data));
+    assert.ok((await readAll(onB, 4096 + 17, data.length)).equals(data));
     await kms.send(new DisableKeyCommand({ KeyId: keyArn }));
     let stopped: unknown;
     for (let i = 0; i < 50 && !stopped; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      stopped = await onB.read(0, 512).then(() => undefined, (e: unknown) => e);
+      stopped = await readAll(onB, 0, 512).then(() => undefined, (e: unknown) => e);
     }
     assert.ok(stopped instanceof VolumeIoError && stopped.kind === 'shutdown', `node B's device did not stop: ${String(stopped)}`);
     await onB.close().catch(() => undefined);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CHUNK_BYTES } from '../../../src/core/volumes/chunks.js';
 import { TestServer, startServer } from '../../helpers/server.js';
-import { openDevice } from '../../helpers/volumes.js';
+import { openDevice, readAll } from '../../helpers/volumes.js';
 
 describe('Volumes: kill -9 after a flush loses nothing that flush acknowledged', () => {
   let server: TestServer | undefined;
@@ -44,7 +44,7 @@ describe('Volumes: kill -9 after a flush loses nothing that flush acknowledged',
       }
     }
     for (let seq = Math.max(1, lastFlushed - 199); seq <= lastFlushed; seq++) {
-      const got = await dev.read((seq % 200) * CHUNK_BYTES, CHUNK_BYTES);
+      const got = await readAll(dev, (seq % 200) * CHUNK_BYTES, CHUNK_BYTES);
       // Later (unacknowledged) writes to the same slot may have landed too: seq, or seq + 200 at most.
       assert.ok(got.equals(Buffer.alloc(CHUNK_BYTES, seq % 256)) || got.equals(Buffer.alloc(CHUNK_BYTES, (seq + 200) % 256)), `chunk of flush ${seq} lost (last acknowledged ${lastFlushed})`);
     }

@@ -87,13 +87,13 @@ export class FsBlobStore implements BlobStore {
     return new FileRangeStream(this.#pathOf(id), id, range);
   }
 
-  async readBytes(id: string, start: number, length: number): Promise<Buffer> {
+  async readBytes(id: string, start: number, length: number, into?: Buffer): Promise<Buffer> {
     assertBlobId(id);
     assertBlobRange({ start, end: start + length - 1 });
     const entry = await this.#handle(id);
     entry.users++;
     try {
-      const out = Buffer.allocUnsafe(length);
+      const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await entry.handle.read(out, done, length - done, start + done);
