@@ -1,13 +1,11 @@
 import { Readable } from 'node:stream';
 import { BlobStore } from '../../store/blob/blob-store.js';
 import { ChunkRef, VolumeStore } from '../../store/metadata/volume-types.js';
-import { CHUNK_BYTES, RECORD_BYTES, openChunk, sealChunk } from './chunks.js';
+import { CHUNK_BYTES, RECORD_BYTES, freshNonces, openChunk, sealChunk } from './chunks.js';
 
 /** At most this many chunk records per segment blob (16 MiB of data): what one flush of many writes becomes. */
 export const MAX_SEGMENT_CHUNKS = 256;
 
-/** Segment buffers kept for reuse: a 16 MiB allocation per segment is GC pressure during sequential writes. */
-const POOLED_BODIES = 2;
 /**
  * Records read in one blob read at most (1 MiB of data, a typical NBD read): into a buffer lent from a pool and
  * given back once its records are opened. Every large Buffer is external memory to V8, and each 64 MiB of it
@@ -37,8 +35,6 @@ export interface SealedChunk {
  * blocks. A segment no chunk references any more is deleted (collect).
  */
 export class ChunkStore {
-  /** Segment buffers (MAX_SEGMENT_CHUNKS records, 16 MiB) reused from one segment to the next. */
-  readonly #bodies: Buffer[] = [];
   /** Read buffers (READ_RUN_CHUNKS records) not lent out at the moment. */
   readonly #readBuffers: Buffer[] = [];
 
@@ -51,32 +47,39 @@ export class ChunkStore {
 
   /**
    * Seals `chunks` for `ownerId` under `dataKey` into new segments (fresh generations reserved first) and
-   * returns their references, not yet committed to the chunk map (commitChunks does that).
+   * returns their references, not yet committed to the chunk map (commitChunks does that). `durable: false`:
+   * the segments are not yet known to be on disk — sync() them before committing references to them.
    */
-  async writeSegments(ownerId: string, dataKey: Buffer, chunks: readonly SealedChunk[], generations: () => Promise<number>): Promise<ChunkRef[]> {
+  async writeSegments(
+    ownerId: string,
+    dataKey: Buffer,
+    chunks: readonly SealedChunk[],
+    generations: () => Promise<number>,
+    options: { durable?: boolean } = {},
+  ): Promise<ChunkRef[]> {
     const refs: ChunkRef[] = [];
     for (let start = 0; start < chunks.length; start += MAX_SEGMENT_CHUNKS) {
       const part = chunks.slice(start, start + MAX_SEGMENT_CHUNKS);
-      const pooled = this.#bodies.pop() ?? Buffer.allocUnsafe(MAX_SEGMENT_CHUNKS * RECORD_BYTES);
-      const body = pooled.subarray(0, part.length * RECORD_BYTES);
+      const nonces = freshNonces(part.length);
       const gens: number[] = [];
+      // The records as pieces (nonce, ciphertext, tag each), written gathered: no copy into one segment buffer.
+      const pieces: Buffer[] = [];
       for (let i = 0; i < part.length; i++) {
         const generation = await generations();
         gens.push(generation);
-        sealChunk(dataKey, { boundTo: ownerId, index: part[i]!.index, generation }, part[i]!.plaintext, body.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES));
+        pieces.push(...sealChunk(dataKey, { boundTo: ownerId, index: part[i]!.index, generation }, part[i]!.plaintext, nonces[i]!));
       }
-      const writer = await this.blobs.create(body.length);
+      const writer = await this.blobs.create(part.length * RECORD_BYTES);
       try {
         await this.store.addSegment(writer.id, ownerId);
-        writer.stream.write(body);
-        await writer.commit();
+        writer.stream.cork();
+        for (const piece of pieces) writer.stream.write(piece);
+        writer.stream.uncork();
+        await writer.commit(options);
       } catch (err) {
-        // Not pooled again: a failed store may still hold it.
         await writer.abort().catch(() => undefined);
         throw err;
       }
-      // Committed: the blob store is done with it (written out or copied). Ciphertext only, so not wiped.
-      if (this.#bodies.length < POOLED_BODIES) this.#bodies.push(pooled);
       part.forEach((c, i) => refs.push({ index: c.index, blobId: writer.id, slot: i, generation: gens[i]!, boundTo: ownerId }));
     }
     return refs;
@@ -150,6 +153,11 @@ export class ChunkStore {
       await this.store.commitChunks(toOwner, sealed, []);
     }
     await this.durable();
+  }
+
+  /** Makes segments written with `durable: false` durable. */
+  async sync(blobIds: readonly string[]): Promise<void> {
+    if (blobIds.length > 0 && this.blobs.sync) await this.blobs.sync(blobIds);
   }
 
   /** Deletes the segments among `blobIds` that nothing references any more; returns those still referenced. */

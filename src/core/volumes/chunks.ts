@@ -41,19 +41,27 @@ function writeKey(dataKey: Buffer, binding: Buffer): Buffer {
   return createHmac('sha256', dataKey).update(binding).digest();
 }
 
-/** Seals one 64 KiB chunk into `out` (RECORD_BYTES long) — a fresh nonce and a per-write key. */
-export function sealChunk(dataKey: Buffer, b: ChunkBinding, plaintext: Buffer, out: Buffer): void {
-  if (plaintext.length !== CHUNK_BYTES || out.length !== RECORD_BYTES) throw new RangeError('a chunk is 64 KiB');
+/**
+ * Seals one 64 KiB chunk with `nonce` (12 fresh random bytes, never used before: the caller draws them, many at
+ * once) and a per-write key. Returns the record as its three pieces — nonce, ciphertext, tag — to be written
+ * one after the other (gathered, without copying the ciphertext into one buffer).
+ */
+export function sealChunk(dataKey: Buffer, b: ChunkBinding, plaintext: Buffer, nonce: Buffer): [Buffer, Buffer, Buffer] {
+  if (plaintext.length !== CHUNK_BYTES || nonce.length !== NONCE_BYTES) throw new RangeError('a chunk is 64 KiB, its nonce 12 bytes');
   const binding = bindingBytes(b);
   const key = writeKey(dataKey, binding);
-  const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   key.fill(0);
   cipher.setAAD(binding);
-  nonce.copy(out, 0);
-  cipher.update(plaintext).copy(out, NONCE_BYTES);
+  const ciphertext = cipher.update(plaintext);
   cipher.final();
-  cipher.getAuthTag().copy(out, NONCE_BYTES + CHUNK_BYTES);
+  return [nonce, ciphertext, cipher.getAuthTag()];
+}
+
+/** Fresh random nonces for `count` chunks, drawn at once (one call to the CSPRNG per segment, not per chunk). */
+export function freshNonces(count: number): Buffer[] {
+  const all = randomBytes(count * NONCE_BYTES);
+  return Array.from({ length: count }, (_, i) => all.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES));
 }
 
 /** The chunk's plaintext, or undefined when the record does not authenticate for this binding. */

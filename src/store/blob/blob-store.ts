@@ -27,6 +27,11 @@ export interface BlobStore {
    * of it (no allocation per read), or return a buffer of its own.
    */
   readBytes?(id: string, start: number, length: number, into?: Buffer): Promise<Buffer>;
+  /**
+   * Optional: makes blobs committed with `{ durable: false }` durable (a store without it always commits
+   * durably). Rejects with BlobNotFoundError for a blob that is gone.
+   */
+  sync?(ids: readonly string[]): Promise<void>;
   /** Rejects with BlobNotFoundError. */
   size(id: string): Promise<number>;
   /** Idempotent: deleting a missing blob succeeds. Readers that already opened it may finish. */
@@ -47,8 +52,11 @@ export interface BlobWriter {
   /**
    * Ends the stream, makes the bytes durable and publishes the blob atomically under `id`. If it fails, the
    * partial blob is removed and the error is thrown. Calling it again returns the same outcome.
+   * `durable: false`: published (readable under `id`) but not yet known to survive a crash — BlobStore.sync
+   * does that later, for many blobs at once (volume segments written behind, made durable at the next flush).
+   * A store whose commits are durable anyway ignores it.
    */
-  commit(): Promise<void>;
+  commit(options?: { durable?: boolean }): Promise<void>;
   /** Discards the blob (idempotent; a no-op after a successful commit). */
   abort(): Promise<void>;
 }

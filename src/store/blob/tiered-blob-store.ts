@@ -35,6 +35,11 @@ export class TieredBlobStore implements BlobStore {
     return this.large.readBytes ? this.large.readBytes(id, start, length, into) : collect(this.large.read(id, { start, end: start + length - 1 }));
   }
 
+  async sync(ids: readonly string[]): Promise<void> {
+    const large = ids.filter((id) => !this.small.has(id));
+    if (large.length > 0 && this.large.sync) await this.large.sync(large);
+  }
+
   size(id: string): Promise<number> {
     return this.small.has(id) ? this.small.size(id) : this.large.size(id);
   }

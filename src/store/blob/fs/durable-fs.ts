@@ -27,3 +27,15 @@ export async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {
     offset += bytesWritten;
   }
 }
+
+/** Writes all of `bufs`, in order, at the handle's current position (writev may be partial: it carries on where it stopped). */
+export async function writevAll(handle: FileHandle, bufs: readonly Buffer[]): Promise<void> {
+  let rest = bufs.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    let k = 0;
+    while (k < rest.length && bytesWritten >= rest[k]!.length) bytesWritten -= rest[k++]!.length;
+    rest = rest.slice(k);
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+  }
+}

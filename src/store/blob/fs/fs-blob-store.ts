@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { FileHandle, chmod, mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { assertBlobId, assertBlobRange, BlobNotFoundError, BlobRange, BlobStore, BlobWriter, isBlobId } from '../blob-store.js';
 import { FileRangeStream } from './file-range-stream.js';
+import { fsyncDir } from './durable-fs.js';
 import { FsBlobWriter } from './fs-blob-writer.js';
 
 export const BLOBS_DIR = 'blobs';
@@ -142,6 +143,27 @@ export class FsBlobStore implements BlobStore {
     this.#handles.delete(id);
     entry.dropped = true;
     if (entry.users === 0) void entry.handle.close().catch(() => undefined);
+  }
+
+  /** fsyncs each blob's file, then each directory they were renamed into (FsBlobWriter's commit with durable: false). */
+  async sync(ids: readonly string[]): Promise<void> {
+    for (const id of ids) assertBlobId(id);
+    await Promise.all(
+      ids.map(async (id) => {
+        let handle: FileHandle;
+        try {
+          handle = await open(this.#pathOf(id), 'r');
+        } catch (err) {
+          throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(id) : err;
+        }
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }),
+    );
+    await Promise.all([...new Set(ids.map((id) => dirname(this.#pathOf(id))))].map((dir) => fsyncDir(dir)));
   }
 
   async size(id: string): Promise<number> {

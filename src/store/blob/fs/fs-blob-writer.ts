@@ -3,13 +3,15 @@ import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BlobWriter } from '../blob-store.js';
-import { ensureDir, fsyncDir, writeAll } from './durable-fs.js';
+import { ensureDir, fsyncDir, writeAll, writevAll } from './durable-fs.js';
 
 const HIGH_WATER_MARK = 256 * 1024;
 
-/** Bytes into an open file; fsynced when the stream finishes, so 'finish' means the data is on disk. */
+/** Bytes into an open file; fsynced when the stream finishes (unless told not to), so 'finish' means the data is on disk. */
 class FileSink extends Writable {
   readonly #handle: FileHandle;
+  /** Whether finishing fsyncs the file (a commit with durable: false leaves it to FsBlobStore.sync). */
+  syncOnFinish = true;
 
   constructor(handle: FileHandle) {
     super({ highWaterMark: HIGH_WATER_MARK });
@@ -21,10 +23,12 @@ class FileSink extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
-    writeAll(this.#handle, Buffer.concat(chunks.map((c) => c.chunk))).then(() => done(), (err: Error) => done(err));
+    // Gathered (one writev for many pieces), not concatenated into one buffer first.
+    writevAll(this.#handle, chunks.map((c) => c.chunk)).then(() => done(), (err: Error) => done(err));
   }
 
   override _final(done: (err?: Error | null) => void): void {
+    if (!this.syncOnFinish) return done();
     this.#handle.sync().then(() => done(), (err: Error) => done(err));
   }
 }
@@ -33,10 +37,13 @@ class FileSink extends Writable {
  * One blob being written to <blobs>/.incoming/<id>. Commit: finish (write + fsync the file), close, rename to
  * <blobs>/<2 hex>/<id>, fsync that directory: after a crash the blob is either wholly there or only in
  * .incoming, where sweepIncomplete finds it. The rename is atomic, so readers never see a partial blob.
+ * With `durable: false` neither fsync runs (FsBlobStore.sync does both later): after a crash the blob may be
+ * missing or short — its writer records it as durable only after sync.
  */
 export class FsBlobWriter implements BlobWriter {
   readonly id: string;
   readonly stream: Writable;
+  readonly #sink: FileSink;
   readonly #handle: FileHandle;
   readonly #incomingPath: string;
   readonly #finalPath: string;
@@ -53,12 +60,12 @@ export class FsBlobWriter implements BlobWriter {
     this.#finalPath = opts.finalPath;
     this.#blobsDir = opts.blobsDir;
     this.#settled = opts.settled;
-    this.stream = new FileSink(opts.handle);
+    this.stream = this.#sink = new FileSink(opts.handle);
   }
 
-  commit(): Promise<void> {
+  commit(options: { durable?: boolean } = {}): Promise<void> {
     if (this.#aborted) return Promise.reject(new Error(`blob ${this.id} was aborted`));
-    this.#commit ??= this.#publish();
+    this.#commit ??= this.#publish(options.durable !== false);
     return this.#commit;
   }
 
@@ -73,15 +80,18 @@ export class FsBlobWriter implements BlobWriter {
     await this.#discard();
   }
 
-  async #publish(): Promise<void> {
+  async #publish(durable: boolean): Promise<void> {
     try {
-      if (!this.stream.writableEnded) this.stream.end();
+      if (!this.stream.writableEnded) {
+        this.#sink.syncOnFinish = durable;
+        this.stream.end();
+      }
       await finished(this.stream, { readable: false });
       await this.#close();
       const shardDir = dirname(this.#finalPath);
       await ensureDir(shardDir, this.#blobsDir);
       await rename(this.#incomingPath, this.#finalPath);
-      await fsyncDir(shardDir);
+      if (durable) await fsyncDir(shardDir);
       this.#settled();
     } catch (err) {
       // Nothing half-done stays behind. (Should only the directory fsync have failed, the blob is in place
