@@ -119,6 +119,26 @@ export function blobStoreContract(make: () => Promise<BlobStoreHarness>, traits:
     assert.equal((await readAll(store.read(w.id))).toString(), 'kept');
   });
 
+  it('a blob committed with durable: false is readable at once under its id; sync (where the store has it) resolves, a missing blob is BlobNotFoundError, a malformed id InvalidBlobIdError', async () => {
+    const { store } = await make();
+    const body = randomBytes(traits.maxBlobBytes === undefined ? 300_000 : Math.min(300_000, traits.maxBlobBytes));
+    const w = await store.create();
+    w.stream.end(body);
+    await w.commit({ durable: false });
+    assert.ok((await readAll(store.read(w.id))).equals(body), 'readable before any sync');
+    assert.equal(await store.size(w.id), body.length);
+    assert.deepEqual(await listAll(store), [w.id]);
+    if (!store.sync) return; // a store without sync commits durably whatever it is told
+    await store.sync([w.id]);
+    await store.sync([]);
+    assert.ok((await readAll(store.read(w.id))).equals(body), 'unchanged by the sync');
+    const missing = '00000000-0000-4000-8000-000000000000';
+    await assert.rejects(store.sync([w.id, missing]), (err: unknown) => err instanceof BlobNotFoundError && err.id === missing);
+    await store.delete(w.id);
+    await assert.rejects(store.sync([w.id]), BlobNotFoundError, 'a blob deleted meanwhile');
+    for (const bad of ['../../etc/passwd', '.incoming', 'ABCDEF00-0000-4000-8000-000000000000']) await assert.rejects(store.sync([bad]), InvalidBlobIdError);
+  });
+
   it('a commit of a failed stream throws and leaves nothing behind', async () => {
     const { store } = await make();
     const w = await store.create();
