@@ -4,13 +4,19 @@
  * devices are the encrypted volumes of src/core/volumes.
  */
 import { FileHandle, open } from 'node:fs/promises';
-import { BlockDevice, VolumeExports, VolumeIoError } from '../../src/core/volumes/block-device.js';
+import { BlockDevice, Extent, VolumeExports, VolumeIoError } from '../../src/core/volumes/block-device.js';
+import { chunkExtents } from '../../src/core/volumes/chunk-extents.js';
+
+/** The allocation unit the fixture reports (as the encrypted device's chunks). */
+const CHUNK = 65536;
 
 export interface FileDeviceCalls {
   flushes: number;
   fuaWrites: number;
   /** [offset, length] of each write and zero, in the order they ran. */
   writes: Array<[number, number]>;
+  /** [offset, length, maxExtents] of each extents() call. */
+  extents: Array<[number, number, number]>;
 }
 
 export class FileBlockDevice implements BlockDevice {
@@ -27,11 +33,13 @@ export class FileBlockDevice implements BlockDevice {
     readonly size: number,
     readonly calls: FileDeviceCalls,
     private readonly onClose: () => void,
+    /** The 64 KiB chunks written (and not zeroed whole since): as SEEK_DATA would see a file created empty. */
+    private readonly written: Set<number> = new Set(),
   ) {}
 
-  static async open(path: string, size: number, calls: FileDeviceCalls, onClose: () => void): Promise<FileBlockDevice> {
+  static async open(path: string, size: number, calls: FileDeviceCalls, onClose: () => void, written?: Set<number>): Promise<FileBlockDevice> {
     const fh = await open(path, 'r+');
-    return new FileBlockDevice(fh, size, calls, onClose);
+    return new FileBlockDevice(fh, size, calls, onClose, written);
   }
 
   private check(offset: number, length: number): void {
@@ -59,6 +67,7 @@ export class FileBlockDevice implements BlockDevice {
     this.calls.writes.push([offset, data.length]);
     if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
     await this.fh.write(data, 0, data.length, offset);
+    for (let i = Math.floor(offset / CHUNK); i * CHUNK < offset + data.length; i++) this.written.add(i);
     if (fua) {
       this.calls.fuaWrites++;
       await this.fh.datasync();
@@ -73,7 +82,14 @@ export class FileBlockDevice implements BlockDevice {
       const n = Math.min(chunk.length, length - done);
       await this.fh.write(chunk, 0, n, offset + done);
     }
+    for (let i = Math.ceil(offset / CHUNK); (i + 1) * CHUNK <= offset + length; i++) this.written.delete(i);
     if (fua) await this.fh.datasync();
+  }
+
+  async extents(offset: number, length: number, maxExtents: number): Promise<Extent[]> {
+    this.check(offset, length);
+    this.calls.extents.push([offset, length, maxExtents]);
+    return chunkExtents(offset, length, maxExtents, { chunkBytes: CHUNK, allocated: (i) => this.written.has(i), knownCount: this.written.size, known: () => this.written });
   }
 
   async flush(): Promise<void> {
@@ -94,19 +110,19 @@ export class FileBlockDevice implements BlockDevice {
 
 /** Exports named after their files; one client per export at a time, as the seam asks. */
 export class FileExports implements VolumeExports {
-  readonly volumes = new Map<string, { path: string; size: number }>();
+  readonly volumes = new Map<string, { path: string; size: number; written: Set<number> }>();
   readonly open_ = new Map<string, FileBlockDevice>();
-  readonly calls: FileDeviceCalls = { flushes: 0, fuaWrites: 0, writes: [] };
+  readonly calls: FileDeviceCalls = { flushes: 0, fuaWrites: 0, writes: [], extents: [] };
 
   add(name: string, path: string, size: number): void {
-    this.volumes.set(name, { path, size });
+    this.volumes.set(name, { path, size, written: new Set() });
   }
 
   async open(name: string): Promise<BlockDevice | undefined> {
     const v = this.volumes.get(name);
     if (!v) return undefined;
     if (this.open_.has(name)) throw new VolumeIoError(`volume ${name} is in use by another client`, 'shutdown');
-    const device = await FileBlockDevice.open(v.path, v.size, this.calls, () => this.open_.delete(name));
+    const device = await FileBlockDevice.open(v.path, v.size, this.calls, () => this.open_.delete(name), v.written);
     this.open_.set(name, device);
     return device;
   }

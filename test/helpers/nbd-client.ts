@@ -21,6 +21,8 @@ export interface Reply {
   data?: Buffer;
   /** 'simple' or 'structured' (the chunk type for structured replies). */
   kind: 'simple' | number;
+  /** A structured reply chunk's flags (bit 0: NBD_REPLY_FLAG_DONE). */
+  flags?: number;
 }
 
 export class RawNbdClient {
@@ -110,6 +112,19 @@ export class RawNbdClient {
     return { size: info.data.readBigUInt64BE(2), flags: info.data.readUInt16BE(10) };
   }
 
+  /** NBD_OPT_LIST_META_CONTEXT/NBD_OPT_SET_META_CONTEXT data: export name, then the queries. */
+  static metaContextRequest(name: string, queries: string[]): Buffer {
+    const str = (v: string) => {
+      const b = Buffer.from(v);
+      const l = Buffer.alloc(4);
+      l.writeUInt32BE(b.length);
+      return Buffer.concat([l, b]);
+    };
+    const count = Buffer.alloc(4);
+    count.writeUInt32BE(queries.length);
+    return Buffer.concat([str(name), count, ...queries.map(str)]);
+  }
+
   /** Replaces the connection with TLS after an acknowledged NBD_OPT_STARTTLS. */
   async startTls(options: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<TLSSocket> {
     this.reader.detach();
@@ -152,12 +167,13 @@ export class RawNbdClient {
     }
     if (magic === 0x668e33ef) {
       const rest = await this.reader.read(16);
+      const flags = rest.readUInt16BE(0);
       const type = rest.readUInt16BE(2);
       const handle = rest.readBigUInt64BE(4);
       const payload = Buffer.from(await this.reader.read(rest.readUInt32BE(12)));
-      if (type === 1) return { handle, error: 0, kind: type, data: payload.subarray(8) };
-      if (type >= 0x8000) return { handle, error: payload.readUInt32BE(0), kind: type, data: payload.subarray(6, 6 + payload.readUInt16BE(4)) };
-      return { handle, error: 0, kind: type };
+      if (type === 1) return { handle, error: 0, kind: type, flags, data: payload.subarray(8) };
+      if (type >= 0x8000) return { handle, error: payload.readUInt32BE(0), kind: type, flags, data: payload.subarray(6, 6 + payload.readUInt16BE(4)) };
+      return { handle, error: 0, kind: type, flags, data: payload };
     }
     throw new Error(`bad reply magic 0x${magic.toString(16)}`);
   }

@@ -27,10 +27,25 @@ export interface BlockDevice {
   write(offset: number, data: Buffer, fua: boolean): Promise<void>;
   /** Makes the range read as zeroes (NBD_CMD_WRITE_ZEROES and NBD_CMD_TRIM); frees what it can. */
   zero(offset: number, length: number, fua: boolean): Promise<void>;
+  /**
+   * Which parts of [offset, offset+length) are allocated (written) and which are holes — never written, or
+   * zeroed since — that read as zeroes (NBD_CMD_BLOCK_STATUS, `base:allocation`): consecutive extents from
+   * `offset`, at least one and at most `maxExtents`, none empty. They may stop short of the range's end (a
+   * device bounds the work of one call); the caller asks again from where they stop. Reporting a hole as
+   * allocated is always safe; the reverse never happens.
+   */
+  extents(offset: number, length: number, maxExtents: number): Promise<Extent[]>;
   /** Every write acknowledged before the call is durable when it resolves (NBD_CMD_FLUSH; survives kill -9). */
   flush(): Promise<void>;
   /** Ends this client's use (flushes); the device refuses I/O afterwards. */
   close(): Promise<void>;
+}
+
+/** A run of bytes of one allocation state (BlockDevice.extents). */
+export interface Extent {
+  readonly length: number;
+  /** Never written (or zeroed since): not stored, reads as zeroes. */
+  readonly hole: boolean;
 }
 
 export class VolumeIoError extends Error {

@@ -1,7 +1,8 @@
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { BlobNotFoundError } from '../../store/blob/blob-store.js';
 import { ChunkRef } from '../../store/metadata/volume-types.js';
-import { BlockDevice, VolumeIoError } from './block-device.js';
+import { BlockDevice, Extent, VolumeIoError } from './block-device.js';
+import { chunkExtents } from './chunk-extents.js';
 import { ChunkIntegrityError, ChunkStore, MAX_SEGMENT_CHUNKS, zeroChunk } from './chunk-store.js';
 import { CHUNK_BYTES } from './chunks.js';
 
@@ -178,6 +179,30 @@ export class EncryptedBlockDevice implements BlockDevice {
       }
     });
     return pieces;
+  }
+
+  /**
+   * BlockDevice.extents: a chunk holds data when written — dirty, in a write-behind segment write in flight,
+   * written behind (#written) or committed (the map) — and not zeroed whole since (a null entry, newest first
+   * as #pending and #ref see it). Taken synchronously, like a read: a write in flight is seen before or after.
+   */
+  async extents(offset: number, length: number, maxExtents: number): Promise<Extent[]> {
+    try {
+      await this.#guard();
+      this.#range(offset, length);
+    } catch (err) {
+      throw ioError(err);
+    }
+    const sources = [this.#o.map, this.#written, this.#dirty, ...this.#flying.map((f) => f.entries)];
+    return chunkExtents(offset, length, maxExtents, {
+      chunkBytes: CHUNK_BYTES,
+      allocated: (i) => {
+        const pending = this.#pending(i);
+        return pending === undefined ? Boolean(this.#ref(i)) : pending !== null;
+      },
+      knownCount: sources.reduce((n, m) => n + m.size, 0),
+      known: () => sources.flatMap((m) => [...m.keys()]),
+    });
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {

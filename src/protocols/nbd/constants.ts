@@ -24,12 +24,15 @@ export const Opt = {
   INFO: 6,
   GO: 7,
   STRUCTURED_REPLY: 8,
+  LIST_META_CONTEXT: 9,
+  SET_META_CONTEXT: 10,
 } as const;
 
 export const Rep = {
   ACK: 1,
   SERVER: 2,
   INFO: 3,
+  META_CONTEXT: 4,
   ERR_UNSUP: 0x80000001,
   ERR_POLICY: 0x80000002,
   ERR_INVALID: 0x80000003,
@@ -68,6 +71,7 @@ export const Cmd = {
   FLUSH: 3,
   TRIM: 4,
   WRITE_ZEROES: 6,
+  BLOCK_STATUS: 7,
 } as const;
 
 /** Command flags. */
@@ -75,13 +79,25 @@ export const CmdFlag = {
   FUA: 1 << 0,
   NO_HOLE: 1 << 1,
   DF: 1 << 2,
+  /** NBD_CMD_BLOCK_STATUS: one extent per context is wanted. */
+  REQ_ONE: 1 << 3,
 } as const;
 
 export const ReplyFlag = { DONE: 1 } as const;
 export const ReplyType = {
   NONE: 0,
   OFFSET_DATA: 1,
+  BLOCK_STATUS: 5,
   ERROR: 0x8001,
+} as const;
+
+/** The one metadata context served ("Metadata querying"), and its status flags ("Metadata contexts"). */
+export const BASE_ALLOCATION = 'base:allocation';
+export const State = {
+  /** Not allocated in the backend storage. */
+  HOLE: 1 << 0,
+  /** Reads as all zeroes. */
+  ZERO: 1 << 1,
 } as const;
 
 /** The error values a reply may carry ("Error values"; errno numbers as on Linux). */

@@ -5,6 +5,7 @@ import { ByteReader } from './byte-reader.js';
 import { ProtocolViolation } from './protocol-violation.js';
 import { TlsUpgrader } from './tls-upgrade.js';
 import {
+  BASE_ALLOCATION,
   Flag,
   IHAVEOPT,
   Info,
@@ -24,6 +25,12 @@ export interface Negotiated {
   readonly name: string;
   readonly device: BlockDevice;
   readonly structuredReplies: boolean;
+  /**
+   * The id of `base:allocation` when the client selected it for this export (NBD_OPT_SET_META_CONTEXT, the last
+   * one sent, naming the export it then chose, and no NBD_OPT_STARTTLS since), or undefined: NBD_CMD_BLOCK_STATUS
+   * is then EINVAL.
+   */
+  readonly allocationContext: number | undefined;
   /** The stream the transmission phase uses (the TLS socket after NBD_OPT_STARTTLS). */
   readonly stream: Duplex;
   readonly reader: ByteReader;
@@ -48,6 +55,9 @@ const MAX_OPTION_LENGTH = 16 * 1024;
 /** Option haggling that goes on longer than this many options is a client looping, not negotiating. */
 const MAX_OPTIONS = 128;
 
+/** The id this server gives `base:allocation` (ids are the server's choice, opaque to the client). */
+export const ALLOCATION_CONTEXT_ID = 1;
+
 export const TRANSMISSION_FLAGS =
   Flag.HAS_FLAGS | Flag.SEND_FLUSH | Flag.SEND_FUA | Flag.SEND_TRIM | Flag.SEND_WRITE_ZEROES;
 
@@ -66,6 +76,9 @@ export async function negotiate(
   let reader = new ByteReader(socket, 64 * 1024);
   let secured = false;
   let structuredReplies = false;
+  /** The export `base:allocation` is selected for (NBD_OPT_SET_META_CONTEXT), or undefined. */
+  let allocationFor: string | undefined;
+  const contextFor = (name: string) => (allocationFor === name ? ALLOCATION_CONTEXT_ID : undefined);
 
   const greeting = Buffer.alloc(18);
   greeting.writeBigUInt64BE(NBD_MAGIC, 0);
@@ -130,6 +143,8 @@ export async function negotiate(
         stream = await tls.upgrader.upgrade(socket);
         reader = new ByteReader(stream, 64 * 1024);
         secured = true;
+        // Nothing chosen in the clear carries over into TLS.
+        allocationFor = undefined;
         break;
       }
 
@@ -167,7 +182,7 @@ export async function negotiate(
         tail.writeBigUInt64BE(BigInt(device.size), 0);
         tail.writeUInt16BE(TRANSMISSION_FLAGS | (structuredReplies ? Flag.SEND_DF : 0), 8);
         stream.write(tail);
-        return { name, device, structuredReplies, stream, reader };
+        return { name, device, structuredReplies, allocationContext: contextFor(name), stream, reader };
       }
 
       case Opt.INFO:
@@ -218,12 +233,50 @@ export async function negotiate(
         // NBD_OPT_INFO leaves the export free again before the client hears back.
         if (option === Opt.INFO) await device.close().catch(() => undefined);
         reply(option, Rep.ACK);
-        if (option === Opt.GO) return { name: request.name, device, structuredReplies, stream, reader };
+        if (option === Opt.GO) return { name: request.name, device, structuredReplies, allocationContext: contextFor(request.name), stream, reader };
+        break;
+      }
+
+      case Opt.LIST_META_CONTEXT:
+      case Opt.SET_META_CONTEXT: {
+        const list = option === Opt.LIST_META_CONTEXT;
+        // SET "replaces all previously-set metadata contexts (including when this command fails)".
+        if (!list) allocationFor = undefined;
+        // "This option MUST NOT be requested unless structured replies … have been negotiated first" (the
+        // block status reply is a structured reply).
+        if (!structuredReplies) {
+          error(option, Rep.ERR_INVALID, 'metadata contexts need structured replies: send NBD_OPT_STRUCTURED_REPLY first');
+          break;
+        }
+        const request = parseMetaContextRequest(data);
+        if (!request) {
+          error(option, Rep.ERR_INVALID, 'malformed NBD_OPT_LIST_META_CONTEXT/NBD_OPT_SET_META_CONTEXT data');
+          break;
+        }
+        if (request.name.length === 0 || !(await exports.list()).includes(request.name)) {
+          error(option, Rep.ERR_UNKNOWN, `no attached volume ${request.name}`);
+          break;
+        }
+        // The one context this server has. LIST: no query lists every context, and a namespace alone
+        // ("base:") lists the namespace's; SET selects only a context named in full. Other queries (unknown
+        // namespaces or leaves) select nothing — not an error.
+        const { queries } = request;
+        const chosen = list ? queries.length === 0 || queries.some((q) => q === 'base:' || q === BASE_ALLOCATION) : queries.includes(BASE_ALLOCATION);
+        if (chosen) {
+          const name = Buffer.from(BASE_ALLOCATION, 'utf8');
+          const body = Buffer.alloc(4 + name.length);
+          // LIST: "the metadata context ID in these replies is reserved and SHOULD be set to zero".
+          body.writeUInt32BE(list ? 0 : ALLOCATION_CONTEXT_ID, 0);
+          name.copy(body, 4);
+          reply(option, Rep.META_CONTEXT, body);
+          if (!list) allocationFor = request.name;
+        }
+        reply(option, Rep.ACK);
         break;
       }
 
       default:
-        // Known-but-unoffered (NBD_OPT_LIST_META_CONTEXT, NBD_OPT_SET_META_CONTEXT, NBD_OPT_EXTENDED_HEADERS…)
+        // Known-but-unoffered (NBD_OPT_EXTENDED_HEADERS…)
         // and unknown options alike: the client falls back to what it had.
         error(option, Rep.ERR_UNSUP, `option ${option} is not supported`);
     }
@@ -243,6 +296,33 @@ function parseInfoRequest(data: Buffer): { name: string; wanted: Set<number> } |
   const wanted = new Set<number>();
   for (let i = 0; i < count; i++) wanted.add(data.readUInt16BE(4 + nameLength + 2 + 2 * i));
   return { name: nameBytes.toString('utf8'), wanted };
+}
+
+/**
+ * NBD_OPT_LIST_META_CONTEXT/NBD_OPT_SET_META_CONTEXT data: u32 export name length, name, u32 number of queries,
+ * that many (u32 length, query); nothing after. Names and queries are strings (validName).
+ */
+function parseMetaContextRequest(data: Buffer): { name: string; queries: string[] } | undefined {
+  const string = (at: number): [Buffer, number] | undefined => {
+    if (at + 4 > data.length) return undefined;
+    const length = data.readUInt32BE(at);
+    if (length > MAX_STRING || at + 4 + length > data.length) return undefined;
+    const bytes = data.subarray(at + 4, at + 4 + length);
+    return validName(bytes) ? [bytes, at + 4 + length] : undefined;
+  };
+  const name = string(0);
+  if (!name || name[1] + 4 > data.length) return undefined;
+  const count = data.readUInt32BE(name[1]);
+  const queries: string[] = [];
+  let at = name[1] + 4;
+  for (let i = 0; i < count; i++) {
+    const query = string(at);
+    if (!query) return undefined;
+    queries.push(query[0].toString('utf8'));
+    at = query[1];
+  }
+  if (at !== data.length) return undefined;
+  return { name: name[0].toString('utf8'), queries };
 }
 
 /** A string is UTF-8 without NUL, at most 4096 bytes (proto.md "Conventions"). */

@@ -10,6 +10,11 @@ import { Transmission } from './transmission.js';
 
 /** NBD_INFO_BLOCK_SIZE's maximum: what clients assume anyway when none is given (proto.md "Block size constraints"). */
 export const DEFAULT_MAX_PAYLOAD = 32 * 1024 * 1024;
+/**
+ * Block status descriptors per reply: 2048 (a 16 KiB reply) covers 128 MiB even when every 64 KiB chunk
+ * alternates; a 1 TiB volume's allocation is never built as one list — the client asks again from where it stops.
+ */
+export const DEFAULT_MAX_EXTENTS = 2048;
 /** An export in use is asked for this many times, this far apart, before the client is refused (openExport). */
 const OPEN_ATTEMPTS = 10;
 const OPEN_RETRY_MS = 100;
@@ -26,6 +31,8 @@ export interface NbdServerOptions {
   readonly preferredBlockSize?: number;
   readonly maxInFlightBytes?: number;
   readonly maxInFlightRequests?: number;
+  /** Block status descriptors per NBD_CMD_BLOCK_STATUS reply at most (default DEFAULT_MAX_EXTENTS). */
+  readonly maxExtents?: number;
   /** A client that has not entered the transmission phase this long after connecting is disconnected. */
   readonly handshakeTimeoutMs?: number;
 }
@@ -131,6 +138,7 @@ export class NbdServer {
           maxInFlightBytes: this.options.maxInFlightBytes ?? 64 * 1024 * 1024,
           maxInFlightRequests: this.options.maxInFlightRequests ?? 64,
           granularity: this.options.preferredBlockSize ?? 4096,
+          maxExtents: this.options.maxExtents ?? DEFAULT_MAX_EXTENTS,
         },
         log,
         (closed) => {

@@ -1,7 +1,7 @@
 import { Logger } from 'pino';
 import { VolumeIoError } from '../../core/volumes/block-device.js';
 import { ConnectionEnded } from './byte-reader.js';
-import { Cmd, CmdFlag, Errno, REQUEST_MAGIC, ReplyFlag, ReplyType, SIMPLE_REPLY_MAGIC, STRUCTURED_REPLY_MAGIC } from './constants.js';
+import { Cmd, CmdFlag, Errno, REQUEST_MAGIC, ReplyFlag, ReplyType, SIMPLE_REPLY_MAGIC, STRUCTURED_REPLY_MAGIC, State } from './constants.js';
 import { Negotiated, ProtocolViolation } from './handshake.js';
 import { Access, OverlapOrder } from './overlap-order.js';
 
@@ -14,6 +14,8 @@ export interface TransmissionLimits {
   readonly maxInFlightRequests: number;
   /** Requests touching the same `granularity`-aligned block run in order (OverlapOrder). */
   readonly granularity: number;
+  /** Block status descriptors in one reply at most (8 bytes each); the client asks again for the rest. */
+  readonly maxExtents: number;
 }
 
 interface Request {
@@ -220,8 +222,35 @@ export class Transmission {
         if (offset !== 0 || length !== 0) throw new RequestError(Errno.EINVAL, 'a flush with an offset or length');
         await ordered('flush', () => device.flush());
         return undefined;
+      case Cmd.BLOCK_STATUS: {
+        // "A client MUST NOT use NBD_CMD_BLOCK_STATUS unless it selected a nonzero number of metadata contexts
+        // during negotiation. Servers SHOULD reply to clients doing so anyway with EINVAL."
+        const context = this.session.allocationContext;
+        if (context === undefined) throw new RequestError(Errno.EINVAL, 'block status needs the base:allocation metadata context (NBD_OPT_SET_META_CONTEXT)');
+        allowed(CmdFlag.REQ_ONE);
+        if (length === 0) throw new RequestError(Errno.EINVAL, 'block status of 0 bytes');
+        if (!inRange) throw new RequestError(Errno.EINVAL, `block status past the end of the volume (${size} bytes)`);
+        // REQ_ONE: "every reply chunk MUST NOT contain more than one descriptor". Otherwise fewer descriptors
+        // than the whole range needs are allowed ("the server MAY return less data than required").
+        const max = (req.flags & CmdFlag.REQ_ONE) !== 0 ? 1 : this.limits.maxExtents;
+        const extents = await ordered('read', () => device.extents(offset, length, max));
+        // The sum "MUST not be greater than the overall length of the request", at least one descriptor, none empty.
+        const total = extents.reduce((n, e) => n + e.length, 0);
+        if (extents.length === 0 || extents.length > max || total > length || extents.some((e) => !(e.length > 0) || e.length > 0xffffffff)) {
+          throw new VolumeIoError(`the volume reported ${extents.length} extents of ${total} bytes for ${length} bytes`);
+        }
+        // NBD_REPLY_TYPE_BLOCK_STATUS payload: u32 context id, then (u32 length, u32 status flags) per extent.
+        const payload = Buffer.allocUnsafe(4 + 8 * extents.length);
+        payload.writeUInt32BE(context, 0);
+        extents.forEach((e, k) => {
+          payload.writeUInt32BE(e.length, 4 + 8 * k);
+          // A hole reads as zeroes: both flags.
+          payload.writeUInt32BE(e.hole ? State.HOLE | State.ZERO : 0, 8 + 8 * k);
+        });
+        return [payload];
+      }
       default:
-        // "The server SHOULD return EINVAL if it receives an unknown command" (NBD_CMD_CACHE, BLOCK_STATUS… are not offered).
+        // "The server SHOULD return EINVAL if it receives an unknown command" (NBD_CMD_CACHE… is not offered).
         throw new RequestError(Errno.EINVAL, `command ${req.type} is not supported`);
     }
   }
@@ -251,7 +280,7 @@ export class Transmission {
         stream.uncork();
       });
     }
-    if (structuredReplies && (failure || req.type === Cmd.READ)) {
+    if (structuredReplies && (failure || req.type === Cmd.READ || req.type === Cmd.BLOCK_STATUS)) {
       // A structured reply chunk: magic, flags, type, handle, payload length.
       const head = Buffer.allocUnsafe(20);
       head.writeUInt32BE(STRUCTURED_REPLY_MAGIC, 0);
@@ -266,6 +295,14 @@ export class Transmission {
         body.writeUInt32BE(failure.errno, 0);
         body.writeUInt16BE(message.length, 4);
         stream.write(Buffer.concat([head, body, message]), () => sent());
+        return;
+      }
+      if (req.type === Cmd.BLOCK_STATUS) {
+        // One NBD_REPLY_TYPE_BLOCK_STATUS chunk for the one context, final.
+        const payload = data![0]!;
+        head.writeUInt16BE(ReplyType.BLOCK_STATUS, 6);
+        head.writeUInt32BE(payload.length, 16);
+        stream.write(Buffer.concat([head, payload]), () => sent());
         return;
       }
       // NBD_REPLY_TYPE_OFFSET_DATA, the only chunk (so NBD_CMD_FLAG_DF is honoured too): u64 offset, data.

@@ -22,9 +22,9 @@ after(async () => {
 });
 
 // Option, reply, command numbers (proto.md "Values").
-const OPT = { EXPORT_NAME: 1, ABORT: 2, LIST: 3, STARTTLS: 5, INFO: 6, GO: 7, STRUCTURED_REPLY: 8, SET_META_CONTEXT: 10 };
-const REP = { ACK: 1, SERVER: 2, INFO: 3, ERR_UNSUP: 0x80000001, ERR_POLICY: 0x80000002, ERR_INVALID: 0x80000003, ERR_TLS_REQD: 0x80000005, ERR_UNKNOWN: 0x80000006 };
-const CMD = { READ: 0, WRITE: 1, DISC: 2, FLUSH: 3, TRIM: 4, CACHE: 5, WRITE_ZEROES: 6 };
+const OPT = { EXPORT_NAME: 1, ABORT: 2, LIST: 3, STARTTLS: 5, INFO: 6, GO: 7, STRUCTURED_REPLY: 8, LIST_META_CONTEXT: 9, SET_META_CONTEXT: 10, EXTENDED_HEADERS: 11 };
+const REP = { ACK: 1, SERVER: 2, INFO: 3, META_CONTEXT: 4, ERR_UNSUP: 0x80000001, ERR_POLICY: 0x80000002, ERR_INVALID: 0x80000003, ERR_TLS_REQD: 0x80000005, ERR_UNKNOWN: 0x80000006 };
+const CMD = { READ: 0, WRITE: 1, DISC: 2, FLUSH: 3, TRIM: 4, CACHE: 5, WRITE_ZEROES: 6, BLOCK_STATUS: 7 };
 const E = { EIO: 5, EINVAL: 22, ENOSPC: 28, ESHUTDOWN: 108 };
 
 async function start(options: Partial<NbdServerOptions> = {}, volumes = ['vol-0a', 'vol-0b']): Promise<{ port: number; exports: FileExports; files: Map<string, string> }> {
@@ -141,7 +141,7 @@ describe('NBD handshake (fixed newstyle)', () => {
   it('NBD_OPT_ABORT is acknowledged and the connection closed; unknown options are NBD_REP_ERR_UNSUP; STARTTLS without TLS is NBD_REP_ERR_POLICY', async () => {
     const c = await RawNbdClient.connect(port);
     await c.greet();
-    c.sendOption(OPT.SET_META_CONTEXT, Buffer.alloc(8));
+    c.sendOption(OPT.EXTENDED_HEADERS);
     assert.equal((await c.optionReply()).type, REP.ERR_UNSUP);
     c.sendOption(4242);
     assert.equal((await c.optionReply()).type, REP.ERR_UNSUP);
@@ -400,6 +400,178 @@ describe('NBD transmission', () => {
     assert.equal((await c.reply()).error, 0);
     assert.equal(await c.closed(), true);
     assert.equal(exports.open_.size, 0);
+  });
+});
+
+/** Structured replies, then NBD_OPT_SET_META_CONTEXT for `name` with `queries`, then NBD_OPT_GO `goName`: the contexts selected (name → id). */
+async function openWithContexts(c: RawNbdClient, name: string, queries: string[], goName = name): Promise<Map<string, number>> {
+  await c.greet();
+  c.sendOption(OPT.STRUCTURED_REPLY);
+  assert.equal((await c.optionReply()).type, REP.ACK);
+  c.sendOption(OPT.SET_META_CONTEXT, RawNbdClient.metaContextRequest(name, queries));
+  const replies = await c.optionReplies();
+  assert.equal(replies.at(-1)!.type, REP.ACK);
+  await c.go(goName);
+  return new Map(replies.filter((r) => r.type === REP.META_CONTEXT).map((r) => [r.data.subarray(4).toString(), r.data.readUInt32BE(0)]));
+}
+
+/** An NBD_REPLY_TYPE_BLOCK_STATUS chunk: context id and (length, flags) descriptors. */
+function blockStatus(r: { kind: number | 'simple'; flags?: number; data?: Buffer }): { context: number; extents: Array<[number, number]> } {
+  assert.equal(r.kind, 5, 'NBD_REPLY_TYPE_BLOCK_STATUS');
+  assert.equal(r.flags, 1, 'the only chunk: NBD_REPLY_FLAG_DONE');
+  const p = r.data!;
+  assert.equal((p.length - 4) % 8, 0);
+  const extents: Array<[number, number]> = [];
+  for (let at = 4; at < p.length; at += 8) extents.push([p.readUInt32BE(at), p.readUInt32BE(at + 4)]);
+  return { context: p.readUInt32BE(0), extents };
+}
+
+const K64 = 65536;
+const HOLE_ZERO = 3;
+
+describe('NBD block status (base:allocation)', () => {
+  it('NBD_OPT_LIST_META_CONTEXT lists base:allocation (for no query, the base: namespace or its name) and nothing for other queries; it needs structured replies and an attached export', async () => {
+    const { port } = await start();
+    const c = await RawNbdClient.connect(port);
+    await c.greet();
+    c.sendOption(OPT.LIST_META_CONTEXT, RawNbdClient.metaContextRequest('vol-0a', []));
+    assert.equal((await c.optionReply()).type, REP.ERR_INVALID, 'before NBD_OPT_STRUCTURED_REPLY');
+    c.sendOption(OPT.STRUCTURED_REPLY);
+    assert.equal((await c.optionReply()).type, REP.ACK);
+    for (const queries of [[], ['base:'], ['base:allocation'], ['x-other:thing', 'base:allocation']]) {
+      c.sendOption(OPT.LIST_META_CONTEXT, RawNbdClient.metaContextRequest('vol-0a', queries));
+      const replies = await c.optionReplies();
+      assert.deepEqual(replies.map((r) => r.type), [REP.META_CONTEXT, REP.ACK], queries.join());
+      // "The metadata context ID in these replies is reserved and SHOULD be set to zero."
+      assert.equal(replies[0]!.data.readUInt32BE(0), 0);
+      assert.equal(replies[0]!.data.subarray(4).toString(), 'base:allocation');
+    }
+    for (const queries of [['base:dirty'], ['qemu:dirty-bitmap:x'], ['allocation'], ['base:allocation2']]) {
+      c.sendOption(OPT.LIST_META_CONTEXT, RawNbdClient.metaContextRequest('vol-0a', queries));
+      assert.deepEqual((await c.optionReplies()).map((r) => r.type), [REP.ACK], queries.join());
+    }
+    c.sendOption(OPT.LIST_META_CONTEXT, RawNbdClient.metaContextRequest('vol-nope', []));
+    assert.equal((await c.optionReply()).type, REP.ERR_UNKNOWN);
+    const good = RawNbdClient.metaContextRequest('vol-0a', ['base:allocation']);
+    for (const bad of [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), Buffer.alloc(3), RawNbdClient.metaContextRequest('vol-0a', ['base:\u0000'])]) {
+      c.sendOption(OPT.LIST_META_CONTEXT, bad);
+      assert.equal((await c.optionReply()).type, REP.ERR_INVALID);
+    }
+    // Negotiation goes on.
+    assert.equal((await c.go('vol-0a')).size, BigInt(SIZE));
+    c.destroy();
+  });
+
+  it('NBD_CMD_BLOCK_STATUS answers one final NBD_REPLY_TYPE_BLOCK_STATUS chunk: the selected context, written chunks as data, the rest as hole and zero, clipped to the range', async () => {
+    const { port } = await start();
+    const c = await RawNbdClient.connect(port);
+    const contexts = await openWithContexts(c, 'vol-0a', ['x-unknown:foo', 'base:allocation']);
+    assert.deepEqual([...contexts.keys()], ['base:allocation'], 'unknown contexts are not selected');
+    const id = contexts.get('base:allocation')!;
+    c.request(CMD.BLOCK_STATUS, 1n, 0, SIZE);
+    assert.deepEqual(blockStatus(await c.reply()), { context: id, extents: [[SIZE, HOLE_ZERO]] });
+    // Pipelined after the writes: it sees them.
+    c.request(CMD.WRITE, 2n, K64 + 7, 3, { data: Buffer.from('abc') });
+    c.request(CMD.WRITE, 3n, 3 * K64, 2 * K64, { data: Buffer.alloc(2 * K64, 1) });
+    c.request(CMD.BLOCK_STATUS, 4n, 0, SIZE);
+    const replies = new Map<bigint, Awaited<ReturnType<RawNbdClient['reply']>>>();
+    for (let i = 0; i < 3; i++) {
+      const r = await c.reply();
+      replies.set(r.handle, r);
+    }
+    assert.deepEqual(blockStatus(replies.get(4n)!).extents, [[K64, HOLE_ZERO], [K64, 0], [K64, HOLE_ZERO], [2 * K64, 0], [SIZE - 5 * K64, HOLE_ZERO]]);
+    // An unaligned range: the first and last descriptors are clipped to it; the sum is the request's length.
+    c.request(CMD.BLOCK_STATUS, 5n, K64 - 100, 3 * K64 + 200, { flags: 1 }); // FUA is valid on any command
+    assert.deepEqual(blockStatus(await c.reply()).extents, [[100, HOLE_ZERO], [K64, 0], [K64, HOLE_ZERO], [K64 + 100, 0]]);
+    // A whole chunk zeroed is a hole again.
+    c.request(CMD.WRITE_ZEROES, 6n, 3 * K64, K64);
+    assert.equal((await c.reply()).error, 0);
+    c.request(CMD.BLOCK_STATUS, 7n, 2 * K64, 3 * K64);
+    assert.deepEqual(blockStatus(await c.reply()).extents, [[2 * K64, HOLE_ZERO], [K64, 0]]);
+    c.destroy();
+  });
+
+  it('NBD_CMD_FLAG_REQ_ONE gives one descriptor; past maxExtents a reply stops short of the range and asking again from there gives the rest', async () => {
+    const { port } = await start({ maxExtents: 3 });
+    const c = await RawNbdClient.connect(port);
+    const id = (await openWithContexts(c, 'vol-0a', ['base:allocation'])).get('base:allocation')!;
+    for (const k of [1, 3, 5, 7]) {
+      c.request(CMD.WRITE, BigInt(k), k * K64, 1, { data: Buffer.from('w') });
+      assert.equal((await c.reply()).error, 0);
+    }
+    const all: Array<[number, number]> = [];
+    for (let at = 0, h = 10n; at < SIZE; h++) {
+      c.request(CMD.BLOCK_STATUS, h, at, SIZE - at);
+      const { context, extents } = blockStatus(await c.reply());
+      assert.equal(context, id);
+      assert.ok(extents.length >= 1 && extents.length <= 3, `${extents.length} descriptors`);
+      extents.forEach((e) => all.push(e));
+      at += extents.reduce((n, [l]) => n + l, 0);
+    }
+    const merged = all.reduce<Array<[number, number]>>((acc, [l, f]) => {
+      const last = acc.at(-1);
+      if (last && last[1] === f) last[0] += l;
+      else acc.push([l, f]);
+      return acc;
+    }, []);
+    assert.deepEqual(merged, [[K64, 3], [K64, 0], [K64, 3], [K64, 0], [K64, 3], [K64, 0], [K64, 3], [K64, 0], [SIZE - 8 * K64, 3]]);
+    c.request(CMD.BLOCK_STATUS, 20n, K64 + 1, 4 * K64, { flags: 1 << 3 });
+    assert.deepEqual(blockStatus(await c.reply()).extents, [[K64 - 1, 0]]);
+    c.request(CMD.BLOCK_STATUS, 21n, 0, 10, { flags: 1 << 3 });
+    assert.deepEqual(blockStatus(await c.reply()).extents, [[10, HOLE_ZERO]], 'never longer than the request');
+    c.destroy();
+  });
+
+  it('NBD_CMD_BLOCK_STATUS is EINVAL without base:allocation selected for the export (none, only unknown ones, replaced by a later SET, another export, no structured replies), past the end, of 0 bytes or with other flags', async () => {
+    const { port } = await start();
+    const denied = async (c: RawNbdClient) => {
+      c.request(CMD.BLOCK_STATUS, 1n, 0, 4096);
+      const r = await c.reply();
+      assert.equal(r.error, E.EINVAL);
+      c.destroy();
+    };
+    const none = await RawNbdClient.connect(port);
+    await none.open('vol-0a', { structured: true });
+    await denied(none);
+    const unknown = await RawNbdClient.connect(port);
+    assert.equal((await openWithContexts(unknown, 'vol-0a', ['base:dirty', 'x-a:b'])).size, 0);
+    await denied(unknown);
+    const other = await RawNbdClient.connect(port);
+    assert.equal((await openWithContexts(other, 'vol-0b', ['base:allocation'], 'vol-0a')).size, 1);
+    await denied(other);
+    // A later SET replaces the selection, even one that fails.
+    const replaced = await RawNbdClient.connect(port);
+    await replaced.greet();
+    replaced.sendOption(OPT.STRUCTURED_REPLY);
+    await replaced.optionReply();
+    replaced.sendOption(OPT.SET_META_CONTEXT, RawNbdClient.metaContextRequest('vol-0a', ['base:allocation']));
+    assert.deepEqual((await replaced.optionReplies()).map((r) => r.type), [REP.META_CONTEXT, REP.ACK]);
+    replaced.sendOption(OPT.SET_META_CONTEXT, RawNbdClient.metaContextRequest('vol-nope', ['base:allocation']));
+    assert.equal((await replaced.optionReply()).type, REP.ERR_UNKNOWN);
+    await replaced.go('vol-0a');
+    await denied(replaced);
+    // Without structured replies no context can be selected (the reply would have to be structured).
+    const simple = await RawNbdClient.connect(port);
+    await simple.greet();
+    simple.sendOption(OPT.SET_META_CONTEXT, RawNbdClient.metaContextRequest('vol-0a', ['base:allocation']));
+    assert.equal((await simple.optionReply()).type, REP.ERR_INVALID);
+    await simple.go('vol-0a');
+    simple.request(CMD.BLOCK_STATUS, 1n, 0, 4096);
+    assert.deepEqual(await simple.reply(), { handle: 1n, error: E.EINVAL, kind: 'simple' });
+    simple.destroy();
+
+    const c = await RawNbdClient.connect(port);
+    await openWithContexts(c, 'vol-0a', ['base:allocation']);
+    const cases: Array<[string, number, number, number]> = [['past the end', SIZE - 1, 2, 0], ['far past the end', SIZE, 1, 0], ['0 bytes', 0, 0, 0], ['DF', 0, 4096, 1 << 2], ['an unknown flag', 0, 4096, 1 << 9]];
+    for (const [what, offset, length, flags] of cases) {
+      c.request(CMD.BLOCK_STATUS, 2n, offset, length, { flags });
+      const r = await c.reply();
+      assert.equal(r.kind, 0x8001, what);
+      assert.equal(r.error, E.EINVAL, what);
+    }
+    c.request(CMD.BLOCK_STATUS, 3n, 0, SIZE);
+    assert.deepEqual(blockStatus(await c.reply()).extents, [[SIZE, HOLE_ZERO]], 'the connection stays usable');
+    c.destroy();
   });
 });
 
