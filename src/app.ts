@@ -61,8 +61,7 @@ import { EBS_BLOCK_BYTES } from './core/volumes/chunks.js';
 import { RestJsonProtocol, RestJsonService } from './protocols/rest-json/rest-json.js';
 import { XKS_ROUTE_PREFIX, XksProxy } from './services/xks-proxy/proxy.js';
 import { STRONGROOM_VERSION } from './version.js';
-import { NbdServer } from './protocols/nbd/server.js';
-import { startNbd } from './protocols/nbd/start.js';
+import { NbdThread, nbdHere, startNbdThread } from './protocols/nbd/thread/host.js';
 import { DEFAULT_XKS_CLIENT, XksClient } from './core/kms/xks/client.js';
 import { KeyringSealedError } from './core/crypto/root-of-trust/root-of-trust.js';
 import { ShamirParameters, ShamirRootOfTrust } from './core/crypto/root-of-trust/shamir.js';
@@ -366,7 +365,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const sweep = () => Promise.all([lifecycleLease.run((guard) => sweepOnce(guard.held)), sweepBlobs(), refreshKeyring()]);
   let timer: NodeJS.Timeout | undefined;
   // Attached volumes as NBD exports (--nbd-listen): started with the HTTP server, stopped first at close.
-  let nbd: { server: NbdServer; url: string } | undefined;
+  let nbd: NbdThread | undefined;
   const startBackground = async () => {
     // Keys' last uses are noted in memory and written every few seconds (src/core/kms/key-last-usage.ts).
     await kms.lastUsage.start();
@@ -375,7 +374,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     lifecycleLease.start();
     deliveryLease.start();
     trailDelivery.start((step) => deliveryLease.run(step));
-    if (config.nbd) nbd = await startNbd(config.nbd, volumeExports, log);
+    // In a thread of its own (src/protocols/nbd/thread); under node:cluster in one worker process only (main.ts).
+    if (config.nbd && nbdHere()) {
+      nbd = await startNbdThread(config.nbd, {
+        exports: volumeExports,
+        store: stores.volumes,
+        blobs,
+        durable: () => stores.durable(),
+        ...(config.databaseUrl ? {} : { fileBlobsDir: config.dataDir }),
+        log,
+        logLevel: config.logLevel,
+      });
+    }
   };
   if (sealedStart) {
     const params = sealedStart;
@@ -409,7 +419,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       async seal() {
         if (gate!.sealed) return;
         await gate!.close();
-        await nbd?.server.close();
+        await nbd?.close();
         nbd = undefined;
         if (timer) clearInterval(timer);
         timer = undefined;
@@ -466,7 +476,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       ready = false;
       if (timer) clearInterval(timer);
       // NBD clients' in-flight requests finish and their volumes close (flushing) while the stores are still open.
-      await nbd?.server.close();
+      await nbd?.close();
       // Finish in-flight requests; keep-alive connections that stay open past a grace period are cut.
       await new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);

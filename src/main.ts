@@ -8,6 +8,7 @@ import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
 import { assertNbdCanListen } from './protocols/nbd/start.js';
+import { NBD_OWNER_ENV } from './protocols/nbd/thread/host.js';
 import { PrimarySealing, workerSealControl } from './sealing/cluster-sealing.js';
 
 /** A worker that dies is replaced, but not more often than this (a worker that cannot start must not spin). */
@@ -79,13 +80,17 @@ async function worker(config: Config): Promise<void> {
 
 async function primary(config: Config): Promise<void> {
   await assertCanListen(config.host, config.port);
-  // Every worker listens on the NBD port too (node:cluster shares it; the primary hands connections out), as on the HTTP port.
+  // One worker listens on the NBD port (nbdHere); a busy port is reported before any worker starts.
   if (config.nbd) await assertNbdCanListen(config.nbd);
   let stopping = false;
   const ready = new Map<Worker, ReadyMessage>();
   const sealing = new PrimarySealing(() => [...ready.keys()]);
+  // One worker runs the NBD server (in a thread of its own; see nbdHere): the first, and whichever replaces it.
+  let nbdOwner: Worker | undefined;
   const fork = (): Promise<ReadyMessage> => {
-    const w = cluster.fork();
+    const owner = config.nbd !== undefined && (nbdOwner === undefined || nbdOwner.isDead());
+    const w = cluster.fork(owner ? { [NBD_OWNER_ENV]: '1' } : {});
+    if (owner) nbdOwner = w;
     return new Promise((resolve, reject) => {
       w.on('message', (m: ReadyMessage) => {
         if (sealing.onMessage(w, m as never)) return;
@@ -138,7 +143,7 @@ async function primary(config: Config): Promise<void> {
     if (workers.length === 0) process.exit(0);
     for (const w of workers) w?.send({ type: 'stop' });
   });
-  printBanner(config, first.deployment, first.url, config.workers, first.nbdUrl, first.sealed);
+  printBanner(config, first.deployment, first.url, config.workers, [...ready.values()].find((m) => m.nbdUrl)?.nbdUrl, first.sealed);
 }
 
 class StartFailed extends Error {

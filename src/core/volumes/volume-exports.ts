@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Leases } from '../leases/leases.js';
-import { VolumeRecord } from '../../store/metadata/volume-types.js';
+import { ChunkRef, VolumeRecord } from '../../store/metadata/volume-types.js';
 import { BlockDevice, VolumeExports, VolumeIoError } from './block-device.js';
 import { EncryptedBlockDevice } from './encrypted-device.js';
 import { GrantUse, ebsContext } from './volume-kms.js';
@@ -17,6 +17,20 @@ export interface VolumeExportOptions {
 }
 
 const GiB = 2 ** 30;
+
+/** An opened export before it has a device (VolumeExportsService.openSession). */
+export interface ExportSession {
+  readonly volumeId: string;
+  readonly size: number;
+  readonly dataKey: SecretBytes;
+  /** The volume's chunk map as committed (index → reference). */
+  readonly map: Map<number, ChunkRef>;
+  readonly checkEveryMs: number;
+  /** Why the volume may no longer be used (CMK, grant, detached, claim lost), or undefined. */
+  unusable(): Promise<string | undefined>;
+  /** Releases the claim (once the device has closed). */
+  closed(): Promise<void>;
+}
 
 /**
  * The volumes the NBD server may open: attached ones. One open client per volume across every node sharing
@@ -51,13 +65,38 @@ export class VolumeExportsService implements VolumeExports {
    */
   async flushIfOpen(volumeId: string): Promise<void> {
     await this.#open.get(volumeId)?.flush().catch(() => undefined);
+    await this.flushElsewhere?.(volumeId).catch(() => undefined);
   }
+
+  /** Flushes the volume's device where it is open outside this thread (the NBD thread sets it; src/protocols/nbd/thread). */
+  flushElsewhere: ((volumeId: string) => Promise<void>) | undefined;
 
   async list(): Promise<string[]> {
     return (await this.volumes.store.attachedVolumes()).map((v) => v.volumeId);
   }
 
   async open(exportName: string): Promise<BlockDevice | undefined> {
+    const session = await this.openSession(exportName);
+    if (!session) return undefined;
+    const device: EncryptedBlockDevice = new EncryptedBlockDevice({
+      ...session,
+      chunks: this.volumes.chunks,
+      closed: async () => {
+        if (this.#open.get(session.volumeId) === device) this.#open.delete(session.volumeId);
+        await session.closed();
+      },
+    });
+    this.#open.set(session.volumeId, device);
+    return device;
+  }
+
+  /**
+   * What opening an export takes, without the device: the claim (held and renewed until `closed`), the data key,
+   * the chunk map (segments a crash left unrecorded collected first) and the usability check. open() builds an
+   * EncryptedBlockDevice on it here; the NBD thread (src/protocols/nbd/thread) builds one on its side.
+   * Undefined when no such volume is attached; rejects with VolumeIoError 'shutdown' when another client has it.
+   */
+  async openSession(exportName: string): Promise<ExportSession | undefined> {
     if (!VOLUME_ID.test(exportName)) return undefined;
     const v = await this.volumes.store.getVolume(exportName);
     if (!v || !v.attachment) return undefined;
@@ -94,11 +133,10 @@ export class VolumeExportsService implements VolumeExports {
       }, Math.max(50, Math.floor(this.#ttl / 3)));
       timer.unref();
       const use = this.#use(v);
-      const device: EncryptedBlockDevice = new EncryptedBlockDevice({
+      return {
         volumeId: v.volumeId,
         size: v.sizeGiB * GiB,
         dataKey,
-        chunks,
         map,
         checkEveryMs: this.#check,
         unusable: async () => {
@@ -107,13 +145,8 @@ export class VolumeExportsService implements VolumeExports {
           if (!now?.attachment) return `${v.volumeId} was detached`;
           return use ? this.volumes.asService.unusable(use) : undefined;
         },
-        closed: async () => {
-          if (this.#open.get(v.volumeId) === device) this.#open.delete(v.volumeId);
-          await release();
-        },
-      });
-      this.#open.set(v.volumeId, device);
-      return device;
+        closed: release,
+      };
     } catch (err) {
       await release();
       if (err instanceof VolumeIoError) throw err;

@@ -1,0 +1,180 @@
+import cluster from 'node:cluster';
+import { Worker } from 'node:worker_threads';
+import { Readable } from 'node:stream';
+import { Logger, levels } from 'pino';
+import { NbdConfig } from '../../../config/nbd.js';
+import { ExportSession, VolumeExportsService } from '../../../core/volumes/volume-exports.js';
+import { BlobStore, BlobWriter } from '../../../store/blob/blob-store.js';
+import { VolumeStore } from '../../../store/metadata/volume-types.js';
+import { Rpc } from './rpc.js';
+import { ExportSpec, NbdThreadInit, STORE_METHODS } from './protocol.js';
+
+export interface NbdThreadDeps {
+  readonly exports: VolumeExportsService;
+  readonly store: VolumeStore;
+  readonly blobs: BlobStore;
+  readonly durable: () => Promise<void>;
+  /** The data dir when blobs live in its files (SQLite deployments): the thread reads and writes them itself. */
+  readonly fileBlobsDir?: string;
+  readonly log: Logger;
+  readonly logLevel: string;
+}
+
+/** The running NBD server, in its thread. */
+export interface NbdThread {
+  /** nbd://HOST:PORT (nbds:// with TLS). */
+  readonly url: string;
+  /** Stops accepting, lets clients' in-flight requests finish and their devices close (flush), ends the thread. */
+  close(): Promise<void>;
+}
+
+const ALLOWED_STORE_METHODS = new Set<string>(STORE_METHODS);
+
+/** Set by the cluster primary in the environment of the one worker process that runs the NBD server. */
+export const NBD_OWNER_ENV = 'STRONGROOM_NBD_OWNER';
+
+/**
+ * Whether this process runs the NBD server: a single process does; under node:cluster only the worker the
+ * primary marked (NBD_OWNER_ENV) — the thread listens on the port itself, and one listener is all a port takes.
+ */
+export function nbdHere(): boolean {
+  return !cluster.isWorker || process.env[NBD_OWNER_ENV] === '1';
+}
+
+/**
+ * Starts the NBD server in a thread of its own (nbd-thread.ts says why) and answers its calls: opening exports
+ * (VolumeExportsService.openSession: claim, data key, chunk map), usability checks, the metadata store and —
+ * without blob files — the blob store. Snapshots flush a device open there (VolumeExportsService.flushElsewhere).
+ */
+export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Promise<NbdThread> {
+  const init: NbdThreadInit = { nbd: config, logLevel: deps.logLevel, ...(deps.fileBlobsDir ? { fileBlobsDir: deps.fileBlobsDir } : {}) };
+  // Without node:cluster's id, the thread's server listens itself (cluster's shared listening goes through the
+  // process's IPC channel, which a thread does not have); under cluster one worker process runs it (main.ts).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_UNIQUE_ID'));
+  const worker = new Worker(new URL('./nbd-thread.js', import.meta.url), { workerData: init, env });
+  const sessions = new Map<number, ExportSession>();
+  const writers = new Map<string, BlobWriter>();
+  let nextSession = 1;
+  let exited = false;
+
+  const rpc = new Rpc(worker, async (method, args) => {
+    switch (method) {
+      case 'list':
+        return deps.exports.list();
+      case 'open': {
+        const session = await deps.exports.openSession(args[0] as string);
+        if (!session) return undefined;
+        const id = nextSession++;
+        sessions.set(id, session);
+        const dataKey = Buffer.from(session.dataKey.reveal());
+        session.dataKey.wipe();
+        // postMessage copies the answer when this call resolves; this copy is wiped right after.
+        setImmediate(() => dataKey.fill(0));
+        return { session: id, volumeId: session.volumeId, size: session.size, dataKey, map: [...session.map.values()], checkEveryMs: session.checkEveryMs } satisfies ExportSpec;
+      }
+      case 'unusable': {
+        const session = sessions.get(args[0] as number);
+        return session ? session.unusable() : 'the export was closed';
+      }
+      case 'closed': {
+        const id = args[0] as number;
+        const session = sessions.get(id);
+        sessions.delete(id);
+        await session?.closed();
+        return undefined;
+      }
+      case 'store': {
+        const [name, params] = args as [string, unknown[]];
+        if (!ALLOWED_STORE_METHODS.has(name)) throw new Error(`the NBD thread may not call store.${name}`);
+        return (deps.store[name as (typeof STORE_METHODS)[number]] as (...a: unknown[]) => Promise<unknown>).apply(deps.store, params);
+      }
+      case 'durable':
+        return deps.durable();
+      case 'blob.readBytes': {
+        const [id, start, length] = args as [string, number, number];
+        return deps.blobs.readBytes ? deps.blobs.readBytes(id, start, length) : collect(deps.blobs.read(id, { start, end: start + length - 1 }));
+      }
+      case 'blob.create': {
+        const writer = await deps.blobs.create(args[0] as number | undefined);
+        writers.set(writer.id, writer);
+        return writer.id;
+      }
+      case 'blob.commit': {
+        const [id, bytes, options] = args as [string, Uint8Array, { durable?: boolean }];
+        const writer = writers.get(id);
+        if (!writer) throw new Error(`no blob ${id} being written`);
+        writers.delete(id);
+        writer.stream.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        return writer.commit(options);
+      }
+      case 'blob.abort': {
+        const writer = writers.get(args[0] as string);
+        writers.delete(args[0] as string);
+        return writer?.abort();
+      }
+      case 'blob.sync':
+        return deps.blobs.sync?.(args[0] as string[]);
+      case 'blob.size':
+        return deps.blobs.size(args[0] as string);
+      case 'blob.delete':
+        return deps.blobs.delete(args[0] as string);
+      case 'log': {
+        const { level, msg, time: _time, pid: _pid, hostname: _host, ...fields } = JSON.parse(args[0] as string) as Record<string, unknown>;
+        const label = levels.labels[level as number] as 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'fatal' | undefined;
+        deps.log[label ?? 'info'](fields, typeof msg === 'string' ? msg : '');
+        return undefined;
+      }
+      default:
+        throw new Error(`the main thread has no call ${method}`);
+    }
+  });
+
+  const releaseAll = async () => {
+    for (const w of writers.values()) await w.abort().catch(() => undefined);
+    writers.clear();
+    for (const s of sessions.values()) await s.closed().catch(() => undefined);
+    sessions.clear();
+  };
+  worker.on('error', (err) => deps.log.error({ err }, 'nbd: the NBD thread failed'));
+  worker.on('exit', (code) => {
+    exited = true;
+    rpc.failAll(new Error('the NBD thread exited'));
+    if (code !== 0) deps.log.error({ code }, 'nbd: the NBD thread exited; attached volumes are no longer exported');
+    void releaseAll();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (m: { t?: string }) => {
+      if (m?.t !== 'ready') return;
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      resolve();
+    };
+    const onExit = (code: number) => reject(new Error(`the NBD thread exited at start (code ${code})`));
+    worker.on('message', onMessage);
+    worker.once('exit', onExit);
+  });
+  let url: string;
+  try {
+    url = await rpc.call<string>('start');
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  deps.exports.flushElsewhere = (volumeId) => (exited ? Promise.resolve() : rpc.call('flush', volumeId));
+  return {
+    url,
+    async close() {
+      deps.exports.flushElsewhere = undefined;
+      if (!exited) await rpc.call('stop').catch((err: unknown) => deps.log.error({ err }, 'nbd: stopping the NBD thread failed'));
+      await worker.terminate();
+      await releaseAll();
+    },
+  };
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
