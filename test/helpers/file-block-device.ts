@@ -62,7 +62,8 @@ export class FileBlockDevice implements BlockDevice {
     return pieces;
   }
 
-  async write(offset: number, data: Buffer, fua: boolean): Promise<void> {
+  async write(offset: number, given: Buffer | readonly Buffer[], fua: boolean): Promise<void> {
+    const data = Buffer.isBuffer(given) ? given : Buffer.concat(given);
     this.check(offset, data.length);
     this.calls.writes.push([offset, data.length]);
     if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));

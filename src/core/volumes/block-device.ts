@@ -17,14 +17,12 @@ export interface BlockDevice {
    */
   read(offset: number, length: number): Promise<Buffer[]>;
   /**
-   * Writes `data` at `offset`. With `fua` (NBD_CMD_FLAG_FUA) the promise resolves only once the write is
-   * durable; without it, once later reads see it (durable at the next flush at the latest).
-   *
-   * Whole chunks of `data` may be kept as views (no copy) until they are persisted: the caller must not change
-   * `data` after the call (the NBD server reads each payload into its own buffer and drops it). The device
-   * never changes it.
+   * Writes `data` — one buffer, or the pieces of one (in order; the NBD server passes a payload as the socket
+   * reads it came in) — at `offset`. With `fua` (NBD_CMD_FLAG_FUA) the promise resolves only once the write is
+   * durable; without it, once later reads see it (durable at the next flush at the latest). The device copies
+   * what it keeps; the caller must not change `data` before the promise resolves.
    */
-  write(offset: number, data: Buffer, fua: boolean): Promise<void>;
+  write(offset: number, data: Buffer | readonly Buffer[], fua: boolean): Promise<void>;
   /** Makes the range read as zeroes (NBD_CMD_WRITE_ZEROES and NBD_CMD_TRIM); frees what it can. */
   zero(offset: number, length: number, fua: boolean): Promise<void>;
   /**

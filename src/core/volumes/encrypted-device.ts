@@ -14,11 +14,28 @@ function ioError(err: unknown): VolumeIoError {
 }
 
 const zeroFill = (chunk: Buffer, at: number, from: number, to: number) => void chunk.fill(0, at, at + (to - from));
+
+/** Copies bytes [from, to) of `pieces` (one byte string cut in pieces) into `target` at `at`. */
+function copyPieces(pieces: readonly Buffer[], from: number, to: number, target: Buffer, at: number): void {
+  let start = 0;
+  for (const p of pieces) {
+    const end = start + p.length;
+    if (end > from && start < to) {
+      const a = Math.max(from, start);
+      const b = Math.min(to, end);
+      p.copy(target, at + (a - from), a - start, b - start);
+    }
+    if (end >= to) return;
+    start = end;
+  }
+}
 /** What never-written chunks read as: views of it are handed to readers, which only send them (never written to). */
 const ZEROES = Buffer.alloc(CHUNK_BYTES);
 
 /** Decrypted clean chunks kept for reads and read-modify-writes (16 MiB). */
 const CLEAN_CACHE_CHUNKS = 256;
+/** Wiped chunk buffers kept for reuse (16 MiB). */
+const SPARE_CHUNKS = 256;
 /** A segment referenced by at most this many chunks, all of the volume's own, is compacted (of up to 256). */
 const COMPACT_BELOW = 64;
 const COMPACT_PER_PERSIST = 4;
@@ -89,8 +106,12 @@ export class EncryptedBlockDevice implements BlockDevice {
   readonly #syncLanes: Promise<void>[] = Array.from({ length: SYNC_LANES }, () => Promise.resolve());
   #syncNext = 0;
   readonly #clean = new Map<number, Buffer>();
-  /** Chunks that are views of a writer's buffer (whole chunks of a write): read, sealed, never changed in place. */
-  readonly #borrowed = new WeakSet<Buffer>();
+  /**
+   * Plaintext chunk buffers (64 KiB) given back — wiped — for reuse: every chunk in #dirty, #flying and #clean is
+   * the device's own and comes back here when replaced, written out or evicted, so steady writing allocates no
+   * chunk buffers (each allocation is external memory that brings V8's collections nearer). Readers get copies.
+   */
+  readonly #spare: Buffer[] = [];
   /** Read-modify-write bases being decrypted ahead of their write's turn (#prefetch). */
   readonly #prefetched = new Map<number, { ref: ChunkRef; plain: Promise<Buffer> }>();
   #chain: Promise<unknown> = Promise.resolve();
@@ -205,11 +226,13 @@ export class EncryptedBlockDevice implements BlockDevice {
     });
   }
 
-  write(offset: number, data: Buffer, fua: boolean): Promise<void> {
-    this.#prefetch(offset, data.length);
+  write(offset: number, data: Buffer | readonly Buffer[], fua: boolean): Promise<void> {
+    const pieces = Buffer.isBuffer(data) ? [data] : data;
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    this.#prefetch(offset, length);
     return this.#run(async () => {
-      this.#range(offset, data.length);
-      await this.#modify(offset, data.length, (chunk, at, from, to) => data.copy(chunk, at, from, to), data);
+      this.#range(offset, length);
+      await this.#modify(offset, length, (chunk, at, from, to) => copyPieces(pieces, from, to, chunk, at));
       if (fua) await this.#persist(true);
       else if (this.#dirty.size >= MAX_SEGMENT_CHUNKS) await this.#persist(false);
     });
@@ -225,9 +248,15 @@ export class EncryptedBlockDevice implements BlockDevice {
       const endWhole = Math.floor((offset + length) / CHUNK_BYTES);
       if (endWhole > firstWhole) {
         const inside = (i: number) => i >= firstWhole && i < endWhole;
-        for (const i of [...this.#dirty.keys()].filter(inside)) this.#dirty.delete(i);
+        for (const i of [...this.#dirty.keys()].filter(inside)) {
+          this.#giveBack(this.#dirty.get(i));
+          this.#dirty.delete(i);
+        }
         for (const i of [...this.#o.map.keys(), ...this.#written.keys(), ...this.#flying.flatMap((f) => [...f.entries.keys()])].filter(inside)) this.#setDirty(i, null);
-        for (const i of [...this.#clean.keys()].filter(inside)) this.#clean.delete(i);
+        for (const i of [...this.#clean.keys()].filter(inside)) {
+          this.#giveBack(this.#clean.get(i));
+          this.#clean.delete(i);
+        }
         if (offset < firstWhole * CHUNK_BYTES) await this.#modify(offset, firstWhole * CHUNK_BYTES - offset, zeroFill);
         if (offset + length > endWhole * CHUNK_BYTES) await this.#modify(endWhole * CHUNK_BYTES, offset + length - endWhole * CHUNK_BYTES, zeroFill);
       } else {
@@ -290,8 +319,8 @@ export class EncryptedBlockDevice implements BlockDevice {
     }
   }
 
-  /** Applies `edit` to every chunk of [offset, offset+length), each as a writable 64 KiB buffer. */
-  async #modify(offset: number, length: number, edit: (chunk: Buffer, at: number, from: number, to: number) => void, whole?: Buffer): Promise<void> {
+  /** Applies `edit` to every chunk of [offset, offset+length), each as a writable 64 KiB buffer of the device's own. */
+  async #modify(offset: number, length: number, edit: (chunk: Buffer, at: number, from: number, to: number) => void): Promise<void> {
     if (length === 0) return;
     const first = Math.floor(offset / CHUNK_BYTES);
     const last = Math.floor((offset + length - 1) / CHUNK_BYTES);
@@ -302,36 +331,25 @@ export class EncryptedBlockDevice implements BlockDevice {
       const d = this.#dirty.get(i);
       if (d) continue;
       if (d === null) {
-        this.#setDirty(i, zeroChunk());
+        this.#setDirty(i, this.#zeroed());
         continue;
       }
       const flying = this.#flyingGet(i);
       if (flying !== undefined) {
-        this.#setDirty(i, flying ? Buffer.from(flying) : zeroChunk());
+        this.#setDirty(i, flying ? this.#copy(flying) : this.#zeroed());
         continue;
       }
       const base = await this.#committed(i);
       if (!this.#dirty.has(i)) this.#setDirty(i, base);
+      else this.#giveBack(base);
     }
     for (let i = first; i <= last; i++) {
       const chunkStart = i * CHUNK_BYTES;
       const from = Math.max(offset, chunkStart);
       const to = Math.min(offset + length, chunkStart + CHUNK_BYTES);
-      if (whole && to - from === CHUNK_BYTES) {
-        // A whole chunk of a write: kept as a view of the caller's buffer (see BlockDevice.write) — no 64 KiB
-        // allocation and copy per chunk. Never changed or wiped in place (#borrowed).
-        const view = whole.subarray(from - offset, to - offset);
-        this.#borrowed.add(view);
-        this.#setDirty(i, view);
-        continue;
-      }
+      // A dirty chunk is changed in place; otherwise a spare one (the whole chunk is written: no need to zero it).
       let chunk = this.#dirty.get(i);
-      // A borrowed chunk edited in part is copied first (the caller's buffer stays as it was).
-      if (chunk && this.#borrowed.has(chunk)) chunk = Buffer.from(chunk);
-      if (to - from === CHUNK_BYTES || !chunk) {
-        chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-        if (to - from !== CHUNK_BYTES) chunk.fill(0);
-      }
+      if (!chunk) chunk = to - from === CHUNK_BYTES ? this.#take() : this.#zeroed();
       edit(chunk, from - chunkStart, from - offset, to - offset);
       this.#setDirty(i, chunk);
     }
@@ -362,30 +380,53 @@ export class EncryptedBlockDevice implements BlockDevice {
     const pre = this.#prefetched.get(i);
     this.#prefetched.delete(i);
     const c = this.#clean.get(i);
-    if (c) return Buffer.from(c);
-    if (!ref) return zeroChunk();
+    if (c) {
+      // Handed over (it becomes the dirty chunk): no copy.
+      this.#clean.delete(i);
+      return c;
+    }
+    if (!ref) return this.#zeroed();
     if (pre && pre.ref === ref) return pre.plain;
     const [plain] = await this.#o.chunks.readChunks(this.#o.volumeId, this.#o.dataKey.reveal(), [ref]);
     return plain!;
   }
 
   #setDirty(i: number, chunk: Buffer | null): void {
+    const before = this.#dirty.get(i);
+    if (before && before !== chunk) this.#giveBack(before);
     this.#dirty.set(i, chunk);
     const old = this.#clean.get(i);
-    if (old && old !== chunk) this.#scrub(old);
+    if (old && old !== chunk) this.#giveBack(old);
     this.#clean.delete(i);
   }
 
-  /** Wipes a plaintext chunk of the device's own; a view of a caller's buffer (#borrowed) is left as it is. */
-  #scrub(chunk: Buffer): void {
-    if (!this.#borrowed.has(chunk)) chunk.fill(0);
+  /** A spare chunk buffer (contents undefined: the caller overwrites all of it). */
+  #take(): Buffer {
+    return this.#spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+  }
+
+  #zeroed(): Buffer {
+    const b = this.#spare.pop();
+    return b ? b.fill(0) : zeroChunk();
+  }
+
+  #copy(chunk: Buffer): Buffer {
+    const b = this.#take();
+    chunk.copy(b);
+    return b;
+  }
+
+  /** Wipes a plaintext chunk no longer used and keeps it for reuse (up to SPARE_CHUNKS). */
+  #giveBack(chunk: Buffer | null | undefined): void {
+    if (!chunk) return;
+    chunk.fill(0);
+    if (chunk.length === CHUNK_BYTES && this.#spare.length < SPARE_CHUNKS && !this.#closed) this.#spare.push(chunk);
   }
 
   #cache(i: number, plain: Buffer): void {
     if (this.#clean.size >= CLEAN_CACHE_CHUNKS) {
       const oldest = this.#clean.keys().next().value as number;
-      const evicted = this.#clean.get(oldest);
-      if (evicted) this.#scrub(evicted);
+      this.#giveBack(this.#clean.get(oldest));
       this.#clean.delete(oldest);
     }
     this.#clean.set(i, plain);
@@ -478,7 +519,10 @@ export class EncryptedBlockDevice implements BlockDevice {
     for (const [i, c] of sorted) if (c === null) this.#written.set(i, null);
     // Cached unless a later write (dirty, or a newer segment write in progress) has replaced it meanwhile.
     const newer = (i: number) => this.#dirty.has(i) || this.#flying.some((f) => f.entries !== entries && f.entries.has(i));
-    for (const w of written) if (!newer(w.index)) this.#cache(w.index, w.plaintext);
+    for (const w of written) {
+      if (!newer(w.index)) this.#cache(w.index, w.plaintext);
+      else this.#giveBack(w.plaintext);
+    }
   }
 
   /** fsyncs segments in the background, in SYNC_LANES lanes (round robin). */
@@ -543,9 +587,10 @@ export class EncryptedBlockDevice implements BlockDevice {
   }
 
   #wipe(): void {
-    for (const c of this.#dirty.values()) if (c) this.#scrub(c);
-    for (const f of this.#flying) for (const c of f.entries.values()) if (c) this.#scrub(c);
-    for (const c of this.#clean.values()) this.#scrub(c);
+    for (const c of this.#dirty.values()) c?.fill(0);
+    for (const f of this.#flying) for (const c of f.entries.values()) c?.fill(0);
+    for (const c of this.#clean.values()) c.fill(0);
+    this.#spare.length = 0;
     this.#dirty.clear();
     this.#clean.clear();
     this.#o.dataKey.wipe();

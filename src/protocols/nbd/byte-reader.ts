@@ -16,7 +16,8 @@ export class ConnectionEnded extends Error {
 export class ByteReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private waiting: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  /** A read waiting for `n` bytes (`peek`: readPieces, told when they are here and taking them itself). */
+  private waiting: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void; peek?: boolean } | undefined;
   private failure: Error | undefined;
   private readonly onData = (chunk: Buffer) => {
     this.chunks.push(chunk);
@@ -49,6 +50,40 @@ export class ByteReader {
     });
   }
 
+  /**
+   * Resolves with exactly `n` bytes as the pieces they arrived in (views, no copy into one buffer): a large
+   * write's payload arrives in many socket reads, and copying them together would allocate it all again.
+   */
+  async readPieces(n: number): Promise<Buffer[]> {
+    if (n === 0) return [];
+    if (this.waiting) throw new Error('ByteReader: a read is already pending');
+    // Wait until all of it is here (read's waiting, told instead of handed the bytes).
+    while (this.buffered < n) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve, reject) => {
+        this.waiting = { n, resolve: () => resolve(), reject, peek: true };
+        this.stream.resume();
+      });
+    }
+    const pieces: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= left) {
+        pieces.push(first);
+        this.chunks.shift();
+        left -= first.length;
+      } else {
+        pieces.push(first.subarray(0, left));
+        this.chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    this.buffered -= n;
+    if (this.buffered < this.highWater && !this.failure) this.stream.resume();
+    return pieces;
+  }
+
   /** Bytes received and not yet read. */
   get pending(): number {
     return this.buffered;
@@ -70,7 +105,7 @@ export class ByteReader {
     const w = this.waiting;
     if (!w || this.buffered < w.n) return;
     this.waiting = undefined;
-    w.resolve(this.take(w.n));
+    w.resolve(w.peek ? Buffer.alloc(0) : this.take(w.n));
   }
 
   private fail(err: Error): void {

@@ -106,10 +106,10 @@ export class Transmission {
       }
       const cost = isWrite || req.type === Cmd.READ ? Math.min(req.length, this.limits.maxPayload) : 0;
       await this.reserve(cost);
-      let payload: Buffer | undefined;
+      let payload: Buffer[] | undefined;
       if (isWrite) {
         try {
-          payload = await reader.read(req.length);
+          payload = await reader.readPieces(req.length);
         } catch (err) {
           this.release(cost);
           throw err;
@@ -143,7 +143,7 @@ export class Transmission {
     wake?.();
   }
 
-  private async serve(req: Request, payload: Buffer | undefined, size: number): Promise<void> {
+  private async serve(req: Request, payload: Buffer[] | undefined, size: number): Promise<void> {
     const cost = req.type === Cmd.WRITE || req.type === Cmd.READ ? Math.min(req.length, this.limits.maxPayload) : 0;
     let released = false;
     const done = () => {
@@ -166,7 +166,7 @@ export class Transmission {
     }
   }
 
-  private async perform(req: Request, payload: Buffer | undefined, size: number): Promise<Buffer[] | undefined> {
+  private async perform(req: Request, payload: Buffer[] | undefined, size: number): Promise<Buffer[] | undefined> {
     const { device } = this.session;
     const { offset, length } = req;
     const fua = (req.flags & CmdFlag.FUA) !== 0;
