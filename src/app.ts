@@ -265,6 +265,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
   const volumeExports = new VolumeExportsService(volumes, stores.leases, {
     ...(options.leases?.holder !== undefined ? { holder: options.leases.holder } : {}),
+    now: () => clock.now(),
     ...options.volumes,
   });
   const ec2Definition = { ...ec2Service(volumes, kmsClient, stores.identityPolicies, clock), audit } as QueryService;

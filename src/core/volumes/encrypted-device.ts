@@ -63,12 +63,26 @@ export interface EncryptedDeviceOptions {
   readonly chunks: ChunkStore;
   /** The volume's chunk map as committed (index → reference). */
   readonly map: Map<number, ChunkRef>;
-  /** Why the device may no longer be used (CMK disabled or deleted, grant revoked, volume detached, lease lost), or undefined. */
-  readonly unusable: () => Promise<string | undefined>;
+  /**
+   * Why the device may no longer be used (CMK disabled or deleted, grant revoked, volume detached, lease lost), or
+   * undefined. A Stop with `flushFirst` (a DetachVolume without Force) makes what was acknowledged durable first.
+   */
+  readonly unusable: () => Promise<string | Stop | undefined>;
   /** How often `unusable` is asked, at most (ms). */
   readonly checkEveryMs: number;
   /** Called once when the device closes (releases the open claim). */
   readonly closed: () => Promise<void>;
+  /**
+   * Called once the device has stopped (detached, CMK unusable, claim lost), before its client disconnects:
+   * gives up the open claim, so the volume may be opened again at once.
+   */
+  readonly stopped?: () => Promise<void>;
+}
+
+/** Why a device stops, and whether it first makes every acknowledged write durable (a graceful stop). */
+export interface Stop {
+  readonly reason: string;
+  readonly flushFirst: boolean;
 }
 
 /**
@@ -116,15 +130,24 @@ export class EncryptedBlockDevice implements BlockDevice {
   readonly #prefetched = new Map<number, { ref: ChunkRef; plain: Promise<Buffer> }>();
   #chain: Promise<unknown> = Promise.resolve();
   #failed: VolumeIoError | undefined;
+  /** A stop asked for (stop(), or seen by a read): applied by the next operation of the chain. */
+  #stopping: Stop | undefined;
+  /** `stopped` was called. */
+  #stopNoted = false;
   #closed = false;
   #lastCheck = 0;
   #genNext = 0;
   #genEnd = 0;
 
+  /** Checks `unusable` every checkEveryMs while the device is open, so that an idle client's device stops too. */
+  readonly #watch: NodeJS.Timeout;
+
   constructor(options: EncryptedDeviceOptions) {
     this.#o = options;
     this.size = options.size;
     this.#lastCheck = Date.now();
+    this.#watch = setInterval(() => void this.check(), Math.max(20, options.checkEveryMs));
+    this.#watch.unref();
   }
 
   /**
@@ -137,7 +160,7 @@ export class EncryptedBlockDevice implements BlockDevice {
    */
   async read(offset: number, length: number): Promise<Buffer[]> {
     try {
-      await this.#guard();
+      await this.#guard(false);
       this.#range(offset, length);
       try {
         return await this.#read(offset, length);
@@ -209,7 +232,7 @@ export class EncryptedBlockDevice implements BlockDevice {
    */
   async extents(offset: number, length: number, maxExtents: number): Promise<Extent[]> {
     try {
-      await this.#guard();
+      await this.#guard(false);
       this.#range(offset, length);
     } catch (err) {
       throw ioError(err);
@@ -271,12 +294,41 @@ export class EncryptedBlockDevice implements BlockDevice {
     return this.#run(() => this.#persist(true));
   }
 
+  /**
+   * Stops the device (DetachVolume): the operations queued behind the one running now fail with ESHUTDOWN, and
+   * so does every later one. `flushFirst` (without Force): every write acknowledged before is made durable
+   * first; otherwise (Force) what was not flushed is dropped — as a force-detached EBS volume loses what the
+   * instance had not written out. Resolves once the device has stopped.
+   */
+  async stop(reason: string, flushFirst: boolean): Promise<void> {
+    this.#stopping ??= { reason, flushFirst };
+    if (!flushFirst) this.#stopping = { reason, flushFirst: false };
+    await this.check(true);
+  }
+
+  /**
+   * Asks `unusable` now (not waiting for an operation; the NBD server's idle clients too) and applies the answer
+   * in the chain: a device that must stop stops even when its client sends nothing. `always`: even if it was
+   * asked less than checkEveryMs ago.
+   */
+  check(always = false): Promise<void> {
+    const p = this.#chain.then(() => this.#guard(true, always));
+    this.#chain = p.catch(() => undefined);
+    return p.catch(async () => {
+      if (this.#failed === undefined || this.#stopNoted) return;
+      this.#stopNoted = true;
+      clearInterval(this.#watch);
+      await this.#o.stopped?.().catch(() => undefined);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
       await this.#run(() => this.#persist(true));
     } finally {
       this.#closed = true;
+      clearInterval(this.#watch);
       this.#wipe();
       await this.#o.closed();
     }
@@ -285,7 +337,7 @@ export class EncryptedBlockDevice implements BlockDevice {
   /** Runs `op` after every earlier operation, once the device is known usable. */
   #run<T>(op: () => Promise<T>): Promise<T> {
     const p = this.#chain.then(async () => {
-      await this.#guard();
+      await this.#guard(true);
       try {
         return await op();
       } catch (err) {
@@ -296,21 +348,36 @@ export class EncryptedBlockDevice implements BlockDevice {
     return p;
   }
 
-  async #guard(): Promise<void> {
+  /**
+   * Throws once the device may not be used. A stop is applied only in the chain (`inChain`), where no other
+   * operation runs: a graceful one persists first, and the data key is wiped only after the write-behind in
+   * progress (it still seals with it) — never under a write. A read (outside the chain) that finds the device
+   * must stop fails and leaves the stop to the chain.
+   */
+  async #guard(inChain: boolean, always = false): Promise<void> {
     if (this.#closed) throw new VolumeIoError('the device is closed', 'shutdown');
     if (this.#failed) throw this.#failed;
-    if (Date.now() - this.#lastCheck < this.#o.checkEveryMs) return;
-    const reason = await this.#o.unusable().catch(() => undefined);
-    this.#lastCheck = Date.now();
-    if (reason !== undefined) {
-      // Stopped: what was not flushed is dropped, the data key wiped. The client must disconnect.
-      this.#failed = new VolumeIoError(reason, 'shutdown');
-      // A write-behind persist in progress finishes first (its writes were acknowledged; it still has the key).
-      const wipe = () => this.#wipe();
-      if (this.#flying.length > 0) void Promise.allSettled(this.#flying.map((f) => f.done)).then(wipe);
-      else wipe();
-      throw this.#failed;
+    if (this.#stopping === undefined && (always || Date.now() - this.#lastCheck >= this.#o.checkEveryMs)) {
+      const found = await this.#o.unusable().catch(() => undefined);
+      this.#lastCheck = Date.now();
+      if (found !== undefined) this.#stopping ??= typeof found === 'string' ? { reason: found, flushFirst: false } : found;
     }
+    const stop = this.#stopping;
+    if (stop === undefined) return;
+    if (!inChain) {
+      void this.check();
+      throw new VolumeIoError(stop.reason, 'shutdown');
+    }
+    if (this.#failed) throw this.#failed;
+    // A graceful stop: what was acknowledged is made durable (if that fails, the device stops all the same).
+    if (stop.flushFirst) await this.#persist(true).catch(() => undefined);
+    // Stopped: what was not flushed is dropped, the data key wiped. The client must disconnect.
+    this.#failed ??= new VolumeIoError(stop.reason, 'shutdown');
+    // A write-behind persist in progress finishes first (its writes were acknowledged; it still has the key).
+    const wipe = () => this.#wipe();
+    if (this.#flying.length > 0) void Promise.allSettled(this.#flying.map((f) => f.done)).then(wipe);
+    else wipe();
+    throw this.#failed;
   }
 
   #range(offset: number, length: number): void {

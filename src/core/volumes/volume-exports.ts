@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Leases } from '../leases/leases.js';
 import { ChunkRef, VolumeRecord } from '../../store/metadata/volume-types.js';
 import { BlockDevice, VolumeExports, VolumeIoError } from './block-device.js';
-import { EncryptedBlockDevice } from './encrypted-device.js';
+import { EncryptedBlockDevice, Stop } from './encrypted-device.js';
 import { GrantUse, ebsContext } from './volume-kms.js';
 import { VOLUME_ID, Volumes } from './volumes.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
@@ -14,6 +15,8 @@ export interface VolumeExportOptions {
   readonly checkEveryMs?: number;
   /** Who holds the claims (default: this process). */
   readonly holder?: string;
+  /** The clock the leases' expiries are in (the domain clock). */
+  readonly now?: () => number;
 }
 
 const GiB = 2 ** 30;
@@ -26,8 +29,8 @@ export interface ExportSession {
   /** The volume's chunk map as committed (index → reference). */
   readonly map: Map<number, ChunkRef>;
   readonly checkEveryMs: number;
-  /** Why the volume may no longer be used (CMK, grant, detached, claim lost), or undefined. */
-  unusable(): Promise<string | undefined>;
+  /** Why the volume may no longer be used (CMK, grant, detached, claim lost), or undefined; a Stop to flush first (DetachVolume without Force). */
+  unusable(): Promise<string | Stop | undefined>;
   /** Releases the claim (once the device has closed). */
   closed(): Promise<void>;
 }
@@ -44,6 +47,7 @@ export class VolumeExportsService implements VolumeExports {
   readonly #ttl: number;
   readonly #check: number;
   readonly #holder: string;
+  readonly #now: () => number;
   /** The devices open in this process, by volume id. */
   readonly #open = new Map<string, EncryptedBlockDevice>();
 
@@ -55,8 +59,35 @@ export class VolumeExportsService implements VolumeExports {
     this.#ttl = options.leaseTtlMs ?? 15_000;
     this.#check = options.checkEveryMs ?? 1_000;
     this.#holder = options.holder ?? `${process.pid}`;
+    this.#now = options.now ?? Date.now;
     volumes.beforeSnapshot = (volumeId) => this.flushIfOpen(volumeId);
+    volumes.stopExport = (volumeId, force) => this.stopExport(volumeId, force);
   }
+
+  /**
+   * DetachVolume's stop (Volumes.detach). A device open in this process (or its NBD thread) is stopped
+   * directly: with `force` after the operation it is running (unflushed writes dropped), without once it has
+   * flushed; either way its claim is given up at once. A device open on another node sees the detach at its
+   * next check (every checkEveryMs, idle or not): without `force` this waits until it has flushed and given up
+   * its claim — a few checks at most; a node that does not answer (dead or cut off) is not waited for past that,
+   * and its device stops without flushing when it next looks.
+   */
+  async stopExport(volumeId: string, force: boolean): Promise<void> {
+    const reason = `${volumeId} was detached${force ? ' (forced: writes not flushed are lost)' : ''}`;
+    await this.#open.get(volumeId)?.stop(reason, !force);
+    await this.stopElsewhere?.(volumeId, reason, !force).catch(() => undefined);
+    if (force) return;
+    const name = `ebs-volume:${volumeId}`;
+    const until = Date.now() + Math.max(5_000, 5 * this.#check);
+    while (Date.now() < until) {
+      const lease = await this.leases.current(name).catch(() => undefined);
+      if (!lease || lease.expiresAt <= this.#now()) return;
+      await sleep(Math.min(100, this.#check));
+    }
+  }
+
+  /** Stops the volume's device where it is open outside this thread (the NBD thread sets it). */
+  stopElsewhere: ((volumeId: string, reason: string, flushFirst: boolean) => Promise<void>) | undefined;
 
   /**
    * Flushes the volume's device if it is open in this process: a snapshot then holds every write its client
@@ -78,14 +109,11 @@ export class VolumeExportsService implements VolumeExports {
   async open(exportName: string): Promise<BlockDevice | undefined> {
     const session = await this.openSession(exportName);
     if (!session) return undefined;
-    const device: EncryptedBlockDevice = new EncryptedBlockDevice({
-      ...session,
-      chunks: this.volumes.chunks,
-      closed: async () => {
-        if (this.#open.get(session.volumeId) === device) this.#open.delete(session.volumeId);
-        await session.closed();
-      },
-    });
+    const closed = async () => {
+      if (this.#open.get(session.volumeId) === device) this.#open.delete(session.volumeId);
+      await session.closed();
+    };
+    const device: EncryptedBlockDevice = new EncryptedBlockDevice({ ...session, chunks: this.volumes.chunks, closed, stopped: closed });
     this.#open.set(session.volumeId, device);
     return device;
   }
@@ -142,7 +170,9 @@ export class VolumeExportsService implements VolumeExports {
         unusable: async () => {
           if (lost) return `${v.volumeId} was opened elsewhere (its claim expired)`;
           const now = await store.getVolume(v.volumeId);
-          if (!now?.attachment) return `${v.volumeId} was detached`;
+          // Another attachment than the one opened: detached (and attached again) meanwhile.
+          if (!now?.attachment || now.attachment.attachTime !== v.attachment!.attachTime) return `${v.volumeId} was detached`;
+          if (now.attachment.detaching) return { reason: `${v.volumeId} was detached`, flushFirst: true };
           return use ? this.volumes.asService.unusable(use) : undefined;
         },
         closed: release,

@@ -79,6 +79,12 @@ export function snapshotNotFound(id: string): AwsError {
 export class Volumes {
   /** Called before a snapshot of a volume is taken (VolumeExportsService: flush its device if open here). */
   beforeSnapshot: (volumeId: string) => Promise<void> = async () => undefined;
+  /**
+   * Called by DetachVolume once the detach is recorded (VolumeExportsService): stops the volume's device. With
+   * `force` it stops at once and what was not flushed is lost; without, it resolves once the device — open in
+   * this process or on another node — has made every acknowledged write durable and stopped (or nothing is open).
+   */
+  stopExport: (volumeId: string, force: boolean) => Promise<void> = async () => undefined;
 
   constructor(
     readonly store: VolumeStore,
@@ -184,12 +190,35 @@ export class Volumes {
     return { ...v, state: 'in-use', attachment };
   }
 
-  async detach(scope: VolumeScope, volumeId: string, instanceId: string | undefined): Promise<VolumeRecord> {
+  /**
+   * DetachVolume. The InstanceId and Device named must be the attachment's (InvalidAttachment.NotFound
+   * otherwise, as EC2 answers). Without `force` the detach is graceful — the attachment shows 'detaching' while
+   * the device open on the volume (any node) makes what its client was acknowledged durable and stops, then the
+   * volume is 'available': as an instance that unmounted first. With `force` the volume is 'available' at once
+   * and the device stops after the operation it is running, dropping what was not flushed — AWS's "data loss or
+   * a corrupted file system". Either way the NBD export goes and the client gets ESHUTDOWN.
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachVolume.html
+   */
+  async detach(scope: VolumeScope, volumeId: string, target: { instanceId?: string; device?: string; force?: boolean } = {}): Promise<VolumeRecord> {
     const v = await this.getVolume(scope, volumeId);
-    if (!v.attachment || (instanceId !== undefined && v.attachment.instanceId !== instanceId)) {
-      throw bad('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
+    const a = v.attachment;
+    if (!a) throw bad('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
+    if ((target.instanceId !== undefined && a.instanceId !== target.instanceId) || (target.device !== undefined && a.device !== target.device)) {
+      const to = target.instanceId ?? a.instanceId;
+      throw bad('InvalidAttachment.NotFound', `The volume '${volumeId}' is not attached to instance '${to}'${target.device !== undefined ? ` as device '${target.device}'` : ''}.`);
     }
-    if (!(await this.store.updateVolume(volumeId, 'in-use', { state: 'available', attachment: null }))) throw bad('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
+    const detached = () => this.store.updateVolume(volumeId, 'in-use', { state: 'available', attachment: null });
+    const incorrect = () => bad('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
+    if (target.force === true) {
+      if (!(await detached())) throw incorrect();
+      await this.stopExport(volumeId, true);
+      return v;
+    }
+    if (!(await this.store.updateVolume(volumeId, 'in-use', { attachment: { ...a, detaching: true } }))) throw incorrect();
+    await this.stopExport(volumeId, false);
+    // Unless a forced detach (and perhaps another attach) came meanwhile: that one decided.
+    const now = await this.store.getVolume(volumeId);
+    if (now?.attachment?.attachTime === a.attachTime) await detached();
     return v;
   }
 

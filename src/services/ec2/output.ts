@@ -16,7 +16,7 @@ export function volumeOutput(v: VolumeRecord): Record<string, unknown> {
     AvailabilityZone: v.availabilityZone,
     State: v.state,
     CreateTime: v.createTime,
-    Attachments: v.attachment ? [attachmentOutput(v, 'attached')] : [],
+    Attachments: v.attachment ? [attachmentOutput(v, v.attachment.detaching ? 'detaching' : 'attached')] : [],
     Encrypted: v.encrypted,
     ...(v.dataKey.kind === 'kms' ? { KmsKeyId: v.dataKey.keyArn } : {}),
   };

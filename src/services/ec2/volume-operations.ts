@@ -50,7 +50,7 @@ const VOLUME_FIELDS = {
   'attachment.delete-on-termination': (v: VolumeRecord) => (v.attachment ? 'false' : undefined),
   'attachment.device': (v: VolumeRecord) => v.attachment?.device,
   'attachment.instance-id': (v: VolumeRecord) => v.attachment?.instanceId,
-  'attachment.status': (v: VolumeRecord) => (v.attachment ? 'attached' : undefined),
+  'attachment.status': (v: VolumeRecord) => (v.attachment ? (v.attachment.detaching ? 'detaching' : 'attached') : undefined),
   'availability-zone': (v: VolumeRecord) => v.availabilityZone,
   'create-time': (v: VolumeRecord) => new Date(v.createTime).toISOString(),
   encrypted: (v: VolumeRecord) => String(v.encrypted),
@@ -110,7 +110,11 @@ export const AttachVolume = ec2Operation<{ VolumeId: string; InstanceId: string;
   },
 });
 
-/** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachVolume.html — the NBD export goes; an open client's I/O stops. */
+/**
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DetachVolume.html — the NBD export goes and an open
+ * client's I/O stops (ESHUTDOWN): without Force once the device has flushed what it acknowledged, with Force at
+ * once, unflushed writes lost. Answers 'detaching', as EC2 does; the volume is 'available' when it returns.
+ */
 export const DetachVolume = ec2Operation<{ VolumeId: string; InstanceId?: string; Device?: string; Force?: boolean }>({
   name: 'DetachVolume',
   readOnly: false,
@@ -118,7 +122,11 @@ export const DetachVolume = ec2Operation<{ VolumeId: string; InstanceId?: string
   handle: async (input, call) => {
     checkVolumeId(input.VolumeId);
     if (input.InstanceId !== undefined) checkInstanceId(input.InstanceId);
-    const v = await call.volumes.detach(call.scope, input.VolumeId, input.InstanceId);
+    const v = await call.volumes.detach(call.scope, input.VolumeId, {
+      ...(input.InstanceId !== undefined ? { instanceId: input.InstanceId } : {}),
+      ...(input.Device !== undefined ? { device: input.Device } : {}),
+      ...(input.Force !== undefined ? { force: input.Force } : {}),
+    });
     return attachmentOutput(v, 'detaching');
   },
 });

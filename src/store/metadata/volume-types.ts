@@ -15,6 +15,8 @@ export interface VolumeAttachment {
   readonly device: string;
   /** epoch ms */
   readonly attachTime: number;
+  /** A DetachVolume without Force is under way: the device open on the volume (on any node) flushes and stops. */
+  readonly detaching?: boolean;
 }
 
 export interface VolumeRecord {

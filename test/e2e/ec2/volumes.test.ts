@@ -50,7 +50,11 @@ out['byInstance'] = [x['VolumeId'] for x in ec2.describe_volumes(Filters=[{'Name
 out['attachTwice'] = error_of(ec2.attach_volume, VolumeId=v, InstanceId='i-0fedcba9876543210', Device='/dev/sdg')
 out['deleteInUse'] = error_of(ec2.delete_volume, VolumeId=v)
 out['detachOther'] = error_of(ec2.detach_volume, VolumeId=v, InstanceId='i-0fedcba9876543210')
-out['detach'] = ec2.detach_volume(VolumeId=v)['State']
+out['detachOtherDevice'] = error_of(ec2.detach_volume, VolumeId=v, InstanceId='i-0123456789abcdef0', Device='/dev/sdz')
+out['stillAttached'] = ec2.describe_volumes(VolumeIds=[v])['Volumes'][0]['State']
+out['detach'] = ec2.detach_volume(VolumeId=v, InstanceId='i-0123456789abcdef0', Device='/dev/sdf')['State']
+out['detachedState'] = ec2.describe_volumes(VolumeIds=[v])['Volumes'][0]['State']
+out['detachAgain'] = error_of(ec2.detach_volume, VolumeId=v)
 ec2.delete_volume(VolumeId=v)
 out['deleted'] = error_of(ec2.describe_volumes, VolumeIds=[v])
 out['deleteAgain'] = error_of(ec2.delete_volume, VolumeId=v)
@@ -120,7 +124,15 @@ describe('EC2 volumes over HTTP with boto3: create, describe (filters, paging), 
     assert.deepEqual(out.byInstance, [out.ids[0]]);
     assert.equal(out.attachTwice.code, 'VolumeInUse');
     assert.equal(out.deleteInUse.code, 'VolumeInUse');
-    assert.equal(out.detachOther.code, 'IncorrectState');
+    // Another instance (or device) than the attachment's: EC2's InvalidAttachment.NotFound, and nothing changes.
+    assert.equal(out.detachOther.code, 'InvalidAttachment.NotFound');
+    assert.equal(out.detachOther.status, 400);
+    assert.match(out.detachOther.message, /is not attached to instance 'i-0fedcba9876543210'/);
+    assert.equal(out.detachOtherDevice.code, 'InvalidAttachment.NotFound');
+    assert.equal(out.stillAttached, 'in-use');
+    assert.equal(out.detachedState, 'available');
+    assert.equal(out.detachAgain.code, 'IncorrectState');
+    assert.match(out.detachAgain.message, /is in the 'available' state/);
     assert.equal(out.detach, 'detaching');
     assert.equal(out.deleted.code, 'InvalidVolume.NotFound');
     assert.equal(out.deleteAgain.code, 'InvalidVolume.NotFound');

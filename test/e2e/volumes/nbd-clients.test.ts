@@ -49,7 +49,7 @@ describe('attached volumes as NBD disks, with real clients (nbdinfo, nbdcopy, qe
   it('a volume that is not attached, or does not exist, is an unknown export', async () => {
     const app = server.app;
     const attached = await attachedVolume(server);
-    await app.volumes.detach(SCOPE, attached.volumeId, undefined);
+    await app.volumes.detach(SCOPE, attached.volumeId);
     for (const id of [attached.volumeId, 'vol-0123456789abcdef0', 'not-a-volume']) {
       const r = await runTool('nbdinfo', [`${server.nbdUrl}/${id}`], 60_000, LIBNBD_DEBUG);
       assert.notEqual(r.code, 0, id);

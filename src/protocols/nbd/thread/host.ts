@@ -162,10 +162,12 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
     throw err;
   }
   deps.exports.flushElsewhere = (volumeId) => (exited ? Promise.resolve() : rpc.call('flush', volumeId));
+  deps.exports.stopElsewhere = (volumeId, reason, flushFirst) => (exited ? Promise.resolve() : rpc.call('stopDevice', volumeId, reason, flushFirst));
   return {
     url,
     async close() {
       deps.exports.flushElsewhere = undefined;
+      deps.exports.stopElsewhere = undefined;
       if (!exited) await rpc.call('stop').catch((err: unknown) => deps.log.error({ err }, 'nbd: stopping the NBD thread failed'));
       await worker.terminate();
       await releaseAll();

@@ -18,7 +18,7 @@ import { NbdConfig } from '../../../config/nbd.js';
 import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
 import { BlockDevice, VolumeExports } from '../../../core/volumes/block-device.js';
 import { ChunkStore } from '../../../core/volumes/chunk-store.js';
-import { EncryptedBlockDevice } from '../../../core/volumes/encrypted-device.js';
+import { EncryptedBlockDevice, Stop } from '../../../core/volumes/encrypted-device.js';
 import { FsBlobStore } from '../../../store/blob/fs/fs-blob-store.js';
 import { ChunkRef, VolumeStore } from '../../../store/metadata/volume-types.js';
 import { startNbd } from '../start.js';
@@ -51,6 +51,10 @@ class ThreadExports implements VolumeExports {
     if (!spec) return undefined;
     const key = Buffer.from(spec.dataKey);
     spec.dataKey.fill(0);
+    const closed = async () => {
+      if (this.#devices.get(spec.volumeId) === device) this.#devices.delete(spec.volumeId);
+      await this.rpc.call('closed', spec.session);
+    };
     const device: EncryptedBlockDevice = new EncryptedBlockDevice({
       volumeId: spec.volumeId,
       size: spec.size,
@@ -58,11 +62,10 @@ class ThreadExports implements VolumeExports {
       chunks: this.chunks,
       map: new Map(spec.map.map((r: ChunkRef) => [r.index, r])),
       checkEveryMs: spec.checkEveryMs,
-      unusable: () => this.rpc.call<string | undefined>('unusable', spec.session),
-      closed: async () => {
-        if (this.#devices.get(spec.volumeId) === device) this.#devices.delete(spec.volumeId);
-        await this.rpc.call('closed', spec.session);
-      },
+      unusable: () => this.rpc.call<string | Stop | undefined>('unusable', spec.session),
+      closed,
+      // Stopped (detached, CMK unusable): the claim is given up before the client disconnects ('closed' twice is harmless).
+      stopped: closed,
     });
     this.#devices.set(spec.volumeId, device);
     return device;
@@ -70,6 +73,11 @@ class ThreadExports implements VolumeExports {
 
   async flush(volumeId: string): Promise<void> {
     await this.#devices.get(volumeId)?.flush();
+  }
+
+  /** DetachVolume: stops the volume's device if open here (EncryptedBlockDevice.stop). */
+  async stop(volumeId: string, reason: string, flushFirst: boolean): Promise<void> {
+    await this.#devices.get(volumeId)?.stop(reason, flushFirst);
   }
 }
 
@@ -86,6 +94,8 @@ async function main(): Promise<void> {
       }
       case 'flush':
         return exports!.flush(args[0] as string);
+      case 'stopDevice':
+        return exports!.stop(args[0] as string, args[1] as string, args[2] as boolean);
       case 'stop':
         await stop?.();
         stop = undefined;
