@@ -15,6 +15,7 @@ OPERATIONS = [
     "EnableEbsEncryptionByDefault", "DisableEbsEncryptionByDefault", "GetEbsEncryptionByDefault",
     "GetEbsDefaultKmsKeyId", "ModifyEbsDefaultKmsKeyId", "ResetEbsDefaultKmsKeyId",
     "CreateTags", "DeleteTags",
+    "ModifySnapshotAttribute", "DescribeSnapshotAttribute", "ResetSnapshotAttribute",
 ]
 DROP = ("documentation", "deprecatedMessage", "documentationUrl")
 

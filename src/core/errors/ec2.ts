@@ -14,6 +14,9 @@ export const Ec2Errors = defineErrors({
   /** EC2's 'The server is overloaded and can't handle the request' (Strongroom: sealed); retried by the SDKs. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html */
   Unavailable: { status: 503, fault: 'server', retryable: true },
   InvalidAction: { status: 400, fault: 'client' },
+  /** A user id or group of ModifySnapshotAttribute's createVolumePermission that is not valid (as for image attributes). */
+  InvalidAMIAttributeItemValue: { status: 400, fault: 'client' },
+  OperationNotPermitted: { status: 400, fault: 'client' },
   'InvalidAttachment.NotFound': { status: 400, fault: 'client' },
   InvalidParameter: { status: 400, fault: 'client' },
   InvalidParameterCombination: { status: 400, fault: 'client' },

@@ -38,6 +38,8 @@ export interface VolumeKmsAsService {
   unusable(use: GrantUse): Promise<string | undefined>;
   /** Retires the grant (DeleteVolume), recorded as EBS's RetireGrant. */
   retire(use: GrantUse): Promise<void>;
+  /** Whether the key is an AWS managed key (aws/ebs): its snapshots cannot be shared. Not recorded: no KMS call. */
+  awsManaged(keyArn: string): Promise<boolean>;
 }
 
 /** The principal EBS's grants name. */

@@ -64,6 +64,14 @@ function notPending(s: SnapshotRecord): void {
   if (s.state !== 'completed') throw bad('IncorrectState', `Snapshot '${s.snapshotId}' is not 'completed' (it is '${s.state}').`);
 }
 
+/**
+ * Whether `accountId` may make volumes and copies of the snapshot: its owner, an account it is shared with, or
+ * anyone when it is public (createVolumePermission group `all`).
+ */
+export function restorableBy(s: SnapshotRecord, accountId: string): boolean {
+  return s.accountId === accountId || s.createVolumePermission?.public === true || (s.createVolumePermission?.userIds.includes(accountId) ?? false);
+}
+
 export function snapshotNotFound(id: string): AwsError {
   return bad('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
 }
@@ -106,8 +114,42 @@ export class Volumes {
     return s;
   }
 
+  /** A snapshot of the account, or shared with it or public (createVolumePermission): what CreateVolume and CopySnapshot may read. */
+  async getRestorableSnapshot(scope: VolumeScope, snapshotId: string): Promise<SnapshotRecord> {
+    const s = SNAPSHOT_ID.test(snapshotId) ? await this.store.getSnapshot(snapshotId) : undefined;
+    if (!s || s.region !== scope.region || !restorableBy(s, scope.accountId)) throw snapshotNotFound(snapshotId);
+    return s;
+  }
+
+  /**
+   * ModifySnapshotAttribute's createVolumePermission (the owner only): accounts and the group `all` added or
+   * removed. AWS's rules: an encrypted snapshot cannot be made public, and one encrypted under the AWS managed
+   * key (aws/ebs) cannot be shared at all — the other account could never use that key; one under a customer
+   * managed key can, and the other account then needs access to that key (its key policy) to use it.
+   * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html
+   */
+  async modifyCreateVolumePermission(scope: VolumeScope, snapshotId: string, change: { add: boolean; userIds: readonly string[]; group: boolean }): Promise<void> {
+    const s = await this.getSnapshot(scope, snapshotId);
+    if (change.add && change.group && s.encrypted) throw bad('OperationNotPermitted', 'Encrypted snapshots cannot be shared publicly.');
+    if (change.add && change.userIds.length > 0 && s.dataKey.kind === 'kms' && (await this.asService.awsManaged(s.dataKey.keyArn))) {
+      throw bad('OperationNotPermitted', 'Encrypted snapshots with EBS default key cannot be shared');
+    }
+    const cur = s.createVolumePermission ?? { userIds: [], public: false };
+    // The owner is never listed (it may always use its own snapshot).
+    const others = change.userIds.filter((id) => id !== s.accountId);
+    const userIds = change.add ? [...new Set([...cur.userIds, ...others])] : cur.userIds.filter((id) => !others.includes(id));
+    const isPublic = change.group ? change.add : cur.public;
+    await this.store.updateSnapshot(snapshotId, { createVolumePermission: userIds.length > 0 || isPublic ? { userIds, public: isPublic } : null });
+  }
+
+  /** ResetSnapshotAttribute: the snapshot is private again (the owner only). */
+  async resetCreateVolumePermission(scope: VolumeScope, snapshotId: string): Promise<void> {
+    await this.getSnapshot(scope, snapshotId);
+    await this.store.updateSnapshot(snapshotId, { createVolumePermission: null });
+  }
+
   async createVolume(scope: VolumeScope, input: CreateVolumeInput, kms: KmsInRegion): Promise<VolumeRecord> {
-    const snapshot = input.snapshotId !== undefined ? await this.getSnapshot(scope, input.snapshotId) : undefined;
+    const snapshot = input.snapshotId !== undefined ? await this.getRestorableSnapshot(scope, input.snapshotId) : undefined;
     if (snapshot) notPending(snapshot);
     const volumeType = input.volumeType ?? 'gp2';
     const limits = SIZE_LIMITS[volumeType];
@@ -264,7 +306,7 @@ export class Volumes {
    * CMK and every chunk re-sealed (the source's key is opened as the caller: kms:Decrypt on it).
    */
   async copySnapshot(scope: VolumeScope, input: CopySnapshotInput, kms: KmsInRegion): Promise<SnapshotRecord> {
-    const src = await this.getSnapshot({ accountId: scope.accountId, region: input.sourceRegion }, input.sourceSnapshotId);
+    const src = await this.getRestorableSnapshot({ accountId: scope.accountId, region: input.sourceRegion }, input.sourceSnapshotId);
     notPending(src);
     const defaults = await this.store.getDefaults(scope.accountId, scope.region);
     const encrypted = src.encrypted || input.encrypted === true || defaults.encryptionByDefault;

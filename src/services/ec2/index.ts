@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { Ec2Codec } from '../../protocols/query/ec2-codec.js';
 import { QueryServiceModel } from '../../protocols/query/query-model.js';
 import { Ec2Operation } from './call.js';
-import { CopySnapshot, CreateSnapshot, DeleteSnapshot, DescribeSnapshots } from './snapshot-operations.js';
+import {
+  CopySnapshot, CreateSnapshot, DeleteSnapshot, DescribeSnapshotAttribute, DescribeSnapshots, ModifySnapshotAttribute, ResetSnapshotAttribute,
+} from './snapshot-operations.js';
 import {
   DisableEbsEncryptionByDefault, EnableEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, GetEbsEncryptionByDefault, ModifyEbsDefaultKmsKeyId, ResetEbsDefaultKmsKeyId,
 } from './settings-operations.js';
@@ -17,7 +19,7 @@ export const EC2_OPERATIONS: ReadonlyMap<string, Ec2Operation> = new Map(
   [
     CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume, DetachVolume, CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot,
     EnableEbsEncryptionByDefault, DisableEbsEncryptionByDefault, GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, ModifyEbsDefaultKmsKeyId, ResetEbsDefaultKmsKeyId,
-    CreateTags, DeleteTags,
+    CreateTags, DeleteTags, ModifySnapshotAttribute, DescribeSnapshotAttribute, ResetSnapshotAttribute,
   ].map((op) => [op.name, op]),
 );
 

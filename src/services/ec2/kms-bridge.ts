@@ -100,13 +100,17 @@ export class EbsKms implements VolumeKmsAsService {
     return undefined;
   }
 
+  async awsManaged(keyArn: string): Promise<boolean> {
+    return (await this.#key({ keyArn }))?.keyManager === 'AWS';
+  }
+
   async retire(use: GrantUse): Promise<void> {
     await this.#recorded(use, 'RetireGrant', { keyId: use.keyArn, grantId: use.grantId }, async (key) => {
       await this.grants.deleteGrant(key.keyId, use.grantId);
     }, false);
   }
 
-  async #key(use: GrantUse): Promise<KeyRecord | undefined> {
+  async #key(use: Pick<GrantUse, 'keyArn'>): Promise<KeyRecord | undefined> {
     const arn = parseKmsArn(use.keyArn);
     return arn ? this.kms.resolver.byIdAnywhere(arn.resource) : undefined;
   }
@@ -119,7 +123,9 @@ export class EbsKms implements VolumeKmsAsService {
     try {
       if (!key) throw new AwsError(KmsErrors.NotFoundException, `Key '${use.keyArn}' does not exist`);
       const grant = await this.grants.getGrant(use.grantId);
-      const allowed = grant !== undefined && grant.keyId === key.keyId && grant.granteePrincipal === EBS_GRANTEE && (operation === 'RetireGrant' || grant.operations.includes(operation));
+      // A ReEncrypt under one key needs both of a grant's ReEncrypt operations (ReEncryptFrom and ReEncryptTo), as KMS's grants do.
+      const needs = operation === 'RetireGrant' ? [] : operation === 'ReEncrypt' ? ['ReEncryptFrom', 'ReEncryptTo'] : [operation];
+      const allowed = grant !== undefined && grant.keyId === key.keyId && grant.granteePrincipal === EBS_GRANTEE && needs.every((o) => grant.operations.includes(o));
       if (!allowed) throw new AwsError(CommonErrors.AccessDeniedException, `${EBS_GRANTEE} is not authorized to perform: kms:${operation} on resource: ${use.keyArn} because no grant allows it`);
       result = await op(key);
     } catch (err) {

@@ -56,6 +56,14 @@ export interface SnapshotRecord {
   readonly tags: Readonly<Record<string, string>>;
   /** Started with the EBS direct APIs' StartSnapshot (src/core/volumes/direct-snapshots.ts). */
   readonly direct?: DirectSnapshotInfo;
+  /** Who besides the owner may make volumes and copies of it (ModifySnapshotAttribute); absent: nobody. */
+  readonly createVolumePermission?: CreateVolumePermission;
+}
+
+/** A snapshot's createVolumePermission attribute: accounts it is shared with, and whether it is public (group `all`). */
+export interface CreateVolumePermission {
+  readonly userIds: readonly string[];
+  readonly public: boolean;
 }
 
 export interface DirectSnapshotInfo {
@@ -91,6 +99,13 @@ export interface VolumeListFilter {
   readonly ids?: readonly string[];
 }
 
+/** Snapshots of one account in a Region, or (no accountId) of every account there (shared and public ones). */
+export interface SnapshotListFilter {
+  readonly accountId?: string;
+  readonly region: string;
+  readonly ids?: readonly string[];
+}
+
 export interface VolumeStore {
   createVolume(v: VolumeRecord): Promise<void>;
   getVolume(volumeId: string): Promise<VolumeRecord | undefined>;
@@ -104,8 +119,9 @@ export interface VolumeStore {
 
   createSnapshot(s: SnapshotRecord, chunksFrom?: string): Promise<void>;
   getSnapshot(snapshotId: string): Promise<SnapshotRecord | undefined>;
-  listSnapshots(filter: VolumeListFilter): Promise<SnapshotRecord[]>;
-  updateSnapshot(snapshotId: string, change: Partial<Pick<SnapshotRecord, 'state' | 'tags'>>): Promise<void>;
+  listSnapshots(filter: SnapshotListFilter): Promise<SnapshotRecord[]>;
+  /** `createVolumePermission: null` removes the attribute (ResetSnapshotAttribute). */
+  updateSnapshot(snapshotId: string, change: SnapshotChange): Promise<void>;
   deleteSnapshot(snapshotId: string): Promise<string[]>;
   /** Volumes still made from the snapshot (EC2 refuses deleting a snapshot in use by an AMI; not volumes). */
 
@@ -137,6 +153,17 @@ export interface VolumeStore {
   getServiceKey(): Promise<Buffer | undefined>;
   /** Stores it unless one exists; returns the one stored. */
   putServiceKey(wrapped: Buffer): Promise<Buffer>;
+}
+
+export type SnapshotChange = Partial<Pick<SnapshotRecord, 'state' | 'tags'>> & { readonly createVolumePermission?: CreateVolumePermission | null };
+
+/** A snapshot record with a change applied (`createVolumePermission: null` removes it). */
+export function applySnapshotChange(s: SnapshotRecord, change: SnapshotChange): SnapshotRecord {
+  const { createVolumePermission, ...rest } = change;
+  const next: Record<string, unknown> = { ...s, ...rest };
+  if (createVolumePermission === null) delete next.createVolumePermission;
+  else if (createVolumePermission !== undefined) next.createVolumePermission = createVolumePermission;
+  return next as unknown as SnapshotRecord;
 }
 
 /** A volume record with a change applied (`attachment: null` detaches). */

@@ -1,4 +1,4 @@
-import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore } from '../volume-types.js';
+import { ChunkRef, EbsDefaults, SnapshotChange, SnapshotListFilter, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applySnapshotChange } from '../volume-types.js';
 import { PostgresDatabase, Queryable } from './database.js';
 import { changedVolume, listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
 import { POSTGRES_ROWS } from './rows.js';
@@ -64,16 +64,19 @@ export class PostgresVolumeStore implements VolumeStore {
     return rows[0] ? recordOf<SnapshotRecord>(rows[0]) : undefined;
   }
 
-  async listSnapshots(f: VolumeListFilter): Promise<SnapshotRecord[]> {
-    const { rows } = await this.database.query('SELECT snapshot_id, data FROM ebs_snapshots WHERE account_id = $1 AND region = $2 ORDER BY snapshot_id', [f.accountId, f.region]);
+  async listSnapshots(f: SnapshotListFilter): Promise<SnapshotRecord[]> {
+    const { rows } =
+      f.accountId === undefined
+        ? await this.database.query('SELECT snapshot_id, data FROM ebs_snapshots WHERE region = $1 ORDER BY snapshot_id', [f.region])
+        : await this.database.query('SELECT snapshot_id, data FROM ebs_snapshots WHERE account_id = $1 AND region = $2 ORDER BY snapshot_id', [f.accountId, f.region]);
     return listedRecords<SnapshotRecord>(rows, 'snapshot_id', f.ids);
   }
 
-  async updateSnapshot(snapshotId: string, change: Partial<Pick<SnapshotRecord, 'state' | 'tags'>>): Promise<void> {
+  async updateSnapshot(snapshotId: string, change: SnapshotChange): Promise<void> {
     await this.database.transaction(async (tx) => {
       const { rows } = await tx.query('SELECT data FROM ebs_snapshots WHERE snapshot_id = $1 FOR UPDATE', [snapshotId]);
       if (!rows[0]) return;
-      const s = { ...recordOf<SnapshotRecord>(rows[0]), ...change };
+      const s = applySnapshotChange(recordOf<SnapshotRecord>(rows[0]), change);
       await tx.query('UPDATE ebs_snapshots SET data = $1 WHERE snapshot_id = $2', [JSON.stringify(s), snapshotId]);
     });
   }

@@ -1,4 +1,4 @@
-import { ChunkRef, EbsDefaults, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore } from '../volume-types.js';
+import { ChunkRef, EbsDefaults, SnapshotChange, SnapshotListFilter, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applySnapshotChange } from '../volume-types.js';
 import { SqliteDatabase } from './database.js';
 import { Row } from '../rows/row.js';
 import { changedVolume, listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
@@ -72,17 +72,21 @@ export class SqliteVolumeStore implements VolumeStore {
     return row ? recordOf<SnapshotRecord>(row) : undefined;
   }
 
-  async listSnapshots(f: VolumeListFilter): Promise<SnapshotRecord[]> {
-    const rows = this.database.stmt('SELECT snapshot_id, data FROM ebs_snapshots WHERE account_id = ? AND region = ? ORDER BY snapshot_id').all(f.accountId, f.region) as Row[];
+  async listSnapshots(f: SnapshotListFilter): Promise<SnapshotRecord[]> {
+    const rows = (
+      f.accountId === undefined
+        ? this.database.stmt('SELECT snapshot_id, data FROM ebs_snapshots WHERE region = ? ORDER BY snapshot_id').all(f.region)
+        : this.database.stmt('SELECT snapshot_id, data FROM ebs_snapshots WHERE account_id = ? AND region = ? ORDER BY snapshot_id').all(f.accountId, f.region)
+    ) as Row[];
     return listedRecords<SnapshotRecord>(rows, 'snapshot_id', f.ids);
   }
 
-  async updateSnapshot(snapshotId: string, change: Partial<Pick<SnapshotRecord, 'state' | 'tags'>>): Promise<void> {
+  async updateSnapshot(snapshotId: string, change: SnapshotChange): Promise<void> {
     const d = this.database;
     d.transaction(() => {
       const row = d.stmt('SELECT data FROM ebs_snapshots WHERE snapshot_id = ?').get(snapshotId) as Row | undefined;
       if (!row) return;
-      const s = { ...recordOf<SnapshotRecord>(row), ...change };
+      const s = applySnapshotChange(recordOf<SnapshotRecord>(row), change);
       d.stmt('UPDATE ebs_snapshots SET data = ? WHERE snapshot_id = ?').run(JSON.stringify(s), snapshotId);
     });
   }
