@@ -16,9 +16,17 @@ const skip = nbdToolsMissing() ?? false;
 // The region the reads span: chunks 100..119 of the volume (20 chunks), modelled byte for byte in `model`.
 const FIRST = 100;
 const CHUNKS = 20;
-// The read: unaligned at both ends, 19 chunks and a bit — one NBD request (the maximum is 32 MiB).
-const READ_AT = FIRST * C + 12345;
-const READ_LEN = 119 * C + 777 - READ_AT;
+/**
+ * The reads, each one NBD request (the maximum is 32 MiB), unaligned at both ends: across the whole region
+ * (19 chunks and a bit, ends in committed chunks); from a dirty chunk to a dirty one; from a never-written chunk
+ * into the written-behind ones; from a written-behind chunk to a dirty one.
+ */
+const READS: ReadonlyArray<readonly [number, number]> = [
+  [FIRST * C + 12345, 119 * C + 777],
+  [112 * C + 5000, 115 * C + 20],
+  [104 * C + 1, 110 * C + 3],
+  [109 * C + 100, 114 * C + 1000],
+].map(([from, to]) => [from!, to! - from!] as const);
 
 interface Write {
   readonly offset: number;
@@ -95,12 +103,18 @@ function hexDumps(out: string): Buffer[] {
   return reads;
 }
 
-/** Where two equal-length buffers first differ, as the chunk and offset the read saw it at. */
-function firstDifference(got: Buffer, want: Buffer): string {
+/** Where a read at `offset` first differs from what it should have returned, as the chunk and offset. */
+function firstDifference(offset: number, got: Buffer, want: Buffer): string {
   if (got.length !== want.length) return `length ${got.length}, want ${want.length}`;
   const i = got.findIndex((b, k) => b !== want[k]);
-  const at = READ_AT + i;
-  return `byte ${i} of the read (chunk ${Math.floor(at / C)} + ${at % C})`;
+  const at = offset + i;
+  return `the read at ${offset}: byte ${i} (chunk ${Math.floor(at / C)} + ${at % C})`;
+}
+
+/** What each of READS should return after `writes`. */
+function wanted(writes: Write[]): Buffer[] {
+  const model = modelOf(writes);
+  return READS.map(([at, len]) => model.subarray(at - FIRST * C, at - FIRST * C + len));
 }
 
 describe('NBD reads spanning chunks in every state (committed, never written, written behind, dirty, zeroed)', { skip }, () => {
@@ -122,29 +136,40 @@ describe('NBD reads spanning chunks in every state (committed, never written, wr
     return volumeId;
   }
 
-  it('qemu-io (structured replies): one unaligned read returns exactly the bytes written — before the segment write lands, after it, after a flush, and in a new connection', async () => {
+  it('qemu-io (structured replies): unaligned reads across them return exactly the bytes written — before the segment write lands, after it, after a flush, and in a new connection', async () => {
     const volumeId = await preparedVolume();
     const url = `${server.nbdUrl}/${volumeId}`;
-    const read = ['-c', `read -v ${READ_AT} ${READ_LEN}`];
+    const read = READS.flatMap(([at, len]) => ['-c', `read -v ${at} ${len}`]);
     // One connection: the writes behind and the dirty ones, then the read at once (the segment may still be in
     // flight), again once it has been written (uncommitted: no flush yet), and after a flush (all committed).
-    // Traced: qemu's NBD client negotiates structured replies, and each read comes back as one data chunk.
-    const run = await runTool('qemu-io', ['--trace', 'nbd_receive_structured_reply_chunk', '-f', 'raw', ...qemuWrites(dir, [...WRITTEN_BEHIND, ...DIRTY]), ...read, '-c', 'sleep 1500', ...read, '-c', 'flush', ...read, url], 120_000);
+    // Writeback: qemu-io's default (writethrough) sends every write with FUA, which commits it at once.
+    // Traced: the requests qemu sent, and that its NBD client negotiated structured replies, each read coming back
+    // as one data chunk.
+    const run = await runTool('qemu-io', ['-t', 'writeback', '--trace', 'nbd_send_request', '--trace', 'nbd_receive_structured_reply_chunk', '-f', 'raw', ...qemuWrites(dir, [...WRITTEN_BEHIND, ...DIRTY]), ...read, '-c', 'sleep 1500', ...read, '-c', 'flush', ...read, url], 120_000);
     assert.equal(run.code, 0, run.stderr);
+    const sent = [...run.stderr.matchAll(/Sending request to server: \{ .*\.flags = 0x([0-9a-f]+), \.type = (\d+)/g)].map((m) => ({ flags: parseInt(m[1]!, 16), type: Number(m[2]) }));
+    // Four writes and a write-zeroes, none FUA, then the reads, the reads, a flush, the reads (then whatever the close sends).
+    const reading = READS.map(() => 0);
+    assert.deepEqual(sent.slice(0, 6 + 3 * READS.length).map((r) => r.type), [1, 1, 1, 1, 6, ...reading, ...reading, 3, ...reading], JSON.stringify(sent));
+    assert.ok(sent.slice(0, 5).every((r) => (r.flags & 1) === 0), 'no write with FUA');
     const chunks = [...run.stderr.matchAll(/Got structured reply chunk: \{ flags = 0x1, type = 1 \(data\), handle = \d+, length = (\d+) \}/g)];
-    assert.deepEqual(chunks.map((m) => Number(m[1])), [READ_LEN + 8, READ_LEN + 8, READ_LEN + 8], 'each read one NBD_REPLY_TYPE_OFFSET_DATA chunk (offset + data)');
+    const lengths = READS.map(([, len]) => len + 8);
+    assert.deepEqual(chunks.map((m) => Number(m[1])), [...lengths, ...lengths, ...lengths], 'each read one NBD_REPLY_TYPE_OFFSET_DATA chunk (offset + data)');
+    const want = wanted([...FIRST_CONNECTION, ...WRITTEN_BEHIND, ...DIRTY]);
     const reads = hexDumps(run.stdout);
-    const want = modelOf([...FIRST_CONNECTION, ...WRITTEN_BEHIND, ...DIRTY]).subarray(READ_AT - FIRST * C, READ_AT - FIRST * C + READ_LEN);
-    assert.equal(reads.length, 3);
-    for (const [k, got] of reads.entries()) assert.ok(got.equals(want), `read ${k + 1}: ${firstDifference(got, want)}`);
+    assert.equal(reads.length, 3 * READS.length);
+    for (const [k, got] of reads.entries()) {
+      const r = k % READS.length;
+      assert.ok(got.equals(want[r]!), `pass ${Math.floor(k / READS.length) + 1}, ${firstDifference(READS[r]![0], got, want[r]!)}`);
+    }
     // A new connection: everything from segments, nothing cached.
     const again = hexDumps(await mustRun('qemu-io', ['-f', 'raw', '-r', ...read, url], 120_000));
-    assert.equal(again.length, 1);
-    assert.ok(again[0]!.equals(want), `new connection: ${firstDifference(again[0]!, want)}`);
+    assert.equal(again.length, READS.length);
+    again.forEach((got, r) => assert.ok(got.equals(want[r]!), `new connection: ${firstDifference(READS[r]![0], got, want[r]!)}`));
   });
 
   for (const structured of [false, true]) {
-    it(`a raw client (${structured ? 'structured' : 'simple'} replies) reads the same span exactly, in one reply`, async () => {
+    it(`a raw client (${structured ? 'structured' : 'simple'} replies) reads the same spans exactly, each in one reply`, async () => {
       const volumeId = await preparedVolume();
       const c = await RawNbdClient.connect(Number(new URL(server.nbdUrl!).port));
       try {
@@ -156,7 +181,7 @@ describe('NBD reads spanning chunks in every state (committed, never written, wr
           assert.deepEqual(await c.reply(), { handle, error: 0, kind: 'simple' });
           handle++;
         }
-        const want = modelOf([...FIRST_CONNECTION, ...WRITTEN_BEHIND, ...DIRTY]).subarray(READ_AT - FIRST * C, READ_AT - FIRST * C + READ_LEN);
+        const want = wanted([...FIRST_CONNECTION, ...WRITTEN_BEHIND, ...DIRTY]);
         for (const wait of [0, 1500]) {
           await sleep(wait);
           if (wait > 0) {
@@ -165,12 +190,14 @@ describe('NBD reads spanning chunks in every state (committed, never written, wr
             assert.ok((await store.orphanSegments(volumeId)).length >= 1, 'a segment written behind, not in the chunk map');
             assert.ok(!(await store.chunks(volumeId)).some((r) => r.index >= 108 && r.index <= 111), 'chunks 108-111 not committed');
           }
-          c.request(0, handle, READ_AT, READ_LEN);
-          const r = await c.reply(new Map([[handle, READ_LEN]]));
-          assert.equal(r.error, 0);
-          assert.equal(r.kind, structured ? 1 : 'simple', 'NBD_REPLY_TYPE_OFFSET_DATA, or a simple reply');
-          assert.ok(r.data!.equals(want), `after ${wait} ms: ${firstDifference(r.data!, want)}`);
-          handle++;
+          for (const [k, [at, len]] of READS.entries()) {
+            c.request(0, handle, at, len);
+            const r = await c.reply(new Map([[handle, len]]));
+            assert.equal(r.error, 0);
+            assert.equal(r.kind, structured ? 1 : 'simple', 'NBD_REPLY_TYPE_OFFSET_DATA, or a simple reply');
+            assert.ok(r.data!.equals(want[k]!), `after ${wait} ms: ${firstDifference(at, r.data!, want[k]!)}`);
+            handle++;
+          }
         }
       } finally {
         c.destroy();
