@@ -121,6 +121,13 @@ for _ in range(20):
     time.sleep(0.2)
 out['userModify'] = denied
 out['userDescribe'] = u.describe_snapshot_attribute(SnapshotId=snap['plain'], Attribute='createVolumePermission')['CreateVolumePermissions']
+
+# Every call is audited (CloudTrail, eventSource ec2.amazonaws.com), refusals included.
+ct = client('cloudtrail')
+events = lambda name: [json.loads(e['CloudTrailEvent']) for e in ct.lookup_events(LookupAttributes=[{'AttributeKey': 'EventName', 'AttributeValue': name}], MaxResults=50)['Events']]
+out['audit'] = {name: sorted(set((e['eventSource'], e['userIdentity']['type'], e.get('errorCode', '')) for e in events(name)))
+                for name in ('ModifySnapshotAttribute', 'DescribeSnapshotAttribute', 'ResetSnapshotAttribute')}
+out['auditShare'] = [e['requestParameters'] for e in events('ModifySnapshotAttribute') if e.get('errorCode') is None and e['userIdentity']['type'] == 'Root'][-1]
 `;
 
 describe('sharing EC2 snapshots between accounts with boto3 (createVolumePermission)', { skip: boto3Unavailable() }, () => {
@@ -208,5 +215,16 @@ describe('sharing EC2 snapshots between accounts with boto3 (createVolumePermiss
     assert.equal(out.userModify.code, 'UnauthorizedOperation');
     assert.equal(out.userModify.status, 403);
     assert.deepEqual(out.userDescribe, []);
+  });
+
+  it('every call is audited with eventSource ec2.amazonaws.com, refusals with their error code', () => {
+    const ec2 = 'ec2.amazonaws.com';
+    const modify = out.audit.ModifySnapshotAttribute as [string, string, string][];
+    assert.ok(modify.some(([src, who, err]) => src === ec2 && who === 'Root' && err === ''), JSON.stringify(modify));
+    assert.ok(modify.some(([, who, err]) => who === 'Root' && err === 'OperationNotPermitted'));
+    assert.ok(modify.some(([, who, err]) => who === 'IAMUser' && err === 'UnauthorizedOperation'));
+    assert.ok((out.audit.DescribeSnapshotAttribute as [string][]).some(([src]) => src === ec2));
+    assert.ok((out.audit.ResetSnapshotAttribute as [string][]).some(([src]) => src === ec2));
+    assert.match(JSON.stringify(out.auditShare), /snap-/);
   });
 });
