@@ -17,7 +17,8 @@ describe('strongroom serve --nbd-listen as a process: durability', { skip }, () 
   it('writes acknowledged with FUA or followed by a flush survive kill -9 of the server', async () => {
     const first = await spawnServe(['--data-dir', dataDir, '--nbd-listen', '127.0.0.1:0'], SERVE_ENV);
     const url = `${nbdUrlOf(first)}/${volumeId}`;
-    await mustRun('qemu-io', ['-f', 'raw', '-c', 'write -f -P 0x31 4097 5000', '-c', 'write -P 0x32 1000001 70000', '-c', 'flush', url]);
+    // Writeback: qemu-io's default (writethrough) would send the second write with FUA too, not followed by a flush.
+    await mustRun('qemu-io', ['-t', 'writeback', '-f', 'raw', '-c', 'write -f -P 0x31 4097 5000', '-c', 'write -P 0x32 1000001 70000', '-c', 'flush', url]);
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
     const second = await spawnServe(['--data-dir', dataDir, '--nbd-listen', '127.0.0.1:0'], SERVE_ENV);
