@@ -8,7 +8,7 @@ import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
 import { assertNbdCanListen } from './protocols/nbd/start.js';
-import { NBD_OWNER_ENV } from './protocols/nbd/thread/host.js';
+import { NBD_OWNER_ENV, NBD_PORT_ENV } from './protocols/nbd/thread/host.js';
 import { PrimarySealing, workerSealControl } from './sealing/cluster-sealing.js';
 
 /** A worker that dies is replaced, but not more often than this (a worker that cannot start must not spin). */
@@ -58,6 +58,9 @@ function sealedLine(app: App): string | undefined {
 }
 
 async function worker(config: Config): Promise<void> {
+  // The NBD owner replacing one that died listens where its predecessor did when the port was 0 (NBD_PORT_ENV).
+  const nbdPort = Number(process.env[NBD_PORT_ENV]);
+  if (config.nbd?.port === 0 && nbdPort > 0) config = { ...config, nbd: { ...config.nbd, port: nbdPort } };
   const { app, url } = await start(config);
   // Sealed start with workers: unseal and seal go through the primary, which applies them to every worker.
   if (app.sealing) app.sealing.control = workerSealControl(app.sealing);
@@ -87,15 +90,18 @@ async function primary(config: Config): Promise<void> {
   const sealing = new PrimarySealing(() => [...ready.keys()]);
   // One worker runs the NBD server (in a thread of its own; see nbdHere): the first, and whichever replaces it.
   let nbdOwner: Worker | undefined;
+  // The port the first owner listens on: with --nbd-listen's port 0 its replacements take the same (the banner's).
+  let nbdPort: string | undefined;
   const fork = (): Promise<ReadyMessage> => {
     const owner = config.nbd !== undefined && (nbdOwner === undefined || nbdOwner.isDead());
-    const w = cluster.fork(owner ? { [NBD_OWNER_ENV]: '1' } : {});
+    const w = cluster.fork(owner ? { [NBD_OWNER_ENV]: '1', ...(nbdPort ? { [NBD_PORT_ENV]: nbdPort } : {}) } : {});
     if (owner) nbdOwner = w;
     return new Promise((resolve, reject) => {
       w.on('message', (m: ReadyMessage) => {
         if (sealing.onMessage(w, m as never)) return;
         if (m?.type !== 'ready') return;
         ready.set(w, m);
+        if (m.nbdUrl) nbdPort ??= new URL(m.nbdUrl).port;
         sealing.onReady(w);
         // Stopping began while this worker was starting (a SIGTERM right after a respawn): the stop sent then
         // came before it listened for one, so it is told again now, or it would serve on and the primary wait.

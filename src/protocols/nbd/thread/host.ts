@@ -34,6 +34,12 @@ const ALLOWED_STORE_METHODS = new Set<string>(STORE_METHODS);
 export const NBD_OWNER_ENV = 'STRONGROOM_NBD_OWNER';
 
 /**
+ * Set by the cluster primary, with NBD_OWNER_ENV, for a worker replacing the NBD owner when `--nbd-listen` asked
+ * for port 0: the port the first owner was given, so that the replacement serves where the banner said.
+ */
+export const NBD_PORT_ENV = 'STRONGROOM_NBD_PORT';
+
+/**
  * Whether this process runs the NBD server: a single process does; under node:cluster only the worker the
  * primary marked (NBD_OWNER_ENV) — the thread listens on the port itself, and one listener is all a port takes.
  */
