@@ -34,6 +34,7 @@ function freezable(leases: Leases): Leases & { freeze(): void } {
     freeze: () => (frozen = true),
     tryAcquire: (...a) => (frozen ? never : leases.tryAcquire(...a)),
     release: (...a) => (frozen ? never : leases.release(...a)),
+    takeOver: (...a) => (frozen ? never : leases.takeOver(...a)),
     current: (...a) => leases.current(...a),
   };
 }

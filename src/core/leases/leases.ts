@@ -24,6 +24,14 @@ export interface Leases {
   tryAcquire(name: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
   /** Gives the lease up at once if `holder` still holds it with `token`; otherwise changes nothing. */
   release(name: string, holder: string, token: number): Promise<void>;
+  /**
+   * Atomically: hands the lease to `newHolder` (token + 1, expiring `ttlMs` from now) only if `deadHolder` still
+   * holds it with `deadToken` — live or not — and returns it; undefined when anyone else took or renewed it since.
+   * For a holder known to be dead (src/core/leases/claim.ts), whose claim need not be waited out: as a
+   * compare-and-set on holder and token, two processes taking one dead holder's lease over cannot both win, and
+   * the token grows so the dead holder's fencing holds (it could not renew, a late release changes nothing).
+   */
+  takeOver(name: string, deadHolder: string, deadToken: number, newHolder: string, ttlMs: number): Promise<Lease | undefined>;
   /** The lease as it stands (expired or not), undefined when it was never taken. */
   current(name: string): Promise<Lease | undefined>;
 }

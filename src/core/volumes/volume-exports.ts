@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Leases } from '../leases/leases.js';
+import { acquireOrTakeOver } from '../leases/claim.js';
+import { HostIdentity } from '../leases/host-identity.js';
 import { ChunkRef, VolumeRecord } from '../../store/metadata/volume-types.js';
 import { BlockDevice, VolumeExports, VolumeIoError } from './block-device.js';
 import { EncryptedBlockDevice, Stop } from './encrypted-device.js';
@@ -13,8 +15,10 @@ export interface VolumeExportOptions {
   readonly leaseTtlMs?: number;
   /** How often an open device re-checks its CMK, grant, attachment and claim (ms). */
   readonly checkEveryMs?: number;
-  /** Who holds the claims (default: this process). */
+  /** Who holds the claims (default: this process, where it runs: HostIdentity.holder). */
   readonly holder?: string;
+  /** Where this process runs, to tell a claim left by a dead process of this host (default: HostIdentity.local()). */
+  readonly identity?: HostIdentity;
   /** The clock the leases' expiries are in (the domain clock). */
   readonly now?: () => number;
 }
@@ -37,7 +41,8 @@ export interface ExportSession {
 
 /**
  * The volumes the NBD server may open: attached ones. One open client per volume across every node sharing
- * the database — a lease `ebs-volume:<id>` held while the device is open, renewed at a third of its TTL; a
+ * the database — a lease `ebs-volume:<id>` held while the device is open, renewed at a third of its TTL (or
+ * taken over at once from a holder that provably died: a process of this host that no longer runs); a
  * device whose lease was lost stops (VolumeIoError 'shutdown') rather than write beside another node. An
  * encrypted volume's data key is decrypted under EBS's grant at open; the CMK's state and the grant are checked
  * again at least every `checkEveryMs` (through the invalidated key and grant caches, so a DisableKey on any node
@@ -47,6 +52,7 @@ export class VolumeExportsService implements VolumeExports {
   readonly #ttl: number;
   readonly #check: number;
   readonly #holder: string;
+  readonly #identity: HostIdentity | undefined;
   readonly #now: () => number;
   /** The devices open in this process, by volume id. */
   readonly #open = new Map<string, EncryptedBlockDevice>();
@@ -58,7 +64,8 @@ export class VolumeExportsService implements VolumeExports {
   ) {
     this.#ttl = options.leaseTtlMs ?? 15_000;
     this.#check = options.checkEveryMs ?? 1_000;
-    this.#holder = options.holder ?? `${process.pid}`;
+    this.#identity = options.identity ?? HostIdentity.local();
+    this.#holder = options.holder ?? this.#identity?.holder ?? `${process.pid}`;
     this.#now = options.now ?? Date.now;
     volumes.beforeSnapshot = (volumeId) => this.flushIfOpen(volumeId);
     volumes.stopExport = (volumeId, force) => this.stopExport(volumeId, force);
@@ -130,7 +137,9 @@ export class VolumeExportsService implements VolumeExports {
     if (!v || !v.attachment) return undefined;
     const name = `ebs-volume:${v.volumeId}`;
     const holder = `${this.#holder}:${randomUUID()}`;
-    const lease = await this.leases.tryAcquire(name, holder, this.#ttl);
+    // A claim its holder left by dying (kill -9, a crash, a reboot of this host) is taken over at once when that
+    // holder is provably dead (src/core/leases/host-identity.ts); any other waits for its TTL.
+    const lease = await acquireOrTakeOver(this.leases, name, holder, this.#ttl, this.#identity);
     if (!lease) throw new VolumeIoError(`${v.volumeId} is open by another client`, 'shutdown');
     let timer: NodeJS.Timeout | undefined;
     let lost = false;

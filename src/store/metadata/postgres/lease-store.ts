@@ -40,6 +40,17 @@ export class PostgresLeaseStore implements Leases {
     await this.database.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2 AND token = $3', [name, holder, token]);
   }
 
+  /** One UPDATE … WHERE holder and token: a racing UPDATE waits for the row and then finds another holder. */
+  async takeOver(name: string, deadHolder: string, deadToken: number, newHolder: string, ttlMs: number): Promise<Lease | undefined> {
+    const { rows } = await this.database.query<Row>(
+      `UPDATE leases SET holder = $4, token = token + 1, expires_at = $5
+       WHERE name = $1 AND holder = $2 AND token = $3
+       RETURNING holder, token, expires_at`,
+      [name, deadHolder, deadToken, newHolder, this.clock.now() + ttlMs],
+    );
+    return rows[0] && lease(name, rows[0]);
+  }
+
   async current(name: string): Promise<Lease | undefined> {
     const { rows } = await this.database.query<Row>('SELECT holder, token, expires_at FROM leases WHERE name = $1', [name]);
     return rows[0] && lease(name, rows[0]);

@@ -42,6 +42,17 @@ export class SqliteLeaseStore implements Leases {
     });
   }
 
+  async takeOver(name: string, deadHolder: string, deadToken: number, newHolder: string, ttlMs: number): Promise<Lease | undefined> {
+    const d = this.database;
+    return d.transaction(() => {
+      const expiresAt = this.clock.now() + ttlMs;
+      const changed = d
+        .stmt('UPDATE leases SET holder = ?, token = token + 1, expires_at = ? WHERE name = ? AND holder = ? AND token = ?')
+        .run(newHolder, expiresAt, name, deadHolder, deadToken).changes;
+      return changed === 1 ? { name, holder: newHolder, token: deadToken + 1, expiresAt } : undefined;
+    });
+  }
+
   async current(name: string): Promise<Lease | undefined> {
     const row = this.database.stmt('SELECT holder, token, expires_at FROM leases WHERE name = ?').get(name) as Row | undefined;
     return row && { name, holder: row.holder, token: row.token, expiresAt: row.expires_at };
