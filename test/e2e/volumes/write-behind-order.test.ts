@@ -79,7 +79,7 @@ async function watchedDevice(server: TestServer) {
 
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; !ok(); i++) {
-    if (i > 200) throw new Error(`timed out waiting for ${what}`);
+    if (i > 1200) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
 }
