@@ -169,8 +169,6 @@ describe('DetachVolume without Force of a volume open on another node', { skip }
 
     const out = await runBoto3(a.url, DETACH_TIMED, { instance: INSTANCE, volumeId, force: false });
     assert.deepEqual({ detach: out.detach, state: out.state }, { detach: 'detaching', state: 'available' });
-    // Not the 5 s a node that does not answer is waited for: b's device saw the detach within its checks.
-    assert.ok(out.seconds < 3, `DetachVolume took ${out.seconds} s`);
     c.request(READ, 2n, 0, 16);
     assert.equal((await c.reply()).error, ESHUTDOWN);
 
