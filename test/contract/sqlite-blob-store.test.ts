@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { BlobNotFoundError } from '../../src/store/blob/blob-store.js';
 import { FsBlobStore } from '../../src/store/blob/fs/fs-blob-store.js';
 import { SqliteBlobStore } from '../../src/store/blob/sqlite/sqlite-blob-store.js';
 import { TieredBlobStore } from '../../src/store/blob/tiered-blob-store.js';
@@ -56,6 +57,15 @@ describe('small-blob store in the metadata database', () => {
     assert.ok(!small.has(b.id));
     assert.equal(await tiered.size(a.id), 50);
     assert.equal(await tiered.size(b.id), 5000);
+    // Write-behind (volume segments): a blob committed with durable: false is read at once from either tier, and
+    // sync makes the file durable (the database's blobs are durable with the database); a missing one is refused.
+    const c = await tiered.create(5000);
+    c.stream.end(Buffer.alloc(5000, 3));
+    await c.commit({ durable: false });
+    assert.equal(await tiered.size(c.id), 5000);
+    await tiered.sync([a.id, b.id, c.id]);
+    await assert.rejects(tiered.sync([c.id, '00000000-0000-4000-8000-000000000000']), BlobNotFoundError);
+    await tiered.delete(c.id);
     await tiered.delete(a.id);
     await tiered.delete(b.id);
     const ids: string[] = [];
