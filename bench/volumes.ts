@@ -8,6 +8,8 @@
  *   - nbdkit file (if nbdkit is installed): nbdkit's file plugin serving a plain file over the same protocol —
  *     the NBD floor (same transport and client, no encryption, no volume store).
  *   - plain file: fio's psync engine on a file (O_DIRECT off; fio drops the file's page cache before each job).
+ * Before every read job the page cache of each target's files is dropped (the volume's segment files, nbdkit's
+ * image, the plain file): every target reads from the disk.
  * Jobs, on the first BENCH_VOLUME_MIB MiB: sequential write (1 MiB blocks, iodepth 8, fsync/flush at the end) and
  * read (1 MiB, iodepth 8); 4 KiB random read and write (iodepth 16 over NBD; psync is one at a time) for
  * BENCH_DURATION seconds, the writes flushed at the end. Medians of BENCH_REPEATS runs; ratios to the plain file
@@ -24,7 +26,7 @@
  * Output: a table on stdout, then the results as one line of JSON (also written to .bench/volumes.json).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +64,23 @@ interface Target {
   readonly name: string;
   /** fio arguments naming the target (engine and where). */
   readonly fio: readonly string[];
+  /**
+   * The files holding the target's bytes, whose page cache is dropped before each read job — as fio does for the
+   * plain file (invalidate=1) — so that every target reads from the disk, not from memory.
+   */
+  readonly files: () => string[];
+}
+
+/** Drops the page cache of `files` (GNU dd's iflag=nocache on the whole file: POSIX_FADV_DONTNEED). */
+async function dropCache(files: readonly string[]): Promise<void> {
+  for (const f of files) await run('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+/** Every regular file under dir. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
 
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -131,7 +150,7 @@ async function main(): Promise<void> {
     await aws(['ec2', 'attach-volume', '--volume-id', volumeId, '--instance-id', 'i-0123456789abcdef0', '--device', '/dev/sdf']);
 
     const plainFile = join(dir, 'plain.img');
-    const targets: Target[] = [{ name: 'strongroom', fio: ['--ioengine=nbd', `--uri=${nbdBase}/${volumeId}`] }];
+    const targets: Target[] = [{ name: 'strongroom', fio: ['--ioengine=nbd', `--uri=${nbdBase}/${volumeId}`], files: () => filesUnder(join(dir, 'data', 'blobs')) }];
     if (await have('nbdkit')) {
       const kitFile = join(dir, 'nbdkit.img');
       writeFileSync(kitFile, '');
@@ -140,9 +159,10 @@ async function main(): Promise<void> {
       const kit = spawn('nbdkit', ['-f', '--exit-with-parent', '-i', '127.0.0.1', '-p', String(port), 'file', kitFile], { stdio: 'ignore' });
       stops.push(async () => void kit.kill('SIGTERM'));
       for (let i = 0; i < 50 && !(await run('nbdinfo', [`nbd://127.0.0.1:${port}`]).then(() => true, () => false)); i++) await sleep(100);
-      targets.push({ name: 'nbdkit file', fio: ['--ioengine=nbd', `--uri=nbd://127.0.0.1:${port}`] });
+      targets.push({ name: 'nbdkit file', fio: ['--ioengine=nbd', `--uri=nbd://127.0.0.1:${port}`], files: () => [kitFile] });
     }
-    targets.push({ name: 'plain file', fio: ['--ioengine=psync', `--filename=${plainFile}`] });
+    // fio invalidates the plain file's cache itself; dropping it here too changes nothing.
+    targets.push({ name: 'plain file', fio: ['--ioengine=psync', `--filename=${plainFile}`], files: () => [plainFile] });
     for (const t of [...targets]) if (t.name !== 'plain file' && !wanted(t.name, process.env.BENCH_TARGETS)) targets.splice(targets.indexOf(t), 1);
 
     const results: Record<string, Record<string, { median: number; runs: number[] }>> = {};
@@ -150,7 +170,10 @@ async function main(): Promise<void> {
       for (const t of targets) {
         const runs: number[] = [];
         // Runs of the targets alternate within each job, so that a slow moment of the machine hits all of them.
-        for (let i = 0; i < REPEATS; i++) runs.push(await fio(t, job));
+        for (let i = 0; i < REPEATS; i++) {
+          if (job.name.includes('read')) await dropCache(t.files());
+          runs.push(await fio(t, job));
+        }
         (results[job.name] ??= {})[t.name] = { median: median(runs), runs };
         process.stderr.write(`${job.name.padEnd(24)} ${t.name.padEnd(12)} ${runs.map((r) => r.toFixed(0)).join(' ')} ${job.kind}\n`);
       }
