@@ -114,7 +114,10 @@ export interface VolumeStore {
   attachedVolumes(): Promise<VolumeRecord[]>;
   /** Changes state/attachment/tags if the volume's state is still `expectState` (compare and set); false otherwise. */
   updateVolume(volumeId: string, expectState: VolumeState | undefined, change: Partial<Pick<VolumeRecord, 'state' | 'tags'>> & { attachment?: VolumeAttachment | null }): Promise<boolean>;
-  /** Deletes the volume and its chunk map; returns the segment blobs it referenced (garbage candidates). */
+  /**
+   * Deletes the volume and its chunk map; returns the segment blobs it referenced and those it wrote but never
+   * committed (garbage candidates: collect them). deleteSnapshot likewise.
+   */
   deleteVolume(volumeId: string): Promise<string[]>;
 
   createSnapshot(s: SnapshotRecord, chunksFrom?: string): Promise<void>;

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { BlockDevice } from '../../../src/core/volumes/block-device.js';
 import { CHUNK_BYTES } from '../../../src/core/volumes/chunks.js';
 import { TestServer, startServer } from '../../helpers/server.js';
-import { openDevice, readAll } from '../../helpers/volumes.js';
+import { SCOPE, openDevice, readAll } from '../../helpers/volumes.js';
 import { blobFiles, chunkOf } from './write-behind-patterns.js';
 
 /** Runs write-behind-writer.js in `mode` on a fresh data dir until it prints "ready", then kills it with SIGKILL. */
@@ -93,6 +93,22 @@ describe('Volumes written behind: kill -9 between a segment write and the flush 
     await expectChunks(dev, 768, 512, () => ZERO, 'zeroes (never flushed)');
     assert.ok((await readAll(dev, 2000 * CHUNK_BYTES, CHUNK_BYTES)).equals(ZERO));
     await dev.close();
+  });
+
+  it('a volume deleted after the crash without being opened again leaves none of the segment files the crash left uncommitted', async () => {
+    const { dataDir, volumeId } = await writeAndKill('unflushed');
+    dirs.push(dataDir);
+    const server = await startServer({ dataDir });
+    servers.push(server);
+    const store = server.app.volumes.store;
+    const orphans = await store.orphanSegments(volumeId);
+    assert.ok(orphans.length >= 5);
+    assert.ok(orphans.every((id) => blobFiles(dataDir).includes(id)));
+    // DetachVolume then DeleteVolume, as the EC2 operations call them: the volume is never opened again.
+    await server.app.volumes.detach(SCOPE, volumeId, { force: true });
+    await server.app.volumes.deleteVolume(SCOPE, volumeId);
+    assert.deepEqual(blobFiles(dataDir), [], 'no segment file of the deleted volume left, committed or not');
+    assert.deepEqual(await store.orphanSegments(volumeId), []);
   });
 
   it('a flush after more than 32 segments written behind (one commit forced on the way) commits everything, and leaves no segment unreferenced', async () => {

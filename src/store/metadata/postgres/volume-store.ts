@@ -183,8 +183,9 @@ export class PostgresVolumeStore implements VolumeStore {
   }
 }
 
+/** What deleting ownerId leaves to collect: the segments its chunks reference and those it wrote and never committed (SqliteVolumeStore#ownerBlobs). */
 async function ownerBlobs(tx: Queryable, ownerId: string): Promise<string[]> {
-  const { rows } = await tx.query('SELECT DISTINCT blob_id FROM ebs_chunks WHERE owner_id = $1', [ownerId]);
+  const { rows } = await tx.query('SELECT blob_id FROM ebs_chunks WHERE owner_id = $1 UNION SELECT blob_id FROM ebs_segments WHERE owner_id = $1', [ownerId]);
   return rows.map((r) => String(r.blob_id));
 }
 

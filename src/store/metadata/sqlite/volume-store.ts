@@ -196,8 +196,14 @@ export class SqliteVolumeStore implements VolumeStore {
     return (await this.getServiceKey())!;
   }
 
+  /**
+   * What deleting ownerId leaves to collect: the segments its chunks reference and those it wrote and never
+   * committed (a crash between a segment write and the commit, a failed reseal) — a volume deleted without
+   * being opened again would otherwise keep those files forever.
+   */
   #ownerBlobs(ownerId: string): string[] {
-    return (this.database.stmt('SELECT DISTINCT blob_id FROM ebs_chunks WHERE owner_id = ?').all(ownerId) as Row[]).map((r) => String(r.blob_id));
+    const rows = this.database.stmt('SELECT blob_id FROM ebs_chunks WHERE owner_id = ? UNION SELECT blob_id FROM ebs_segments WHERE owner_id = ?').all(ownerId, ownerId) as Row[];
+    return rows.map((r) => String(r.blob_id));
   }
 
   #copy(fromOwner: string, toOwner: string): void {
