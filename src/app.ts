@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { TreeHeadSigner } from './core/audit/tree-head-key.js';
 import { Clock, systemClock } from './core/clock.js';
 import { CacheSettings } from './core/cache/cache.js';
 import { LeasedJob } from './core/leases/leased-job.js';
+import { localHolder, localIdentity } from './core/leases/host-identity.js';
 import { Keyring } from './core/crypto/root-of-trust/keyring.js';
 import { RootOfTrust, RootOfTrustError } from './core/crypto/root-of-trust/root-of-trust.js';
 import { FileRootOfTrust } from './core/crypto/root-of-trust/file.js';
@@ -201,7 +201,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
   // KMS's own transitions (automatic rotation, deletion after the waiting period) are AwsServiceEvent records.
   // A key's transition is claimed first (a lease per key), so that of the servers finding it due at once one makes it.
-  const transitionClaims = { leases: stores.leases, holder: options.leases?.holder ?? `${process.pid}:${randomUUID()}`, ttlMs: KEY_TRANSITION_CLAIM_MS };
+  const identity = localIdentity();
+  const transitionClaims = { leases: stores.leases, holder: options.leases?.holder ?? localHolder(), ...(identity ? { identity } : {}), ttlMs: KEY_TRANSITION_CLAIM_MS };
   // External key stores: their XKS proxies are called over HTTPS (src/core/kms/xks/client.ts).
   const xksClient = new XksClient(config.xksClient ?? DEFAULT_XKS_CLIENT);
   const kms = new Kms(store, keyring, clock, {

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../src/core/clock.js';
 import { LeaseGuard, LeasedJob } from '../../src/core/leases/leased-job.js';
 import { Leases } from '../../src/core/leases/leases.js';
+import { HostIdentity } from '../../src/core/leases/host-identity.js';
 import { SqliteDatabase } from '../../src/store/metadata/sqlite/database.js';
 import { SqliteLeaseStore } from '../../src/store/metadata/sqlite/lease-store.js';
 
@@ -69,6 +70,21 @@ describe('LeasedJob', () => {
     // The old holder, back, is refused: it does not run the work too.
     assert.equal(await a.run(async () => 'a'), undefined);
     assert.equal(a.held(), false);
+  });
+
+  it('a holder that was a process of this host and no longer runs is replaced at the other\'s next run, before the TTL; while it runs it is not', async () => {
+    const clock = new ManualClock();
+    const [sa, sb] = twoStores(clock);
+    const dead = new Set<number>();
+    const on = (pid: number) => new HostIdentity({ machineId: 'm', hostname: 'h', bootId: 'b', pidNamespace: 'pid:[1]', bootedAt: 0, pid }, (p) => !dead.has(p));
+    const a = new LeasedJob({ leases: sa, name: 'sweep', clock, holder: `${on(11).holder}:a`, identity: on(11), ttlMs: TTL });
+    const b = new LeasedJob({ leases: sb, name: 'sweep', clock, holder: `${on(12).holder}:b`, identity: on(12), ttlMs: TTL });
+    assert.equal(await a.run(async () => 'a'), 'a');
+    clock.advance(TTL / 3);
+    assert.equal(await b.run(async () => 'b'), undefined, 'a runs: its lease is not taken');
+    dead.add(11); // a killed: its lease stays live until its TTL
+    assert.equal(await b.run(async () => 'b'), 'b');
+    assert.equal(await a.run(async () => 'a'), undefined);
   });
 
   it('a holder whose lease was taken refuses to go on: its guard turns false, its next run does nothing (fencing)', async () => {

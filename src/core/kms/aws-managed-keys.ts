@@ -5,6 +5,7 @@ import { KmsScope } from './context.js';
 import { DEFAULT_ROTATION_PERIOD_DAYS, Keys } from './keys.js';
 import { Aliases } from './aliases.js';
 import { TransitionClaims } from './lifecycle.js';
+import { acquireOrTakeOver } from '../leases/claim.js';
 
 /**
  * AWS managed keys (`alias/aws/<service>`): created in the caller's account and region the first time the
@@ -126,7 +127,7 @@ export class AwsManagedKeys {
     const name = `aws-managed-key:${flight}`;
     const deadline = Date.now() + claims.ttlMs + CLAIM_WAIT_MARGIN_MS;
     for (;;) {
-      const lease = await claims.leases.tryAcquire(name, claims.holder, claims.ttlMs);
+      const lease = await acquireOrTakeOver(claims.leases, name, claims.holder, claims.ttlMs, claims.identity);
       if (lease) {
         try {
           // Another server may have made it between our look and our claim.
@@ -138,7 +139,7 @@ export class AwsManagedKeys {
       await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
       const made = await this.#find(scope, aliasName);
       if (made) return made;
-      // A claim left by a server that died frees after its TTL; past that, something is wrong.
+      // A claim left by a server that died frees after its TTL (at once when it died on this host); past that, something is wrong.
       if (Date.now() > deadline) throw new Error(`the AWS managed key ${aliasName} is being created by another server that does not finish`);
     }
   }

@@ -2,6 +2,8 @@ import { DAY_MS } from '../clock.js';
 import { KeyRecord, RotationType, keyRowId } from '../../store/metadata/types.js';
 import { KmsDeps } from './context.js';
 import { Leases } from '../leases/leases.js';
+import { acquireOrTakeOver } from '../leases/claim.js';
+import { HostIdentity } from '../leases/host-identity.js';
 import { Imports } from './imports/imports.js';
 
 /**
@@ -24,6 +26,8 @@ export interface KeyLifecycleEvents {
 export interface TransitionClaims {
   readonly leases: Leases;
   readonly holder: string;
+  /** Where this process runs: a claim whose holder provably died is taken over at once (src/core/leases/claim.ts). */
+  readonly identity?: HostIdentity;
   /** Longer than a transition takes (its audit commit included); a claim left by a dead process frees after it. */
   readonly ttlMs: number;
 }
@@ -113,7 +117,7 @@ export class Lifecycle {
   async #transition(keyId: string): Promise<KeyRecord | undefined> {
     if (!this.claims) return this.#transitionClaimed(keyId);
     const name = `kms-key-transition:${keyId}`;
-    const claim = await this.claims.leases.tryAcquire(name, this.claims.holder, this.claims.ttlMs);
+    const claim = await acquireOrTakeOver(this.claims.leases, name, this.claims.holder, this.claims.ttlMs, this.claims.identity);
     if (!claim) {
       // Another process is making this transition now, once. A key past its deletion date is gone for every
       // caller already; a key due for rotation is served with its current material until the new one is in.

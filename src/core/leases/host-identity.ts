@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { Lease } from './leases.js';
@@ -93,4 +93,21 @@ export class HostIdentity {
     const pid = Number(m[1]);
     return pid !== this.facts.pid && !this.alive(pid);
   }
+}
+
+let local: HostIdentity | undefined | null = null;
+
+/** This process's identity (HostIdentity.local(), read once). */
+export function localIdentity(): HostIdentity | undefined {
+  if (local === null) local = HostIdentity.local();
+  return local;
+}
+
+/**
+ * A new holder id of this process: where it runs (HostIdentity.holder; the pid alone where that is unknown) and a
+ * random part, so two holders in one process (two servers, two claims) never share an id. Every lease holder of
+ * Strongroom is made here, so a claim any of them leaves by dying can be told dead (src/core/leases/claim.ts).
+ */
+export function localHolder(): string {
+  return `${localIdentity()?.holder ?? process.pid}:${randomUUID()}`;
 }

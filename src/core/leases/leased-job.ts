@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Clock } from '../clock.js';
+import { acquireOrTakeOver } from './claim.js';
+import { HostIdentity, localHolder, localIdentity } from './host-identity.js';
 import { Lease, Leases } from './leases.js';
 
 /** How long a lease lasts without renewal: a dead holder's work moves to another node after this. */
@@ -18,6 +19,8 @@ export interface LeasedJobOptions {
   readonly clock: Clock;
   /** Who holds the lease (default: unique to this job instance, so two servers in one process never share it). */
   readonly holder?: string;
+  /** Where this process runs, to take over at once a lease whose holder provably died (default: localIdentity()). */
+  readonly identity?: HostIdentity;
   readonly ttlMs?: number;
   /** An unexpected failure (the database refused a renewal): the job retries at the next renewal. */
   readonly failed?: (err: unknown) => void;
@@ -29,7 +32,8 @@ export interface LeasedJobOptions {
  * Runs a job's work only while this process holds the job's lease (src/core/leases/leases.ts): `run` acquires
  * or renews it first and skips the work when another process holds it; between runs the lease is renewed every
  * TTL/3, so the holder keeps it while alive and another process takes it over within about TTL + TTL/3 once the
- * holder dies. `stop` gives it up at once. Fencing: `run` refuses to start work when the renewal just made was
+ * holder dies — at its next renewal when the holder is provably dead (a process of this host that no longer runs:
+ * src/core/leases/claim.ts). `stop` gives it up at once. Fencing: `run` refuses to start work when the renewal just made was
  * refused, and the guard it passes turns false once the lease's expiry passed without a renewal this holder saw
  * (the work stops between items instead of acting on a lease someone else may hold).
  */
@@ -43,7 +47,7 @@ export class LeasedJob {
   #stopped = false;
 
   constructor(private readonly options: LeasedJobOptions) {
-    this.holder = options.holder ?? `${process.pid}:${randomUUID()}`;
+    this.holder = options.holder ?? localHolder();
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   }
 
@@ -74,7 +78,7 @@ export class LeasedJob {
     const before = this.options.clock.now();
     let lease: Lease | undefined;
     try {
-      lease = await this.options.leases.tryAcquire(this.options.name, this.holder, this.ttlMs);
+      lease = await acquireOrTakeOver(this.options.leases, this.options.name, this.holder, this.ttlMs, this.options.identity ?? localIdentity());
     } catch (err) {
       this.options.failed?.(err);
       return { held: this.held(), gained: false };

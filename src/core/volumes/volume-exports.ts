@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Leases } from '../leases/leases.js';
 import { acquireOrTakeOver } from '../leases/claim.js';
-import { HostIdentity } from '../leases/host-identity.js';
+import { HostIdentity, localIdentity } from '../leases/host-identity.js';
 import { ChunkRef, VolumeRecord } from '../../store/metadata/volume-types.js';
 import { BlockDevice, VolumeExports, VolumeIoError } from './block-device.js';
 import { EncryptedBlockDevice, Stop } from './encrypted-device.js';
@@ -64,7 +64,7 @@ export class VolumeExportsService implements VolumeExports {
   ) {
     this.#ttl = options.leaseTtlMs ?? 15_000;
     this.#check = options.checkEveryMs ?? 1_000;
-    this.#identity = options.identity ?? HostIdentity.local();
+    this.#identity = options.identity ?? localIdentity();
     this.#holder = options.holder ?? this.#identity?.holder ?? `${process.pid}`;
     this.#now = options.now ?? Date.now;
     volumes.beforeSnapshot = (volumeId) => this.flushIfOpen(volumeId);
