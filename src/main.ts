@@ -8,7 +8,9 @@ import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
 import { assertNbdCanListen } from './protocols/nbd/start.js';
-import { NBD_OWNER_ENV, NBD_PORT_ENV } from './protocols/nbd/thread/host.js';
+import { NBD_OWNER_ENV, NBD_PORT_ENV, nbdHere } from './protocols/nbd/thread/host.js';
+import { PrimaryNbdFlush, workerNbdFlush } from './protocols/nbd/thread/cluster-flush.js';
+import { VolumeExportsService } from './core/volumes/volume-exports.js';
 import { PrimarySealing, workerSealControl } from './sealing/cluster-sealing.js';
 
 /** A worker that dies is replaced, but not more often than this (a worker that cannot start must not spin). */
@@ -64,6 +66,8 @@ async function worker(config: Config): Promise<void> {
   const { app, url } = await start(config);
   // Sealed start with workers: unseal and seal go through the primary, which applies them to every worker.
   if (app.sealing) app.sealing.control = workerSealControl(app.sealing);
+  // A snapshot taken here flushes the volume's device in the worker running NBD (cluster-flush.ts); before 'ready'.
+  if (config.nbd && app.volumeExports instanceof VolumeExportsService) workerNbdFlush(app.volumeExports, nbdHere());
   let closing = false;
   const stop = (why: string) => {
     if (closing) return;
@@ -92,6 +96,8 @@ async function primary(config: Config): Promise<void> {
   let nbdOwner: Worker | undefined;
   // The port the first owner listens on: with --nbd-listen's port 0 its replacements take the same (the banner's).
   let nbdPort: string | undefined;
+  // Snapshots taken by the other workers flush the owner's devices through here, once it is ready.
+  const nbdFlush = new PrimaryNbdFlush(() => (nbdOwner && ready.has(nbdOwner) ? nbdOwner : undefined));
   const fork = (): Promise<ReadyMessage> => {
     const owner = config.nbd !== undefined && (nbdOwner === undefined || nbdOwner.isDead());
     const w = cluster.fork(owner ? { [NBD_OWNER_ENV]: '1', ...(nbdPort ? { [NBD_PORT_ENV]: nbdPort } : {}) } : {});
@@ -99,6 +105,7 @@ async function primary(config: Config): Promise<void> {
     return new Promise((resolve, reject) => {
       w.on('message', (m: ReadyMessage) => {
         if (sealing.onMessage(w, m as never)) return;
+        if (nbdFlush.onMessage(w, m as never)) return;
         if (m?.type !== 'ready') return;
         ready.set(w, m);
         if (m.nbdUrl) nbdPort ??= new URL(m.nbdUrl).port;
@@ -129,6 +136,7 @@ async function primary(config: Config): Promise<void> {
   let lastRespawn = 0;
   cluster.on('exit', (w, code, signal) => {
     ready.delete(w);
+    if (w === nbdOwner) nbdFlush.ownerGone(w);
     // A connection the primary handed to this worker just before it died would otherwise hang its client forever.
     closeStrandedHandoffs();
     if (stopping) {

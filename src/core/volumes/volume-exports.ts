@@ -106,7 +106,7 @@ export class VolumeExportsService implements VolumeExports {
     await this.flushElsewhere?.(volumeId).catch(() => undefined);
   }
 
-  /** Flushes the volume's device where it is open outside this thread (the NBD thread sets it; src/protocols/nbd/thread). */
+  /** Flushes the volume's device where it is open outside this thread: the NBD thread's, or under node:cluster the NBD owner worker's (src/protocols/nbd/thread). */
   flushElsewhere: ((volumeId: string) => Promise<void>) | undefined;
 
   async list(): Promise<string[]> {

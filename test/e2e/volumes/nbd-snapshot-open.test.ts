@@ -3,10 +3,14 @@
 // so the main thread, which takes the snapshot, asks that thread to flush it first (VolumeExportsService.flushElsewhere).
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsClientEnv } from '../../helpers/aws-env.js';
 import { RawNbdClient } from '../../helpers/nbd-client.js';
-import { eventually } from '../../helpers/nbd-serve.js';
+import { SERVE_ENV, eventually, nbdUrlOf } from '../../helpers/nbd-serve.js';
+import { killAll, spawnServe } from '../../helpers/process.js';
 import { nbdToolsMissing, runTool } from '../../helpers/nbd-tools.js';
 import { TestServer, startServer } from '../../helpers/server.js';
 
@@ -18,14 +22,27 @@ const NBD_CMD_WRITE = 1;
 const NBD_CMD_READ = 0;
 const NBD_CMD_DISC = 2;
 
-describe('CreateSnapshot of a volume open over NBD with acknowledged, unflushed writes', { skip }, () => {
-  let server: TestServer;
-  const aws = (args: string[]) =>
+/** The aws CLI against `endpoint`, JSON output parsed. */
+function awsAt(endpoint: () => string) {
+  return (args: string[]) =>
     new Promise<Record<string, unknown>>((resolve, reject) =>
-      execFile('aws', ['--endpoint-url', server.url, '--output', 'json', ...args], { env: awsClientEnv(), timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile('aws', ['--endpoint-url', endpoint(), '--output', 'json', ...args], { env: awsClientEnv(), timeout: 60_000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`aws ${args.join(' ')}: ${err.message}: ${stderr}`)) : resolve(stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {}),
       ),
     );
+}
+
+/** Waits until DescribeSnapshots says the snapshot is completed. */
+async function completed(aws: ReturnType<typeof awsAt>, snapshotId: string): Promise<void> {
+  await eventually(async () => {
+    const [s] = (await aws(['ec2', 'describe-snapshots', '--snapshot-ids', snapshotId])).Snapshots as Array<{ State: string }>;
+    if (s?.State !== 'completed') throw new Error(`the snapshot is ${s?.State}`);
+  }, 30_000);
+}
+
+describe('CreateSnapshot of a volume open over NBD with acknowledged, unflushed writes', { skip }, () => {
+  let server: TestServer;
+  const aws = awsAt(() => server.url);
   before(async () => {
     server = await startServer({ nbd: { host: '127.0.0.1', port: 0 } });
   });
@@ -52,10 +69,7 @@ describe('CreateSnapshot of a volume open over NBD with acknowledged, unflushed 
 
     const snapshot = await aws(['ec2', 'create-snapshot', '--volume-id', volumeId, '--description', 'while open over NBD']);
     const snapshotId = snapshot.SnapshotId as string;
-    await eventually(async () => {
-      const [s] = (await aws(['ec2', 'describe-snapshots', '--snapshot-ids', snapshotId])).Snapshots as Array<{ State: string }>;
-      if (s?.State !== 'completed') throw new Error(`the snapshot is ${s?.State}`);
-    }, 30_000);
+    await completed(aws, snapshotId);
 
     // The client is still connected and served: a write after the snapshot, read back on the same connection.
     client.request(NBD_CMD_WRITE, handle, 1024 * 1024, 4096, { data: Buffer.alloc(4096, 0x44) });
@@ -83,5 +97,50 @@ describe('CreateSnapshot of a volume open over NBD with acknowledged, unflushed 
 
     client.request(NBD_CMD_DISC, handle + 1n, 0, 0);
     await client.closed();
+  });
+});
+
+describe('CreateSnapshot with several workers, whichever worker takes it, of a volume open over NBD in the NBD owner', { skip }, () => {
+  let dataDir: string;
+  let url = '';
+  const aws = awsAt(() => url);
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sr-nbd-snap-workers-'));
+  });
+  after(() => {
+    killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('every snapshot holds the acknowledged, unflushed writes, also those taken by a worker that does not run NBD', async () => {
+    const proc = await spawnServe(['--data-dir', dataDir, '--nbd-listen', '127.0.0.1:0', '--workers', '2'], SERVE_ENV);
+    url = proc.url;
+    const nbd = nbdUrlOf(proc);
+    const volumeId = (await aws(['ec2', 'create-volume', '--size', '1', '--availability-zone', 'us-east-1a'])).VolumeId as string;
+    await aws(['ec2', 'attach-volume', '--volume-id', volumeId, '--instance-id', 'i-0123456789abcdef0', '--device', '/dev/sdf']);
+    const client = await RawNbdClient.connect(Number(new URL(nbd).port));
+    await client.open(volumeId);
+    let handle = 1n;
+    const snapshots: string[] = [];
+    // Each aws CLI call is a new connection, handed to the workers in turn: four snapshots reach both of them.
+    for (let i = 0; i < 4; i++) {
+      client.request(NBD_CMD_WRITE, handle, 65536 * i + 1000, 3000, { data: Buffer.alloc(3000, 0x61 + i) });
+      assert.equal((await client.reply()).error, 0);
+      handle++;
+      snapshots.push((await aws(['ec2', 'create-snapshot', '--volume-id', volumeId])).SnapshotId as string);
+    }
+    client.request(NBD_CMD_DISC, handle, 0, 0);
+    await client.closed();
+    for (const [i, snapshotId] of snapshots.entries()) {
+      await completed(aws, snapshotId);
+      const copyId = (await aws(['ec2', 'create-volume', '--snapshot-id', snapshotId, '--availability-zone', 'us-east-1a'])).VolumeId as string;
+      await aws(['ec2', 'attach-volume', '--volume-id', copyId, '--instance-id', 'i-0123456789abcdef1', '--device', '/dev/sdf']);
+      const reads = Array.from({ length: i + 1 }, (_, j) => ['-c', `read -P 0x${(0x61 + j).toString(16)} ${65536 * j + 1000} 3000`]).flat();
+      const r = await runTool('qemu-io', ['-f', 'raw', '-r', ...reads, '-c', `read -P 0 ${65536 * (i + 1) + 1000} 3000`, `${nbd}/${copyId}`]);
+      assert.equal(r.code, 0, `snapshot ${i + 1}: ${r.stdout}${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /Pattern verification failed/, `snapshot ${i + 1}: ${r.stdout}`);
+      await aws(['ec2', 'detach-volume', '--volume-id', copyId]);
+    }
+    assert.equal(await proc.terminate(), 0);
   });
 });
