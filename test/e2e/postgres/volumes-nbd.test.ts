@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { SERVE_ENV, eventually, nbdUrlOf } from '../../helpers/nbd-serve.js';
+import { RawNbdClient } from '../../helpers/nbd-client.js';
 import { mustRun, nbdToolsMissing } from '../../helpers/nbd-tools.js';
+import { killAll, spawnServe } from '../../helpers/process.js';
 import { postgresCluster, postgresSkip } from '../../helpers/postgres.js';
 import { TestServer, startServer } from '../../helpers/server.js';
 import { attachedVolume } from '../../helpers/volumes.js';
@@ -32,6 +35,7 @@ describe('Volumes on PostgreSQL exported over NBD (the NBD thread writes and rea
     dir = mkdtempSync(join(tmpdir(), 'sr-pg-nbd-'));
   });
   after(async () => {
+    killAll();
     await server?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -89,5 +93,38 @@ describe('Volumes on PostgreSQL exported over NBD (the NBD thread writes and rea
     assert.ok(readFileSync(back).equals(pattern), 'read back byte-exact after the restart');
     const out = await mustRun('qemu-io', ['-f', 'raw', '-r', '-c', `read -P 0 ${pattern.length} ${65536 * 2}`, `${server.nbdUrl}/${volumeId}`]);
     assert.doesNotMatch(out, /Pattern verification failed/, out);
+  });
+
+  it('writes acknowledged with FUA or before a flush survive kill -9 of `strongroom serve` on PostgreSQL', async () => {
+    const url = await (await postgresCluster()).createDatabase();
+    const made = await startServer({ databaseUrl: url });
+    const { volumeId } = await attachedVolume(made);
+    await made.stop();
+    const args = ['--data-dir', made.dataDir, '--database-url', url, '--nbd-listen', '127.0.0.1:0'];
+    try {
+      const first = await spawnServe(args, SERVE_ENV);
+      // A client that stays connected (a client leaving cleanly makes the server close, and so flush, the device):
+      // a write with FUA, then one over many 64 KiB chunks and a 16 MiB segment boundary, flushed.
+      const client = await RawNbdClient.connect(Number(new URL(nbdUrlOf(first)).port));
+      await client.open(volumeId);
+      client.request(1, 1n, 4097, 5000, { data: Buffer.alloc(5000, 0x31), flags: 1 });
+      assert.equal((await client.reply()).error, 0);
+      client.request(1, 2n, 1000001, 17000000, { data: Buffer.alloc(17000000, 0x32) });
+      assert.equal((await client.reply()).error, 0);
+      client.request(3, 3n, 0, 0); // NBD_CMD_FLUSH
+      assert.equal((await client.reply()).error, 0);
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
+      client.destroy();
+      const second = await spawnServe(args, SERVE_ENV);
+      const out = await eventually(
+        () => mustRun('qemu-io', ['-f', 'raw', '-r', '-c', 'read -P 0x31 4097 5000', '-c', 'read -P 0x32 1000001 17000000', '-c', 'read -P 0 0 4097', '-c', 'read -P 0 18000001 65536', `${nbdUrlOf(second)}/${volumeId}`]),
+        25_000,
+      );
+      assert.doesNotMatch(out, /Pattern verification failed/, out);
+      assert.equal(await second.terminate(), 0);
+    } finally {
+      rmSync(made.dataDir, { recursive: true, force: true });
+    }
   });
 });
