@@ -100,7 +100,8 @@ async function primary(config: Config): Promise<void> {
   const nbdFlush = new PrimaryNbdFlush(() => (nbdOwner && ready.has(nbdOwner) ? nbdOwner : undefined));
   const fork = (): Promise<ReadyMessage> => {
     const owner = config.nbd !== undefined && (nbdOwner === undefined || nbdOwner.isDead());
-    const w = cluster.fork(owner ? { [NBD_OWNER_ENV]: '1', ...(nbdPort ? { [NBD_PORT_ENV]: nbdPort } : {}) } : {});
+    // Set for every worker (empty: not the owner), so that the primary's own environment cannot make two owners.
+    const w = cluster.fork({ [NBD_OWNER_ENV]: owner ? '1' : '', [NBD_PORT_ENV]: (owner && nbdPort) || '' });
     if (owner) nbdOwner = w;
     return new Promise((resolve, reject) => {
       w.on('message', (m: ReadyMessage) => {

@@ -126,4 +126,17 @@ describe('strongroom serve --nbd-listen as a process: several workers', { skip }
     assert.equal(line.pid, replacement);
     assert.equal(await proc.terminate(), 0);
   });
+
+  it("the primary's own environment does not choose the NBD owner: STRONGROOM_NBD_OWNER/STRONGROOM_NBD_PORT set for serve still give one owner, on the banner's port", async () => {
+    const proc = await spawnServe(['--data-dir', dataDir, '--nbd-listen', '127.0.0.1:0', '--workers', '2'], { ...SERVE_ENV, STRONGROOM_NBD_OWNER: '1', STRONGROOM_NBD_PORT: '9' });
+    const primary = proc.child.pid!;
+    const base = nbdUrlOf(proc);
+    const workers = childrenOf(primary);
+    assert.equal(workers.length, 2);
+    const owners = workers.filter(isNbdOwner);
+    assert.equal(owners.length, 1);
+    assert.deepEqual(listenersOf(Number(new URL(base).port), [primary, ...workers]), owners);
+    await mustRun('nbdinfo', [`${base}/${volumeId}`]);
+    assert.equal(await proc.terminate(), 0);
+  });
 });
