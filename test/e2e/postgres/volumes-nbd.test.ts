@@ -3,6 +3,7 @@
 // thread's PostgreSQL blob store (ThreadBlobStore/RemoteBlobWriter): what nbdcopy flushed must be blob rows in
 // PostgreSQL, sealed, and read back byte-exact after the server restarts.
 import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +14,14 @@ import { SERVE_ENV, eventually, nbdUrlOf } from '../../helpers/nbd-serve.js';
 import { RawNbdClient } from '../../helpers/nbd-client.js';
 import { mustRun, nbdToolsMissing } from '../../helpers/nbd-tools.js';
 import { killAll, spawnServe } from '../../helpers/process.js';
+import { awsClientEnv } from '../../helpers/aws-env.js';
 import { postgresCluster, postgresSkip } from '../../helpers/postgres.js';
 import { TestServer, startServer } from '../../helpers/server.js';
 import { attachedVolume } from '../../helpers/volumes.js';
 
 const skip = postgresSkip() || (nbdToolsMissing() ?? false);
+const cli = spawnSync('aws', ['--version'], { env: awsClientEnv(), encoding: 'utf8', timeout: 30_000 });
+if (cli.error && process.env.CI) throw new Error('the aws CLI cannot be run');
 const NBD = { host: '127.0.0.1', port: 0 };
 
 /** Every file under `dir`, recursively. */
@@ -125,6 +129,49 @@ describe('Volumes on PostgreSQL exported over NBD (the NBD thread writes and rea
       assert.equal(await second.terminate(), 0);
     } finally {
       rmSync(made.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('with two workers on PostgreSQL, a snapshot taken by either worker holds the writes a connected NBD client was acknowledged but did not flush', { skip: cli.error ? 'the aws CLI cannot be run' : false }, async () => {
+    const url = await (await postgresCluster()).createDatabase();
+    const home = mkdtempSync(join(tmpdir(), 'sr-pg-nbd-workers-'));
+    try {
+      const proc = await spawnServe(['--data-dir', home, '--database-url', url, '--nbd-listen', '127.0.0.1:0', '--workers', '2'], SERVE_ENV);
+      const aws = (args: string[]) =>
+        new Promise<Record<string, unknown>>((resolve, reject) =>
+          execFile('aws', ['--endpoint-url', proc.url, '--output', 'json', ...args], { env: awsClientEnv(), timeout: 60_000 }, (err, stdout, stderr) =>
+            err ? reject(new Error(`aws ${args.join(' ')}: ${err.message}: ${stderr}`)) : resolve(stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {}),
+          ),
+        );
+      const nbd = nbdUrlOf(proc);
+      const volumeId = (await aws(['ec2', 'create-volume', '--size', '1', '--availability-zone', 'us-east-1a'])).VolumeId as string;
+      await aws(['ec2', 'attach-volume', '--volume-id', volumeId, '--instance-id', 'i-0123456789abcdef0', '--device', '/dev/sdf']);
+      const client = await RawNbdClient.connect(Number(new URL(nbd).port));
+      await client.open(volumeId);
+      const snapshots: string[] = [];
+      // Each aws CLI call is a new connection, handed to the workers in turn: the two snapshots reach both.
+      for (let i = 0; i < 2; i++) {
+        client.request(1, BigInt(i + 1), 65536 * i + 1000, 3000, { data: Buffer.alloc(3000, 0x61 + i) });
+        assert.equal((await client.reply()).error, 0);
+        snapshots.push((await aws(['ec2', 'create-snapshot', '--volume-id', volumeId])).SnapshotId as string);
+      }
+      client.request(2, 9n, 0, 0); // NBD_CMD_DISC
+      await client.closed();
+      for (const [i, snapshotId] of snapshots.entries()) {
+        await eventually(async () => {
+          const [s] = (await aws(['ec2', 'describe-snapshots', '--snapshot-ids', snapshotId])).Snapshots as Array<{ State: string }>;
+          if (s?.State !== 'completed') throw new Error(`the snapshot is ${s?.State}`);
+        }, 30_000);
+        const copyId = (await aws(['ec2', 'create-volume', '--snapshot-id', snapshotId, '--availability-zone', 'us-east-1a'])).VolumeId as string;
+        await aws(['ec2', 'attach-volume', '--volume-id', copyId, '--instance-id', 'i-0123456789abcdef1', '--device', '/dev/sdf']);
+        const reads = Array.from({ length: i + 1 }, (_, j) => ['-c', `read -P 0x${(0x61 + j).toString(16)} ${65536 * j + 1000} 3000`]).flat();
+        const out = await mustRun('qemu-io', ['-f', 'raw', '-r', ...reads, '-c', `read -P 0 ${65536 * (i + 1) + 1000} 3000`, `${nbd}/${copyId}`]);
+        assert.doesNotMatch(out, /Pattern verification failed/, `snapshot ${i + 1}: ${out}`);
+        await aws(['ec2', 'detach-volume', '--volume-id', copyId]);
+      }
+      assert.equal(await proc.terminate(), 0);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });
