@@ -61,7 +61,7 @@ import { EBS_BLOCK_BYTES } from './core/volumes/chunks.js';
 import { RestJsonProtocol, RestJsonService } from './protocols/rest-json/rest-json.js';
 import { XKS_ROUTE_PREFIX, XksProxy } from './services/xks-proxy/proxy.js';
 import { STRONGROOM_VERSION } from './version.js';
-import { NbdThread, nbdHere, startNbdThread } from './protocols/nbd/thread/host.js';
+import { NbdThread, nbdHere, superviseNbdThread } from './protocols/nbd/thread/host.js';
 import { DEFAULT_XKS_CLIENT, XksClient } from './core/kms/xks/client.js';
 import { KeyringSealedError } from './core/crypto/root-of-trust/root-of-trust.js';
 import { ShamirParameters, ShamirRootOfTrust } from './core/crypto/root-of-trust/shamir.js';
@@ -368,6 +368,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let timer: NodeJS.Timeout | undefined;
   // Attached volumes as NBD exports (--nbd-listen): started with the HTTP server, stopped first at close.
   let nbd: NbdThread | undefined;
+  let nbdPort: number | undefined;
   const startBackground = async () => {
     // Keys' last uses are noted in memory and written every few seconds (src/core/kms/key-last-usage.ts).
     await kms.lastUsage.start();
@@ -378,7 +379,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     trailDelivery.start((step) => deliveryLease.run(step));
     // In a thread of its own (src/protocols/nbd/thread); under node:cluster in one worker process only (main.ts).
     if (config.nbd && nbdHere()) {
-      nbd = await startNbdThread(config.nbd, {
+      // Started again at an unseal: on the port it had (when --nbd-listen asked for port 0, the one it was given).
+      nbd = await superviseNbdThread({ ...config.nbd, port: nbdPort ?? config.nbd.port }, {
         exports: volumeExports,
         store: stores.volumes,
         blobs,
@@ -387,6 +389,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         log,
         logLevel: config.logLevel,
       });
+      nbdPort = Number(new URL(nbd.url).port);
     }
   };
   if (sealedStart) {

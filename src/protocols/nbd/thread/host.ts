@@ -18,6 +18,8 @@ export interface NbdThreadDeps {
   readonly fileBlobsDir?: string;
   readonly log: Logger;
   readonly logLevel: string;
+  /** Told when the thread exits other than by close() (superviseNbdThread starts it again). */
+  readonly onUnexpectedExit?: () => void;
 }
 
 /** The running NBD server, in its thread. */
@@ -62,6 +64,7 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
   const writers = new Map<string, BlobWriter>();
   let nextSession = 1;
   let exited = false;
+  let closing = false;
 
   const rpc = new Rpc(worker, async (method, args) => {
     switch (method) {
@@ -145,8 +148,10 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
   worker.on('exit', (code) => {
     exited = true;
     rpc.failAll(new Error('the NBD thread exited'));
-    if (code !== 0) deps.log.error({ code }, 'nbd: the NBD thread exited; attached volumes are no longer exported');
-    void releaseAll();
+    if (!closing) deps.log.error({ code }, 'nbd: the NBD thread exited; its clients were disconnected and their unflushed writes lost');
+    void releaseAll().then(() => {
+      if (!closing) deps.onUnexpectedExit?.();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -172,11 +177,68 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
   return {
     url,
     async close() {
+      closing = true;
       deps.exports.flushElsewhere = undefined;
       deps.exports.stopElsewhere = undefined;
       if (!exited) await rpc.call('stop').catch((err: unknown) => deps.log.error({ err }, 'nbd: stopping the NBD thread failed'));
       await worker.terminate();
       await releaseAll();
+    },
+  };
+}
+
+/**
+ * Keeps the NBD thread running: one that exits other than by close() (a bug in it) is started again after
+ * `restartDelayMs`, on the port it had (the URL clients were given stays right) — its clients were disconnected,
+ * their devices' claims released and unflushed writes lost, as a crash of the whole server would lose them; a
+ * start that fails is tried again after the same delay, until close().
+ */
+export async function superviseNbdThread(
+  config: NbdConfig,
+  deps: NbdThreadDeps,
+  options: { start?: typeof startNbdThread; restartDelayMs?: number } = {},
+): Promise<NbdThread> {
+  const start = options.start ?? startNbdThread;
+  const delay = options.restartDelayMs ?? 1_000;
+  let closed = false;
+  let port = config.port;
+  let current: NbdThread | undefined;
+  let restarting: NodeJS.Timeout | undefined;
+  const launch = async (): Promise<NbdThread> => {
+    const thread = await start({ ...config, port }, { ...deps, onUnexpectedExit: () => restartLater() });
+    port = Number(new URL(thread.url).port);
+    if (closed) {
+      await thread.close();
+    }
+    return thread;
+  };
+  const restartLater = () => {
+    if (closed || restarting) return;
+    restarting = setTimeout(() => {
+      restarting = undefined;
+      if (closed) return;
+      launch().then(
+        (thread) => {
+          current = thread;
+          deps.log.warn({ url: thread.url }, 'nbd: the NBD thread was started again');
+        },
+        (err: unknown) => {
+          deps.log.error({ err }, 'nbd: starting the NBD thread again failed; trying again');
+          restartLater();
+        },
+      );
+    }, delay);
+    restarting.unref();
+  };
+  current = await launch();
+  return {
+    get url() {
+      return current!.url;
+    },
+    async close() {
+      closed = true;
+      if (restarting) clearTimeout(restarting);
+      await current?.close();
     },
   };
 }
