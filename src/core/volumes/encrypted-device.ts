@@ -318,6 +318,9 @@ export class EncryptedBlockDevice implements BlockDevice {
       if (this.#failed === undefined || this.#stopNoted) return;
       this.#stopNoted = true;
       clearInterval(this.#watch);
+      // The claim is given up only once the segment writes in progress are done: a reopen elsewhere collects the
+      // volume's unrecorded segments, and one still being written would otherwise be left behind as a file.
+      await Promise.allSettled(this.#flying.map((f) => f.done));
       await this.#o.stopped?.().catch(() => undefined);
     });
   }

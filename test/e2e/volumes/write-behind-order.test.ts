@@ -18,7 +18,7 @@ import { attachedVolume } from '../../helpers/volumes.js';
  * in order, when a segment blob was committed (and whether durably), when its sync started and ended (held
  * until `releaseSyncs`), and when the chunk map was committed naming which segments.
  */
-async function watchedDevice(server: TestServer) {
+async function watchedDevice(server: TestServer, opts: { holdWrites?: Promise<void> } = {}) {
   const v = await attachedVolume(server);
   const files = await FsBlobStore.open(server.dataDir);
   const events: string[] = [];
@@ -32,6 +32,7 @@ async function watchedDevice(server: TestServer) {
         id: w.id,
         stream: w.stream,
         commit: async (options) => {
+          await opts.holdWrites;
           await w.commit(options);
           events.push(`written ${w.id} durable=${options?.durable !== false}`);
         },
@@ -73,6 +74,7 @@ async function watchedDevice(server: TestServer) {
     unusable: async () => undefined,
     checkEveryMs: 60_000,
     closed: async () => undefined,
+    stopped: async () => void events.push('stopped (claim given up)'),
   });
   return { device, events, releaseSyncs, volumeId: v.volumeId, store: real };
 }
@@ -125,5 +127,21 @@ describe('Volumes written behind: segments fsynced in the background, the chunk 
     assert.deepEqual(await store.chunks(volumeId), []);
     await assert.rejects(device.write(0, Buffer.alloc(10), false), VolumeIoError, 'stopped: acknowledged writes could not be made durable');
     await assert.rejects(device.close());
+  });
+  it('a device stopped (DetachVolume --force) while a segment is being written gives its claim up only once that write is done', async () => {
+    let releaseWrites!: () => void;
+    const holdWrites = new Promise<void>((resolve) => (releaseWrites = resolve));
+    const { device, events, releaseSyncs } = await watchedDevice(server, { holdWrites });
+    releaseSyncs();
+    await device.write(0, randomBytes(MAX_SEGMENT_CHUNKS * CHUNK_BYTES), false); // a segment write starts, held
+    const stopping = device.stop('detached', false);
+    await sleep(200);
+    assert.ok(!events.includes('stopped (claim given up)'), `the claim was given up under a segment write: ${events.join(' | ')}`);
+    releaseWrites();
+    await stopping;
+    await until('the stop', () => events.includes('stopped (claim given up)'));
+    const written = events.findIndex((e) => e.startsWith('written '));
+    assert.ok(written >= 0 && written < events.indexOf('stopped (claim given up)'), events.join(' | '));
+    await assert.rejects(device.read(0, 16), VolumeIoError);
   });
 });
