@@ -392,6 +392,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       nbdPort = Number(new URL(nbd.url).port);
     }
   };
+  // What startBackground started, stopped (at a seal and at shutdown; NBD is closed before, by the caller).
+  const stopBackground = async (moment: 'seal' | 'shutdown') => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    await audit.flush();
+    // The uses this process saw since its last flush (every call is answered by now).
+    await kms.lastUsage.stop().catch((err: unknown) => log.error({ err }, `writing the KMS keys' last uses at ${moment} failed`));
+    // A last log delivery of what was committed (cheap; AWS has no such moment). Digests wait for their interval.
+    await trailDelivery.stop();
+    // Given up, so another process takes the work over at once rather than after the TTL.
+    await lifecycleLease.stop();
+    await deliveryLease.stop();
+  };
   if (sealedStart) {
     const params = sealedStart;
     const sealable: Sealable = {
@@ -426,13 +439,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         await gate!.close();
         await nbd?.close();
         nbd = undefined;
-        if (timer) clearInterval(timer);
-        timer = undefined;
-        await audit.flush();
-        await kms.lastUsage.stop().catch((err: unknown) => log.error({ err }, 'writing the KMS keys\' last uses at seal failed'));
-        await trailDelivery.stop();
-        await lifecycleLease.stop();
-        await deliveryLease.stop();
+        await stopBackground('seal');
         keyring.seal();
         treeSigner = undefined;
         kms.deps.materials.wipeAll();
@@ -491,14 +498,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         });
         server.closeIdleConnections();
       });
-      await audit.flush();
-      // The uses this process saw since its last flush (every call is answered by now).
-      await kms.lastUsage.stop().catch((err: unknown) => log.error({ err }, 'writing the KMS keys\' last uses at shutdown failed'));
-      // A last log delivery of what was committed (cheap; AWS has no such moment). Digests wait for their interval.
-      await trailDelivery.stop();
-      // Given up, so another process takes the work over at once rather than after the TTL.
-      await lifecycleLease.stop();
-      await deliveryLease.stop();
+      await stopBackground('shutdown');
       xksClient.close();
       await stores.close();
       keyring.seal();

@@ -16,6 +16,11 @@ export class StrongroomCommand extends Command {
       .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)');
   }
 
+  /** Which kind of root of trust unwraps the deployment's keyring, for the offline commands that unwrap secrets. */
+  rootOfTrustOption(): this {
+    return this.option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST, with STRONGROOM_PKCS11_*; default file)');
+  }
+
   /** How an operator command reaches the running server on this machine: the data dir of its operator-token file, and its URL. */
   operatorEndpointOptions(): this {
     return this.option('--data-dir <dir>', 'the server\'s data dir, for its operator-token file (STRONGROOM_DATA_DIR)')

@@ -62,7 +62,7 @@ program
   .option('--via-service <endpoint|none>', 'the service calling KMS for the principal, e.g. s3.us-east-1.amazonaws.com, or none (kms:ViaService, aws:ViaAWSService)')
   .option('--user-agent <text>', 'the caller\'s User-Agent (aws:UserAgent)')
   .deploymentOptions()
-  .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
+  .rootOfTrustOption()
   .option('--json', 'print JSON')
   .action(async (flags: ExplainFlags) => {
     process.exitCode = await explainCommand(flags);
@@ -74,7 +74,7 @@ program
   .command('create')
   .description('create an account with root credentials of its own (printed once); a running server picks it up')
   .deploymentOptions()
-  .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
+  .rootOfTrustOption()
   .option('--account-id <id>', 'the new account id, 12 digits (default: random)')
   .action(async (flags: AccountCreateFlags) => {
     process.exitCode = await accountCreateCommand(flags);
@@ -91,20 +91,16 @@ operator
   .option('--to-pkcs11-key-label <label>', 'with --to pkcs11: the key, generated if the token has none (default STRONGROOM_PKCS11_KEY_LABEL, strongroom-root)')
   .option('--to-pkcs11-pin-file <file>', 'with --to pkcs11: the token\'s PIN (default STRONGROOM_PKCS11_PIN or _PIN_FILE)')
   .option('--allow-weaker-root', 'allow moving from an HSM to a key file')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust <kind>', 'the current root: file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
-  .option('--root-of-trust-file <file>', 'the current root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
+  .rootOfTrustOption()
   .action(async (flags: RotateRootFlags) => {
     process.exitCode = await rotateRootCommand(flags);
   });
 operator
   .command('rotate-keyring')
   .description('add a keyring key for new writes; older blobs keep theirs and still decrypt; audited')
-  .option('--data-dir <dir>', 'the data dir (STRONGROOM_DATA_DIR)')
-  .option('--database-url <url>', 'the PostgreSQL database instead (STRONGROOM_DATABASE_URL)')
-  .option('--root-of-trust <kind>', 'file or pkcs11 (STRONGROOM_ROOT_OF_TRUST; default file)')
-  .option('--root-of-trust-file <file>', 'the root-of-trust key (STRONGROOM_ROOT_OF_TRUST_FILE; default <data-dir>/root-of-trust.key)')
+  .deploymentOptions()
+  .rootOfTrustOption()
   .action(async (flags: DeploymentFlags) => {
     process.exitCode = await rotateKeyringCommand(flags);
   });

@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { BlobStore } from '../../store/blob/blob-store.js';
+import { BlobStore, readBlobBytes } from '../../store/blob/blob-store.js';
 import { ChunkRef, VolumeStore } from '../../store/metadata/volume-types.js';
 import { CHUNK_BYTES, RECORD_BYTES, freshNonces, openChunk, sealChunk } from './chunks.js';
 
@@ -99,14 +98,9 @@ export class ChunkStore {
       const first = refs[i]!;
       const start = first.slot * RECORD_BYTES;
       const length = (j - i) * RECORD_BYTES;
-      let bytes: Buffer;
-      if (this.blobs.readBytes) {
-        const into = this.#readBuffers.pop() ?? Buffer.allocUnsafe(READ_RUN_CHUNKS * RECORD_BYTES);
-        lent.push(into);
-        bytes = await this.blobs.readBytes(first.blobId, start, length, into);
-      } else {
-        bytes = await collectStream(this.blobs.read(first.blobId, { start, end: start + length - 1 }));
-      }
+      const into = this.#readBuffers.pop() ?? Buffer.allocUnsafe(READ_RUN_CHUNKS * RECORD_BYTES);
+      lent.push(into);
+      const bytes = await readBlobBytes(this.blobs, first.blobId, start, length, into);
       for (let k = 0; k < j - i; k++) out.push(bytes.subarray(k * RECORD_BYTES, (k + 1) * RECORD_BYTES));
       i = j;
     }
@@ -176,8 +170,3 @@ export function zeroChunk(): Buffer {
   return Buffer.alloc(CHUNK_BYTES);
 }
 
-async function collectStream(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}

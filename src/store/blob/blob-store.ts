@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 
 /**
  * Where object bodies live (already sealed: see src/core/s3/packages.ts). The metadata store says which
@@ -43,6 +44,11 @@ export interface BlobStore {
    * this same store are left alone. Returns how many were removed.
    */
   sweepIncomplete(): Promise<number>;
+}
+
+/** Bytes [start, start + length) of a blob: the store's readBytes where it has one, else its range read collected. */
+export function readBlobBytes(store: BlobStore, id: string, start: number, length: number, into?: Buffer): Promise<Buffer> {
+  return store.readBytes ? store.readBytes(id, start, length, into) : buffer(store.read(id, { start, end: start + length - 1 }));
 }
 
 export interface BlobWriter {

@@ -1,5 +1,6 @@
+import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
-import { BlobRange, BlobStore, BlobWriter } from './blob-store.js';
+import { BlobRange, BlobStore, BlobWriter, readBlobBytes } from './blob-store.js';
 
 /** A store of small blobs that says synchronously whether it holds one (the SQLite blob table). */
 export interface SmallBlobStore extends BlobStore {
@@ -31,8 +32,8 @@ export class TieredBlobStore implements BlobStore {
 
   async readBytes(id: string, start: number, length: number, into?: Buffer): Promise<Buffer> {
     const small = this.small.readIfHeld(id, { start, end: start + length - 1 });
-    if (small) return collect(small);
-    return this.large.readBytes ? this.large.readBytes(id, start, length, into) : collect(this.large.read(id, { start, end: start + length - 1 }));
+    if (small) return buffer(small);
+    return readBlobBytes(this.large, id, start, length, into);
   }
 
   async sync(ids: readonly string[]): Promise<void> {
@@ -59,8 +60,3 @@ export class TieredBlobStore implements BlobStore {
   }
 }
 
-async function collect(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}

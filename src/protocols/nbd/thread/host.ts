@@ -1,10 +1,9 @@
 import cluster from 'node:cluster';
 import { Worker } from 'node:worker_threads';
-import { Readable } from 'node:stream';
 import { Logger, levels } from 'pino';
 import { NbdConfig } from '../../../config/nbd.js';
 import { ExportSession, VolumeExportsService } from '../../../core/volumes/volume-exports.js';
-import { BlobStore, BlobWriter } from '../../../store/blob/blob-store.js';
+import { BlobStore, BlobWriter, readBlobBytes } from '../../../store/blob/blob-store.js';
 import { VolumeStore } from '../../../store/metadata/volume-types.js';
 import { Rpc } from './rpc.js';
 import { ExportSpec, NbdThreadInit, STORE_METHODS } from './protocol.js';
@@ -101,7 +100,7 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
         return deps.durable();
       case 'blob.readBytes': {
         const [id, start, length] = args as [string, number, number];
-        return deps.blobs.readBytes ? deps.blobs.readBytes(id, start, length) : collect(deps.blobs.read(id, { start, end: start + length - 1 }));
+        return readBlobBytes(deps.blobs, id, start, length);
       }
       case 'blob.create': {
         const writer = await deps.blobs.create(args[0] as number | undefined);
@@ -243,8 +242,3 @@ export async function superviseNbdThread(
   };
 }
 
-async function collect(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return Buffer.concat(parts);
-}

@@ -30,5 +30,4 @@ export const STORE_METHODS = [
   'segmentUsers',
   'getVolume',
   'deleteVolume',
-  'chunks',
 ] as const satisfies readonly (keyof VolumeStore)[];
