@@ -16,6 +16,7 @@ OPERATIONS = [
     "GetEbsDefaultKmsKeyId", "ModifyEbsDefaultKmsKeyId", "ResetEbsDefaultKmsKeyId",
     "CreateTags", "DeleteTags",
     "ModifySnapshotAttribute", "DescribeSnapshotAttribute", "ResetSnapshotAttribute",
+    "ModifyVolume", "DescribeVolumesModifications",
 ]
 DROP = ("documentation", "deprecatedMessage", "documentationUrl")
 

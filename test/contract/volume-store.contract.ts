@@ -32,6 +32,23 @@ export function volumeStoreContract(open: OpenFresh<VolumeStore>): void {
     assert.deepEqual(await again.attachedVolumes(), []);
   });
 
+  it('revises a volume in one transaction (ModifyVolume): the decision sees the stored record, a refusal changes nothing, state and attachment are kept', async () => {
+    const { store, reopen } = await open();
+    const id = 'vol-0aaaaaaaaaaaaaaaa';
+    const attachment = { instanceId: 'i-0123456789abcdef0', device: '/dev/sdf', attachTime: 1 };
+    await store.createVolume(volume(id, { state: 'in-use', attachment }));
+    const modification = { state: 'completed' as const, original: { sizeGiB: 8, volumeType: 'gp3' }, target: { sizeGiB: 20, volumeType: 'gp3', iops: 3000 }, startTime: 5, endTime: 5 };
+    const stored = await store.reviseVolume(id, (v) => ({ ...v, sizeGiB: v.sizeGiB + 12, iops: 3000, modification, state: 'deleting', attachment: undefined }));
+    assert.equal(stored?.sizeGiB, 20);
+    await assert.rejects(store.reviseVolume(id, () => { throw new Error('refused'); }), /refused/);
+    assert.equal(await store.reviseVolume('vol-0ffffffffffffffff', (v) => v), undefined);
+    const again = await reopen();
+    const v = await again.getVolume(id);
+    assert.deepEqual([v?.sizeGiB, v?.iops, v?.state, v?.attachment], [20, 3000, 'in-use', attachment]);
+    assert.deepEqual(v?.modification, modification);
+    assert.deepEqual((await again.attachedVolumes()).map((x) => x.volumeId), [id]);
+  });
+
   it('chunk maps: commit replaces and drops (returning the blobs it stopped referencing), snapshots share by reference', async () => {
     const { store, reopen } = await open();
     const vol = 'vol-0aaaaaaaaaaaaaaaa';

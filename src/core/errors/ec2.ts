@@ -10,6 +10,8 @@ export const Ec2Errors = defineErrors({
   AuthFailure: { status: 401, fault: 'client' },
   DryRunOperation: { status: 412, fault: 'client' },
   IncorrectState: { status: 400, fault: 'client' },
+  /** ModifyVolume of a volume whose previous modification is still 'modifying' or 'optimizing'. */
+  IncorrectModificationState: { status: 400, fault: 'client' },
   InternalError: { status: 500, fault: 'server', retryable: true },
   /** EC2's 'The server is overloaded and can't handle the request' (Strongroom: sealed); retried by the SDKs. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html */
   Unavailable: { status: 503, fault: 'server', retryable: true },
@@ -25,6 +27,8 @@ export const Ec2Errors = defineErrors({
   'InvalidSnapshot.InUse': { status: 400, fault: 'client' },
   'InvalidVolume.NotFound': { status: 400, fault: 'client' },
   'InvalidVolume.ZoneMismatch': { status: 400, fault: 'client' },
+  /** DescribeVolumesModifications of a volume never modified. */
+  'InvalidVolumeModification.NotFound': { status: 400, fault: 'client' },
   'InvalidZone.NotFound': { status: 400, fault: 'client' },
   'InvalidKmsKey.NotFound': { status: 400, fault: 'client' },
   'InvalidKMSKey.InvalidState': { status: 400, fault: 'client' },
@@ -38,4 +42,6 @@ export const Ec2Errors = defineErrors({
   UnauthorizedOperation: { status: 403, fault: 'client' },
   Unsupported: { status: 400, fault: 'client' },
   VolumeInUse: { status: 400, fault: 'client' },
+  /** ModifyVolume within the cooldown after the volume's previous modification (AWS: six hours). */
+  VolumeModificationRateExceeded: { status: 400, fault: 'client' },
 });

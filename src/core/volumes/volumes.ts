@@ -3,9 +3,11 @@ import { KEY_BYTES } from '../crypto/aes-gcm.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
 import { AwsError } from '../errors/aws-error.js';
 import { Ec2Errors } from '../errors/ec2.js';
-import { EbsDefaults, SnapshotRecord, VolumeRecord, VolumeStore, WrappedDataKey } from '../../store/metadata/volume-types.js';
+import { EbsDefaults, SnapshotRecord, VolumeModificationRecord, VolumeRecord, VolumeStore, WrappedDataKey } from '../../store/metadata/volume-types.js';
 import { ChunkStore } from './chunk-store.js';
 import { EbsServiceKey } from './service-key.js';
+import { SIZE_LIMITS, sizeOutsideLimits } from './volume-limits.js';
+import { ModifyVolumeInput, modifiedVolume } from './volume-modification.js';
 import { EBS_GRANT_OPERATIONS, EBS_GRANTEE, GrantUse, VolumeKmsAsCaller, VolumeKmsAsService, ebsContext } from './volume-kms.js';
 
 export interface VolumeScope {
@@ -36,17 +38,6 @@ export interface CopySnapshotInput {
   readonly description?: string;
   readonly tags?: Readonly<Record<string, string>>;
 }
-
-/** EBS's size limits per volume type, GiB (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html). */
-const SIZE_LIMITS: Readonly<Record<string, readonly [number, number]>> = {
-  standard: [1, 1024],
-  gp2: [1, 16384],
-  gp3: [1, 16384],
-  io1: [4, 16384],
-  io2: [4, 65536],
-  st1: [125, 16384],
-  sc1: [125, 16384],
-};
 
 export const VOLUME_ID = /^vol-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 export const SNAPSHOT_ID = /^snap-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
@@ -156,9 +147,8 @@ export class Volumes {
     if (!limits) throw bad('InvalidParameterValue', `Value (${volumeType}) for parameter volumeType is invalid. Valid values: ${Object.keys(SIZE_LIMITS).join(', ')}.`);
     const sizeGiB = input.sizeGiB ?? snapshot?.volumeSizeGiB;
     if (sizeGiB === undefined) throw bad('MissingParameter', 'The request must contain the parameter size/snapshot');
-    if (sizeGiB < limits[0] || sizeGiB > limits[1]) {
-      throw bad('InvalidParameterValue', `Volume of ${sizeGiB}GiB is too ${sizeGiB < limits[0] ? 'small' : 'large'}; ${sizeGiB < limits[0] ? `minimum is ${limits[0]}GiB` : `maximum is ${limits[1]}GiB`}.`);
-    }
+    const outside = sizeOutsideLimits(sizeGiB, limits);
+    if (outside) throw bad('InvalidParameterValue', outside);
     if (snapshot && sizeGiB < snapshot.volumeSizeGiB) {
       throw bad('InvalidParameterValue', `Volume of ${sizeGiB}GiB is too small; minimum is ${snapshot.volumeSizeGiB}GiB.`);
     }
@@ -209,6 +199,21 @@ export class Volumes {
     if (!(await this.store.updateVolume(volumeId, 'available', { state: 'deleting' }))) throw bad('IncorrectState', `The volume '${volumeId}' is not in the 'available' state.`);
     await this.chunks.collect(await this.store.deleteVolume(volumeId));
     if (v.dataKey.kind === 'kms' && v.grantId) await this.asService.retire(this.#use(v)).catch(() => undefined);
+  }
+
+  /**
+   * ModifyVolume: the volume's size (only ever larger), type, IOPS and throughput changed at once — there is no
+   * physical optimisation here, so the modification is 'completed' when this returns (volume-modification.ts has
+   * AWS's rules). The checks and the write are one store transaction, so two concurrent modifications of a volume
+   * cannot both pass the cooldown. A grown volume's NBD export has the new size from its next connection (NBD fixes
+   * the size at negotiation): a client connected now keeps the old size until it reconnects.
+   */
+  async modifyVolume(scope: VolumeScope, volumeId: string, input: ModifyVolumeInput): Promise<VolumeModificationRecord> {
+    await this.getVolume(scope, volumeId);
+    const now = this.now();
+    const stored = await this.store.reviseVolume(volumeId, (v) => modifiedVolume(v, input, now));
+    if (!stored?.modification) throw volumeNotFound(volumeId);
+    return stored.modification;
   }
 
   /**

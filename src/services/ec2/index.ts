@@ -8,6 +8,7 @@ import {
 import {
   DisableEbsEncryptionByDefault, EnableEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, GetEbsEncryptionByDefault, ModifyEbsDefaultKmsKeyId, ResetEbsDefaultKmsKeyId,
 } from './settings-operations.js';
+import { DescribeVolumesModifications, ModifyVolume } from './modification-operations.js';
 import { CreateTags, DeleteTags } from './tag-operations.js';
 import { AttachVolume, CreateVolume, DeleteVolume, DescribeVolumes, DetachVolume } from './volume-operations.js';
 
@@ -19,7 +20,7 @@ export const EC2_OPERATIONS: ReadonlyMap<string, Ec2Operation> = new Map(
   [
     CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume, DetachVolume, CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot,
     EnableEbsEncryptionByDefault, DisableEbsEncryptionByDefault, GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, ModifyEbsDefaultKmsKeyId, ResetEbsDefaultKmsKeyId,
-    CreateTags, DeleteTags, ModifySnapshotAttribute, DescribeSnapshotAttribute, ResetSnapshotAttribute,
+    CreateTags, DeleteTags, ModifySnapshotAttribute, DescribeSnapshotAttribute, ResetSnapshotAttribute, ModifyVolume, DescribeVolumesModifications,
   ].map((op) => [op.name, op]),
 );
 

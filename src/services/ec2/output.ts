@@ -1,4 +1,4 @@
-import { SnapshotRecord, VolumeRecord } from '../../store/metadata/volume-types.js';
+import { SnapshotRecord, VolumeModificationRecord, VolumeRecord } from '../../store/metadata/volume-types.js';
 
 const tagList = (tags: Readonly<Record<string, string>>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
@@ -42,5 +42,27 @@ export function snapshotOutput(s: SnapshotRecord): Record<string, unknown> {
     VolumeSize: s.volumeSizeGiB,
     Encrypted: s.encrypted,
     ...(s.dataKey.kind === 'kms' ? { KmsKeyId: s.dataKey.keyArn } : {}),
+  };
+}
+
+/** A volume modification as EC2's VolumeModification shape shows it (Multi-Attach is never on here). */
+export function modificationOutput(volumeId: string, m: VolumeModificationRecord): Record<string, unknown> {
+  const done = m.state === 'completed';
+  return {
+    VolumeId: volumeId,
+    ModificationState: m.state,
+    TargetSize: m.target.sizeGiB,
+    ...(m.target.iops !== undefined ? { TargetIops: m.target.iops } : {}),
+    TargetVolumeType: m.target.volumeType,
+    ...(m.target.throughput !== undefined ? { TargetThroughput: m.target.throughput } : {}),
+    TargetMultiAttachEnabled: false,
+    OriginalSize: m.original.sizeGiB,
+    ...(m.original.iops !== undefined ? { OriginalIops: m.original.iops } : {}),
+    OriginalVolumeType: m.original.volumeType,
+    ...(m.original.throughput !== undefined ? { OriginalThroughput: m.original.throughput } : {}),
+    OriginalMultiAttachEnabled: false,
+    Progress: done ? 100 : 0,
+    StartTime: m.startTime,
+    ...(m.endTime !== undefined ? { EndTime: m.endTime } : {}),
   };
 }

@@ -8,7 +8,7 @@ import { attachmentOutput, volumeOutput } from './output.js';
 
 type TagSpecs = { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[];
 
-function checkVolumeId(id: string): void {
+export function checkVolumeId(id: string): void {
   if (!VOLUME_ID.test(id)) throw new AwsError(Ec2Errors['InvalidVolumeID.Malformed'], `Invalid id: "${id.slice(0, 64)}" (expecting "vol-...")`);
 }
 

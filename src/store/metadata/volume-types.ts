@@ -37,6 +37,29 @@ export interface VolumeRecord {
   readonly createTime: number;
   readonly attachment?: VolumeAttachment;
   readonly tags: Readonly<Record<string, string>>;
+  /** The most recent ModifyVolume (DescribeVolumesModifications shows only that one, as EC2 does); absent: never modified. */
+  readonly modification?: VolumeModificationRecord;
+}
+
+/** What ModifyVolume may change of a volume: its size, type and performance. */
+export interface VolumeConfiguration {
+  readonly sizeGiB: number;
+  readonly volumeType: string;
+  readonly iops?: number;
+  readonly throughput?: number;
+}
+
+export type VolumeModificationState = 'modifying' | 'optimizing' | 'completed' | 'failed';
+
+/** A volume modification (EC2's VolumeModification): what the volume was and what it was changed to. */
+export interface VolumeModificationRecord {
+  readonly state: VolumeModificationState;
+  readonly original: VolumeConfiguration;
+  readonly target: VolumeConfiguration;
+  /** epoch ms */
+  readonly startTime: number;
+  /** epoch ms; set once completed (or failed). */
+  readonly endTime?: number;
 }
 
 export type SnapshotState = 'pending' | 'completed' | 'error';
@@ -114,6 +137,13 @@ export interface VolumeStore {
   attachedVolumes(): Promise<VolumeRecord[]>;
   /** Changes state/attachment/tags if the volume's state is still `expectState` (compare and set); false otherwise. */
   updateVolume(volumeId: string, expectState: VolumeState | undefined, change: Partial<Pick<VolumeRecord, 'state' | 'tags'>> & { attachment?: VolumeAttachment | null }): Promise<boolean>;
+  /**
+   * Read-decide-write in one transaction (the row locked): `decide` gets the volume as stored and returns what to
+   * store instead; what it throws aborts the change and is rethrown (ModifyVolume's checks against a concurrent
+   * modification). Resolves to the record stored, or undefined when there is no such volume. `decide` must not
+   * change the volume id, account, Region, state or attachment.
+   */
+  reviseVolume(volumeId: string, decide: (v: VolumeRecord) => VolumeRecord): Promise<VolumeRecord | undefined>;
   /**
    * Deletes the volume and its chunk map; returns the segment blobs it referenced and those it wrote but never
    * committed (garbage candidates: collect them). deleteSnapshot likewise.

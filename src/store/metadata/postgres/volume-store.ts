@@ -1,6 +1,6 @@
 import { ChunkRef, EbsDefaults, SnapshotChange, SnapshotListFilter, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applySnapshotChange } from '../volume-types.js';
 import { PostgresDatabase, Queryable } from './database.js';
-import { changedVolume, listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
+import { changedVolume, listedRecords, recordOf, revisedVolume, toChunk, toEbsDefaults } from '../rows/volume.js';
 import { POSTGRES_ROWS } from './rows.js';
 
 /** Volumes and snapshots in PostgreSQL (migration 012), as the SQLite store; a statement that returned is committed. */
@@ -39,6 +39,16 @@ export class PostgresVolumeStore implements VolumeStore {
       if (!next) return false;
       await tx.query('UPDATE ebs_volumes SET state = $1, attached = $2, data = $3 WHERE volume_id = $4', [next.state, next.attachment !== undefined, JSON.stringify(next), volumeId]);
       return true;
+    });
+  }
+
+  async reviseVolume(volumeId: string, decide: (v: VolumeRecord) => VolumeRecord): Promise<VolumeRecord | undefined> {
+    return this.database.transaction(async (tx) => {
+      const { rows } = await tx.query('SELECT data FROM ebs_volumes WHERE volume_id = $1 FOR UPDATE', [volumeId]);
+      if (!rows[0]) return undefined;
+      const next = revisedVolume(recordOf<VolumeRecord>(rows[0]), decide);
+      await tx.query('UPDATE ebs_volumes SET data = $1 WHERE volume_id = $2', [JSON.stringify(next), volumeId]);
+      return next;
     });
   }
 

@@ -39,3 +39,16 @@ export function changedVolume(row: Row | undefined, expectState: VolumeState | u
   if (expectState !== undefined && v.state !== expectState) return undefined;
   return applyVolumeChange(v, change);
 }
+
+/**
+ * reviseVolume's decision: what `decide` returns, with what the row's other columns mirror (id, account, Region,
+ * state, attachment) kept as they were — a revision changes only what lives in the record alone.
+ */
+export function revisedVolume(v: VolumeRecord, decide: (v: VolumeRecord) => VolumeRecord): VolumeRecord {
+  const next = decide(v);
+  const kept: Partial<VolumeRecord> = { volumeId: v.volumeId, accountId: v.accountId, region: v.region, state: v.state };
+  const out = { ...next, ...kept } as Record<string, unknown>;
+  if (v.attachment) out.attachment = v.attachment;
+  else delete out.attachment;
+  return out as unknown as VolumeRecord;
+}

@@ -1,7 +1,7 @@
 import { ChunkRef, EbsDefaults, SnapshotChange, SnapshotListFilter, SnapshotRecord, VolumeListFilter, VolumeRecord, VolumeState, VolumeStore, applySnapshotChange } from '../volume-types.js';
 import { SqliteDatabase } from './database.js';
 import { Row } from '../rows/row.js';
-import { changedVolume, listedRecords, recordOf, toChunk, toEbsDefaults } from '../rows/volume.js';
+import { changedVolume, listedRecords, recordOf, revisedVolume, toChunk, toEbsDefaults } from '../rows/volume.js';
 import { SQLITE_ROWS } from './rows.js';
 
 /**
@@ -45,6 +45,17 @@ export class SqliteVolumeStore implements VolumeStore {
       if (!next) return false;
       d.stmt('UPDATE ebs_volumes SET state = ?, attached = ?, data = ? WHERE volume_id = ?').run(next.state, next.attachment ? 1 : 0, JSON.stringify(next), volumeId);
       return true;
+    });
+  }
+
+  async reviseVolume(volumeId: string, decide: (v: VolumeRecord) => VolumeRecord): Promise<VolumeRecord | undefined> {
+    const d = this.database;
+    return d.transaction(() => {
+      const row = d.stmt('SELECT data FROM ebs_volumes WHERE volume_id = ?').get(volumeId) as Row | undefined;
+      if (!row) return undefined;
+      const next = revisedVolume(recordOf<VolumeRecord>(row), decide);
+      d.stmt('UPDATE ebs_volumes SET data = ? WHERE volume_id = ?').run(JSON.stringify(next), volumeId);
+      return next;
     });
   }
 
