@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/core/clock.js';
 import { awsClientEnv } from '../../helpers/aws-env.js';
+import { signedQueryRequest } from '../../helpers/query-request.js';
+import { sendRaw } from '../../helpers/raw-request.js';
 import { boto3Unavailable, runBoto3 } from '../../helpers/boto3.js';
 import { RawNbdClient } from '../../helpers/nbd-client.js';
 import { nbdToolsMissing, runTool } from '../../helpers/nbd-tools.js';
@@ -178,6 +180,19 @@ out['mods'] = ec2.describe_volumes_modifications(VolumeIds=[args['v']])['Volumes
     assert.deepEqual(out.pages.flat(), out.expectedAll);
     assert.deepEqual(out.paginator, out.expectedAll);
     assert.equal(out.badFilter.code, 'InvalidParameterValue');
+  });
+
+  it('two ModifyVolume requests of one volume at once: one is the modification, the other VolumeModificationRateExceeded (checked and written in one transaction)', async () => {
+    const post = async (params: Record<string, string>) => sendRaw(server.url, await signedQueryRequest(server.url, { Version: '2016-11-15', ...params }, { service: 'ec2' }));
+    const made = await post({ Action: 'CreateVolume', Size: '1', AvailabilityZone: 'us-east-1a' });
+    const id = /<volumeId>(vol-[0-9a-f]+)<\/volumeId>/.exec(made.text)![1]!;
+    const answers = await Promise.all([2, 3, 4, 5].map((size) => post({ Action: 'ModifyVolume', VolumeId: id, Size: String(size) })));
+    const ok = answers.filter((a) => a.status === 200);
+    assert.equal(ok.length, 1, answers.map((a) => a.text).join('\n'));
+    for (const a of answers.filter((x) => x.status !== 200)) assert.match(a.text, /<Code>VolumeModificationRateExceeded<\/Code>/);
+    const target = /<targetSize>(\d+)<\/targetSize>/.exec(ok[0]!.text)![1];
+    const described = await post({ Action: 'DescribeVolumes', 'VolumeId.1': id });
+    assert.match(described.text, new RegExp(`<size>${target}</size>`));
   });
 
   it('IAM: ec2:ModifyVolume on the volume ARN decides (UnauthorizedOperation, 403, otherwise); every call is audited', () => {
