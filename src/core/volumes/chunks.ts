@@ -30,11 +30,20 @@ export interface ChunkBinding {
   readonly generation: number;
 }
 
+/** The last owner's binding prefix (chunks are sealed and opened an owner at a time). */
+let prefixCache: { boundTo: string; prefix: Buffer } | undefined;
+
 function bindingBytes(b: ChunkBinding): Buffer {
-  const nums = Buffer.alloc(16);
-  nums.writeBigUInt64BE(BigInt(b.index), 0);
-  nums.writeBigUInt64BE(BigInt(b.generation), 8);
-  return Buffer.concat([Buffer.from(`strongroom ebs chunk v1\0${b.boundTo}\0`, 'utf8'), nums]);
+  if (prefixCache?.boundTo !== b.boundTo) prefixCache = { boundTo: b.boundTo, prefix: Buffer.from(`strongroom ebs chunk v1\0${b.boundTo}\0`, 'utf8') };
+  const { prefix } = prefixCache;
+  const out = Buffer.allocUnsafe(prefix.length + 16);
+  prefix.copy(out);
+  // index and generation as 64-bit big-endian (both safe integers), without BigInt.
+  out.writeUInt32BE(Math.floor(b.index / 2 ** 32), prefix.length);
+  out.writeUInt32BE(b.index >>> 0, prefix.length + 4);
+  out.writeUInt32BE(Math.floor(b.generation / 2 ** 32), prefix.length + 8);
+  out.writeUInt32BE(b.generation >>> 0, prefix.length + 12);
+  return out;
 }
 
 function writeKey(dataKey: Buffer, binding: Buffer): Buffer {

@@ -18,7 +18,7 @@ import { attachedVolume } from '../../helpers/volumes.js';
  * in order, when a segment blob was committed (and whether durably), when its sync started and ended (held
  * until `releaseSyncs`), and when the chunk map was committed naming which segments.
  */
-async function watchedDevice(server: TestServer, opts: { holdWrites?: Promise<void> } = {}) {
+async function watchedDevice(server: TestServer, opts: { holdWrites?: Promise<void>; holdDeletes?: Promise<void> } = {}) {
   const v = await attachedVolume(server);
   const files = await FsBlobStore.open(server.dataDir);
   const events: string[] = [];
@@ -48,7 +48,12 @@ async function watchedDevice(server: TestServer, opts: { holdWrites?: Promise<vo
       events.push(`synced ${[...ids].sort().join(',')}`);
     },
     size: (id) => files.size(id),
-    delete: (id) => files.delete(id),
+    delete: async (id) => {
+      events.push(`delete ${id}`);
+      await opts.holdDeletes;
+      await files.delete(id);
+      events.push(`deleted ${id}`);
+    },
     list: () => files.list(),
     sweepIncomplete: () => files.sweepIncomplete(),
   };
@@ -73,10 +78,10 @@ async function watchedDevice(server: TestServer, opts: { holdWrites?: Promise<vo
     map: new Map(),
     unusable: async () => undefined,
     checkEveryMs: 60_000,
-    closed: async () => undefined,
+    closed: async () => void events.push('closed (claim given up)'),
     stopped: async () => void events.push('stopped (claim given up)'),
   });
-  return { device, events, releaseSyncs, volumeId: v.volumeId, store: real };
+  return { device, events, releaseSyncs, volumeId: v.volumeId, store: real, files };
 }
 
 async function until(what: string, ok: () => boolean): Promise<void> {
@@ -143,5 +148,33 @@ describe('Volumes written behind: segments fsynced in the background, the chunk 
     const written = events.findIndex((e) => e.startsWith('written '));
     assert.ok(written >= 0 && written < events.indexOf('stopped (claim given up)'), events.join(' | '));
     await assert.rejects(device.read(0, 16), VolumeIoError);
+  });
+
+  it('a flush returns once what it acknowledged is durable, without waiting for the segments it superseded to be deleted; they are deleted after it, before close() gives the claim up', async () => {
+    let releaseDeletes!: () => void;
+    const holdDeletes = new Promise<void>((resolve) => (releaseDeletes = resolve));
+    const { device, events, releaseSyncs, volumeId, store, files } = await watchedDevice(server, { holdDeletes });
+    releaseSyncs();
+    const first = randomBytes(MAX_SEGMENT_CHUNKS * CHUNK_BYTES);
+    await device.write(0, first, false);
+    await device.flush();
+    const [old] = new Set((await store.chunks(volumeId)).map((r) => r.blobId));
+    assert.ok(old);
+    const second = randomBytes(MAX_SEGMENT_CHUNKS * CHUNK_BYTES);
+    await device.write(0, second, false); // every chunk of the first segment rewritten
+    // The flush resolves while the deletion of the superseded segment is held (before, it waited for it).
+    const outcome = await Promise.race([device.flush().then(() => 'flushed'), sleep(20_000).then(() => 'still waiting')]);
+    assert.equal(outcome, 'flushed', events.join(' | '));
+    assert.ok(!(await store.chunks(volumeId)).some((r) => r.blobId === old), 'the map no longer names it');
+    await until('the background collection', () => events.includes(`delete ${old}`));
+    assert.ok(!events.includes(`deleted ${old}`));
+    assert.ok(Buffer.concat(await device.read(0, second.length)).equals(second));
+    const closing = device.close();
+    await sleep(200);
+    assert.ok(!events.includes('closed (claim given up)'), `the claim was given up before the collection finished: ${events.join(' | ')}`);
+    releaseDeletes();
+    await closing;
+    assert.ok(events.indexOf(`deleted ${old}`) < events.indexOf('closed (claim given up)'), events.join(' | '));
+    await assert.rejects(files.size(old), 'the superseded segment file is gone');
   });
 });
