@@ -431,7 +431,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         }
         root = shamir;
         gate!.open();
-        log.warn({ setId: params.setId }, 'unsealed');
+        // The NBD server (started again at this unseal) is where the banner could not say when its port was 0.
+        log.warn({ setId: params.setId, ...(nbd ? { nbd: `${nbd.url}/<volume-id>` } : {}) }, 'unsealed');
       },
       // Refuses new requests, lets those in flight finish, stops the background work, then wipes every key in memory.
       async seal() {

@@ -7,7 +7,7 @@ import { Config } from './config/config.js';
 import { closeStrandedHandoffs } from './http/cluster-handoff.js';
 import { assertCanListen, listenError } from './http/listen-check.js';
 import { describeDatabaseUrl } from './stores.js';
-import { assertNbdCanListen } from './protocols/nbd/start.js';
+import { assertNbdCanListen, nbdUrlOf } from './protocols/nbd/start.js';
 import { NBD_OWNER_ENV, NBD_PORT_ENV, nbdHere } from './protocols/nbd/thread/host.js';
 import { PrimaryNbdFlush, workerNbdFlush } from './protocols/nbd/thread/cluster-flush.js';
 import { VolumeExportsService } from './core/volumes/volume-exports.js';
@@ -218,9 +218,12 @@ function printBanner(config: Config, d: Deployment, url: string, workers = 1, nb
     const cert = config.tls.certFile;
     out.write(`TLS: self-signed certificate ${cert}; trust it with AWS_CA_BUNDLE=${cert} (aws CLI, boto3) or NODE_EXTRA_CA_CERTS=${cert} (Node SDKs)\n`);
   }
-  if (nbdUrl) {
-    const tls = config.nbd?.tls ? ` (TLS with client certificates signed by ${config.nbd.tls.caFile})` : '';
-    out.write(`NBD: attached volumes exported on ${nbdUrl}/<volume-id>${tls}\n`);
+  const tls = config.nbd?.tls ? ` (TLS with client certificates signed by ${config.nbd.tls.caFile})` : '';
+  if (nbdUrl) out.write(`NBD: attached volumes exported on ${nbdUrl}/<volume-id>${tls}\n`);
+  else if (sealed && config.nbd) {
+    // Sealed, the NBD server starts at the unseal (with workers, in the NBD owner worker): say where it will be.
+    const where = config.nbd.port > 0 ? `${nbdUrlOf(config.nbd, config.nbd.port)}/<volume-id>` : `a port chosen then (logged; --nbd-listen names one)`;
+    out.write(`NBD: attached volumes exported on ${where} once unsealed${tls}\n`);
   }
   const where = config.databaseUrl !== undefined ? `database ${describeDatabaseUrl(config.databaseUrl)}` : `data ${config.dataDir}`;
   const processes = workers > 1 ? `, ${workers} workers` : '';

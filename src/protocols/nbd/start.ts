@@ -18,12 +18,17 @@ export async function startNbd(config: NbdConfig, exports: VolumeExports, log: L
   const server = new NbdServer({ exports, log, ...(tls ? { tls } : {}) });
   try {
     const { port } = await server.listen(config.port, config.host);
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    return { server, url: `${tls ? 'nbds' : 'nbd'}://${host}:${port}` };
+    return { server, url: nbdUrlOf(config, port) };
   } catch (err) {
     await server.close().catch(() => undefined);
     throw nbdListenError(err as NodeJS.ErrnoException, config);
   }
+}
+
+/** The URL NBD clients use for a server of `config` listening on `port` (nbds:// with TLS; the export name follows). */
+export function nbdUrlOf(config: NbdConfig, port: number): string {
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `${config.tls ? 'nbds' : 'nbd'}://${host}:${port}`;
 }
 
 export function nbdListenError(err: NodeJS.ErrnoException, config: NbdConfig): Error {

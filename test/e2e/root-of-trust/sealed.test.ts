@@ -230,6 +230,8 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
     assert.equal(await proc.terminate(), 0);
     nbdPort = await freePort();
     proc = await spawnServe(['--data-dir', dataDir, '--nbd-listen', String(nbdPort)], ROOT_ENV);
+    // The banner says where NBD will listen, though it starts only at the unseal.
+    assert.ok(proc.stdout().includes(`NBD: attached volumes exported on nbd://127.0.0.1:${nbdPort}/<volume-id> once unsealed\n`), proc.stdout());
     await assertSealedEverywhere(proc.url);
     assert.equal(await nbdGreeting(nbdPort), 'ECONNREFUSED');
     for (const i of [1, 3, 4]) assert.equal((await operatorCall(proc.url, dataDir, 'unseal', shares[i]!)).status, 200);
@@ -278,7 +280,10 @@ describe('sealed start with Shamir key shares (operator init / unseal / seal)', 
 
   it('with 2 workers, shares given to whichever worker unseal every worker (and seal seals every one)', async () => {
     await proc.terminate();
-    proc = await spawnServe(['--data-dir', dataDir], { ...ROOT_ENV, STRONGROOM_WORKERS: '2' });
+    const workersNbdPort = await freePort();
+    proc = await spawnServe(['--data-dir', dataDir, '--nbd-listen', String(workersNbdPort)], { ...ROOT_ENV, STRONGROOM_WORKERS: '2' });
+    // With workers too (before, no NBD line at all until a restart unsealed).
+    assert.ok(proc.stdout().includes(`NBD: attached volumes exported on nbd://127.0.0.1:${workersNbdPort}/<volume-id> once unsealed\n`), proc.stdout());
     for (const i of [0, 1]) assert.equal((await operatorCall(proc.url, dataDir, 'unseal', shares[i]!)).body.sealed, true);
     assert.equal((await operatorCall(proc.url, dataDir, 'unseal', shares[2]!)).body.sealed, false);
     // New connections are handed out round-robin: every one of 8 reaches an unsealed worker.
