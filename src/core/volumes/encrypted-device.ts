@@ -66,8 +66,11 @@ export interface EncryptedDeviceOptions {
   /**
    * Why the device may no longer be used (CMK disabled or deleted, grant revoked, volume detached, lease lost), or
    * undefined. A Stop with `flushFirst` (a DetachVolume without Force) makes what was acknowledged durable first.
+   * A FlushAsked is not a stop: the device flushes in its chain, tells `flushed`, and goes on.
    */
-  readonly unusable: () => Promise<string | Stop | undefined>;
+  readonly unusable: () => Promise<string | Stop | FlushAsked | undefined>;
+  /** Told once a FlushAsked has been served: every write acknowledged before it was asked is durable. */
+  readonly flushed?: (asked: number) => Promise<void>;
   /** How often `unusable` is asked, at most (ms). */
   readonly checkEveryMs: number;
   /** Called once when the device closes (releases the open claim). */
@@ -83,6 +86,19 @@ export interface EncryptedDeviceOptions {
 export interface Stop {
   readonly reason: string;
   readonly flushFirst: boolean;
+}
+
+/**
+ * A flush asked of the device from elsewhere — a snapshot taken on another node, which cannot reach this device
+ * but through the volume's record — numbered by the asker (VolumeFlushes.requested).
+ */
+export interface FlushAsked {
+  readonly flushAsked: number;
+}
+
+/** Whether an answer of `unusable` is a flush asked rather than a stop. */
+export function isFlushAsked(found: string | Stop | FlushAsked | undefined): found is FlushAsked {
+  return typeof found === 'object' && 'flushAsked' in found;
 }
 
 /**
@@ -138,6 +154,8 @@ export class EncryptedBlockDevice implements BlockDevice {
   #failed: VolumeIoError | undefined;
   /** A stop asked for (stop(), or seen by a read): applied by the next operation of the chain. */
   #stopping: Stop | undefined;
+  /** A flush asked from elsewhere (FlushAsked), not yet served: served by the next operation of the chain. */
+  #flushAsked: number | undefined;
   /** `stopped` was called. */
   #stopNoted = false;
   #closed = false;
@@ -371,10 +389,24 @@ export class EncryptedBlockDevice implements BlockDevice {
     if (this.#stopping === undefined && (always || Date.now() - this.#lastCheck >= this.#o.checkEveryMs)) {
       const found = await this.#o.unusable().catch(() => undefined);
       this.#lastCheck = Date.now();
-      if (found !== undefined) this.#stopping ??= typeof found === 'string' ? { reason: found, flushFirst: false } : found;
+      if (isFlushAsked(found)) this.#flushAsked = Math.max(this.#flushAsked ?? 0, found.flushAsked);
+      else if (found !== undefined) this.#stopping ??= typeof found === 'string' ? { reason: found, flushFirst: false } : found;
     }
     const stop = this.#stopping;
-    if (stop === undefined) return;
+    if (stop === undefined) {
+      if (this.#flushAsked === undefined) return;
+      // Served in the chain, as the client's own flush would be; a read leaves it to the chain (and goes on).
+      if (!inChain) {
+        void this.check();
+        return;
+      }
+      const asked = this.#flushAsked;
+      this.#flushAsked = undefined;
+      // A flush that fails stops the device (#persist sets #failed), as the client's own flush failing does.
+      await this.#persist(true);
+      void this.#o.flushed?.(asked).catch(() => undefined);
+      return;
+    }
     if (!inChain) {
       void this.check();
       throw new VolumeIoError(stop.reason, 'shutdown');

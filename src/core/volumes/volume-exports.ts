@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Leases } from '../leases/leases.js';
+import { Lease, Leases } from '../leases/leases.js';
 import { acquireOrTakeOver } from '../leases/claim.js';
 import { HostIdentity, localIdentity } from '../leases/host-identity.js';
 import { ChunkRef, VolumeRecord } from '../../store/metadata/volume-types.js';
 import { BlockDevice, VolumeExports, VolumeIoError } from './block-device.js';
-import { EncryptedBlockDevice, Stop } from './encrypted-device.js';
+import { EncryptedBlockDevice, FlushAsked, Stop } from './encrypted-device.js';
 import { GrantUse, ebsContext } from './volume-kms.js';
 import { VOLUME_ID, Volumes } from './volumes.js';
 import { SecretBytes } from '../crypto/secret-bytes.js';
@@ -33,8 +33,14 @@ export interface ExportSession {
   /** The volume's chunk map as committed (index → reference). */
   readonly map: Map<number, ChunkRef>;
   readonly checkEveryMs: number;
-  /** Why the volume may no longer be used (CMK, grant, detached, claim lost), or undefined; a Stop to flush first (DetachVolume without Force). */
-  unusable(): Promise<string | Stop | undefined>;
+  /**
+   * Why the volume may no longer be used (CMK, grant, detached, claim lost), or undefined; a Stop to flush first
+   * (DetachVolume without Force); a FlushAsked when another node taking a snapshot asked for a flush (the device
+   * flushes and goes on, then calls `flushed`).
+   */
+  unusable(): Promise<string | Stop | FlushAsked | undefined>;
+  /** Records that the device served flush request `asked` (VolumeFlushes.done), for the node waiting on it. */
+  flushed(asked: number): Promise<void>;
   /** Releases the claim (once the device has closed). */
   closed(): Promise<void>;
 }
@@ -67,7 +73,10 @@ export class VolumeExportsService implements VolumeExports {
     this.#identity = options.identity ?? localIdentity();
     this.#holder = options.holder ?? this.#identity?.holder ?? `${process.pid}`;
     this.#now = options.now ?? Date.now;
-    volumes.beforeSnapshot = (volumeId) => this.flushIfOpen(volumeId);
+    volumes.beforeSnapshot = async (volumeId) => {
+      await this.flushIfOpen(volumeId);
+      await this.flushOnOtherNode(volumeId);
+    };
     volumes.stopExport = (volumeId, force) => this.stopExport(volumeId, force);
   }
 
@@ -98,8 +107,8 @@ export class VolumeExportsService implements VolumeExports {
 
   /**
    * Flushes the volume's device if it is open in this process: a snapshot then holds every write its client
-   * had been acknowledged (as EBS's does), not only those flushed. A device open on another node is not
-   * reached: its snapshot holds what that client flushed.
+   * had been acknowledged (as EBS's does), not only those flushed. A device open on another node is asked
+   * through the volume's record (flushOnOtherNode).
    */
   async flushIfOpen(volumeId: string): Promise<void> {
     await this.#open.get(volumeId)?.flush().catch(() => undefined);
@@ -108,6 +117,40 @@ export class VolumeExportsService implements VolumeExports {
 
   /** Flushes the volume's device where it is open outside this thread: the NBD thread's, or under node:cluster the NBD owner worker's (src/protocols/nbd/thread). */
   flushElsewhere: ((volumeId: string) => Promise<void>) | undefined;
+
+  /**
+   * A snapshot of a volume open on another node (or another process: its claim `ebs-volume:<id>` is held by a
+   * holder not of this process): asks that node's device for a flush through the volume's record
+   * (VolumeFlushes.requested, incremented in one transaction) and waits until it has served it (`done`) — the
+   * device sees the request at its next check (every checkEveryMs, idle or not), makes every write its client was
+   * acknowledged durable, and records it. The wait ends early when the claim goes (the device closed, which
+   * flushes, or its claim lapsed) or its holder is provably dead, and is bounded as a detach's (max(5 s, 5 ×
+   * checkEveryMs)): a node that is dead or cut off is not waited for past that, and the snapshot then holds what
+   * it had committed (what its client flushed, and what it wrote behind and committed on its own).
+   */
+  async flushOnOtherNode(volumeId: string): Promise<void> {
+    const name = `ebs-volume:${volumeId}`;
+    const live = async (): Promise<Lease | undefined> => {
+      const lease = await this.leases.current(name).catch(() => undefined);
+      if (!lease || lease.expiresAt <= this.#now() || this.#identity?.holderDead(lease, this.#ttl)) return undefined;
+      return lease;
+    };
+    const holder = await live();
+    if (!holder || holder.holder.startsWith(`${this.#holder}:`)) return;
+    const asked = await this.volumes.store
+      .reviseVolume(volumeId, (v) => ({ ...v, flushes: { requested: (v.flushes?.requested ?? 0) + 1, done: v.flushes?.done ?? 0 } }))
+      .catch(() => undefined);
+    const n = asked?.flushes?.requested;
+    if (n === undefined) return;
+    const until = Date.now() + Math.max(5_000, 5 * this.#check);
+    while (Date.now() < until) {
+      await sleep(Math.min(100, this.#check));
+      const v = await this.volumes.store.getVolume(volumeId).catch(() => undefined);
+      if (!v || (v.flushes?.done ?? 0) >= n) return;
+      const now = await live();
+      if (!now || now.holder !== holder.holder) return;
+    }
+  }
 
   async list(): Promise<string[]> {
     return (await this.volumes.store.attachedVolumes()).map((v) => v.volumeId);
@@ -141,6 +184,8 @@ export class VolumeExportsService implements VolumeExports {
     // holder is provably dead (src/core/leases/host-identity.ts); any other waits for its TTL.
     const lease = await acquireOrTakeOver(this.leases, name, holder, this.#ttl, this.#identity);
     if (!lease) throw new VolumeIoError(`${v.volumeId} is open by another client`, 'shutdown');
+    // Flushes asked before this open are not this device's to serve: it holds nothing unflushed yet.
+    let flushServed = v.flushes?.requested ?? 0;
     let timer: NodeJS.Timeout | undefined;
     let lost = false;
     let held = lease.token;
@@ -182,7 +227,19 @@ export class VolumeExportsService implements VolumeExports {
           // Another attachment than the one opened: detached (and attached again) meanwhile.
           if (!now?.attachment || now.attachment.attachTime !== v.attachment!.attachTime) return `${v.volumeId} was detached`;
           if (now.attachment.detaching) return { reason: `${v.volumeId} was detached`, flushFirst: true };
-          return use ? this.volumes.asService.unusable(use) : undefined;
+          const unusable = use ? await this.volumes.asService.unusable(use) : undefined;
+          if (unusable !== undefined) return unusable;
+          // A snapshot on another node asked for a flush (flushOnOtherNode).
+          const requested = now.flushes?.requested ?? 0;
+          if (requested <= flushServed) return undefined;
+          flushServed = requested;
+          return { flushAsked: requested };
+        },
+        flushed: async (asked) => {
+          await store.reviseVolume(v.volumeId, (cur) => ({
+            ...cur,
+            flushes: { requested: Math.max(cur.flushes?.requested ?? 0, asked), done: Math.max(cur.flushes?.done ?? 0, asked) },
+          }));
         },
         closed: release,
       };

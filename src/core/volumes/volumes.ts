@@ -76,7 +76,7 @@ export function snapshotNotFound(id: string): AwsError {
  * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html
  */
 export class Volumes {
-  /** Called before a snapshot of a volume is taken (VolumeExportsService: flush its device if open here). */
+  /** Called before a snapshot of a volume is taken (VolumeExportsService: flush its device, open here or on another node). */
   beforeSnapshot: (volumeId: string) => Promise<void> = async () => undefined;
   /**
    * Called by DetachVolume once the detach is recorded (VolumeExportsService): stops the volume's device. With
@@ -270,8 +270,8 @@ export class Volumes {
   }
 
   /**
-   * A snapshot of what the volume holds (a device open in this process is flushed first; one open on another
-   * node contributes what its client flushed): the volume's
+   * A snapshot of what the volume holds (the device open on it is flushed first, in this process or on another
+   * node: VolumeExportsService.flushOnOtherNode — one that does not answer contributes what it committed): the volume's
    * chunk map copied by reference, and the same data key wrapped for the snapshot (context aws:ebs:id = snap-…,
    * ReEncrypt under EBS's grant), as EBS does.
    */

@@ -39,6 +39,21 @@ export interface VolumeRecord {
   readonly tags: Readonly<Record<string, string>>;
   /** The most recent ModifyVolume (DescribeVolumesModifications shows only that one, as EC2 does); absent: never modified. */
   readonly modification?: VolumeModificationRecord;
+  /** Flushes asked of the device open on the volume on another node (CreateSnapshot there); absent: none ever asked. */
+  readonly flushes?: VolumeFlushes;
+}
+
+/**
+ * The flush requests of a volume, kept in its record (no column: the record's JSON carries it). A node taking a
+ * snapshot of a volume another node has open increments `requested` (reviseVolume: one transaction) and waits for
+ * `done` to reach it; that node's device sees the request at its next check (every checkEveryMs), flushes every
+ * write its client was acknowledged, then records `done` (src/core/volumes/volume-exports.ts).
+ */
+export interface VolumeFlushes {
+  /** How many flushes were ever asked. */
+  readonly requested: number;
+  /** The most recent request a device has served (every write acknowledged before it was then durable). */
+  readonly done: number;
 }
 
 /** What ModifyVolume may change of a volume: its size, type and performance. */

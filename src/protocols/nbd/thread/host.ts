@@ -84,6 +84,10 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
         const session = sessions.get(args[0] as number);
         return session ? session.unusable() : 'the export was closed';
       }
+      case 'flushed': {
+        const session = sessions.get(args[0] as number);
+        return session?.flushed(args[1] as number);
+      }
       case 'closed': {
         const id = args[0] as number;
         const session = sessions.get(id);

@@ -18,7 +18,7 @@ import { NbdConfig } from '../../../config/nbd.js';
 import { SecretBytes } from '../../../core/crypto/secret-bytes.js';
 import { BlockDevice, VolumeExports } from '../../../core/volumes/block-device.js';
 import { ChunkStore } from '../../../core/volumes/chunk-store.js';
-import { EncryptedBlockDevice, Stop } from '../../../core/volumes/encrypted-device.js';
+import { EncryptedBlockDevice, FlushAsked, Stop } from '../../../core/volumes/encrypted-device.js';
 import { FsBlobStore } from '../../../store/blob/fs/fs-blob-store.js';
 import { ChunkRef, VolumeStore } from '../../../store/metadata/volume-types.js';
 import { startNbd } from '../start.js';
@@ -62,7 +62,8 @@ class ThreadExports implements VolumeExports {
       chunks: this.chunks,
       map: new Map(spec.map.map((r: ChunkRef) => [r.index, r])),
       checkEveryMs: spec.checkEveryMs,
-      unusable: () => this.rpc.call<string | Stop | undefined>('unusable', spec.session),
+      unusable: () => this.rpc.call<string | Stop | FlushAsked | undefined>('unusable', spec.session),
+      flushed: (asked) => this.rpc.call('flushed', spec.session, asked),
       closed,
       // Stopped (detached, CMK unusable): the claim is given up before the client disconnects ('closed' twice is harmless).
       stopped: closed,

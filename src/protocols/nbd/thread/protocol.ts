@@ -11,7 +11,7 @@ export interface NbdThreadInit {
 
 /** An opened export as the main thread hands it to the NBD thread (VolumeExportsService.openSession). */
 export interface ExportSpec {
-  /** The main thread's handle of the session (for 'unusable' and 'closed'). */
+  /** The main thread's handle of the session (for 'unusable', 'flushed' and 'closed'). */
   readonly session: number;
   readonly volumeId: string;
   readonly size: number;
