@@ -675,6 +675,14 @@ export class EncryptedBlockDevice implements BlockDevice {
   }
 
   /**
+   * Resolves once the collections earlier commits started — and the compactions they queued — have finished
+   * (close() and a stop wait for them too). A flush does not wait for them.
+   */
+  collected(): Promise<void> {
+    return this.#collecting;
+  }
+
+  /**
    * Deletes the segments among `blobIds` nothing references any more, in the background (after the collections
    * before it), and compacts those still referenced in the operation chain. A read in flight that still holds a
    * reference to a deleted segment starts over (read()), as before.

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VolumeIoError } from '../../../src/core/volumes/block-device.js';
+import { BlockDevice, VolumeIoError } from '../../../src/core/volumes/block-device.js';
+import { EncryptedBlockDevice } from '../../../src/core/volumes/encrypted-device.js';
 import { CHUNK_BYTES, RECORD_BYTES } from '../../../src/core/volumes/chunks.js';
 import { TestServer, rejection, startServer } from '../../helpers/server.js';
 import { kmsForEc2 } from '../../../src/services/ec2/kms-bridge.js';
@@ -26,6 +27,12 @@ function dirBytes(dir: string): number {
 async function segmentOf(server: TestServer, ownerId: string, index: number) {
   const ref = (await server.app.volumes.store.chunk(ownerId, index))!;
   return { ref, path: join(server.dataDir, 'blobs', ref.blobId.slice(0, 2), ref.blobId) };
+}
+
+/** Waits for the device's background collection (and the compaction it queues) started by earlier flushes. */
+function collected(device: BlockDevice): Promise<void> {
+  assert.ok(device instanceof EncryptedBlockDevice);
+  return device.collected();
 }
 
 describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () => {
@@ -194,8 +201,10 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     const old = await segmentOf(server, v.volumeId, 0);
     const second = randomBytes(250 * CHUNK_BYTES);
     await dev.write(0, second, false);
-    await dev.flush(); // the 250 chunks; the old segment's 6 live chunks are made dirty again
+    await dev.flush(); // the 250 chunks; then, in the background, the old segment's 6 live chunks are made dirty again
+    await collected(dev);
     await dev.flush(); // … and written out: nothing references the old segment
+    await collected(dev);
     const blobs = new Set((await server.app.volumes.store.chunks(v.volumeId)).map((c) => c.blobId));
     assert.ok(!blobs.has(old.ref.blobId), 'the old segment is no longer referenced');
     assert.throws(() => readFileSync(old.path), /ENOENT/);
@@ -206,7 +215,9 @@ describe('Volumes at rest: the encrypted BlockDevice the NBD server serves', () 
     const pinned = await segmentOf(server, v.volumeId, 0);
     await dev.write(0, randomBytes(250 * CHUNK_BYTES), false);
     await dev.flush();
+    await collected(dev);
     await dev.flush();
+    await collected(dev);
     assert.ok((await server.app.volumes.store.chunks(snap.snapshotId)).some((c) => c.blobId === pinned.ref.blobId));
     readFileSync(pinned.path);
     await dev.close();
