@@ -1,11 +1,10 @@
 import { AwsError } from '../../core/errors/aws-error.js';
 import { Ec2Errors } from '../../core/errors/ec2.js';
-import { volumeNotFound } from '../../core/volumes/volumes.js';
 import { VolumeModificationRecord, VolumeRecord } from '../../store/metadata/volume-types.js';
 import { ec2Arn, ec2Operation } from './call.js';
 import { Filter, matcher, page } from './filters.js';
 import { modificationOutput } from './output.js';
-import { checkVolumeId } from './volume-operations.js';
+import { checkVolumeId, describedVolumes } from './volume-operations.js';
 
 /**
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVolume.html — Size (only larger), VolumeType,
@@ -60,15 +59,11 @@ export const DescribeVolumesModifications = ec2Operation<{ VolumeIds?: string[];
   readOnly: true,
   resources: () => ['*'],
   handle: async (input, call) => {
-    if (input.MaxResults !== undefined && input.VolumeIds !== undefined) {
-      throw new AwsError(Ec2Errors.InvalidParameterCombination, 'The parameter volumeSet cannot be used with the parameter maxResults');
-    }
-    input.VolumeIds?.forEach(checkVolumeId);
-    const all = await call.volumes.store.listVolumes({ ...call.scope, ...(input.VolumeIds ? { ids: input.VolumeIds } : {}) });
+    const all = await describedVolumes(input, call);
     for (const id of input.VolumeIds ?? []) {
-      const v = all.find((x) => x.volumeId === id);
-      if (!v) throw volumeNotFound(id);
-      if (!v.modification) throw new AwsError(Ec2Errors['InvalidVolumeModification.NotFound'], `Modification for volume '${id}' does not exist.`);
+      if (!all.find((x) => x.volumeId === id)?.modification) {
+        throw new AwsError(Ec2Errors['InvalidVolumeModification.NotFound'], `Modification for volume '${id}' does not exist.`);
+      }
     }
     const modified = all.filter((v): v is Modified => v.modification !== undefined).filter(matcher(input.Filters, MODIFICATION_FIELDS));
     const p = page(modified, (v) => v.volumeId, input.MaxResults, input.NextToken, { min: 5, max: 500 });

@@ -2,7 +2,7 @@ import { AwsError } from '../../core/errors/aws-error.js';
 import { Ec2Errors } from '../../core/errors/ec2.js';
 import { INSTANCE_ID, VOLUME_ID } from '../../core/volumes/volumes.js';
 import { VolumeRecord } from '../../store/metadata/volume-types.js';
-import { ec2Arn, ec2Operation, tagsFor } from './call.js';
+import { Ec2Call, ec2Arn, ec2Operation, tagsFor } from './call.js';
 import { Filter, matcher, page } from './filters.js';
 import { attachmentOutput, volumeOutput } from './output.js';
 
@@ -63,20 +63,28 @@ const VOLUME_FIELDS = {
   'kms-key-id': (v: VolumeRecord) => (v.dataKey.kind === 'kms' ? v.dataKey.keyArn : undefined),
 };
 
+/**
+ * The caller's volumes a Describe… call of volumes looks at: those VolumeIds names (each must exist:
+ * InvalidVolume.NotFound naming the missing ones), or all. VolumeIds with MaxResults is refused, as EC2 does.
+ */
+export async function describedVolumes(input: { VolumeIds?: string[]; MaxResults?: number }, call: Ec2Call): Promise<VolumeRecord[]> {
+  if (input.MaxResults !== undefined && input.VolumeIds !== undefined) {
+    throw new AwsError(Ec2Errors.InvalidParameterCombination, 'The parameter volumeSet cannot be used with the parameter maxResults');
+  }
+  input.VolumeIds?.forEach(checkVolumeId);
+  const all = await call.volumes.store.listVolumes({ ...call.scope, ...(input.VolumeIds ? { ids: input.VolumeIds } : {}) });
+  const missing = (input.VolumeIds ?? []).filter((id) => !all.some((v) => v.volumeId === id));
+  if (missing.length > 0) throw new AwsError(Ec2Errors['InvalidVolume.NotFound'], `The volume${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' ${missing.length > 1 ? 'do' : 'does'} not exist.`);
+  return all;
+}
+
 /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVolumes.html */
 export const DescribeVolumes = ec2Operation<{ VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }>({
   name: 'DescribeVolumes',
   readOnly: true,
   resources: () => ['*'],
   handle: async (input, call) => {
-    if (input.MaxResults !== undefined && input.VolumeIds !== undefined) {
-      throw new AwsError(Ec2Errors.InvalidParameterCombination, 'The parameter volumeSet cannot be used with the parameter maxResults');
-    }
-    input.VolumeIds?.forEach(checkVolumeId);
-    const all = await call.volumes.store.listVolumes({ ...call.scope, ...(input.VolumeIds ? { ids: input.VolumeIds } : {}) });
-    const missing = (input.VolumeIds ?? []).filter((id) => !all.some((v) => v.volumeId === id));
-    if (missing.length > 0) throw new AwsError(Ec2Errors['InvalidVolume.NotFound'], `The volume${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' ${missing.length > 1 ? 'do' : 'does'} not exist.`);
-    const shown = all.filter(matcher(input.Filters, VOLUME_FIELDS));
+    const shown = (await describedVolumes(input, call)).filter(matcher(input.Filters, VOLUME_FIELDS));
     const p = page(shown, (v) => v.volumeId, input.MaxResults, input.NextToken, { min: 5, max: 500 });
     return { Volumes: p.items.map(volumeOutput), ...(p.nextToken ? { NextToken: p.nextToken } : {}) };
   },
