@@ -1,7 +1,7 @@
 import { AwsError } from '../errors/aws-error.js';
 import { Ec2Errors } from '../errors/ec2.js';
 import { VolumeConfiguration, VolumeModificationRecord, VolumeRecord } from '../../store/metadata/volume-types.js';
-import { SIZE_LIMITS, sizeOutsideLimits } from './volume-limits.js';
+import { SIZE_LIMITS, provisionedPerformance, sizeOutsideLimits } from './volume-limits.js';
 
 /** What ModifyVolume asks (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVolume.html). */
 export interface ModifyVolumeInput {
@@ -17,10 +17,6 @@ export interface ModifyVolumeInput {
  * volume" (API_ModifyVolume.html); a request within it is VolumeModificationRateExceeded.
  */
 export const MODIFICATION_COOLDOWN_MS = 6 * 60 * 60 * 1000;
-
-/** Types whose IOPS are provisioned (Iops accepted), and the one whose throughput is (Throughput accepted). */
-const IOPS_TYPES = new Set(['gp3', 'io1', 'io2']);
-const GP3_BASELINE = { iops: 3000, throughput: 125 };
 
 const bad = (code: keyof typeof Ec2Errors, message: string) => new AwsError(Ec2Errors[code], message);
 
@@ -49,15 +45,12 @@ export function modifiedVolume(v: VolumeRecord, input: ModifyVolumeInput, now: n
   const targetSize = sizeGiB ?? v.sizeGiB;
   const outside = sizeOutsideLimits(targetSize, limits);
   if (outside) throw bad('InvalidParameterValue', outside);
-  if (iops !== undefined && !IOPS_TYPES.has(targetType)) throw bad('InvalidParameterCombination', `The parameter iops is not supported for ${targetType} volumes.`);
-  if (throughput !== undefined && targetType !== 'gp3') throw bad('InvalidParameterCombination', `The parameter throughput is not supported for ${targetType} volumes.`);
+  // IOPS and throughput: EBS's rule table, shared with CreateVolume. Kept when the type is (gp3's defaults on a
+  // change to gp3; a change to io1/io2 names its Iops).
   const sameType = targetType === v.volumeType;
-  let targetIops: number | undefined;
-  if (IOPS_TYPES.has(targetType)) {
-    targetIops = iops ?? (sameType ? v.iops : targetType === 'gp3' ? GP3_BASELINE.iops : undefined);
-    if (targetIops === undefined && targetType !== 'gp3') throw bad('InvalidParameterCombination', `The parameter iops must be specified for ${targetType} volumes.`);
-  }
-  const targetThroughput = targetType === 'gp3' ? (throughput ?? (sameType ? v.throughput : GP3_BASELINE.throughput)) : undefined;
+  const performance = provisionedPerformance(targetType, targetSize, { iops, throughput }, sameType ? { iops: v.iops, throughput: v.throughput } : {});
+  const targetIops = performance.iops;
+  const targetThroughput = performance.throughput;
 
   if (v.state !== 'available' && v.state !== 'in-use') throw bad('IncorrectState', `The volume '${v.volumeId}' is in the '${v.state}' state.`);
   const last = v.modification;

@@ -6,7 +6,7 @@ import { Ec2Errors } from '../errors/ec2.js';
 import { EbsDefaults, SnapshotRecord, VolumeModificationRecord, VolumeRecord, VolumeStore, WrappedDataKey } from '../../store/metadata/volume-types.js';
 import { ChunkStore } from './chunk-store.js';
 import { EbsServiceKey } from './service-key.js';
-import { SIZE_LIMITS, sizeOutsideLimits } from './volume-limits.js';
+import { SIZE_LIMITS, provisionedPerformance, sizeOutsideLimits } from './volume-limits.js';
 import { ModifyVolumeInput, modifiedVolume } from './volume-modification.js';
 import { EBS_GRANT_OPERATIONS, EBS_GRANTEE, GrantUse, VolumeKmsAsCaller, VolumeKmsAsService, ebsContext } from './volume-kms.js';
 
@@ -152,6 +152,8 @@ export class Volumes {
     if (snapshot && sizeGiB < snapshot.volumeSizeGiB) {
       throw bad('InvalidParameterValue', `Volume of ${sizeGiB}GiB is too small; minimum is ${snapshot.volumeSizeGiB}GiB.`);
     }
+    // EBS's IOPS/throughput rules (volume-limits.ts, shared with ModifyVolume); gp3 gets 3,000/125 when not given.
+    const performance = provisionedPerformance(volumeType, sizeGiB, { iops: input.iops, throughput: input.throughput });
     if (!new RegExp(`^${scope.region}[a-z]$`).test(input.availabilityZone)) {
       throw bad('InvalidZone.NotFound', `The zone '${input.availabilityZone}' does not exist.`);
     }
@@ -167,8 +169,8 @@ export class Volumes {
       availabilityZone: input.availabilityZone,
       sizeGiB,
       volumeType,
-      ...(input.iops !== undefined ? { iops: input.iops } : {}),
-      ...(input.throughput !== undefined ? { throughput: input.throughput } : {}),
+      ...(performance.iops !== undefined ? { iops: performance.iops } : {}),
+      ...(performance.throughput !== undefined ? { throughput: performance.throughput } : {}),
       encrypted,
       ...(snapshot ? { snapshotId: snapshot.snapshotId } : {}),
       createTime: this.now(),

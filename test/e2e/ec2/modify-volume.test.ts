@@ -110,7 +110,7 @@ describe('ModifyVolume and DescribeVolumesModifications over HTTP with boto3', {
       server.url,
       String.raw`
 ec2 = client('ec2')
-out['again'] = ec2.modify_volume(VolumeId=args['v'], Size=4, Iops=5000)['VolumeModification']
+out['again'] = ec2.modify_volume(VolumeId=args['v'], Size=10, Iops=5000)['VolumeModification']
 out['shrinkAfter'] = error_of(ec2.modify_volume, VolumeId=args['v'], Size=3)
 out['size'] = ec2.describe_volumes(VolumeIds=[args['v']])['Volumes'][0]['Size']
 out['mods'] = ec2.describe_volumes_modifications(VolumeIds=[args['v']])['VolumesModifications']
@@ -162,11 +162,11 @@ out['mods'] = ec2.describe_volumes_modifications(VolumeIds=[args['v']])['Volumes
       message: "You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume.",
       status: 400,
     });
-    assert.deepEqual([later.again.OriginalSize, later.again.TargetSize, later.again.OriginalIops, later.again.TargetIops, later.again.TargetVolumeType], [3, 4, 3000, 5000, 'gp3']);
+    assert.deepEqual([later.again.OriginalSize, later.again.TargetSize, later.again.OriginalIops, later.again.TargetIops, later.again.TargetVolumeType], [3, 10, 3000, 5000, 'gp3']);
     assert.equal(later.shrinkAfter.code, 'InvalidParameterValue');
-    assert.equal(later.size, 4);
+    assert.equal(later.size, 10);
     // Only the most recent modification is described.
-    assert.deepEqual(later.mods.map((x: any) => [x.OriginalSize, x.TargetSize]), [[3, 4]]);
+    assert.deepEqual(later.mods.map((x: any) => [x.OriginalSize, x.TargetSize]), [[3, 10]]);
   });
 
   it("DescribeVolumesModifications: a volume never modified is InvalidVolumeModification.NotFound, an unknown one InvalidVolume.NotFound; filters and MaxResults/NextToken paging", () => {
