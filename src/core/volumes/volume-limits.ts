@@ -1,11 +1,14 @@
 import { AwsError } from '../errors/aws-error.js';
 import { Ec2Errors } from '../errors/ec2.js';
 
-/** EBS's size limits per volume type, GiB (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html). */
+/**
+ * EBS's size limits per volume type, GiB (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html;
+ * the CreateVolume reference in botocore's current ec2 model: gp3 and io2 up to 65,536 GiB).
+ */
 export const SIZE_LIMITS: Readonly<Record<string, readonly [number, number]>> = {
   standard: [1, 1024],
   gp2: [1, 16384],
-  gp3: [1, 16384],
+  gp3: [1, 65536],
   io1: [4, 16384],
   io2: [4, 65536],
   st1: [125, 16384],
@@ -80,4 +83,14 @@ export function provisionedPerformance(volumeType: string, sizeGiB: number, give
     throw refused('InvalidParameterValue', `Throughput (MiBps) to iops ratio of ${(throughput / iops).toFixed(6)} is too high; maximum is ${t.perIops.toFixed(6)} MiBps per iops`);
   }
   return { iops, throughput };
+}
+
+/**
+ * The IOPS EC2 shows for a volume: what was provisioned (gp3, io1, io2), or gp2's baseline — 3 IOPS per GiB, at
+ * least 100 and at most 16,000 (ebs-volume-types.html, "General Purpose SSD (gp2)") — which DescribeVolumes
+ * shows for gp2 though none is provisioned. Undefined for the types without IOPS figures (st1, sc1, standard).
+ */
+export function shownIops(c: { readonly volumeType: string; readonly sizeGiB: number; readonly iops?: number }): number | undefined {
+  if (c.iops !== undefined) return c.iops;
+  return c.volumeType === 'gp2' ? Math.min(16_000, Math.max(100, 3 * c.sizeGiB)) : undefined;
 }

@@ -1,3 +1,4 @@
+import { shownIops } from '../../core/volumes/volume-limits.js';
 import { SnapshotRecord, VolumeModificationRecord, VolumeRecord } from '../../store/metadata/volume-types.js';
 
 const tagList = (tags: Readonly<Record<string, string>>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -5,7 +6,7 @@ const tagList = (tags: Readonly<Record<string, string>>) => Object.entries(tags)
 /** A volume as EC2's Volume shape shows it. */
 export function volumeOutput(v: VolumeRecord): Record<string, unknown> {
   return {
-    ...(v.iops !== undefined ? { Iops: v.iops } : {}),
+    ...(shownIops(v) !== undefined ? { Iops: shownIops(v) } : {}),
     ...(Object.keys(v.tags).length > 0 ? { Tags: tagList(v.tags) } : {}),
     VolumeType: v.volumeType,
     MultiAttachEnabled: false,
@@ -52,12 +53,12 @@ export function modificationOutput(volumeId: string, m: VolumeModificationRecord
     VolumeId: volumeId,
     ModificationState: m.state,
     TargetSize: m.target.sizeGiB,
-    ...(m.target.iops !== undefined ? { TargetIops: m.target.iops } : {}),
+    ...(shownIops(m.target) !== undefined ? { TargetIops: shownIops(m.target) } : {}),
     TargetVolumeType: m.target.volumeType,
     ...(m.target.throughput !== undefined ? { TargetThroughput: m.target.throughput } : {}),
     TargetMultiAttachEnabled: false,
     OriginalSize: m.original.sizeGiB,
-    ...(m.original.iops !== undefined ? { OriginalIops: m.original.iops } : {}),
+    ...(shownIops(m.original) !== undefined ? { OriginalIops: shownIops(m.original) } : {}),
     OriginalVolumeType: m.original.volumeType,
     ...(m.original.throughput !== undefined ? { OriginalThroughput: m.original.throughput } : {}),
     OriginalMultiAttachEnabled: false,

@@ -40,7 +40,7 @@ w = ec2.create_volume(Size=2, AvailabilityZone=az, VolumeType='gp3')['VolumeId']
 out['w'] = w
 out['shrink'] = error_of(ec2.modify_volume, VolumeId=w, Size=1)
 out['nothing'] = error_of(ec2.modify_volume, VolumeId=w)
-out['tooLarge'] = error_of(ec2.modify_volume, VolumeId=w, Size=16385)
+out['tooLarge'] = error_of(ec2.modify_volume, VolumeId=w, Size=65537)
 out['iopsOnGp2'] = error_of(ec2.modify_volume, VolumeId=w, VolumeType='gp2', Iops=4000)
 out['multiAttach'] = error_of(ec2.modify_volume, VolumeId=w, MultiAttachEnabled=True)
 out['missing'] = error_of(ec2.modify_volume, VolumeId='vol-0123456789abcdef0', Size=5)
@@ -146,7 +146,7 @@ out['mods'] = ec2.describe_volumes_modifications(VolumeIds=[args['v']])['Volumes
     assert.deepEqual(out.shrink, { code: 'InvalidParameterValue', message: 'New size cannot be smaller than existing size', status: 400 });
     assert.equal(out.nothing.code, 'InvalidParameterValue');
     assert.match(out.nothing.message, /Must specify at least one of size, type, iops, throughput or multi-attach/);
-    assert.deepEqual(out.tooLarge, { code: 'InvalidParameterValue', message: 'Volume of 16385GiB is too large; maximum is 16384GiB.', status: 400 });
+    assert.deepEqual(out.tooLarge, { code: 'InvalidParameterValue', message: 'Volume of 65537GiB is too large; maximum is 65536GiB.', status: 400 });
     assert.equal(out.iopsOnGp2.code, 'InvalidParameterCombination');
     assert.equal(out.multiAttach.code, 'Unsupported');
     assert.deepEqual(out.missing, { code: 'InvalidVolume.NotFound', message: "The volume 'vol-0123456789abcdef0' does not exist.", status: 400 });

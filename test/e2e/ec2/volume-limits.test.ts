@@ -55,6 +55,9 @@ a['io1Maximum'] = made(Size=1280, VolumeType='io1', Iops=64000)
 a['io2Ratio'] = made(Size=4, VolumeType='io2', Iops=4000)
 a['io2Maximum'] = made(Size=256, VolumeType='io2', Iops=256000)
 a['gp2'] = made(Size=10, VolumeType='gp2')
+a['gp2Baseline'] = made(Size=1000, VolumeType='gp2')
+a['gp2Largest'] = made(Size=16384, VolumeType='gp2')
+a['gp3Largest'] = made(Size=65536, VolumeType='gp3')
 out['accepted'] = a
 
 gp2 = fresh(4, 'gp2')
@@ -146,7 +149,12 @@ describe('EBS IOPS and throughput limits on CreateVolume and ModifyVolume, over 
       io1Maximum: [1280, 'io1', 64000, null],
       io2Ratio: [4, 'io2', 4000, null],
       io2Maximum: [256, 'io2', 256000, null],
-      gp2: [10, 'gp2', null, null],
+      // gp2 provisions nothing, but EC2 shows its baseline: 3 IOPS per GiB, at least 100, at most 16,000.
+      gp2: [10, 'gp2', 100, null],
+      gp2Baseline: [1000, 'gp2', 3000, null],
+      gp2Largest: [16384, 'gp2', 16000, null],
+      // gp3 volumes up to 64 TiB (the current CreateVolume reference), sparse here: nothing written, nothing stored.
+      gp3Largest: [65536, 'gp3', 3000, 125],
     });
   });
 
@@ -170,7 +178,7 @@ describe('EBS IOPS and throughput limits on CreateVolume and ModifyVolume, over 
     // The volume's kept 3,000 IOPS bound the throughput; a change to gp3 gets the default 3,000.
     assert.deepEqual(m.throughputRatio, value('Throughput (MiBps) to iops ratio of 0.333333 is too high; maximum is 0.250000 MiBps per iops'));
     assert.deepEqual(m.toGp3ThroughputRatio, value('Throughput (MiBps) to iops ratio of 0.333333 is too high; maximum is 0.250000 MiBps per iops'));
-    assert.deepEqual(out.unchanged, [[4, 'gp2', null, null], [20, 'gp3', 3000, 125], [10, 'io1', 500, null]]);
+    assert.deepEqual(out.unchanged, [[4, 'gp2', 100, null], [20, 'gp3', 3000, 125], [10, 'io1', 500, null]]);
     assert.deepEqual(out.neverModified, ['InvalidVolumeModification.NotFound', 'InvalidVolumeModification.NotFound', 'InvalidVolumeModification.NotFound']);
   });
 
@@ -183,6 +191,6 @@ describe('EBS IOPS and throughput limits on CreateVolume and ModifyVolume, over 
     assert.deepEqual(am.io1KeepsIops, [11, 'io1', 500, null, [11, 'io1', 500, null]]);
     assert.deepEqual(am.io2Maximum, [256, 'io2', 256000, null, [256, 'io2', 256000, null]]);
     assert.deepEqual(am.gp2ToGp3Defaults, [1, 'gp3', 3000, 125, [1, 'gp3', 3000, 125]]);
-    assert.deepEqual(am.gp3ToGp2Drops, [10, 'gp2', null, null, [10, 'gp2', null, null]]);
+    assert.deepEqual(am.gp3ToGp2Drops, [10, 'gp2', 100, null, [10, 'gp2', 100, null]]);
   });
 });
