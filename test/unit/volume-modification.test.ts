@@ -29,11 +29,13 @@ describe('ModifyVolume rules', () => {
     assert.equal(modifiedVolume(under('failed'), { sizeGiB: 300 }, MODIFICATION_COOLDOWN_MS).sizeGiB, 300);
   });
 
-  it('type changes: gp3 → gp2 drops IOPS and throughput, gp2 → io2 needs Iops, st1 needs 125 GiB, standard is not modified, a volume being created is not', () => {
+  it('type changes: gp3 → gp2 drops IOPS and throughput, gp2 → io2 gets 3,000 IOPS unless given (→ io1 at 4 GiB: over io1 50 per GiB), st1 needs 125 GiB, standard is not modified, a volume being created is not', () => {
     const toGp2 = modifiedVolume(base, { volumeType: 'gp2' }, 0);
     assert.deepEqual([toGp2.volumeType, toGp2.iops, toGp2.throughput, toGp2.modification?.original.iops, toGp2.modification?.target.iops], ['gp2', undefined, undefined, 6000, undefined]);
     const gp2 = { ...toGp2, modification: undefined };
-    assert.match(code(() => modifiedVolume(gp2, { volumeType: 'io2' }, 0)), /^InvalidParameterCombination: The parameter iops must be specified for io2 volumes/);
+    assert.equal(modifiedVolume(gp2, { volumeType: 'io2' }, 0).iops, 3000);
+    assert.equal(modifiedVolume(gp2, { volumeType: 'io1' }, 0).iops, 3000);
+    assert.match(code(() => modifiedVolume({ ...gp2, sizeGiB: 4 }, { volumeType: 'io1' }, 0)), /^InvalidParameterValue: Iops to volume size ratio of 750\.000000 is too high; maximum is 50/);
     assert.equal(modifiedVolume(gp2, { volumeType: 'io2', iops: 10000 }, 0).iops, 10000);
     assert.match(code(() => modifiedVolume(gp2, { throughput: 500 }, 0)), /^InvalidParameterCombination/);
     assert.match(code(() => modifiedVolume({ ...base, sizeGiB: 100 }, { volumeType: 'st1' }, 0)), /^InvalidParameterValue: Volume of 100GiB is too small; minimum is 125GiB/);

@@ -18,6 +18,9 @@ export interface ModifyVolumeInput {
  */
 export const MODIFICATION_COOLDOWN_MS = 6 * 60 * 60 * 1000;
 
+/** ModifyVolume's IOPS when the type changes to io1, io2 or gp3 and none are given (the API reference's default). */
+const MODIFY_DEFAULT_IOPS = 3000;
+
 const bad = (code: keyof typeof Ec2Errors, message: string) => new AwsError(Ec2Errors[code], message);
 
 /**
@@ -45,10 +48,12 @@ export function modifiedVolume(v: VolumeRecord, input: ModifyVolumeInput, now: n
   const targetSize = sizeGiB ?? v.sizeGiB;
   const outside = sizeOutsideLimits(targetSize, limits);
   if (outside) throw bad('InvalidParameterValue', outside);
-  // IOPS and throughput: EBS's rule table, shared with CreateVolume. Kept when the type is (gp3's defaults on a
-  // change to gp3; a change to io1/io2 names its Iops).
+  // IOPS and throughput: EBS's rule table, shared with CreateVolume. Kept when the type is; on a change of type
+  // ModifyVolume's defaults: "If you change the volume type to io1, io2, or gp3, the default is 3,000" IOPS, and
+  // throughput 125 (ModifyVolume API reference) — the ratio rules then apply to them as to given values.
   const sameType = targetType === v.volumeType;
-  const performance = provisionedPerformance(targetType, targetSize, { iops, throughput }, sameType ? { iops: v.iops, throughput: v.throughput } : {});
+  const kept = sameType ? { iops: v.iops, throughput: v.throughput } : { iops: MODIFY_DEFAULT_IOPS };
+  const performance = provisionedPerformance(targetType, targetSize, { iops, throughput }, kept);
   const targetIops = performance.iops;
   const targetThroughput = performance.throughput;
 

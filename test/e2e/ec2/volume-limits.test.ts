@@ -66,7 +66,7 @@ io1 = fresh(10, 'io1', Iops=500)
 m = {}
 m['iopsOnGp2'] = error_of(ec2.modify_volume, VolumeId=gp2, Iops=3000)
 m['iopsToSt1'] = error_of(ec2.modify_volume, VolumeId=gp3, Size=125, VolumeType='st1', Iops=500)
-m['toIo2WithoutIops'] = error_of(ec2.modify_volume, VolumeId=gp2, VolumeType='io2')
+m['toIo1DefaultRatio'] = error_of(ec2.modify_volume, VolumeId=gp2, VolumeType='io1')
 m['throughputOnGp2'] = error_of(ec2.modify_volume, VolumeId=gp2, Throughput=200)
 m['throughputToIo1'] = error_of(ec2.modify_volume, VolumeId=gp3, VolumeType='io1', Iops=500, Throughput=200)
 m['gp3IopsLow'] = error_of(ec2.modify_volume, VolumeId=gp3, Iops=2999)
@@ -93,6 +93,7 @@ am['io1Ratio'] = modified(io1, Size=20, Iops=1000)
 am['io1KeepsIops'] = modified(fresh(10, 'io1', Iops=500), Size=11)
 am['io2Maximum'] = modified(fresh(256, 'gp3'), VolumeType='io2', Iops=256000)
 am['gp2ToGp3Defaults'] = modified(fresh(1, 'gp2'), VolumeType='gp3')
+am['gp2ToIo2Default'] = modified(fresh(4, 'gp2'), VolumeType='io2')
 am['gp3ToGp2Drops'] = modified(fresh(10, 'gp3', Iops=5000, Throughput=300), VolumeType='gp2')
 out['modifyAccepted'] = am
 `;
@@ -162,7 +163,8 @@ describe('EBS IOPS and throughput limits on CreateVolume and ModifyVolume, over 
     const m = out.modify;
     assert.deepEqual(m.iopsOnGp2, combination('The parameter iops is not supported for gp2 volumes.'));
     assert.deepEqual(m.iopsToSt1, combination('The parameter iops is not supported for st1 volumes.'));
-    assert.deepEqual(m.toIo2WithoutIops, combination('The parameter iops must be specified for io2 volumes.'));
+    // A change to io1 without Iops gets ModifyVolume's default 3,000 — over io1's 50 per GiB on 4 GiB.
+    assert.deepEqual(m.toIo1DefaultRatio, value('Iops to volume size ratio of 750.000000 is too high; maximum is 50'));
     assert.deepEqual(m.throughputOnGp2, combination('throughput can only be specified for volumeType gp3.'));
     assert.deepEqual(m.throughputToIo1, combination('throughput can only be specified for volumeType gp3.'));
     assert.deepEqual(m.gp3IopsLow, value('Volume iops of 2999 is too low; minimum is 3000.'));
@@ -191,6 +193,8 @@ describe('EBS IOPS and throughput limits on CreateVolume and ModifyVolume, over 
     assert.deepEqual(am.io1KeepsIops, [11, 'io1', 500, null, [11, 'io1', 500, null]]);
     assert.deepEqual(am.io2Maximum, [256, 'io2', 256000, null, [256, 'io2', 256000, null]]);
     assert.deepEqual(am.gp2ToGp3Defaults, [1, 'gp3', 3000, 125, [1, 'gp3', 3000, 125]]);
+    // ModifyVolume's default on a change to io1/io2/gp3: 3,000 IOPS (CreateVolume of io1/io2 still requires Iops).
+    assert.deepEqual(am.gp2ToIo2Default, [4, 'io2', 3000, null, [4, 'io2', 3000, null]]);
     assert.deepEqual(am.gp3ToGp2Drops, [10, 'gp2', 100, null, [10, 'gp2', 100, null]]);
   });
 });
