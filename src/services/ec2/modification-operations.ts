@@ -59,7 +59,7 @@ export const DescribeVolumesModifications = ec2Operation<{ VolumeIds?: string[];
   readOnly: true,
   resources: () => ['*'],
   handle: async (input, call) => {
-    const all = await describedVolumes(input, call);
+    const all = await describedVolumes(input, call, false);
     for (const id of input.VolumeIds ?? []) {
       if (!all.find((x) => x.volumeId === id)?.modification) {
         throw new AwsError(Ec2Errors['InvalidVolumeModification.NotFound'], `Modification for volume '${id}' does not exist.`);

@@ -65,10 +65,12 @@ const VOLUME_FIELDS = {
 
 /**
  * The caller's volumes a Describe… call of volumes looks at: those VolumeIds names (each must exist:
- * InvalidVolume.NotFound naming the missing ones), or all. VolumeIds with MaxResults is refused, as EC2 does.
+ * InvalidVolume.NotFound naming the missing ones), or all. `idsOrPaging`: VolumeIds with MaxResults is refused
+ * (DescribeVolumes: "You cannot specify this parameter and the volume IDs parameter in the same request";
+ * DescribeVolumesModifications' reference has no such rule).
  */
-export async function describedVolumes(input: { VolumeIds?: string[]; MaxResults?: number }, call: Ec2Call): Promise<VolumeRecord[]> {
-  if (input.MaxResults !== undefined && input.VolumeIds !== undefined) {
+export async function describedVolumes(input: { VolumeIds?: string[]; MaxResults?: number }, call: Ec2Call, idsOrPaging: boolean): Promise<VolumeRecord[]> {
+  if (idsOrPaging && input.MaxResults !== undefined && input.VolumeIds !== undefined) {
     throw new AwsError(Ec2Errors.InvalidParameterCombination, 'The parameter volumeSet cannot be used with the parameter maxResults');
   }
   input.VolumeIds?.forEach(checkVolumeId);
@@ -84,7 +86,7 @@ export const DescribeVolumes = ec2Operation<{ VolumeIds?: string[]; Filters?: Fi
   readOnly: true,
   resources: () => ['*'],
   handle: async (input, call) => {
-    const shown = (await describedVolumes(input, call)).filter(matcher(input.Filters, VOLUME_FIELDS));
+    const shown = (await describedVolumes(input, call, true)).filter(matcher(input.Filters, VOLUME_FIELDS));
     const p = page(shown, (v) => v.volumeId, input.MaxResults, input.NextToken, { min: 5, max: 500 });
     return { Volumes: p.items.map(volumeOutput), ...(p.nextToken ? { NextToken: p.nextToken } : {}) };
   },

@@ -69,6 +69,9 @@ while True:
     token = r.get('NextToken')
     if not token: break
 out['pages'] = pages
+# VolumeIds with MaxResults: paged over the named volumes (DescribeVolumes refuses the pair; this API does not).
+r = ec2.describe_volumes_modifications(VolumeIds=more + [v], MaxResults=5)
+out['namedPage'] = [sorted(m['VolumeId'] for m in r['VolumesModifications']), bool(r.get('NextToken'))]
 out['paginator'] = [m['VolumeId'] for p in ec2.get_paginator('describe_volumes_modifications').paginate(PaginationConfig={'PageSize': 5}) for m in p['VolumesModifications']]
 out['badFilter'] = error_of(ec2.describe_volumes_modifications, Filters=[{'Name': 'no-such-filter', 'Values': ['x']}])
 
@@ -179,6 +182,8 @@ out['mods'] = ec2.describe_volumes_modifications(VolumeIds=[args['v']])['Volumes
     assert.deepEqual(out.pages.map((p: string[]) => p.length), [5, 2]);
     assert.deepEqual(out.pages.flat(), out.expectedAll);
     assert.deepEqual(out.paginator, out.expectedAll);
+    assert.equal(out.namedPage[0].length, 5);
+    assert.equal(out.namedPage[1], true, 'six volumes named, five per page: a NextToken');
     assert.equal(out.badFilter.code, 'InvalidParameterValue');
   });
 
