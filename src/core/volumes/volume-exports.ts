@@ -73,9 +73,10 @@ export class VolumeExportsService implements VolumeExports {
     this.#identity = options.identity ?? localIdentity();
     this.#holder = options.holder ?? this.#identity?.holder ?? `${process.pid}`;
     this.#now = options.now ?? Date.now;
+    // Where the device is open on this node (this thread, the NBD thread, the NBD owner worker) it is flushed
+    // directly; only otherwise is another node asked through the volume's record.
     volumes.beforeSnapshot = async (volumeId) => {
-      await this.flushIfOpen(volumeId);
-      await this.flushOnOtherNode(volumeId);
+      if (!(await this.flushIfOpen(volumeId))) await this.flushOnOtherNode(volumeId);
     };
     volumes.stopExport = (volumeId, force) => this.stopExport(volumeId, force);
   }
@@ -106,17 +107,23 @@ export class VolumeExportsService implements VolumeExports {
   stopElsewhere: ((volumeId: string, reason: string, flushFirst: boolean) => Promise<void>) | undefined;
 
   /**
-   * Flushes the volume's device if it is open in this process: a snapshot then holds every write its client
-   * had been acknowledged (as EBS's does), not only those flushed. A device open on another node is asked
-   * through the volume's record (flushOnOtherNode).
+   * Flushes the volume's device if it is open on this node — in this thread or where flushElsewhere reaches: a
+   * snapshot then holds every write its client had been acknowledged (as EBS's does), not only those flushed.
+   * Whether it was open here (a flush that failed counts: that device has stopped). A device open on another node
+   * is asked through the volume's record (flushOnOtherNode).
    */
-  async flushIfOpen(volumeId: string): Promise<void> {
-    await this.#open.get(volumeId)?.flush().catch(() => undefined);
-    await this.flushElsewhere?.(volumeId).catch(() => undefined);
+  async flushIfOpen(volumeId: string): Promise<boolean> {
+    const device = this.#open.get(volumeId);
+    await device?.flush().catch(() => undefined);
+    const elsewhere = await this.flushElsewhere?.(volumeId).catch(() => false);
+    return device !== undefined || elsewhere === true;
   }
 
-  /** Flushes the volume's device where it is open outside this thread: the NBD thread's, or under node:cluster the NBD owner worker's (src/protocols/nbd/thread). */
-  flushElsewhere: ((volumeId: string) => Promise<void>) | undefined;
+  /**
+   * Flushes the volume's device where it is open outside this thread — the NBD thread's, or under node:cluster
+   * the NBD owner worker's (src/protocols/nbd/thread) — resolving to whether it was open there.
+   */
+  flushElsewhere: ((volumeId: string) => Promise<boolean>) | undefined;
 
   /**
    * A snapshot of a volume open on another node (or another process: its claim `ebs-volume:<id>` is held by a

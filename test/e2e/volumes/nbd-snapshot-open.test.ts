@@ -1,6 +1,7 @@
 // CreateSnapshot of a volume an NBD client holds open with writes it was acknowledged but never flushed. EBS's
 // snapshot holds every acknowledged write; here the device is open in the NBD thread (src/protocols/nbd/thread),
 // so the main thread, which takes the snapshot, asks that thread to flush it first (VolumeExportsService.flushElsewhere).
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -142,5 +143,11 @@ describe('CreateSnapshot with several workers, whichever worker takes it, of a v
       await aws(['ec2', 'detach-volume', '--volume-id', copyId]);
     }
     assert.equal(await proc.terminate(), 0);
+    // The owner's device was reached on this node (over IPC): no node was asked through the volume's record, as a
+    // device open on another node is (which would hold each snapshot up until that device's next check).
+    const db = new Database(join(dataDir, 'strongroom.db'), { readonly: true });
+    const record = JSON.parse(String((db.prepare('SELECT data FROM ebs_volumes WHERE volume_id = ?').get(volumeId) as { data: string }).data)) as { flushes?: unknown };
+    db.close();
+    assert.equal(record.flushes, undefined);
   });
 });

@@ -15,6 +15,8 @@ interface FlushAsk {
 interface FlushDone {
   readonly type: 'nbd-flushed';
   readonly id: number;
+  /** Whether the device was open at the owner (else the snapshot's worker asks another node, if any has it). */
+  readonly flushed: boolean;
 }
 
 /**
@@ -28,25 +30,28 @@ export function workerNbdFlush(exports: VolumeExportsService, owner: boolean): v
   if (owner) {
     process.on('message', (m: FlushAsk) => {
       if (m?.type !== 'nbd-flush') return;
-      void exports.flushIfOpen(m.volumeId).finally(() => process.send?.({ type: 'nbd-flushed', id: m.id } satisfies FlushDone));
+      void exports.flushIfOpen(m.volumeId).then(
+        (flushed) => process.send?.({ type: 'nbd-flushed', id: m.id, flushed } satisfies FlushDone),
+        () => process.send?.({ type: 'nbd-flushed', id: m.id, flushed: false } satisfies FlushDone),
+      );
     });
     return;
   }
   let nextId = 1;
-  const pending = new Map<number, () => void>();
+  const pending = new Map<number, (flushed: boolean) => void>();
   process.on('message', (m: FlushDone) => {
     if (m?.type !== 'nbd-flushed') return;
-    pending.get(m.id)?.();
+    pending.get(m.id)?.(m.flushed === true);
   });
   exports.flushElsewhere = (volumeId) =>
-    new Promise<void>((resolve) => {
+    new Promise<boolean>((resolve) => {
       const id = nextId++;
-      const done = () => {
+      const done = (flushed: boolean) => {
         clearTimeout(timer);
         pending.delete(id);
-        resolve();
+        resolve(flushed);
       };
-      const timer = setTimeout(done, FLUSH_WAIT_MS);
+      const timer = setTimeout(() => done(false), FLUSH_WAIT_MS);
       pending.set(id, done);
       process.send!({ type: 'nbd-flush', id, volumeId } satisfies FlushAsk);
     });
@@ -64,14 +69,14 @@ export class PrimaryNbdFlush {
     if (m?.type === 'nbd-flushed') {
       const asked = this.#waiting.get(m.id);
       this.#waiting.delete(m.id);
-      if (asked && asked.from.isConnected()) asked.from.send({ type: 'nbd-flushed', id: asked.id } satisfies FlushDone);
+      if (asked && asked.from.isConnected()) asked.from.send({ type: 'nbd-flushed', id: asked.id, flushed: m.flushed } satisfies FlushDone);
       return true;
     }
     if (m?.type !== 'nbd-flush') return false;
     const owner = this.owner();
     // No owner running (it died and its replacement is starting): no device is open, nothing to flush.
     if (!owner || owner === w || !owner.isConnected()) {
-      w.send({ type: 'nbd-flushed', id: m.id } satisfies FlushDone);
+      w.send({ type: 'nbd-flushed', id: m.id, flushed: false } satisfies FlushDone);
       return true;
     }
     const id = this.#nextId++;
@@ -84,7 +89,7 @@ export class PrimaryNbdFlush {
   ownerGone(owner: Worker): void {
     for (const [id, asked] of this.#waiting) {
       this.#waiting.delete(id);
-      if (asked.from !== owner && asked.from.isConnected()) asked.from.send({ type: 'nbd-flushed', id: asked.id } satisfies FlushDone);
+      if (asked.from !== owner && asked.from.isConnected()) asked.from.send({ type: 'nbd-flushed', id: asked.id, flushed: false } satisfies FlushDone);
     }
   }
 }

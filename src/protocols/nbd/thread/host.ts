@@ -175,7 +175,7 @@ export async function startNbdThread(config: NbdConfig, deps: NbdThreadDeps): Pr
     await worker.terminate();
     throw err;
   }
-  deps.exports.flushElsewhere = (volumeId) => (exited ? Promise.resolve() : rpc.call('flush', volumeId));
+  deps.exports.flushElsewhere = (volumeId) => (exited ? Promise.resolve(false) : rpc.call<boolean>('flush', volumeId));
   deps.exports.stopElsewhere = (volumeId, reason, flushFirst) => (exited ? Promise.resolve() : rpc.call('stopDevice', volumeId, reason, flushFirst));
   return {
     url,

@@ -72,8 +72,11 @@ class ThreadExports implements VolumeExports {
     return device;
   }
 
-  async flush(volumeId: string): Promise<void> {
-    await this.#devices.get(volumeId)?.flush();
+  /** Flushes the volume's device if open here; whether it was (a failed flush counts: the device has stopped). */
+  async flush(volumeId: string): Promise<boolean> {
+    const device = this.#devices.get(volumeId);
+    await device?.flush().catch(() => undefined);
+    return device !== undefined;
   }
 
   /** DetachVolume: stops the volume's device if open here (EncryptedBlockDevice.stop). */
